@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+
 namespace LogpushKit.Transform;
 
 /// <summary>
@@ -14,5 +16,9 @@ public sealed class LogpushCsvTransformer
 
     /// <summary>Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>. Neither stream is disposed.</summary>
     public Task<TransformResult> TransformAsync(Stream input, Stream output, TransformContext? context = null, CancellationToken cancellationToken = default)
+        => throw new NotImplementedException();
+
+    /// <summary>Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>; completes neither.</summary>
+    public Task<TransformResult> TransformAsync(PipeReader input, PipeWriter output, TransformContext? context = null, CancellationToken cancellationToken = default)
         => throw new NotImplementedException();
 }

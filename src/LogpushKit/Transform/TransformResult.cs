@@ -1,6 +1,6 @@
 namespace LogpushKit.Transform;
 
-/// <summary>What one transform did. CONTRACT SKETCH — the transformer issue completes it.</summary>
+/// <summary>What one transform did. For every transform, <c>Records == Rows + BadLines</c>.</summary>
 public sealed record TransformResult
 {
     /// <summary>Records read (non-blank input lines).</summary>
@@ -9,8 +9,29 @@ public sealed record TransformResult
     /// <summary>CSV data rows written (the header row is not counted).</summary>
     public long Rows { get; init; }
 
+    /// <summary>Lines that were not valid input and were skipped or quarantined.</summary>
+    public long BadLines { get; init; }
+
+    /// <summary>How many times a record held a key that is not one of the columns.</summary>
+    public long UnknownKeys { get; init; }
+
+    /// <summary>The distinct unknown key names seen (at most 100).</summary>
+    public IReadOnlyList<string> UnknownKeyNames { get; init; } = [];
+
+    /// <summary>The columns written, in order.</summary>
+    public IReadOnlyList<string> Columns { get; init; } = [];
+
+    /// <summary>The record format found (or forced).</summary>
+    public LogpushInputFormat InputFormat { get; init; }
+
+    /// <summary><see langword="true"/> when the input was gzip.</summary>
+    public bool Gzip { get; init; }
+
     /// <summary>Bytes read from the input (compressed, when it was gzip).</summary>
     public long BytesIn { get; init; }
+
+    /// <summary>Bytes after decompression (equal to <see cref="BytesIn"/> for plain input).</summary>
+    public long BytesDecompressed { get; init; }
 
     /// <summary>CSV bytes written.</summary>
     public long BytesOut { get; init; }
