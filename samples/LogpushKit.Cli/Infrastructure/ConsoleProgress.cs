@@ -9,7 +9,7 @@ namespace LogpushKit.Cli.Infrastructure;
 /// </summary>
 internal sealed class ConsoleProgress : IProgress<long>, IDisposable
 {
-    private static readonly long s_interval = Stopwatch.Frequency / 2;
+    private static readonly long ReportInterval = Stopwatch.Frequency / 2;
 
     private readonly TextWriter _writer;
     private readonly string _label;
@@ -22,7 +22,7 @@ internal sealed class ConsoleProgress : IProgress<long>, IDisposable
     {
         _writer = writer;
         _label = label;
-        _next = _start + s_interval;
+        _next = _start + ReportInterval;
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ internal sealed class ConsoleProgress : IProgress<long>, IDisposable
                 return;
             }
 
-            _next = now + s_interval;
+            _next = now + ReportInterval;
             var seconds = Stopwatch.GetElapsedTime(_start, now).TotalSeconds;
             _writer.Write(string.Create(
                 CultureInfo.InvariantCulture,

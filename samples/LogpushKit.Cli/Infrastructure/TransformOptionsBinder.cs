@@ -12,7 +12,7 @@ namespace LogpushKit.Cli.Infrastructure;
 /// </summary>
 internal sealed class TransformOptionsBinder
 {
-    private static readonly string[] s_namedTimestampFormats = ["rfc3339", "rfc3339ms", "unix", "unixms", "unixnano"];
+    private static readonly string[] NamedTimestampFormats = ["rfc3339", "rfc3339ms", "unix", "unixms", "unixnano"];
 
     private TransformOptionsBinder()
     {
@@ -302,7 +302,7 @@ internal sealed class TransformOptionsBinder
         }
 
         var lower = text.ToLowerInvariant();
-        if (s_namedTimestampFormats.Contains(lower, StringComparer.Ordinal))
+        if (NamedTimestampFormats.Contains(lower, StringComparer.Ordinal))
         {
             return lower;
         }
