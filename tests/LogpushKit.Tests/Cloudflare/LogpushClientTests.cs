@@ -138,6 +138,21 @@ public sealed class LogpushClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetDatasetAsync_LiveFieldsWithDocumentedTypes()
+    {
+        _api.SetDatasetFields("gateway_http", [new("Datetime", "d"), new("BrandNewField", "n")]);
+
+        var dataset = await _client.GetDatasetAsync(Account, "gateway_http");
+
+        Assert.Equal(["Datetime", "BrandNewField"], dataset.FieldNames);
+        Assert.Equal(LogpushKit.Datasets.LogpushDatasetScope.Account, dataset.Scope);
+        Assert.True(dataset.Fields[0].IsTimestamp);
+        Assert.Null(dataset.Fields[1].Type);
+        Assert.Equal("n", dataset.Fields[1].Description);
+        Assert.Equal(["Datetime"], dataset.TimestampFields);
+    }
+
+    [Fact]
     public async Task GetJobAsync_UpdateJobAsync_DeleteJobAsync_UseJobPath()
     {
         var id = _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination, ["enabled"] = false });
