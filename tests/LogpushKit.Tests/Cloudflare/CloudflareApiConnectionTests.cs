@@ -74,6 +74,28 @@ public sealed class CloudflareApiConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServiceUnavailable_RetryAfterBeyondLimit_FailsAtOnce()
+    {
+        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.ServiceUnavailable) with { RetryAfter = "600" });
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetDatasetFieldsAsync(Account, "gateway_http"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ex.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(600), ex.RetryAfter);
+        Assert.Single(_api.Requests);
+    }
+
+    [Fact]
+    public async Task ServiceUnavailable_ShortRetryAfter_Honoured()
+    {
+        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.ServiceUnavailable) with { RetryAfter = "1" });
+
+        await _client.GetDatasetFieldsAsync(Account, "gateway_http");
+
+        Assert.Equal([1000], RetryDelaysMs());
+    }
+
+    [Fact]
     public async Task ServerError_OnGet_RetriedWithBackoff()
     {
         _api.FailNext(FakeFailure.ServerError(), times: 2);
