@@ -235,6 +235,8 @@ internal sealed class CsvConverter : IDisposable
         _cellEntry = new int[columns.Length];
         _hint = new int[Math.Max(columns.Length, 16)];
         Array.Fill(_hint, -1);
+        _parser.Hints = _hint;
+        _parser.KeyTokens = [.. _columnKeys.Select(k => k.AsSpan().IndexOfAny("\"\\"u8) >= 0 || k.AsSpan().IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 ? null : (byte[]?)[(byte)'"', .. k, (byte)'"', (byte)':'])];
         _isTimestamp = [.. columns.Select(c => _plan.TimestampFields?.Contains(c) == true)];
         _timestampColumns = _isTimestamp.Count(t => t);
         if (!_plan.WriteHeader)
@@ -263,6 +265,7 @@ internal sealed class CsvConverter : IDisposable
 
     // ---------------------------------------------------------------- csv passthrough
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessCsv(ReadOnlySequence<byte> buffer, PipeWriter writer)
     {
         var output = new OutputCursor(writer);
@@ -280,6 +283,7 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Counts csv records: a record ends at a LF outside quotes; blank lines are not records.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CountCsv(ReadOnlySpan<byte> span)
     {
         var i = 0;
@@ -336,6 +340,7 @@ internal sealed class CsvConverter : IDisposable
 
     // ---------------------------------------------------------------- ndjson
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessNdjson(ReadOnlySequence<byte> buffer, bool completed, PipeWriter writer)
     {
         var output = new OutputCursor(writer);
@@ -409,6 +414,7 @@ internal sealed class CsvConverter : IDisposable
         _carryLength = needed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessLine(ReadOnlySpan<byte> line, ref OutputCursor output, bool lastLine = false)
     {
         var lineOffset = _offset;
@@ -500,6 +506,7 @@ internal sealed class CsvConverter : IDisposable
         return _keyScratch.AsSpan(0, Decode(raw, _keyScratch));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? MapEntries(ReadOnlySpan<byte> line, out int unknown)
     {
         unknown = 0;
@@ -511,20 +518,26 @@ internal sealed class CsvConverter : IDisposable
             var old = _hint.Length;
             Array.Resize(ref _hint, Math.Max(count, old * 2));
             _hint.AsSpan(old).Fill(-1);
+            _parser.Hints = _hint;
         }
 
         for (var i = 0; i < count; i++)
         {
-            var key = KeyBytes(line, in entries[i]);
-            var column = _hint[i];
-            if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
+            var column = entries[i].Column;
+            if (column < 0)
             {
-                column = FindColumn(key);
-                _hint[i] = column;
+                var key = KeyBytes(line, in entries[i]);
+                column = _hint[i];
+                if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
+                {
+                    column = FindColumn(key);
+                    _hint[i] = column;
+                }
             }
 
             if (column < 0)
             {
+                var key = KeyBytes(line, in entries[i]);
                 unknown++;
                 NoteUnknownKey(key);
                 if (_plan.FailOnUnknownKeys)
@@ -581,27 +594,33 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Writes one row into <paramref name="dst"/> (sized by the caller's bound); returns the bytes written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int EmitRow(ReadOnlySpan<byte> line, Span<byte> dst, out string? error)
     {
         error = null;
         var entries = _parser.Entries;
-        var columns = _columnKeys.Length;
+        var stamp = _stamp;
+        var cellEntry = _cellEntry;
+        var isTimestamp = _isTimestamp;
+        var record = _record;
+        var delimiter = _delimiter;
+        var columns = Math.Min(stamp.Length, Math.Min(cellEntry.Length, isTimestamp.Length));
         var w = 0;
         for (var c = 0; c < columns; c++)
         {
             if (c > 0)
             {
-                dst[w++] = _delimiter;
+                dst[w++] = delimiter;
             }
 
-            if (_stamp[c] != _record)
+            if (stamp[c] != record)
             {
                 continue;
             }
 
-            ref readonly var e = ref entries[_cellEntry[c]];
+            ref readonly var e = ref entries[cellEntry[c]];
             var raw = line.Slice(e.ValueStart, e.ValueLength);
-            if (_isTimestamp[c])
+            if (isTimestamp[c])
             {
                 error = WriteTimestamp(raw, in e, c, dst, ref w);
                 if (error is not null)
@@ -811,6 +830,7 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Decodes the escapes of a JSON string (validated by the parser) into UTF-8; returns the length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int Decode(ReadOnlySpan<byte> raw, Span<byte> dst)
     {
         var w = 0;
