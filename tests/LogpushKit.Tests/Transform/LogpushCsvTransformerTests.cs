@@ -467,6 +467,29 @@ public sealed class LogpushCsvTransformerTests
         Assert.Equal(Enumerable.Range(0, 8).Select(i => $"n\n{i}\n"), outputs);
     }
 
+    [Fact]
+    public async Task TransformAsync_ManyUnknownKeys_NamesAtMost100()
+    {
+        var line = "{\"a\":1," + string.Join(",", Enumerable.Range(0, 150).Select(i => $"\"k{i}\":{i}")) + "}\n";
+        var o = await RunAllAsync(TransformOptions.Default with { Fields = ["a"] }, Utf8(line + line));
+        Assert.Equal(300, o.Result.UnknownKeys);
+        Assert.Equal(100, o.Result.UnknownKeyNames.Count);
+        Assert.Equal("k0", o.Result.UnknownKeyNames[0]);
+    }
+
+    [Fact]
+    public async Task TransformAsync_Progress_ReportsDecompressedBytesUpToTheTotal()
+    {
+        var input = Utf8(string.Concat(Enumerable.Range(0, 300).Select(i => $"{{\"a\":{i}}}\n")));
+        var reports = new List<long>();
+        var progress = new SynchronousProgress(reports.Add);
+        var result = await new LogpushCsvTransformer(null, 64, TimeProvider.System)
+            .TransformAsync(new ChunkedReadStream(Gzip(input), 50), Stream.Null, new TransformContext { Progress = progress });
+        Assert.True(reports.Count > 1);
+        Assert.Equal(result.BytesDecompressed, reports[^1]);
+        Assert.Equal(reports.Order(), reports);
+    }
+
     // ------------------------------------------------------------------ options validation
 
     public static TheoryData<TransformOptions, string> InvalidOptions() => new()
@@ -496,6 +519,11 @@ public sealed class LogpushCsvTransformerTests
     [Fact]
     public void Constructor_NullOptions_UsesDefault()
         => Assert.Same(TransformOptions.Default, new LogpushCsvTransformer().Options);
+
+    private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
 
     private sealed class SteppingTimeProvider(TimeSpan step) : TimeProvider
     {
