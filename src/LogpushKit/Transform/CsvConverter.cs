@@ -15,6 +15,7 @@ internal sealed class CsvConverter : IDisposable
 {
     private const int MaxUnknownKeyNames = 100;
     private const int MinOutputChunk = 16 * 1024;
+    private const int OverlongPrefix = 1024;
 
     private readonly TransformPlan _plan;
     private readonly string? _sourceName;
@@ -29,6 +30,8 @@ internal sealed class CsvConverter : IDisposable
 
     private byte[] _carry = [];
     private int _carryLength;
+    private bool _overlong;
+    private long _overlongLength;
     private byte[] _scratch = [];
     private byte[] _keyScratch = [];
     private byte[] _timestampBuffer = [];
@@ -349,6 +352,19 @@ internal sealed class CsvConverter : IDisposable
             foreach (var segment in buffer)
             {
                 var span = segment.Span;
+                if (_overlong)
+                {
+                    var end = span.IndexOf((byte)'\n');
+                    if (end < 0)
+                    {
+                        _overlongLength += span.Length;
+                        continue;
+                    }
+
+                    EndOverlongLine(_overlongLength + end, lastLine: false);
+                    span = span[(end + 1)..];
+                }
+
                 if (_carryLength > 0)
                 {
                     var nl = span.IndexOf((byte)'\n');
@@ -359,7 +375,15 @@ internal sealed class CsvConverter : IDisposable
                     }
 
                     AppendCarry(span[..nl]);
-                    ProcessLine(_carry.AsSpan(0, _carryLength), ref output);
+                    if (_overlong)
+                    {
+                        EndOverlongLine(_overlongLength, lastLine: false);
+                    }
+                    else
+                    {
+                        ProcessLine(_carry.AsSpan(0, _carryLength), ref output);
+                    }
+
                     _carryLength = 0;
                     span = span[(nl + 1)..];
                 }
@@ -382,6 +406,11 @@ internal sealed class CsvConverter : IDisposable
                 }
             }
 
+            if (completed && _overlong)
+            {
+                EndOverlongLine(_overlongLength, lastLine: true);
+            }
+
             if (completed && _carryLength > 0)
             {
                 ProcessLine(_carry.AsSpan(0, _carryLength), ref output, lastLine: true);
@@ -398,6 +427,16 @@ internal sealed class CsvConverter : IDisposable
     private void AppendCarry(ReadOnlySpan<byte> span)
     {
         var needed = _carryLength + span.Length;
+        if (needed > _plan.MaxLineBytes)
+        {
+            // Too long to buffer: keep the first KiB for the report and drop the rest up to the next line break.
+            _overlongLength = (_overlong ? _overlongLength : _carryLength) + span.Length;
+            _overlong = true;
+            var keep = Math.Max(0, Math.Min(OverlongKeep - _carryLength, span.Length));
+            span = span[..keep];
+            needed = _carryLength + keep;
+        }
+
         if (needed > _carry.Length)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(_carry.Length * 2, 4096)));
@@ -412,7 +451,29 @@ internal sealed class CsvConverter : IDisposable
 
         span.CopyTo(_carry.AsSpan(_carryLength));
         _carryLength = needed;
+        if (_overlong && _plan.OnBadLine == BadLinePolicy.Fail)
+        {
+            EndOverlongLine(_overlongLength, lastLine: false);
+        }
     }
+
+    private void EndOverlongLine(long length, bool lastLine)
+    {
+        var lineOffset = _offset;
+        _offset += length + (lastLine ? 0 : 1);
+        _lineNumber++;
+        Records++;
+        var prefix = _carry.AsSpan(0, Math.Min(_carryLength, OverlongKeep));
+        _carryLength = 0;
+        _overlong = false;
+        BadLine(prefix, lineOffset, OverlongReason());
+    }
+
+    /// <summary>How much of an overlong line is kept for the quarantine: its first KiB, or MaxLineBytes when smaller.</summary>
+    private int OverlongKeep => Math.Min(_plan.MaxLineBytes, OverlongPrefix);
+
+    private string OverlongReason()
+        => FormattableString.Invariant($"line longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessLine(ReadOnlySpan<byte> line, ref OutputCursor output, bool lastLine = false)
@@ -426,6 +487,12 @@ internal sealed class CsvConverter : IDisposable
         }
 
         Records++;
+        if (line.Length > _plan.MaxLineBytes)
+        {
+            BadLine(line[..OverlongKeep], lineOffset, OverlongReason());
+            return;
+        }
+
         if (!Utf8.IsValid(line))
         {
             BadLine(line, lineOffset, "invalid UTF-8");

@@ -266,6 +266,25 @@ public sealed class LogpushCsvTransformerTests
     }
 
     [Fact]
+    public async Task TransformAsync_LineOverMaxLineBytes_IsABadLineAndNotBuffered()
+    {
+        var longLine = "{\"a\":\"" + new string('x', 300) + "\"}";
+        var input = "{\"a\":\"ok\"}\n" + longLine + "\n{\"a\":\"fine\"}\n" + longLine;
+        var ex = await FailAllAsync(TransformOptions.Default with { MaxLineBytes = 100 }, Utf8(input));
+        Assert.Equal((2L, 11L), (ex.LineNumber!.Value, ex.ByteOffset!.Value));
+        Assert.Equal("line longer than MaxLineBytes (100 bytes)", ex.Reason);
+
+        var o = await Run(input, TransformOptions.Default with { MaxLineBytes = 100, OnBadLine = BadLinePolicy.Quarantine }, quarantine: true);
+        Assert.Equal("a\nok\nfine\n", o.Csv);
+        Assert.Equal((4L, 2L, 2L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
+        Assert.Equal(Utf8(input).Length, o.Result.BytesDecompressed);
+        var quarantined = o.Quarantine.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, quarantined.Length);
+        Assert.StartsWith("{\"line\":2,\"offset\":11,", quarantined[0], StringComparison.Ordinal);
+        Assert.StartsWith("{\"line\":4,\"offset\":" + (11 + longLine.Length + 1 + 13) + ",", quarantined[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TransformAsync_InvalidUtf8_IsABadLine()
     {
         var input = Utf8("{\"a\":\"ok\"}\n").Concat(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}', (byte)'\n' }).ToArray();
@@ -484,7 +503,7 @@ public sealed class LogpushCsvTransformerTests
         var reports = new List<long>();
         var progress = new SynchronousProgress(reports.Add);
         var result = await new LogpushCsvTransformer(null, 64, TimeProvider.System)
-            .TransformAsync(new ChunkedReadStream(Gzip(input), 50), Stream.Null, new TransformContext { Progress = progress });
+            .TransformAsync(new ChunkedReadStream(input, 50), Stream.Null, new TransformContext { Progress = progress });
         Assert.True(reports.Count > 1);
         Assert.Equal(result.BytesDecompressed, reports[^1]);
         Assert.Equal(reports.Order(), reports);
@@ -505,6 +524,7 @@ public sealed class LogpushCsvTransformerTests
         { TransformOptions.Default with { TimestampOutput = TimestampOutputFormat.Unix }, "TimestampFields" },
         { TransformOptions.Default with { TimestampOutput = TimestampOutputFormat.Unix, Dataset = "no_such_dataset" }, "no_such_dataset" },
         { TransformOptions.Default with { MaxDecompressedBytes = 0 }, "MaxDecompressedBytes" },
+        { TransformOptions.Default with { MaxLineBytes = 0 }, "MaxLineBytes" },
         { TransformOptions.Default with { RowEnding = (CsvRowEnding)7 }, "enum" },
     };
 
