@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using LogpushKit.Tests.TestDoubles;
 using LogpushKit.Transform;
@@ -440,6 +441,31 @@ public sealed class LogpushCsvTransformerTests
         Assert.False(output.Disposed);
         Assert.True(output.CanWrite);
         Assert.Equal("a\n1\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public async Task TransformAsync_Pipes_AreNotCompletedAndOutputIsFlushed()
+    {
+        var input = new System.IO.Pipelines.Pipe();
+        var output = new System.IO.Pipelines.Pipe();
+        await input.Writer.WriteAsync(Gzip(Utf8("{\"a\":1}\n")));
+        await input.Writer.CompleteAsync();
+        var result = await new LogpushCsvTransformer().TransformAsync(input.Reader, output.Writer);
+        Assert.Equal(1, result.Rows);
+
+        await output.Writer.WriteAsync(Utf8("tail"));
+        await output.Writer.CompleteAsync();
+        var read = await output.Reader.ReadAtLeastAsync(int.MaxValue);
+        Assert.Equal("a\n1\ntail", Encoding.UTF8.GetString(read.Buffer.ToArray()));
+        await input.Reader.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task TransformAsync_BomOnly_IsEmpty()
+    {
+        var o = await Run("\uFEFF");
+        Assert.Equal("", o.Csv);
+        Assert.Equal(0, o.Result.Records);
     }
 
     [Fact]
