@@ -77,10 +77,10 @@ public sealed record TransformOptions
     public BadLinePolicy OnBadLine { get; init; } = BadLinePolicy.Fail;
 
     /// <summary>
-    /// The longest ndjson line accepted, in bytes (default 8 MiB). A longer line is a bad line (its first KiB is what
+    /// The longest ndjson line accepted, in bytes (default 4 MiB; Logpush records are a few KiB). A longer line is a bad line (its first KiB is what
     /// quarantine keeps) and is never buffered whole, so a file without line breaks cannot exhaust memory.
     /// </summary>
-    public int MaxLineBytes { get; init; } = 8 << 20;
+    public int MaxLineBytes { get; init; } = 4 << 20;
 
     /// <summary>Treat a key that is not one of the columns as a bad line. Default <see langword="false"/>: such keys are only counted.</summary>
     public bool FailOnUnknownKeys { get; init; }
