@@ -131,7 +131,7 @@ internal static class CliBuckets
         catch (ArgumentException ex)
         {
             // Lists what is missing (setting and environment variable), never a secret.
-            throw new UsageException($"{location}: {ex.Message}");
+            throw new UsageException($"{location}: {ex.Message.Split(" (Parameter", 2)[0]}");
         }
     }
 

@@ -93,6 +93,8 @@ public sealed class ConvertBucketTests(S3rverServer server)
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("R2_ACCESS_KEY_ID", run.StandardError, StringComparison.Ordinal);
         Assert.Contains("R2_SECRET_ACCESS_KEY", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", run.StandardError, StringComparison.Ordinal);
+        Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private const string CliBucketsEndpointVariable = "LOGPUSHKIT_S3_ENDPOINT";
