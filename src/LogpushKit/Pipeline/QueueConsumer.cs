@@ -250,7 +250,7 @@ public sealed class QueueConsumer
     {
         var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
         var seconds = Math.Min(Options.RetryDelay.TotalSeconds * factor, Options.MaxRetryDelay.TotalSeconds);
-        return TimeSpan.FromSeconds(Math.Ceiling(seconds));
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private async Task FlushSettlementsAsync(CancellationToken cancellationToken)
