@@ -1,4 +1,7 @@
-using System.CommandLine;
+using LogpushKit.Cli.Commands;
+using LogpushKit.Cli.Infrastructure;
 
-var root = new RootCommand("logpushkit — Cloudflare Logpush objects to SIEM-ready CSV.");
-return root.Parse(args).Invoke();
+var root = CliApplication.CreateRootCommand();
+root.Subcommands.Add(ConvertCommand.Create());
+// One line per command: root.Subcommands.Add(XxxCommand.Create());
+return await CliApplication.InvokeAsync(root, args);

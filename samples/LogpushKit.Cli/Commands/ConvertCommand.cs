@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Transform;
+
+namespace LogpushKit.Cli.Commands;
+
+/// <summary>
+/// <c>logpushkit convert &lt;input|-&gt; [-o &lt;output|-&gt;] [transform options] [--quarantine PATH] [--quiet]</c>:
+/// one Logpush object (gzip'd or plain, ndjson or csv) to RFC 4180 CSV.
+/// </summary>
+internal static class ConvertCommand
+{
+    /// <summary>The suffix of the default quarantine file, appended to the output path.</summary>
+    public const string QuarantineSuffix = ".quarantine.ndjson";
+
+    public static Command Create()
+    {
+        var input = new Argument<string>("input")
+        {
+            Description = "The Logpush object: a file (gzip'd or plain, ndjson or csv; detected by content), or - for stdin.",
+        };
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "The CSV file, or - for stdout (the default). A file is written under a hidden temporary name and renamed when complete, so a failed run leaves no file.",
+            HelpName = "output|-",
+        };
+        var quarantine = new Option<string?>("--quarantine")
+        {
+            Description = $"With --on-bad-line quarantine: the file that receives each bad line with its line number and reason. Default: the output path + '{QuarantineSuffix}' (required when writing to stdout).",
+            HelpName = "PATH",
+        };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary or progress on stderr (errors are still printed)." };
+
+        var command = new Command(
+            "convert",
+            "Convert one Logpush object (gzip'd ndjson or csv) to RFC 4180 CSV, streaming in constant memory. A one-line summary goes to stderr.\n"
+            + ExitCodes.HelpText);
+        command.Arguments.Add(input);
+        command.Options.Add(output);
+        var transform = TransformOptionsBinder.AddTo(command);
+        command.Options.Add(quarantine);
+        command.Options.Add(quiet);
+
+        command.Validators.Add(result =>
+        {
+            var policy = result.GetValue(transform.OnBadLine);
+            var quarantinePath = result.GetValue(quarantine);
+            var outputPath = result.GetValue(output);
+            if (quarantinePath is not null && policy != "quarantine")
+            {
+                result.AddError("--quarantine PATH is only used with --on-bad-line quarantine.");
+            }
+            else if (policy == "quarantine" && quarantinePath is null && outputPath is null or CliStreams.StandardStream)
+            {
+                result.AddError("--on-bad-line quarantine while writing to stdout needs --quarantine PATH.");
+            }
+            else if (quarantinePath is not null && outputPath is not null && quarantinePath == outputPath)
+            {
+                result.AddError("--quarantine must not be the output file.");
+            }
+        });
+
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var transformer = transform.CreateTransformer(parseResult);
+            var outputPath = parseResult.GetValue(output);
+            var quarantinePath = transform.GetBadLinePolicy(parseResult) == BadLinePolicy.Quarantine
+                ? parseResult.GetValue(quarantine) ?? outputPath + QuarantineSuffix
+                : null;
+            var isQuiet = parseResult.GetValue(quiet);
+            var stopwatch = Stopwatch.StartNew();
+
+            await using var source = CliStreams.OpenInput(parseResult.GetRequiredValue(input));
+            await using var target = CliStreams.CreateOutput(outputPath);
+            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath);
+            TransformResult result;
+            using (var progress = ConsoleProgress.CreateForStandardError($"converting {source.Name}", isQuiet))
+            {
+                var context = new TransformContext { SourceName = source.Name, Quarantine = badLines?.Stream, Progress = progress };
+                result = await transformer.TransformAsync(source.Stream, target.Stream, context, cancellationToken);
+                if (badLines is not null)
+                {
+                    await badLines.CommitAsync(cancellationToken);
+                }
+
+                await target.CommitAsync(cancellationToken);
+            }
+
+            if (!isQuiet)
+            {
+                var summary = TransformSummary.Format(source.Name, target.Name, result, stopwatch.Elapsed);
+                if (badLines is not null && result.BadLines > 0)
+                {
+                    summary += $"; bad lines in {badLines.Name}";
+                }
+
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync("logpushkit: " + summary);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,161 @@
+namespace LogpushKit.Cli.Infrastructure;
+
+/// <summary>
+/// The one place where a command-line location becomes a stream: <c>-</c> is stdin/stdout, anything else a local file.
+/// (Bucket URIs such as <c>r2://bucket/key</c> plug in here.)
+/// </summary>
+internal static class CliStreams
+{
+    /// <summary>The name that stands for stdin or stdout.</summary>
+    public const string StandardStream = "-";
+
+    private const int FileBufferSize = 0; // the transformer reads and writes in large blocks: no FileStream buffer
+
+    /// <summary>Opens an input location for reading.</summary>
+    public static CliInput OpenInput(string location)
+    {
+        if (location == StandardStream)
+        {
+            return new CliInput(Console.OpenStandardInput(), "stdin", null);
+        }
+
+        var stream = new FileStream(location, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
+        return new CliInput(stream, location, stream.CanSeek ? stream.Length : null);
+    }
+
+    /// <summary>
+    /// Creates an output location. A regular file is written atomically (temporary name beside it, renamed on
+    /// <see cref="CliOutput.CommitAsync"/>, deleted otherwise); <c>-</c> or <see langword="null"/> is stdout.
+    /// </summary>
+    public static CliOutput CreateOutput(string? location)
+    {
+        if (location is null or StandardStream)
+        {
+            return CliOutput.Direct(Console.OpenStandardOutput(), "stdout");
+        }
+
+        if (IsDevice(location))
+        {
+            // /dev/null, /dev/stdout, a FIFO...: cannot be replaced by a rename, so write straight to it.
+            return CliOutput.Direct(new FileStream(location, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileBufferSize), location);
+        }
+
+        return CliOutput.AtomicFile(location, FileBufferSize);
+    }
+
+    private static bool IsDevice(string location)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Path.GetFileNameWithoutExtension(location).ToUpperInvariant() is "NUL" or "CON";
+        }
+
+        var full = Path.GetFullPath(location);
+        if (File.Exists(full) && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)
+        {
+            full = target.FullName;
+        }
+
+        return full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal);
+    }
+}
+
+/// <summary>An opened input: the stream, the name used in messages, and its length when known.</summary>
+internal sealed record CliInput(Stream Stream, string Name, long? Length) : IAsyncDisposable
+{
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => Stream.DisposeAsync();
+}
+
+/// <summary>
+/// An output being written. Nothing becomes visible at the target until <see cref="CommitAsync"/>; disposing an
+/// uncommitted file output deletes its temporary file, so a failed or cancelled command leaves no file behind.
+/// </summary>
+internal sealed class CliOutput : IAsyncDisposable
+{
+    private readonly string? _temporaryPath;
+    private readonly string? _targetPath;
+    private bool _committed;
+
+    private CliOutput(Stream stream, string name, string? temporaryPath, string? targetPath)
+    {
+        Stream = stream;
+        Name = name;
+        _temporaryPath = temporaryPath;
+        _targetPath = targetPath;
+    }
+
+    /// <summary>Where to write.</summary>
+    public Stream Stream { get; }
+
+    /// <summary>The name used in messages (the target path, or <c>stdout</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Writes straight to <paramref name="stream"/> (stdout, a device).</summary>
+    public static CliOutput Direct(Stream stream, string name) => new(stream, name, null, null);
+
+    /// <summary>
+    /// Writes to <c>.&lt;name&gt;.&lt;random&gt;.tmp</c> beside <paramref name="path"/> (a name no <c>*.csv</c> glob
+    /// matches), renamed over <paramref name="path"/> on commit.
+    /// </summary>
+    public static CliOutput AtomicFile(string path, int bufferSize)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full) ?? ".";
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Path.GetRandomFileName().Replace(".", "", StringComparison.Ordinal)}.tmp");
+        var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
+        return new CliOutput(stream, path, temporary, full);
+    }
+
+    /// <summary>Flushes the data (to disk, for files) and makes the output visible at its target.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await Stream.FlushAsync(cancellationToken);
+        if (_temporaryPath is not null && _targetPath is not null)
+        {
+#pragma warning disable CA1849 // there is no async fsync; the data must be on disk before the rename makes it visible
+            ((FileStream)Stream).Flush(flushToDisk: true);
+#pragma warning restore CA1849
+            await Stream.DisposeAsync();
+            File.Move(_temporaryPath, _targetPath, overwrite: true);
+        }
+
+        _committed = true;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_temporaryPath is null)
+        {
+            // stdout and devices: flush what was written; never close the process's stdout twice.
+            try
+            {
+                await Stream.FlushAsync();
+            }
+            catch (IOException)
+            {
+                // a closed pipe (e.g. `| head`) is not worth a second error
+            }
+
+            await Stream.DisposeAsync();
+            return;
+        }
+
+        await Stream.DisposeAsync();
+        if (!_committed)
+        {
+            try
+            {
+                File.Delete(_temporaryPath);
+            }
+            catch (IOException)
+            {
+                // best effort: the hidden .tmp name never matches the target's pattern
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace LogpushKit.Cli.Infrastructure;
+
+/// <summary>
+/// The process exit codes of every <c>logpushkit</c> command. Documented in <c>--help</c> and the README; tests pin them.
+/// </summary>
+internal static class ExitCodes
+{
+    /// <summary>Everything worked.</summary>
+    public const int Success = 0;
+
+    /// <summary>An I/O, network or other runtime failure (file not found, permission denied, disk full, server error).</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line is wrong (unknown option, bad value, missing argument), as System.CommandLine reports it.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The input data is bad: corrupt or truncated gzip, a malformed JSON line, too many decompressed bytes.</summary>
+    public const int DataError = 3;
+
+    /// <summary>Cancelled by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).</summary>
+    public const int Canceled = 130;
+
+    /// <summary>The help text block that lists the exit codes.</summary>
+    public const string HelpText =
+        "Exit codes: 0 success; 1 I/O or other failure; 2 usage error; 3 bad input data (corrupt gzip, malformed line, size limit); 130 cancelled.";
+}
