@@ -1,0 +1,714 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+
+namespace LogpushKit.Storage;
+
+/// <summary>
+/// A local folder used as a bucket — the embedded default. Keys map to relative paths under the folder; a key that
+/// would land outside it is refused with <see cref="ObjectKeyException"/> before any I/O.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Atomic puts.</b> <see cref="PutAsync"/> streams into a temporary file in the object's own folder, named
+/// <c>.&lt;name&gt;.&lt;guid&gt;.tmp</c> so that a forwarder's <c>*.csv</c> or <c>*.log.gz</c> pattern never matches
+/// it, flushes it to disk, and renames it over the object. A watcher of the folder sees the old file or the complete
+/// new one, never a part; a failed or cancelled put deletes its temporary files. Temporary and sidecar files are
+/// hidden from <see cref="ListAsync"/>, <see cref="HeadAsync"/> and <see cref="GetAsync"/>, and keys that would
+/// name one are refused.
+/// </para>
+/// <para>
+/// <b>Metadata.</b> The content type, custom metadata and ETag live in a sidecar <c>.&lt;name&gt;.meta.json</c>
+/// next to the object. It is written to its own temporary file, flushed, and renamed into place immediately
+/// <em>before</em> the object's rename. The sidecar records the object's size and last-write time as read from the
+/// flushed temporary file (a rename keeps both), and a reader only trusts a sidecar whose size and time match the
+/// file it opened. So a reader never pairs an object with another object's metadata: in the instant between the two
+/// renames, or after a crash between them, the old object is reported without custom metadata and with an ETag
+/// computed from its bytes. Files put into the folder by other programs are served the same way (MD5 ETag, no
+/// metadata). The ETag is the MD5 of the content in lower-case hex, like S3's single-part ETag.
+/// </para>
+/// <para>
+/// <b>Crash behaviour.</b> A process killed during a put leaves at most hidden <c>.tmp</c> files (never a visible
+/// partial object); a kill between the two renames leaves the old object with its metadata dropped. Durability of
+/// the rename itself (a directory fsync) is left to the file system.
+/// </para>
+/// <para>
+/// <b>Deletes</b> remove the object, then its sidecar, then every folder between it and the root that became empty.
+/// <b>Lists</b> walk the tree in key order one folder at a time (never the whole tree in memory), skip folders the
+/// prefix and start-after exclude, and with the delimiter <c>/</c> do not descend into rolled-up folders.
+/// </para>
+/// </remarks>
+public sealed class FileSystemBucket : IR2Bucket
+{
+    /// <summary>The longest key accepted, in UTF-8 bytes (R2's and S3's limit).</summary>
+    public const int MaxKeyBytes = 1024;
+
+    /// <summary>
+    /// The longest key segment (the text between two <c>/</c>) accepted, in UTF-8 bytes, leaving room in a 255-byte
+    /// file name for the temporary-file decoration.
+    /// </summary>
+    public const int MaxSegmentBytes = 200;
+
+    private const string TempSuffix = ".tmp";
+    private const string SidecarSuffix = ".meta.json";
+    private const int CopyBufferSize = 128 * 1024;
+
+    private static readonly string[] WindowsDeviceNames =
+    [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+
+    private readonly string _root;
+    private readonly string _rootWithSeparator;
+    private readonly Lock _commitLock = new();
+
+    /// <summary>Creates a bucket over <paramref name="rootPath"/>, creating the folder if it does not exist.</summary>
+    /// <param name="rootPath">The folder that holds the objects.</param>
+    /// <param name="name">The bucket's name for messages; defaults to the folder's name.</param>
+    public FileSystemBucket(string rootPath, string? name = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(rootPath);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootPath));
+        _rootWithSeparator = _root + Path.DirectorySeparatorChar;
+        Name = string.IsNullOrWhiteSpace(name) ? (Path.GetFileName(_root) is { Length: > 0 } folder ? folder : _root) : name;
+        Directory.CreateDirectory(_root);
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The full path of the bucket's folder.</summary>
+    public string RootPath => _root;
+
+    /// <summary>
+    /// The full path <paramref name="key"/> maps to, after the same checks every operation makes.
+    /// </summary>
+    /// <exception cref="ObjectKeyException">The key is not allowed (see <see cref="FileSystemBucket"/>).</exception>
+    public string GetPath(string key) => ResolvePath(key);
+
+    /// <inheritdoc />
+    public async Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = ResolvePath(key);
+        using var handle = OpenForRead(path, key);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        return await ReadInfoAsync(handle, path, key, withMetadata: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default)
+    {
+        RangeChecks.Validate(range);
+        var path = ResolvePath(key);
+        var handle = OpenForRead(path, key);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var info = await ReadInfoAsync(handle, path, key, withMetadata: true, cancellationToken).ConfigureAwait(false);
+            var (offset, length) = RangeChecks.Resolve(range, info.Size, Name, key);
+            var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: false);
+            Stream body = stream;
+            if (offset != 0 || length != info.Size)
+            {
+                stream.Position = offset;
+                body = new BoundedReadStream(stream, length);
+            }
+
+            return new R2ObjectBody(info, body);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var path = ResolvePath(key);
+        var directory = Path.GetDirectoryName(path)!;
+        var fileName = Path.GetFileName(path);
+        var dataTemp = TempPath(directory, fileName);
+        var sidecarTemp = TempPath(directory, fileName);
+        var committed = false;
+        var readingSource = false;
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            string etag;
+            long size = 0;
+            DateTime lastWrite;
+            var dataFile = CreateTempFile(dataTemp, directory, key);
+            await using (dataFile.ConfigureAwait(false))
+            {
+                using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+                while (true)
+                {
+                    // Failures of the source propagate as they are; only the bucket's own I/O is wrapped below.
+                    readingSource = true;
+                    var read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken).ConfigureAwait(false);
+                    readingSource = false;
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    md5.AppendData(buffer, 0, read);
+                    await dataFile.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    size += read;
+                }
+
+                etag = Convert.ToHexStringLower(md5.GetHashAndReset());
+                FlushToDisk(dataFile);
+                lastWrite = File.GetLastWriteTimeUtc(dataFile.SafeFileHandle);
+            }
+
+            var sidecar = new SidecarRecord(1, size, lastWrite.Ticks, etag, options?.ContentType, ToDictionary(options?.CustomMetadata));
+            var sidecarFile = CreateTempFile(sidecarTemp, directory, key);
+            await using (sidecarFile.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
+                FlushToDisk(sidecarFile);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_commitLock)
+            {
+                // Sidecar first: between the renames the old object's size/time no longer match it, so it is
+                // served without metadata rather than with the new object's.
+                File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
+                File.Move(dataTemp, path, overwrite: true);
+                committed = true;
+            }
+
+            return new R2ObjectInfo(key, size, etag, new DateTimeOffset(lastWrite, TimeSpan.Zero))
+            {
+                ContentType = sidecar.ContentType,
+                CustomMetadata = sidecar.Metadata is { } metadata ? metadata : R2ObjectInfo.EmptyMetadata,
+            };
+        }
+        catch (Exception ex) when (!readingSource && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new R2BucketException($"File-system bucket '{Name}': could not write '{key}': {ex.Message}", Name, key, innerException: ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (!committed)
+            {
+                TryDelete(dataTemp);
+                TryDelete(sidecarTemp);
+                PruneEmptyFolders(directory);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= new R2ListOptions();
+        await foreach (var item in KeyListing.RollUp(WalkAsync(options, cancellationToken), options).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = ResolvePath(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var directory = Path.GetDirectoryName(path)!;
+        try
+        {
+            lock (_commitLock)
+            {
+                if (!Directory.Exists(path))
+                {
+                    File.Delete(path);
+                }
+
+                File.Delete(SidecarPath(directory, Path.GetFileName(path)));
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new R2BucketException($"File-system bucket '{Name}': could not delete '{key}': {ex.Message}", Name, key, innerException: ex);
+        }
+
+        PruneEmptyFolders(directory);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Whether a file name is one of the bucket's own temporary or sidecar files.</summary>
+    internal static bool IsReservedName(ReadOnlySpan<char> fileName) =>
+        fileName.Length > 1 && fileName[0] == '.' &&
+        (fileName.EndsWith(TempSuffix, StringComparison.Ordinal) || fileName.EndsWith(SidecarSuffix, StringComparison.Ordinal));
+
+    private string ResolvePath(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var problem = FindKeyProblem(key);
+        if (problem is not null)
+        {
+            throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: {problem}.", Name, key);
+        }
+
+        var path = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
+        if (!path.StartsWith(_rootWithSeparator, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: it resolves outside the bucket folder.", Name, key);
+        }
+
+        return path;
+    }
+
+    private static string? FindKeyProblem(string key)
+    {
+        if (key.Length == 0)
+        {
+            return "it is empty";
+        }
+
+        if (Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
+        {
+            return $"it is longer than {MaxKeyBytes} UTF-8 bytes";
+        }
+
+        foreach (var c in key)
+        {
+            if (c == '\0')
+            {
+                return "it contains a NUL character";
+            }
+
+            if (c == '\\')
+            {
+                return "it contains a backslash (use '/' between segments)";
+            }
+
+            if (char.IsControl(c))
+            {
+                return "it contains a control character";
+            }
+
+            if (c == ':' && OperatingSystem.IsWindows())
+            {
+                return "it contains ':'";
+            }
+        }
+
+        if (key[0] == '/')
+        {
+            return "it is an absolute path (starts with '/')";
+        }
+
+        if (key.Length >= 2 && char.IsAsciiLetter(key[0]) && key[1] == ':')
+        {
+            return "it starts with a drive letter";
+        }
+
+        var rest = key.AsSpan();
+        while (true)
+        {
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
+            if (segment.IsEmpty)
+            {
+                return "it has an empty segment ('//' or a trailing '/')";
+            }
+
+            if (segment is "." or "..")
+            {
+                return "it has a '.' or '..' segment";
+            }
+
+            if (Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
+            {
+                return $"a segment is longer than {MaxSegmentBytes} UTF-8 bytes";
+            }
+
+            if (OperatingSystem.IsWindows() && FindWindowsSegmentProblem(segment) is { } windowsProblem)
+            {
+                return windowsProblem;
+            }
+
+            if (slash < 0)
+            {
+                return IsReservedName(segment) ? "its last segment has the form of the bucket's temporary or sidecar files (.*.tmp, .*.meta.json)" : null;
+            }
+
+            rest = rest[(slash + 1)..];
+        }
+    }
+
+    private static string? FindWindowsSegmentProblem(ReadOnlySpan<char> segment)
+    {
+        if (segment[^1] is '.' or ' ')
+        {
+            return "a segment ends with '.' or ' '";
+        }
+
+        if (segment.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        {
+            return "a segment contains a character Windows does not allow in file names";
+        }
+
+        var stem = segment.IndexOf('.') is var dot and >= 0 ? segment[..dot] : segment;
+        foreach (var device in WindowsDeviceNames)
+        {
+            if (stem.Equals(device, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"a segment is the Windows device name '{device}'";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Printable(string key)
+    {
+        var shown = key.Length > 120 ? key[..120] + "…" : key;
+        var builder = new StringBuilder(shown.Length);
+        foreach (var c in shown)
+        {
+            if (char.IsControl(c))
+            {
+                builder.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static string TempPath(string directory, string fileName) =>
+        Path.Combine(directory, "." + fileName + "." + Guid.NewGuid().ToString("N") + TempSuffix);
+
+    private static string SidecarPath(string directory, string fileName) =>
+        Path.Combine(directory, "." + fileName + SidecarSuffix);
+
+    private FileStream CreateTempFile(string tempPath, string directory, string key)
+    {
+        // A concurrent delete may prune the folder between creating it and creating the file: retry a few times.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+                return new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3)
+            {
+            }
+            catch (IOException ex) when (File.Exists(directory))
+            {
+                throw new R2BucketException($"File-system bucket '{Name}': could not write '{key}': a parent of it is an object, not a folder.", Name, key, innerException: ex);
+            }
+        }
+    }
+
+    // .NET has no asynchronous fsync; the call is short next to the copy it follows.
+#pragma warning disable CA1849
+    private static void FlushToDisk(FileStream file) => file.Flush(flushToDisk: true);
+#pragma warning restore CA1849
+
+    private SafeFileHandle? OpenForRead(string path, string key)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            return null;
+        }
+        catch (IOException) when (Directory.Exists(path) || File.Exists(Path.GetDirectoryName(path)))
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new R2BucketException($"File-system bucket '{Name}': could not read '{key}': {ex.Message}", Name, key, innerException: ex);
+        }
+    }
+
+    private async Task<R2ObjectInfo> ReadInfoAsync(SafeFileHandle handle, string path, string key, bool withMetadata, CancellationToken cancellationToken)
+    {
+        var size = RandomAccess.GetLength(handle);
+        var lastWrite = File.GetLastWriteTimeUtc(handle);
+        var sidecar = await ReadSidecarAsync(path, cancellationToken).ConfigureAwait(false);
+        if (sidecar is not null && sidecar.Size == size && sidecar.LastWriteTicks == lastWrite.Ticks)
+        {
+            return new R2ObjectInfo(key, size, sidecar.ETag, new DateTimeOffset(lastWrite, TimeSpan.Zero))
+            {
+                ContentType = withMetadata ? sidecar.ContentType : null,
+                CustomMetadata = withMetadata && sidecar.Metadata is { } metadata ? metadata : R2ObjectInfo.EmptyMetadata,
+            };
+        }
+
+        var etag = await HashAsync(handle, size, cancellationToken).ConfigureAwait(false);
+        return new R2ObjectInfo(key, size, etag, new DateTimeOffset(lastWrite, TimeSpan.Zero));
+    }
+
+    private static async Task<SidecarRecord?> ReadSidecarAsync(string objectPath, CancellationToken cancellationToken)
+    {
+        var sidecarPath = SidecarPath(Path.GetDirectoryName(objectPath)!, Path.GetFileName(objectPath));
+        try
+        {
+            var stream = new FileStream(sidecarPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 4096, useAsync: false);
+            await using var disposeStream = stream.ConfigureAwait(false);
+            var record = await JsonSerializer.DeserializeAsync(stream, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
+            return record is { Version: 1, ETag: not null } ? record : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // Missing, racing with a put, or damaged: the object is served without metadata, never with wrong metadata.
+            return null;
+        }
+    }
+
+    private static async Task<string> HashAsync(SafeFileHandle handle, long size, CancellationToken cancellationToken)
+    {
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            long offset = 0;
+            while (offset < size)
+            {
+                var read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, CopyBufferSize), offset, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                md5.AppendData(buffer, 0, read);
+                offset += read;
+            }
+
+            return Convert.ToHexStringLower(md5.GetHashAndReset());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static Dictionary<string, string>? ToDictionary(IReadOnlyDictionary<string, string>? metadata) =>
+        metadata is null || metadata.Count == 0 ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover temporary file is hidden from every operation.
+        }
+    }
+
+    private void PruneEmptyFolders(string directory)
+    {
+        while (directory.Length > _rootWithSeparator.Length &&
+               directory.StartsWith(_rootWithSeparator, StringComparison.Ordinal))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(directory).Any())
+                {
+                    return;
+                }
+
+                Directory.Delete(directory, recursive: false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not empty any more (a concurrent put) or already gone: stop pruning.
+                return;
+            }
+
+            directory = Path.GetDirectoryName(directory)!;
+        }
+    }
+
+    private async IAsyncEnumerable<R2ObjectInfo> WalkAsync(R2ListOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Start in the deepest folder the prefix names, so a prefix lists only its own subtree.
+        var prefix = options.Prefix ?? string.Empty;
+        var lastSlash = prefix.LastIndexOf('/');
+        var startKeyPrefix = lastSlash < 0 ? string.Empty : prefix[..(lastSlash + 1)];
+        if (startKeyPrefix.Length > 0 && FindKeyProblem(startKeyPrefix.TrimEnd('/')) is not null)
+        {
+            yield break;
+        }
+
+        var startFolder = startKeyPrefix.Length == 0 ? _root : Path.Combine(_root, startKeyPrefix.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
+        var rollUpFolders = options.Delimiter == "/";
+
+        // An explicit stack of sorted folder listings keeps memory to one listing per level of depth.
+        var stack = new Stack<IEnumerator<Entry>>();
+        stack.Push(ListFolder(startFolder, startKeyPrefix).GetEnumerator());
+        try
+        {
+            while (stack.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var entries = stack.Peek();
+                if (!entries.MoveNext())
+                {
+                    stack.Pop().Dispose();
+                    continue;
+                }
+
+                var entry = entries.Current;
+                if (entry.IsFolder)
+                {
+                    if (!FolderMayMatch(entry.Key, options))
+                    {
+                        continue;
+                    }
+
+                    if (rollUpFolders && entry.Key.Length > prefix.Length && !StartsWithKey(options.StartAfter, entry.Key))
+                    {
+                        // Every key below rolls up to the same common prefix: one visible object is enough.
+                        var first = FirstObject(entry.Path, entry.Key, options, cancellationToken);
+                        if (first is not null && await ToInfoAsync(first.Value, cancellationToken).ConfigureAwait(false) is { } firstInfo)
+                        {
+                            yield return firstInfo;
+                        }
+
+                        continue;
+                    }
+
+                    stack.Push(ListFolder(entry.Path, entry.Key).GetEnumerator());
+                    continue;
+                }
+
+                if (KeyListing.Matches(entry.Key, options) && await ToInfoAsync(entry, cancellationToken).ConfigureAwait(false) is { } info)
+                {
+                    yield return info;
+                }
+            }
+        }
+        finally
+        {
+            while (stack.Count > 0)
+            {
+                stack.Pop().Dispose();
+            }
+        }
+    }
+
+    private static bool StartsWithKey(string? value, string keyPrefix) =>
+        value is not null && value.StartsWith(keyPrefix, StringComparison.Ordinal);
+
+    private static bool FolderMayMatch(string folderKey, R2ListOptions options)
+    {
+        if (options.Prefix is { Length: > 0 } prefix &&
+            !folderKey.StartsWith(prefix, StringComparison.Ordinal) && !prefix.StartsWith(folderKey, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // Every key below is smaller than start-after when start-after sorts after the folder and is not inside it.
+        return options.StartAfter is not { Length: > 0 } startAfter ||
+               startAfter.StartsWith(folderKey, StringComparison.Ordinal) ||
+               ObjectKeyOrder.Compare(folderKey, startAfter) > 0;
+    }
+
+    private Entry? FirstObject(string folder, string folderKey, R2ListOptions options, CancellationToken cancellationToken)
+    {
+        foreach (var entry in ListFolder(folder, folderKey))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (entry.IsFolder)
+            {
+                if (FolderMayMatch(entry.Key, options) && FirstObject(entry.Path, entry.Key, options, cancellationToken) is { } first)
+                {
+                    return first;
+                }
+            }
+            else if (KeyListing.Matches(entry.Key, options))
+            {
+                return entry;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<R2ObjectInfo?> ToInfoAsync(Entry entry, CancellationToken cancellationToken)
+    {
+        var handle = OpenForRead(entry.Path, entry.Key);
+        if (handle is null)
+        {
+            // Deleted while listing: leave it out, as a listing started a moment later would.
+            return null;
+        }
+
+        using (handle)
+        {
+            return await ReadInfoAsync(handle, entry.Path, entry.Key, withMetadata: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<Entry> ListFolder(string folder, string folderKey)
+    {
+        List<Entry> entries;
+        try
+        {
+            entries = [];
+            foreach (var info in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+            {
+                // Links are not followed: they could point outside the bucket folder.
+                var isFolder = (info.Attributes & FileAttributes.Directory) != 0;
+                if ((info.Attributes & FileAttributes.ReparsePoint) != 0 || (!isFolder && IsReservedName(info.Name)))
+                {
+                    continue;
+                }
+
+                // A folder's keys all start with "name/", so it sorts as that prefix among its siblings.
+                var key = isFolder ? folderKey + info.Name + "/" : folderKey + info.Name;
+                entries.Add(new Entry(key, info.FullName, isFolder));
+            }
+        }
+        catch (IOException)
+        {
+            // Gone (deleted while listing) or not a folder (a prefix running through an object): nothing below.
+            return [];
+        }
+
+        entries.Sort(static (a, b) => ObjectKeyOrder.Instance.Compare(a.Key, b.Key));
+        return entries;
+    }
+
+    private readonly record struct Entry(string Key, string Path, bool IsFolder);
+}
