@@ -72,8 +72,8 @@ internal static class ConvertCommand
             var stopwatch = Stopwatch.StartNew();
 
             await using var source = CliStreams.OpenInput(parseResult.GetRequiredValue(input));
-            await using var target = CliStreams.CreateOutput(outputPath);
-            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath);
+            await using var target = CliStreams.CreateOutput(outputPath, cancellationToken);
+            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, cancellationToken);
             TransformResult result;
             using (var progress = ConsoleProgress.CreateForStandardError($"converting {source.Name}", isQuiet))
             {

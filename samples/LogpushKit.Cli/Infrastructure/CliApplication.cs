@@ -29,7 +29,7 @@ internal static class CliApplication
     public static async Task<int> InvokeAsync(Command root, string[] args)
     {
         var parseResult = root.Parse(args);
-        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(3) };
         if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
         {
             foreach (var error in parseResult.Errors)

@@ -25,9 +25,10 @@ internal static class CliStreams
 
     /// <summary>
     /// Creates an output location. A regular file is written atomically (temporary name beside it, renamed on
-    /// <see cref="CliOutput.CommitAsync"/>, deleted otherwise); <c>-</c> or <see langword="null"/> is stdout.
+    /// <see cref="CliOutput.CommitAsync"/>, deleted otherwise, and deleted at once when <paramref name="cancellationToken"/>
+    /// fires, so even a process that is stopped before it can clean up leaves nothing); <c>-</c> or <see langword="null"/> is stdout.
     /// </summary>
-    public static CliOutput CreateOutput(string? location)
+    public static CliOutput CreateOutput(string? location, CancellationToken cancellationToken)
     {
         if (location is null or StandardStream)
         {
@@ -40,7 +41,7 @@ internal static class CliStreams
             return CliOutput.Direct(new FileStream(location, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileBufferSize), location);
         }
 
-        return CliOutput.AtomicFile(location, FileBufferSize);
+        return CliOutput.AtomicFile(location, FileBufferSize, cancellationToken);
     }
 
     private static bool IsDevice(string location)
@@ -75,14 +76,19 @@ internal sealed class CliOutput : IAsyncDisposable
 {
     private readonly string? _temporaryPath;
     private readonly string? _targetPath;
+    private readonly CancellationTokenRegistration _deleteOnCancel;
     private bool _committed;
 
-    private CliOutput(Stream stream, string name, string? temporaryPath, string? targetPath)
+    private CliOutput(Stream stream, string name, string? temporaryPath, string? targetPath, CancellationToken cancellationToken)
     {
         Stream = stream;
         Name = name;
         _temporaryPath = temporaryPath;
         _targetPath = targetPath;
+        if (temporaryPath is not null)
+        {
+            _deleteOnCancel = cancellationToken.Register(static path => TryDelete((string)path!), temporaryPath);
+        }
     }
 
     /// <summary>Where to write.</summary>
@@ -92,19 +98,19 @@ internal sealed class CliOutput : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>Writes straight to <paramref name="stream"/> (stdout, a device).</summary>
-    public static CliOutput Direct(Stream stream, string name) => new(stream, name, null, null);
+    public static CliOutput Direct(Stream stream, string name) => new(stream, name, null, null, CancellationToken.None);
 
     /// <summary>
     /// Writes to <c>.&lt;name&gt;.&lt;random&gt;.tmp</c> beside <paramref name="path"/> (a name no <c>*.csv</c> glob
     /// matches), renamed over <paramref name="path"/> on commit.
     /// </summary>
-    public static CliOutput AtomicFile(string path, int bufferSize)
+    public static CliOutput AtomicFile(string path, int bufferSize, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? ".";
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Path.GetRandomFileName().Replace(".", "", StringComparison.Ordinal)}.tmp");
         var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
-        return new CliOutput(stream, path, temporary, full);
+        return new CliOutput(stream, path, temporary, full, cancellationToken);
     }
 
     /// <summary>Flushes the data (to disk, for files) and makes the output visible at its target.</summary>
@@ -117,6 +123,8 @@ internal sealed class CliOutput : IAsyncDisposable
             ((FileStream)Stream).Flush(flushToDisk: true);
 #pragma warning restore CA1849
             await Stream.DisposeAsync();
+            await _deleteOnCancel.DisposeAsync();
+            cancellationToken.ThrowIfCancellationRequested();
             File.Move(_temporaryPath, _targetPath, overwrite: true);
         }
 
@@ -143,19 +151,25 @@ internal sealed class CliOutput : IAsyncDisposable
         }
 
         await Stream.DisposeAsync();
+        await _deleteOnCancel.DisposeAsync();
         if (!_committed)
         {
-            try
-            {
-                File.Delete(_temporaryPath);
-            }
-            catch (IOException)
-            {
-                // best effort: the hidden .tmp name never matches the target's pattern
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            TryDelete(_temporaryPath);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // best effort: the hidden .tmp name never matches the target's pattern
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 }
