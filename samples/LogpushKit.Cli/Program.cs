@@ -3,5 +3,6 @@ using LogpushKit.Cli.Infrastructure;
 
 var root = CliApplication.CreateRootCommand();
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 // One line per command: root.Subcommands.Add(XxxCommand.Create());
 return await CliApplication.InvokeAsync(root, args);
