@@ -5,7 +5,7 @@ using LogpushKit.Events;
 namespace LogpushKit.Tests.Pipeline;
 
 /// <summary>Builds Logpush-like objects (gzip'd ndjson) and events for the pipeline tests.</summary>
-internal static class PipelineTestData
+public static class PipelineTestData
 {
     public const string SampleKey = "logs/2024.08/20240821T054839Z_20240821T054839Z_06b7e0be.log.gz";
 
