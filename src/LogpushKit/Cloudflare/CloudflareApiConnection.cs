@@ -1,0 +1,350 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using LogpushKit.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace LogpushKit.Cloudflare;
+
+/// <summary>
+/// The transport shared by the Cloudflare clients: auth headers, the resilience pipeline (Polly), the envelope,
+/// errors, pagination and one log line per request.
+/// </summary>
+internal sealed partial class CloudflareApiConnection : IDisposable
+{
+    private static readonly ResiliencePropertyKey<bool> RetryOnServerErrorKey = new("LogpushKit.Cloudflare.RetryOnServerError");
+    private static readonly ResiliencePropertyKey<RequestState> StateKey = new("LogpushKit.Cloudflare.RequestState");
+
+    private readonly HttpClient _httpClient;
+    private readonly bool _ownsHttpClient;
+    private readonly CloudflareClientOptions _options;
+    private readonly Uri _baseAddress;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    public CloudflareApiConnection(HttpClient? httpClient, CloudflareClientOptions options, ILogger? logger, string clientName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(clientName);
+        _ownsHttpClient = httpClient is null;
+        _httpClient = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        _options = options;
+        _baseAddress = options.NormalizedBaseAddress;
+        _logger = logger ?? NullLogger.Instance;
+        _pipeline = BuildPipeline(options.Retry, options.TimeProvider);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttpClient)
+        {
+            _httpClient.Dispose();
+        }
+    }
+
+    /// <summary>Sends a request and returns the unwrapped <c>result</c>.</summary>
+    public async Task<TResult?> SendAsync<TRequest, TResult>(
+        HttpMethod method,
+        string path,
+        TRequest? body,
+        JsonTypeInfo<TRequest>? bodyType,
+        JsonTypeInfo<CloudflareEnvelope<TResult>> resultType,
+        bool retryOnServerError,
+        IReadOnlyDictionary<string, string>? headers,
+        CancellationToken cancellationToken)
+    {
+        var envelope = await SendForEnvelopeAsync(method, path, body, bodyType, resultType, retryOnServerError, headers, cancellationToken).ConfigureAwait(false);
+        return envelope.Result;
+    }
+
+    public Task<TResult?> GetAsync<TResult>(string path, JsonTypeInfo<CloudflareEnvelope<TResult>> resultType, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken) =>
+        SendAsync<object, TResult>(HttpMethod.Get, path, null, null, resultType, retryOnServerError: true, headers, cancellationToken);
+
+    /// <summary>Lists a page-numbered collection. Without <paramref name="perPage"/> the first request carries no paging parameters and further pages are fetched only when <c>result_info</c> announces them.</summary>
+    public async IAsyncEnumerable<T> PaginateAsync<T>(
+        string path,
+        JsonTypeInfo<CloudflareEnvelope<IReadOnlyList<T>>> resultType,
+        int? perPage,
+        IReadOnlyDictionary<string, string>? headers,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = 1;
+        while (true)
+        {
+            var query = perPage is { } size
+                ? string.Create(CultureInfo.InvariantCulture, $"page={page}&per_page={size}")
+                : page == 1 ? null : string.Create(CultureInfo.InvariantCulture, $"page={page}");
+            var url = query is null ? path : path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query;
+            var envelope = await SendForEnvelopeAsync<object, IReadOnlyList<T>>(HttpMethod.Get, url, null, null, resultType, true, headers, cancellationToken).ConfigureAwait(false);
+            var items = envelope.Result ?? [];
+            foreach (var item in items)
+            {
+                yield return item;
+            }
+
+            var info = envelope.ResultInfo;
+            if (items.Count == 0 || info is null)
+            {
+                yield break;
+            }
+
+            var more = info.TotalPages is { } totalPages
+                ? (info.Page ?? page) < totalPages
+                : perPage is { } pageSize && items.Count >= pageSize;
+            if (!more)
+            {
+                yield break;
+            }
+
+            page = (info.Page ?? page) + 1;
+            if (perPage is null && info.PerPage is { } serverPerPage)
+            {
+                perPage = serverPerPage;
+            }
+        }
+    }
+
+    public async Task<CloudflareEnvelope<TResult>> SendForEnvelopeAsync<TRequest, TResult>(
+        HttpMethod method,
+        string path,
+        TRequest? body,
+        JsonTypeInfo<TRequest>? bodyType,
+        JsonTypeInfo<CloudflareEnvelope<TResult>> resultType,
+        bool retryOnServerError,
+        IReadOnlyDictionary<string, string>? headers,
+        CancellationToken cancellationToken)
+    {
+        byte[]? content = body is not null && bodyType is not null ? JsonSerializer.SerializeToUtf8Bytes(body, bodyType) : null;
+        var state = new RequestState(this, method, new Uri(_baseAddress, path), content, headers);
+        var started = _options.TimeProvider.GetTimestamp();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(RetryOnServerErrorKey, retryOnServerError);
+        context.Properties.Set(StateKey, state);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _pipeline.ExecuteAsync(
+                static async (ctx, s) =>
+                {
+                    s.Attempts++;
+                    using var request = s.CreateRequest();
+                    return await s.Connection._httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(ctx.ContinueOnCapturedContext);
+                },
+                context,
+                state).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException)
+        {
+            LogFailed(_logger, method.Method, path, ex.GetType().Name, Elapsed(started), state.Attempts);
+            var detail = ex is HttpRequestException hre
+                ? $"network error ({hre.HttpRequestError}): {hre.Message}"
+                : "timed out";
+            throw new CloudflareApiException(method.Method, path, null, null, null, detail, attempts: state.Attempts, innerException: ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        using (response)
+        {
+            var rayId = response.Headers.TryGetValues("cf-ray", out var rays) ? rays.FirstOrDefault() : null;
+            LogRequest(_logger, method.Method, path, (int)response.StatusCode, Elapsed(started), rayId ?? "-", state.Attempts);
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            CloudflareEnvelope<TResult>? envelope = null;
+            string? parseError = null;
+            try
+            {
+                envelope = bytes.Length == 0 ? null : ParseEnvelope(bytes, resultType);
+                if (envelope is null)
+                {
+                    parseError = "the response body is empty or JSON null, not a Cloudflare envelope";
+                }
+            }
+            catch (JsonException ex)
+            {
+                parseError = $"the response is not a Cloudflare JSON envelope (content-type {response.Content.Headers.ContentType?.MediaType ?? "none"}, {bytes.Length} bytes): {ex.Message}";
+            }
+
+            if (response.IsSuccessStatusCode && envelope is { Success: true })
+            {
+                return envelope;
+            }
+
+            var errors = envelope?.Errors;
+            if (envelope is null && !response.IsSuccessStatusCode)
+            {
+                errors = TryParseErrors(bytes);
+            }
+
+            var detail = parseError is not null && errors is not { Count: > 0 }
+                ? parseError
+                : response.IsSuccessStatusCode ? "the envelope says success: false" : null;
+            throw new CloudflareApiException(method.Method, path, response.StatusCode, errors, rayId, detail, GetRetryAfter(response, _options.TimeProvider), state.Attempts);
+        }
+    }
+
+    private static CloudflareEnvelope<TResult>? ParseEnvelope<TResult>(byte[] bytes, JsonTypeInfo<CloudflareEnvelope<TResult>> resultType)
+    {
+        using var document = JsonDocument.Parse(bytes);
+        return CloudflareJson.Deserialize(document.RootElement, resultType);
+    }
+
+    private static IReadOnlyList<CloudflareMessage>? TryParseErrors(byte[] bytes)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? CloudflareJson.Deserialize(document.RootElement, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement)?.Errors
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private double Elapsed(long started) => _options.TimeProvider.GetElapsedTime(started).TotalMilliseconds;
+
+    internal static TimeSpan? GetRetryAfter(HttpResponseMessage response, TimeProvider timeProvider)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header is null)
+        {
+            return null;
+        }
+
+        if (header.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header.Date is { } date)
+        {
+            var wait = date - timeProvider.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(CloudflareRetryOptions retry, TimeProvider timeProvider)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider };
+        builder.AddTimeout(new TimeoutStrategyOptions { Timeout = retry.TotalTimeout });
+        if (retry.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = retry.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = retry.BaseDelay,
+                MaxDelay = retry.MaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context, retry, timeProvider)),
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Result is { } r && GetRetryAfter(r, timeProvider) is { } wait ? (TimeSpan?)wait : null),
+                OnRetry = args =>
+                {
+                    var state = args.Context.Properties.GetValue(StateKey, null!);
+                    var reason = args.Outcome.Result is { } r
+                        ? ((int)r.StatusCode).ToString(CultureInfo.InvariantCulture)
+                        : args.Outcome.Exception?.GetType().Name ?? "unknown";
+                    LogRetry(_logger, state.Method.Method, state.Uri.AbsolutePath, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        builder.AddTimeout(new TimeoutStrategyOptions { Timeout = retry.AttemptTimeout });
+        return builder.Build();
+    }
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context, CloudflareRetryOptions retry, TimeProvider timeProvider)
+    {
+        var retryOnServerError = context.Properties.GetValue(RetryOnServerErrorKey, false);
+        if (outcome.Exception is { } exception)
+        {
+            if (context.CancellationToken.IsCancellationRequested && exception is OperationCanceledException)
+            {
+                return false;
+            }
+
+            return exception switch
+            {
+                // The request certainly never reached the server: safe to retry even a create.
+                HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError } => true,
+                HttpRequestException => retryOnServerError,
+                TimeoutRejectedException => retryOnServerError,
+                _ => false,
+            };
+        }
+
+        if (outcome.Result is not { } response)
+        {
+            return false;
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var wait = GetRetryAfter(response, timeProvider);
+            return wait is null || wait <= retry.MaxRetryAfter;
+        }
+
+        return retryOnServerError && (int)response.StatusCode >= 500;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} -> {Status} in {ElapsedMs:0.0} ms, cf-ray {RayId}, {Attempts} attempt(s)")]
+    private static partial void LogRequest(ILogger logger, string method, string path, int status, double elapsedMs, string rayId, int attempts);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} failed without a response ({Error}) in {ElapsedMs:0.0} ms after {Attempts} attempt(s)")]
+    private static partial void LogFailed(ILogger logger, string method, string path, string error, double elapsedMs, int attempts);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path}: {Reason}, retry {Retry} in {DelayMs:0} ms")]
+    private static partial void LogRetry(ILogger logger, string method, string path, string reason, int retry, double delayMs);
+
+    private sealed class RequestState(CloudflareApiConnection connection, HttpMethod method, Uri uri, byte[]? content, IReadOnlyDictionary<string, string>? headers)
+    {
+        public CloudflareApiConnection Connection { get; } = connection;
+
+        public HttpMethod Method { get; } = method;
+
+        public Uri Uri { get; } = uri;
+
+        public int Attempts { get; set; }
+
+        public HttpRequestMessage CreateRequest()
+        {
+            var request = new HttpRequestMessage(Method, Uri);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            Connection._options.Credentials!.Apply(request.Headers);
+            if (headers is not null)
+            {
+                foreach (var (name, value) in headers)
+                {
+                    request.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
+
+            if (content is not null)
+            {
+                request.Content = new ByteArrayContent(content);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
+
+            return request;
+        }
+    }
+}

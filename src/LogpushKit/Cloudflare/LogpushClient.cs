@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Text.Json;
+using LogpushKit.Json;
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Cloudflare;
+
+/// <summary>
+/// The Logpush API at account or zone scope (<see cref="LogpushScope"/>): jobs, dataset fields, destination and origin
+/// validation, ownership challenges. Needs a token with Logs Edit (job configs contain secrets).
+/// </summary>
+public class LogpushClient : CloudflareApiClient
+{
+    /// <summary>Creates a client over a caller-owned <see cref="HttpClient"/> (e.g. from <c>IHttpClientFactory</c>).</summary>
+    /// <param name="httpClient">The HTTP client; not disposed by this client.</param>
+    /// <param name="options">The options (credentials, base address, retries).</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public LogpushClient(HttpClient httpClient, LogpushClientOptions options, ILogger<LogpushClient>? logger = null)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+    {
+    }
+
+    /// <summary>Creates a client with its own <see cref="HttpClient"/> (disposed with this client).</summary>
+    /// <param name="options">The options (credentials, base address, retries).</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public LogpushClient(LogpushClientOptions options, ILogger<LogpushClient>? logger = null)
+        : base(null, options, logger)
+    {
+    }
+
+    /// <summary>For mocking.</summary>
+    protected LogpushClient()
+    {
+    }
+
+    /// <summary>Lists the jobs of a scope.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The jobs (pages, if Cloudflare ever pages this list, are fetched as needed).</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual IAsyncEnumerable<LogpushJob> ListJobsAsync(LogpushScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return Connection.PaginateAsync(JobsPath(scope), CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListLogpushJob, null, null, cancellationToken);
+    }
+
+    /// <summary>Lists the jobs of one dataset.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The jobs.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual IAsyncEnumerable<LogpushJob> ListDatasetJobsAsync(LogpushScope scope, string dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataset);
+        return Connection.PaginateAsync($"{scope.PathPrefix}/logpush/datasets/{Escape(dataset)}/jobs", CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListLogpushJob, null, null, cancellationToken);
+    }
+
+    /// <summary>Gets one job.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed (e.g. unknown id).</exception>
+    public virtual async Task<LogpushJob> GetJobAsync(LogpushScope scope, long jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var path = JobPath(scope, jobId);
+        var job = await Connection.GetAsync(path, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, null, cancellationToken).ConfigureAwait(false);
+        return job ?? throw EmptyResult("GET", path);
+    }
+
+    /// <summary>
+    /// Creates a job. <see cref="LogpushJob.DestinationConf"/> is required; jobs are created disabled unless
+    /// <see cref="LogpushJob.Enabled"/> is <see langword="true"/>. Retried only when Cloudflare certainly did not act on it
+    /// (429, or no connection), never after a 5xx, so that a job is never created twice.
+    /// </summary>
+    /// <param name="scope">Account or zone, matching the dataset's scope.</param>
+    /// <param name="job">The job (read-only members such as <see cref="LogpushJob.Id"/> are ignored by Cloudflare).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The created job.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<LogpushJob> CreateJobAsync(LogpushScope scope, LogpushJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(job);
+        if (string.IsNullOrWhiteSpace(job.DestinationConf))
+        {
+            throw new ArgumentException("A Logpush job needs a destination_conf (e.g. DestinationConf.R2(...).ToUnmaskedString()).", nameof(job));
+        }
+
+        var path = JobsPath(scope);
+        var created = await Connection.SendAsync(
+            HttpMethod.Post, path, job, CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false);
+        return created ?? throw EmptyResult("POST", path);
+    }
+
+    /// <summary>
+    /// Creates a job that emits every field of its dataset: fetches the dataset's field list first (what
+    /// <c>curl … | jq -r '.result | keys'</c> did) and puts all names, in Cloudflare's order, into
+    /// <see cref="LogpushOutputOptions.FieldNames"/>.
+    /// </summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="job">The job; <see cref="LogpushJob.Dataset"/> is required; its other output options are kept.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>The created job.</returns>
+    /// <exception cref="CloudflareApiException">An API call failed.</exception>
+    public virtual async Task<LogpushJob> CreateJobWithAllFieldsAsync(LogpushScope scope, LogpushJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (string.IsNullOrWhiteSpace(job.Dataset))
+        {
+            throw new ArgumentException("Creating a job with all fields needs its Dataset.", nameof(job));
+        }
+
+        var fields = await GetDatasetFieldsAsync(scope, job.Dataset, cancellationToken).ConfigureAwait(false);
+        if (fields.Count == 0)
+        {
+            throw new CloudflareApiException("GET", FieldsPath(scope, job.Dataset), null, null, null, $"Cloudflare returned no fields for dataset '{job.Dataset}'.");
+        }
+
+        var options = (job.OutputOptions ?? new LogpushOutputOptions()) with { FieldNames = [.. fields.Keys] };
+        return await CreateJobAsync(scope, job with { OutputOptions = options }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Updates a job. Only the non-null members of <paramref name="changes"/> are sent (a partial update such as <c>{"enabled":true}</c>).</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="changes">The members to change.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The updated job.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<LogpushJob> UpdateJobAsync(LogpushScope scope, long jobId, LogpushJob changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(changes);
+        var path = JobPath(scope, jobId);
+        var updated = await Connection.SendAsync(
+            HttpMethod.Put, path, changes, CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+        return updated ?? throw EmptyResult("PUT", path);
+    }
+
+    /// <summary>Deletes a job (irreversible).</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the job is deleted.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task DeleteJobAsync(LogpushScope scope, long jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        await Connection.SendAsync<object, JsonElement>(
+            HttpMethod.Delete, JobPath(scope, jobId), null, null, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The fields of a dataset as Cloudflare lists them: name → description, in Cloudflare's order.</summary>
+    /// <param name="scope">Account or zone (the dataset's scope).</param>
+    /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The fields.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed or the result is not a name → description map.</exception>
+    public virtual async Task<IReadOnlyDictionary<string, string>> GetDatasetFieldsAsync(LogpushScope scope, string dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataset);
+        var path = FieldsPath(scope, dataset);
+        var map = await Connection.GetAsync(path, CloudflareJsonContext.Default.CloudflareEnvelopeDictionaryStringJsonElement, null, cancellationToken).ConfigureAwait(false);
+        if (map is null)
+        {
+            throw EmptyResult("GET", path);
+        }
+
+        var fields = new OrderedDictionary<string, string>(map.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in map)
+        {
+            fields[name] = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString() ?? string.Empty,
+                JsonValueKind.Null => string.Empty,
+                _ => value.GetRawText(),
+            };
+        }
+
+        return fields;
+    }
+
+    /// <summary>Validates that Cloudflare can write to a destination.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="destinationConf">The destination (unmasked).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether it is valid, and why not.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual Task<LogpushValidationResult> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+        PostDestinationAsync(scope, "logpush/validate/destination", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, cancellationToken);
+
+    /// <summary>Checks whether a job already writes to a destination.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="destinationConf">The destination (unmasked).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether it exists.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual Task<LogpushDestinationExistsResult> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+        PostDestinationAsync(scope, "logpush/validate/destination/exists", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushDestinationExistsResult, cancellationToken);
+
+    /// <summary>Validates legacy <c>logpull_options</c>.</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="logpullOptions">The options query string, e.g. <c>fields=RayID,ClientIP&amp;timestamps=rfc3339</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether they are valid.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<LogpushValidationResult> ValidateOriginAsync(LogpushScope scope, string logpullOptions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(logpullOptions);
+        var path = $"{scope.PathPrefix}/logpush/validate/origin";
+        var result = await Connection.SendAsync(
+            HttpMethod.Post, path, new LogpushOriginRequest { LogpullOptions = logpullOptions }, CloudflareJsonContext.Default.LogpushOriginRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+        return result ?? throw EmptyResult("POST", path);
+    }
+
+    /// <summary>Asks Cloudflare to write an ownership-challenge file into the destination (needed for S3, GCS, Azure, Sumo Logic; not for R2).</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="destinationConf">The destination (unmasked).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Where the file was written.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual Task<LogpushOwnershipChallenge> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+        PostDestinationAsync(scope, "logpush/ownership", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipChallenge, cancellationToken);
+
+    /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination).</summary>
+    /// <param name="scope">Account or zone.</param>
+    /// <param name="destinationConf">The destination (unmasked).</param>
+    /// <param name="ownershipChallenge">The token.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether the token is valid.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed (a wrong token gives HTTP 400, code 1002).</exception>
+    public virtual Task<LogpushOwnershipValidation> ValidateOwnershipChallengeAsync(LogpushScope scope, string destinationConf, string ownershipChallenge, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ownershipChallenge);
+        return PostDestinationAsync(scope, "logpush/ownership/validate", destinationConf, ownershipChallenge, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipValidation, cancellationToken);
+    }
+
+    private async Task<T> PostDestinationAsync<T>(
+        LogpushScope scope, string tail, string destinationConf, string? ownershipChallenge, System.Text.Json.Serialization.Metadata.JsonTypeInfo<CloudflareEnvelope<T>> resultType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentException.ThrowIfNullOrWhiteSpace(destinationConf);
+        var path = $"{scope.PathPrefix}/{tail}";
+        var request = new LogpushDestinationRequest { DestinationConf = destinationConf, OwnershipChallenge = ownershipChallenge };
+        var result = await Connection.SendAsync(
+            HttpMethod.Post, path, request, CloudflareJsonContext.Default.LogpushDestinationRequest, resultType, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+        return result ?? throw EmptyResult("POST", path);
+    }
+
+    private static string JobsPath(LogpushScope scope) => $"{scope.PathPrefix}/logpush/jobs";
+
+    private static string JobPath(LogpushScope scope, long jobId)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(jobId, 1);
+        return string.Create(CultureInfo.InvariantCulture, $"{scope.PathPrefix}/logpush/jobs/{jobId}");
+    }
+
+    private static string FieldsPath(LogpushScope scope, string dataset) => $"{scope.PathPrefix}/logpush/datasets/{Escape(dataset)}/fields";
+
+    private static CloudflareApiException EmptyResult(string method, string path) =>
+        new(method, path, System.Net.HttpStatusCode.OK, null, null, "the envelope has no result");
+}

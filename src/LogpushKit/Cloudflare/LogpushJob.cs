@@ -1,0 +1,210 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using LogpushKit.Json;
+
+namespace LogpushKit.Cloudflare;
+
+/// <summary>
+/// A Logpush job as the Logpush API returns and accepts it (account or zone scope). Every documented field is mapped;
+/// anything else is kept in <see cref="CloudflareObject.AdditionalProperties"/>. <see cref="object.ToString"/> masks
+/// the secrets inside <see cref="DestinationConf"/>.
+/// </summary>
+public sealed record LogpushJob : CloudflareObject
+{
+    /// <summary>The job id (server-assigned, read-only).</summary>
+    [JsonPropertyName("id")]
+    public long? Id { get; init; }
+
+    /// <summary>The dataset, e.g. <c>gateway_http</c>. Cannot be changed after creation.</summary>
+    [JsonPropertyName("dataset")]
+    public string? Dataset { get; init; }
+
+    /// <summary>A free-text name (not unique).</summary>
+    [JsonPropertyName("name")]
+    public string? Name { get; init; }
+
+    /// <summary>Whether the job pushes logs. Jobs are created disabled unless this is <see langword="true"/>.</summary>
+    [JsonPropertyName("enabled")]
+    public bool? Enabled { get; init; }
+
+    /// <summary>
+    /// Where logs go, e.g. <c>r2://bucket/path?account-id=…&amp;access-key-id=…&amp;secret-access-key=…</c>. Holds secrets:
+    /// print it through <see cref="Cloudflare.DestinationConf.Mask(string?)"/> (the record's <c>ToString</c> does).
+    /// </summary>
+    [JsonPropertyName("destination_conf")]
+    public string? DestinationConf { get; init; }
+
+    /// <summary>The filter as JSON text (<c>{"where":{…}}</c>).</summary>
+    [JsonPropertyName("filter")]
+    public string? Filter { get; init; }
+
+    /// <summary>The output options; when present, <see cref="LogpullOptions"/> is ignored by Cloudflare.</summary>
+    [JsonPropertyName("output_options")]
+    public LogpushOutputOptions? OutputOptions { get; init; }
+
+    /// <summary>Maximum uncompressed bytes per file: 0 (off) or 5,000,000 – 1,000,000,000.</summary>
+    [JsonPropertyName("max_upload_bytes")]
+    public long? MaxUploadBytes { get; init; }
+
+    /// <summary>Maximum records per file: 0 (off) or 1,000 – 1,000,000.</summary>
+    [JsonPropertyName("max_upload_records")]
+    public long? MaxUploadRecords { get; init; }
+
+    /// <summary>Maximum seconds per file: 0 (off) or 30 – 300.</summary>
+    [JsonPropertyName("max_upload_interval_seconds")]
+    public int? MaxUploadIntervalSeconds { get; init; }
+
+    /// <summary><c>""</c> (Logpush) or <c>edge</c> (Edge Log Delivery); create-time only.</summary>
+    [JsonPropertyName("kind")]
+    public string? Kind { get; init; }
+
+    /// <summary>Deprecated: <c>high</c> or <c>low</c>; use the <c>MaxUpload*</c> properties.</summary>
+    [JsonPropertyName("frequency")]
+    public string? Frequency { get; init; }
+
+    /// <summary>Deprecated legacy options as a query string (<c>fields=…&amp;timestamps=…</c>).</summary>
+    [JsonPropertyName("logpull_options")]
+    public string? LogpullOptions { get; init; }
+
+    /// <summary>The ownership-challenge token (request only; needed for S3, GCS, Azure, Sumo Logic).</summary>
+    [JsonPropertyName("ownership_challenge")]
+    public string? OwnershipChallenge { get; init; }
+
+    /// <summary>End of the last successfully pushed time range (read-only).</summary>
+    [JsonPropertyName("last_complete")]
+    [JsonConverter(typeof(Rfc3339DateTimeOffsetConverter))]
+    public DateTimeOffset? LastComplete { get; init; }
+
+    /// <summary>Time of the last failure; set while the job is failing (read-only).</summary>
+    [JsonPropertyName("last_error")]
+    [JsonConverter(typeof(Rfc3339DateTimeOffsetConverter))]
+    public DateTimeOffset? LastError { get; init; }
+
+    /// <summary>Text of the last failure (read-only).</summary>
+    [JsonPropertyName("error_message")]
+    public string? ErrorMessage { get; init; }
+
+    /// <summary>A copy whose <see cref="DestinationConf"/> has its secrets replaced by <c>***</c>, for printing.</summary>
+    /// <returns>The masked copy.</returns>
+    public LogpushJob WithMaskedSecrets() => this with
+    {
+        DestinationConf = Cloudflare.DestinationConf.Mask(DestinationConf),
+        OwnershipChallenge = OwnershipChallenge is null ? null : Cloudflare.DestinationConf.MaskedValue,
+    };
+
+    /// <inheritdoc />
+    protected override bool PrintMembers(StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var masked = WithMaskedSecrets();
+        builder.Append("Id = ").Append(Id)
+            .Append(", Dataset = ").Append(Dataset)
+            .Append(", Name = ").Append(Name)
+            .Append(", Enabled = ").Append(Enabled)
+            .Append(", DestinationConf = ").Append(masked.DestinationConf)
+            .Append(", Filter = ").Append(Filter)
+            .Append(", OutputOptions = ").Append(OutputOptions)
+            .Append(", MaxUploadBytes = ").Append(MaxUploadBytes)
+            .Append(", MaxUploadRecords = ").Append(MaxUploadRecords)
+            .Append(", MaxUploadIntervalSeconds = ").Append(MaxUploadIntervalSeconds)
+            .Append(", Kind = ").Append(Kind)
+            .Append(", Frequency = ").Append(Frequency)
+            .Append(", LogpullOptions = ").Append(LogpullOptions)
+            .Append(", OwnershipChallenge = ").Append(masked.OwnershipChallenge)
+            .Append(", LastComplete = ").Append(LastComplete?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", LastError = ").Append(LastError?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", ErrorMessage = ").Append(Cloudflare.DestinationConf.MaskSecretsInText(ErrorMessage));
+        if (base.PrintMembers(builder.Append(", ")))
+        {
+            return true;
+        }
+
+        builder.Length -= 2;
+        return true;
+    }
+}
+
+/// <summary>The <c>output_options</c> of a Logpush job. All keys are optional; Cloudflare applies per-<see cref="OutputType"/> defaults.</summary>
+public sealed record LogpushOutputOptions : CloudflareObject
+{
+    /// <summary>Fields to emit, in this order. There is no "all fields" wildcard.</summary>
+    [JsonPropertyName("field_names")]
+    public IReadOnlyList<string>? FieldNames { get; init; }
+
+    /// <summary><c>ndjson</c> (default) or <c>csv</c>; see <see cref="LogpushOutputTypes"/>.</summary>
+    [JsonPropertyName("output_type")]
+    public string? OutputType { get; init; }
+
+    /// <summary>Written once before each batch (file).</summary>
+    [JsonPropertyName("batch_prefix")]
+    public string? BatchPrefix { get; init; }
+
+    /// <summary>Written once after each batch (file).</summary>
+    [JsonPropertyName("batch_suffix")]
+    public string? BatchSuffix { get; init; }
+
+    /// <summary>Written before each record (ndjson default <c>{</c>).</summary>
+    [JsonPropertyName("record_prefix")]
+    public string? RecordPrefix { get; init; }
+
+    /// <summary>Written after each record (ndjson default <c>}\n</c>, csv default <c>\n</c>).</summary>
+    [JsonPropertyName("record_suffix")]
+    public string? RecordSuffix { get; init; }
+
+    /// <summary>A stripped-down Go template for each record; ignored fields become <c>null</c>.</summary>
+    [JsonPropertyName("record_template")]
+    public string? RecordTemplate { get; init; }
+
+    /// <summary>Written between records (default empty).</summary>
+    [JsonPropertyName("record_delimiter")]
+    public string? RecordDelimiter { get; init; }
+
+    /// <summary>Joins fields (default <c>,</c>); ignored when <see cref="RecordTemplate"/> is set.</summary>
+    [JsonPropertyName("field_delimiter")]
+    public string? FieldDelimiter { get; init; }
+
+    /// <summary><c>unixnano</c> (API default), <c>unix</c>, <c>rfc3339</c>, <c>rfc3339ms</c> or <c>rfc3339ns</c>; see <see cref="LogpushTimestampFormats"/>.</summary>
+    [JsonPropertyName("timestamp_format")]
+    public string? TimestampFormat { get; init; }
+
+    /// <summary>Sampling rate in (0, 1]; 0.1 keeps one record in ten.</summary>
+    [JsonPropertyName("sample_rate")]
+    public double? SampleRate { get; init; }
+
+    /// <summary>The Log4Shell guard: replaces every <c>${</c> in the output with <c>x{</c>.</summary>
+    [JsonPropertyName("CVE-2021-44228")]
+    public bool? Cve202144228 { get; init; }
+
+    /// <summary>Merge Worker subrequests into the parent request (<c>http_requests</c> only).</summary>
+    [JsonPropertyName("merge_subrequests")]
+    public bool? MergeSubrequests { get; init; }
+}
+
+/// <summary>The documented values of <see cref="LogpushOutputOptions.OutputType"/>.</summary>
+public static class LogpushOutputTypes
+{
+    /// <summary>Newline-delimited JSON (the default).</summary>
+    public const string Ndjson = "ndjson";
+
+    /// <summary>Comma-separated values without a header.</summary>
+    public const string Csv = "csv";
+}
+
+/// <summary>The documented values of <see cref="LogpushOutputOptions.TimestampFormat"/>.</summary>
+public static class LogpushTimestampFormats
+{
+    /// <summary>Nanoseconds since the epoch (API default).</summary>
+    public const string UnixNano = "unixnano";
+
+    /// <summary>Seconds since the epoch.</summary>
+    public const string Unix = "unix";
+
+    /// <summary>RFC 3339 with second precision.</summary>
+    public const string Rfc3339 = "rfc3339";
+
+    /// <summary>RFC 3339 with milliseconds.</summary>
+    public const string Rfc3339Ms = "rfc3339ms";
+
+    /// <summary>RFC 3339 with nanoseconds.</summary>
+    public const string Rfc3339Ns = "rfc3339ns";
+}

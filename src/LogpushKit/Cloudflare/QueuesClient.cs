@@ -1,0 +1,115 @@
+using LogpushKit.Json;
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Cloudflare;
+
+/// <summary>
+/// Queue management for provisioning: list, get and create queues, and add an HTTP pull consumer. Paths follow the
+/// documented Cloudflare v4 API (<c>/accounts/{id}/queues</c>, <c>…/queues/{queue_id}/consumers</c>).
+/// </summary>
+public class QueuesClient : CloudflareApiClient
+{
+    private readonly string _accountId;
+
+    /// <summary>Creates a client over a caller-owned <see cref="HttpClient"/>.</summary>
+    /// <param name="httpClient">The HTTP client; not disposed by this client.</param>
+    /// <param name="accountId">The account.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public QueuesClient(HttpClient httpClient, string accountId, QueuesClientOptions options, ILogger<QueuesClient>? logger = null)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        _accountId = accountId;
+    }
+
+    /// <summary>Creates a client with its own <see cref="HttpClient"/>.</summary>
+    /// <param name="accountId">The account.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public QueuesClient(string accountId, QueuesClientOptions options, ILogger<QueuesClient>? logger = null)
+        : base(null, options, logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        _accountId = accountId;
+    }
+
+    /// <summary>For mocking.</summary>
+    protected QueuesClient()
+    {
+        _accountId = string.Empty;
+    }
+
+    /// <summary>Lists the account's queues (all pages).</summary>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The queues.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual IAsyncEnumerable<CloudflareQueue> ListQueuesAsync(CancellationToken cancellationToken = default) =>
+        Connection.PaginateAsync(QueuesPath, CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListCloudflareQueue, 100, null, cancellationToken);
+
+    /// <summary>Gets a queue by id.</summary>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The queue.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed (e.g. unknown id).</exception>
+    public virtual async Task<CloudflareQueue> GetQueueAsync(string queueId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
+        var path = $"{QueuesPath}/{Escape(queueId)}";
+        return await Connection.GetAsync(path, CloudflareJsonContext.Default.CloudflareEnvelopeCloudflareQueue, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new CloudflareApiException("GET", path, System.Net.HttpStatusCode.OK, null, null, "the envelope has no result");
+    }
+
+    /// <summary>Finds a queue by name, or <see langword="null"/>.</summary>
+    /// <param name="queueName">The queue name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The queue or <see langword="null"/>.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<CloudflareQueue?> FindQueueAsync(string queueName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
+        await foreach (var queue in ListQueuesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (string.Equals(queue.QueueName, queueName, StringComparison.Ordinal))
+            {
+                return queue;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Creates a queue (not retried after a 5xx, so it is never created twice).</summary>
+    /// <param name="queueName">The queue name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The created queue.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed (e.g. the name exists).</exception>
+    public virtual async Task<CloudflareQueue> CreateQueueAsync(string queueName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
+        return await Connection.SendAsync(
+            HttpMethod.Post, QueuesPath, new CreateQueueRequest { QueueName = queueName }, CloudflareJsonContext.Default.CreateQueueRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeCloudflareQueue, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new CloudflareApiException("POST", QueuesPath, System.Net.HttpStatusCode.OK, null, null, "the envelope has no result");
+    }
+
+    /// <summary>Adds an HTTP pull consumer to a queue (a queue has one active consumer: remove a Worker consumer first).</summary>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="settings">Batch size, max retries, retry delay, visibility timeout (all optional).</param>
+    /// <param name="deadLetterQueue">The dead-letter queue name, if any.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The consumer.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<QueueConsumer> CreateHttpPullConsumerAsync(string queueId, QueueConsumerSettings? settings = null, string? deadLetterQueue = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
+        var path = $"{QueuesPath}/{Escape(queueId)}/consumers";
+        var request = new CreateConsumerRequest { Type = "http_pull", Settings = settings, DeadLetterQueue = deadLetterQueue };
+        return await Connection.SendAsync(
+            HttpMethod.Post, path, request, CloudflareJsonContext.Default.CreateConsumerRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeQueueConsumer, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false)
+            ?? new QueueConsumer { Type = "http_pull", Settings = settings, DeadLetterQueue = deadLetterQueue };
+    }
+
+    private string QueuesPath => $"accounts/{Escape(_accountId)}/queues";
+}

@@ -1,0 +1,126 @@
+using System.Text.Json;
+using LogpushKit.Json;
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Cloudflare;
+
+/// <summary>
+/// R2 event-notification rules: which bucket events (actions, prefix, suffix) are sent to which queue. Buckets with a
+/// jurisdiction (<c>eu</c>, <c>fedramp</c>) are addressed with the <c>cf-r2-jurisdiction</c> header.
+/// </summary>
+public class R2EventNotificationRulesClient : CloudflareApiClient
+{
+    /// <summary>The header naming a bucket's jurisdiction.</summary>
+    public const string JurisdictionHeader = "cf-r2-jurisdiction";
+
+    private readonly string _accountId;
+
+    /// <summary>Creates a client over a caller-owned <see cref="HttpClient"/>.</summary>
+    /// <param name="httpClient">The HTTP client; not disposed by this client.</param>
+    /// <param name="accountId">The account that owns the buckets and queues.</param>
+    /// <param name="options">The options (credentials, base address, retries).</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public R2EventNotificationRulesClient(HttpClient httpClient, string accountId, R2EventNotificationRulesClientOptions options, ILogger<R2EventNotificationRulesClient>? logger = null)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        _accountId = accountId;
+    }
+
+    /// <summary>Creates a client with its own <see cref="HttpClient"/> (disposed with this client).</summary>
+    /// <param name="accountId">The account that owns the buckets and queues.</param>
+    /// <param name="options">The options (credentials, base address, retries).</param>
+    /// <param name="logger">Logs one Debug line per request.</param>
+    public R2EventNotificationRulesClient(string accountId, R2EventNotificationRulesClientOptions options, ILogger<R2EventNotificationRulesClient>? logger = null)
+        : base(null, options, logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        _accountId = accountId;
+    }
+
+    /// <summary>For mocking.</summary>
+    protected R2EventNotificationRulesClient()
+    {
+        _accountId = string.Empty;
+    }
+
+    /// <summary>Gets the notification configuration of a bucket (every queue it notifies, with their rules).</summary>
+    /// <param name="bucketName">The bucket.</param>
+    /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The configuration (no queues when none is configured).</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<R2NotificationConfiguration> GetConfigurationAsync(string bucketName, string? jurisdiction = null, CancellationToken cancellationToken = default)
+    {
+        var result = await Connection.GetAsync(ConfigurationPath(bucketName), CloudflareJsonContext.Default.CloudflareEnvelopeR2NotificationConfiguration, Headers(jurisdiction), cancellationToken).ConfigureAwait(false);
+        return result ?? new R2NotificationConfiguration { BucketName = bucketName };
+    }
+
+    /// <summary>Gets the rules of a bucket for one queue.</summary>
+    /// <param name="bucketName">The bucket.</param>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The rules (none when none is configured).</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<R2QueueNotificationRules> GetQueueRulesAsync(string bucketName, string queueId, string? jurisdiction = null, CancellationToken cancellationToken = default)
+    {
+        var result = await Connection.GetAsync(QueuePath(bucketName, queueId), CloudflareJsonContext.Default.CloudflareEnvelopeR2QueueNotificationRules, Headers(jurisdiction), cancellationToken).ConfigureAwait(false);
+        return result ?? new R2QueueNotificationRules { QueueId = queueId };
+    }
+
+    /// <summary>
+    /// Creates rules sending the bucket's events to a queue (<c>PUT …/configuration/queues/{queue_id}</c>). Cloudflare
+    /// rejects rules that overlap existing ones; delete those first to replace them.
+    /// </summary>
+    /// <param name="bucketName">The bucket.</param>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="rules">The rules, e.g. <c>R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Suffix = ".log.gz" }</c>.</param>
+    /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the rules are stored.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed (e.g. overlapping rules).</exception>
+    public virtual async Task PutRulesAsync(string bucketName, string queueId, IReadOnlyList<R2NotificationRule> rules, string? jurisdiction = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        if (rules.Count == 0 || rules.Any(r => r.Actions.Count == 0))
+        {
+            throw new ArgumentException("At least one rule is required, and every rule needs at least one action.", nameof(rules));
+        }
+
+        // Read-only members (ruleId, createdAt) are not sent.
+        var body = new R2NotificationRulesRequest { Rules = [.. rules.Select(r => r with { RuleId = null, CreatedAt = null })] };
+        await Connection.SendAsync(
+            HttpMethod.Put, QueuePath(bucketName, queueId), body, CloudflareJsonContext.Default.R2NotificationRulesRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement, retryOnServerError: true, Headers(jurisdiction), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes all rules of a bucket for a queue.</summary>
+    /// <param name="bucketName">The bucket.</param>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the rules are gone.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task DeleteRulesAsync(string bucketName, string queueId, string? jurisdiction = null, CancellationToken cancellationToken = default)
+    {
+        await Connection.SendAsync<object, JsonElement>(
+            HttpMethod.Delete, QueuePath(bucketName, queueId), null, null, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement,
+            retryOnServerError: true, Headers(jurisdiction), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, string>? Headers(string? jurisdiction) =>
+        string.IsNullOrWhiteSpace(jurisdiction) ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [JurisdictionHeader] = jurisdiction };
+
+    private string ConfigurationPath(string bucketName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucketName);
+        return $"accounts/{Escape(_accountId)}/event_notifications/r2/{Escape(bucketName)}/configuration";
+    }
+
+    private string QueuePath(string bucketName, string queueId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
+        return $"{ConfigurationPath(bucketName)}/queues/{Escape(queueId)}";
+    }
+}

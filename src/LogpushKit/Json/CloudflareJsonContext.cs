@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LogpushKit.Cloudflare;
+using LogpushKit.Events;
+
+namespace LogpushKit.Json;
+
+/// <summary>Source-generated (trimming and AOT safe) JSON metadata of the Cloudflare API models.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LogpushJob))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushJob>))]
+[JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<LogpushJob>>))]
+[JsonSerializable(typeof(CloudflareEnvelope<Dictionary<string, JsonElement>>))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushJobDeleted>))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushValidationResult>))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushDestinationExistsResult>))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushOwnershipChallenge>))]
+[JsonSerializable(typeof(CloudflareEnvelope<LogpushOwnershipValidation>))]
+[JsonSerializable(typeof(CloudflareEnvelope<JsonElement>))]
+[JsonSerializable(typeof(LogpushDestinationRequest))]
+[JsonSerializable(typeof(LogpushOriginRequest))]
+[JsonSerializable(typeof(R2EventNotification))]
+[JsonSerializable(typeof(QueueMessage))]
+[JsonSerializable(typeof(QueuePullRequest))]
+[JsonSerializable(typeof(QueueAckRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<QueuePullResult>))]
+[JsonSerializable(typeof(CloudflareEnvelope<QueueAckResult>))]
+[JsonSerializable(typeof(R2NotificationRulesRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2NotificationConfiguration>))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2QueueNotificationRules>))]
+[JsonSerializable(typeof(CloudflareEnvelope<CloudflareQueue>))]
+[JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<CloudflareQueue>>))]
+[JsonSerializable(typeof(CloudflareEnvelope<QueueConsumer>))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2BucketListResult>))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2BucketInfo>))]
+[JsonSerializable(typeof(CreateQueueRequest))]
+[JsonSerializable(typeof(CreateConsumerRequest))]
+[JsonSerializable(typeof(CreateBucketRequest))]
+internal sealed partial class CloudflareJsonContext : JsonSerializerContext;
