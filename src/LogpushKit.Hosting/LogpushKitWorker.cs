@@ -1,3 +1,4 @@
+using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace LogpushKit.Hosting;
 
 /// <summary>
-/// The worker: a <see cref="QueueConsumer"/> over the registered <see cref="IObjectEventSource"/> (the Cloudflare queue),
+/// The worker: a <see cref="LogpushQueueConsumer"/> over the registered <see cref="IObjectEventSource"/> (the Cloudflare queue),
 /// or, without one, over an <see cref="InProcessEventQueue"/> fed by a <see cref="SourceFolderWatcher"/> on a local source
 /// folder (or by periodic reconciles of a bucket source). Buckets are opened in <see cref="StartAsync"/>, so a wrong location
 /// fails the host's start; the long-running work runs in <see cref="ExecuteAsync"/>.
@@ -28,6 +29,8 @@ internal sealed class LogpushKitWorker : BackgroundService
     private readonly ILogger _logger;
     private LogpushObjectProcessor? _processor;
     private string? _sourceFolder;
+    private IObjectEventSource? _queueSource;
+    private QueuesPullClient? _ownedClient;
 
     public LogpushKitWorker(
         IOptions<LogpushKitOptions> options,
@@ -46,7 +49,7 @@ internal sealed class LogpushKitWorker : BackgroundService
         _logger = loggerFactory.CreateLogger<LogpushKitWorker>();
     }
 
-    internal QueueConsumer? Consumer { get; private set; }
+    internal LogpushQueueConsumer? Consumer { get; private set; }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -73,7 +76,8 @@ internal sealed class LogpushKitWorker : BackgroundService
             _loggerFactory.CreateLogger<LogpushObjectProcessor>(),
             _metrics,
             _timeProvider);
-        var mode = _eventSource is not null ? "queue consumer" : _sourceFolder is not null ? "folder watcher" : "periodic reconcile";
+        _queueSource = _eventSource ?? CreateCloudflareSource();
+        var mode = _queueSource is not null ? "queue consumer" : _sourceFolder is not null ? "folder watcher" : "periodic reconcile";
         HostingLog.Started(_logger, mode, source.ToString(), target.ToString(), _options.Concurrency);
         return base.StartAsync(cancellationToken);
     }
@@ -83,7 +87,7 @@ internal sealed class LogpushKitWorker : BackgroundService
         var processor = _processor ?? throw new InvalidOperationException("The worker was not started.");
         var reconciler = new LogpushReconciler(processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider);
         var queue = _options.Queue;
-        var consumerOptions = new QueueConsumerOptions
+        var consumerOptions = new LogpushQueueConsumerOptions
         {
             MaxConcurrency = _options.Concurrency,
             BatchSize = Math.Clamp(queue.BatchSize, 1, 100),
@@ -96,9 +100,9 @@ internal sealed class LogpushKitWorker : BackgroundService
 
         var tasks = new List<Task>();
         IObjectEventSource eventSource;
-        if (_eventSource is not null)
+        if (_queueSource is not null)
         {
-            eventSource = _eventSource;
+            eventSource = _queueSource;
             if (_options.ReconcileOnStart || _options.ReconcileIntervalSeconds > 0)
             {
                 tasks.Add(ReconcileLoopAsync(reconciler, _options.ReconcileOnStart, _options.ReconcileIntervalSeconds, stoppingToken));
@@ -132,10 +136,36 @@ internal sealed class LogpushKitWorker : BackgroundService
             }
         }
 
-        Consumer = new QueueConsumer(eventSource, processor, consumerOptions, _loggerFactory.CreateLogger<QueueConsumer>(), _timeProvider);
+        Consumer = new LogpushQueueConsumer(eventSource, processor, consumerOptions, _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider);
         var summary = await Consumer.RunAsync(stoppingToken).ConfigureAwait(false);
         await Task.WhenAll(tasks).ConfigureAwait(false);
         HostingLog.Stopped(_logger, summary.Converted, summary.Skipped, summary.Failed, summary.Rows);
+    }
+
+    public override void Dispose()
+    {
+        _ownedClient?.Dispose();
+        base.Dispose();
+    }
+
+    private CloudflareQueueEventSource? CreateCloudflareSource()
+    {
+        var queue = _options.Queue;
+        if (string.IsNullOrWhiteSpace(queue.QueueId))
+        {
+            return null;
+        }
+
+        var accountId = queue.AccountId ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID");
+        var credentials = !string.IsNullOrWhiteSpace(queue.ApiToken) ? CloudflareCredentials.ApiToken(queue.ApiToken) : CloudflareCredentials.FromEnvironment();
+        var baseUrl = queue.ApiBaseUrl
+            ?? (Uri.TryCreate(Environment.GetEnvironmentVariable("CLOUDFLARE_API_BASE_URL"), UriKind.Absolute, out var fromEnvironment) ? fromEnvironment : null)
+            ?? CloudflareClientOptions.DefaultBaseAddress;
+        _ownedClient = new QueuesPullClient(
+            accountId!,
+            new QueuesPullClientOptions { BaseAddress = baseUrl, Credentials = credentials, TimeProvider = _timeProvider },
+            _loggerFactory.CreateLogger<QueuesPullClient>());
+        return new CloudflareQueueEventSource(_ownedClient, queue.QueueId);
     }
 
     private async Task ReconcileLoopAsync(LogpushReconciler reconciler, bool runFirst, int intervalSeconds, CancellationToken stoppingToken)

@@ -128,7 +128,7 @@ internal static class RunCommand
     {
         var queue = new InProcessEventQueue(pollWait: TimeSpan.FromMilliseconds(500));
         var watcher = new SourceFolderWatcher(folder, setup.Processor, queue, TimeSpan.FromMilliseconds(500));
-        var consumer = new QueueConsumer(queue, setup.Processor, new QueueConsumerOptions
+        var consumer = new LogpushQueueConsumer(queue, setup.Processor, new LogpushQueueConsumerOptions
         {
             MaxConcurrency = setup.Concurrency,
             IdleDelay = TimeSpan.Zero,
@@ -154,7 +154,7 @@ internal static class RunCommand
         return await consuming;
     }
 
-    private static async Task ReportWhileRunningAsync(QueueConsumer consumer, TextWriter error, bool quiet, CancellationToken cancellationToken)
+    private static async Task ReportWhileRunningAsync(LogpushQueueConsumer consumer, TextWriter error, bool quiet, CancellationToken cancellationToken)
     {
         if (quiet)
         {

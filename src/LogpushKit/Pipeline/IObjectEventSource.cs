@@ -3,7 +3,7 @@ using LogpushKit.Events;
 namespace LogpushKit.Pipeline;
 
 /// <summary>
-/// Where <see cref="QueueConsumer"/> gets object events from: a queue with leases (Cloudflare Queues over HTTP pull,
+/// Where <see cref="LogpushQueueConsumer"/> gets object events from: a queue with leases (Cloudflare Queues over HTTP pull,
 /// or the in-process <see cref="InProcessEventQueue"/> of the embedded default). Delivery is at least once.
 /// </summary>
 public interface IObjectEventSource

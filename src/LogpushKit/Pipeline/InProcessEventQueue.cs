@@ -9,7 +9,7 @@ namespace LogpushKit.Pipeline;
 /// An in-process queue of object events with the semantics of a Cloudflare Queues pull consumer: leases with a
 /// visibility timeout (an unsettled message comes back when its lease expires), acks, retries with a delay, and a
 /// retry limit after which a message moves to <see cref="DeadLetters"/>. The embedded default feeds it from a folder
-/// watcher, so <see cref="QueueConsumer"/> runs unchanged on one machine without an account.
+/// watcher, so <see cref="LogpushQueueConsumer"/> runs unchanged on one machine without an account.
 /// </summary>
 public sealed class InProcessEventQueue : IObjectEventSource
 {

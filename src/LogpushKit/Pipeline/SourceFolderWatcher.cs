@@ -9,7 +9,7 @@ namespace LogpushKit.Pipeline;
 /// <summary>
 /// The embedded default's event source: watches the folder behind the source bucket and feeds an
 /// <see cref="InProcessEventQueue"/> with an object-create event for every object that appears and passes the
-/// processor's filter, so <see cref="QueueConsumer"/> runs unchanged on one machine.
+/// processor's filter, so <see cref="LogpushQueueConsumer"/> runs unchanged on one machine.
 /// </summary>
 /// <remarks>
 /// Writers other than an atomic bucket put (Logpush through s3fs, a copy) may show a file before it is complete, so a

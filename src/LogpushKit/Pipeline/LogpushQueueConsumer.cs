@@ -11,15 +11,15 @@ namespace LogpushKit.Pipeline;
 /// </summary>
 /// <remarks>
 /// <para><b>Leases.</b> A pull lease cannot be extended, so the visibility timeout comes from the largest object expected and
-/// the measured throughput (<see cref="QueueConsumerOptions.LargestExpectedObjectBytes"/>); each batch is started biggest
-/// object first, and an object at least <see cref="QueueConsumerOptions.MemoryBudgetBytes"/> big runs alone. A lease that
+/// the measured throughput (<see cref="LogpushQueueConsumerOptions.LargestExpectedObjectBytes"/>); each batch is started biggest
+/// object first, and an object at least <see cref="LogpushQueueConsumerOptions.MemoryBudgetBytes"/> big runs alone. A lease that
 /// expires anyway only causes a redelivery, which the processor recognises (same source ETag) and acks.</para>
 /// <para><b>Shutdown.</b> When the token given to <see cref="RunAsync"/> fires, no more messages are pulled, leased messages not
-/// yet started are released (retried with no delay), and in-flight objects get <see cref="QueueConsumerOptions.DrainTimeout"/>
+/// yet started are released (retried with no delay), and in-flight objects get <see cref="LogpushQueueConsumerOptions.DrainTimeout"/>
 /// to finish; after that they are cancelled — their puts abort, nothing partial is written — and released.</para>
 /// <para><b>Scale-out.</b> Several consumers (processes or machines) on one queue need no coordination beyond the queue.</para>
 /// </remarks>
-public sealed class QueueConsumer
+public sealed class LogpushQueueConsumer
 {
     private const int MinBytesForThroughput = 1 << 20;
     private readonly IObjectEventSource _source;
@@ -35,11 +35,11 @@ public sealed class QueueConsumer
     private double _measuredBytesPerSecond;
 
     /// <summary>Creates a consumer.</summary>
-    public QueueConsumer(IObjectEventSource source, LogpushObjectProcessor processor, QueueConsumerOptions? options = null, ILogger<QueueConsumer>? logger = null, TimeProvider? timeProvider = null)
+    public LogpushQueueConsumer(IObjectEventSource source, LogpushObjectProcessor processor, LogpushQueueConsumerOptions? options = null, ILogger<LogpushQueueConsumer>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(processor);
-        Options = options ?? QueueConsumerOptions.Default;
+        Options = options ?? LogpushQueueConsumerOptions.Default;
         Options.Validate();
         _source = source;
         _processor = processor;
@@ -49,7 +49,7 @@ public sealed class QueueConsumer
     }
 
     /// <summary>The options in effect.</summary>
-    public QueueConsumerOptions Options { get; }
+    public LogpushQueueConsumerOptions Options { get; }
 
     /// <summary>Running totals, for progress reporting while <see cref="RunAsync"/> runs.</summary>
     public PipelineStatistics Statistics { get; }
@@ -245,7 +245,7 @@ public sealed class QueueConsumer
         _retries.Enqueue(new ObjectEventRetry(message, delay));
     }
 
-    /// <summary>The retry delay after <paramref name="attempts"/> deliveries: <see cref="QueueConsumerOptions.RetryDelay"/> doubled per attempt, capped.</summary>
+    /// <summary>The retry delay after <paramref name="attempts"/> deliveries: <see cref="LogpushQueueConsumerOptions.RetryDelay"/> doubled per attempt, capped.</summary>
     internal TimeSpan RetryDelayFor(int attempts)
     {
         var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));

@@ -1,13 +1,13 @@
 namespace LogpushKit.Pipeline;
 
 /// <summary>
-/// How <see cref="QueueConsumer"/> pulls and paces work. Immutable; <see cref="Default"/> pulls up to 10 messages,
+/// How <see cref="LogpushQueueConsumer"/> pulls and paces work. Immutable; <see cref="Default"/> pulls up to 10 messages,
 /// converts one object per core, and derives the lease (visibility timeout) from the largest expected object.
 /// </summary>
-public sealed record QueueConsumerOptions
+public sealed record LogpushQueueConsumerOptions
 {
     /// <summary>The defaults.</summary>
-    public static QueueConsumerOptions Default { get; } = new();
+    public static LogpushQueueConsumerOptions Default { get; } = new();
 
     /// <summary>Messages per pull, at most 100 (Cloudflare's limit). Default 10. Never more than the free slots are pulled.</summary>
     public int BatchSize { get; init; } = 10;

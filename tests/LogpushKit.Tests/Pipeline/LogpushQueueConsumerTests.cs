@@ -3,13 +3,13 @@ using LogpushKit.Pipeline;
 
 namespace LogpushKit.Tests.Pipeline;
 
-public sealed class QueueConsumerTests
+public sealed class LogpushQueueConsumerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly TestBucket _source = new("logpush");
     private readonly TestBucket _target = new("csv");
 
-    private static QueueConsumerOptions FastOptions => new()
+    private static LogpushQueueConsumerOptions FastOptions => new()
     {
         IdleDelay = TimeSpan.Zero,
         RetryDelay = TimeSpan.FromMilliseconds(20),
@@ -28,7 +28,7 @@ public sealed class QueueConsumerTests
             queue.Enqueue(PipelineTestData.Event("logpush", key, _source.Info(key).ETag, _source.Info(key).Size));
         }
 
-        var consumer = new QueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions);
+        var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions);
         var summary = await RunUntilAsync(consumer, s => s.Objects == 6);
 
         Assert.Equal(6, summary.Converted);
@@ -55,7 +55,7 @@ public sealed class QueueConsumerTests
             queue.Enqueue(notification);
         }
 
-        var consumer = new QueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 1 });
+        var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 1 });
         var summary = await RunUntilAsync(consumer, s => s.Objects == 8);
 
         Assert.Equal(4, summary.Converted);
@@ -71,7 +71,7 @@ public sealed class QueueConsumerTests
         var source = new RecordingSource(queue);
         _source.Add("bad.log.gz", [0x1f, 0x8b, 0x08, 0x00]);
         queue.Enqueue(PipelineTestData.Event("logpush", "bad.log.gz", _source.Info("bad.log.gz").ETag));
-        var consumer = new QueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxAttempts = 3 });
+        var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxAttempts = 3 });
 
         using var cts = new CancellationTokenSource(Timeout);
         var run = consumer.RunAsync(cts.Token);
@@ -94,7 +94,7 @@ public sealed class QueueConsumerTests
     [Fact]
     public void RetryDelayFor_Attempts_DoublesUpToMax()
     {
-        var consumer = new QueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new QueueConsumerOptions
+        var consumer = new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions
         {
             RetryDelay = TimeSpan.FromSeconds(10),
             MaxRetryDelay = TimeSpan.FromSeconds(60),
@@ -108,7 +108,7 @@ public sealed class QueueConsumerTests
     [InlineData(0, 4_000_000, 30)]
     [InlineData(1_000_000_000_000, 1, 43_200)]
     public void DeriveVisibilityTimeout_SizeAndThroughput_TwiceTheTimePlusMargin(long size, double bytesPerSecond, double expectedSeconds)
-        => Assert.Equal(expectedSeconds, QueueConsumer.DeriveVisibilityTimeout(size, bytesPerSecond).TotalSeconds);
+        => Assert.Equal(expectedSeconds, LogpushQueueConsumer.DeriveVisibilityTimeout(size, bytesPerSecond).TotalSeconds);
 
     [Fact]
     public async Task RunAsync_MaxConcurrency_BoundsObjectsInFlight()
@@ -131,7 +131,7 @@ public sealed class QueueConsumerTests
             }
         };
 
-        var consumer = new QueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 2 });
+        var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 2 });
         var summary = await RunUntilAsync(consumer, s => s.Objects == 8);
 
         Assert.Equal(8, summary.Converted);
@@ -154,7 +154,7 @@ public sealed class QueueConsumerTests
         _source.GetGate = gate;
         var firstGet = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         _source.OnGet = key => firstGet.TrySetResult(key);
-        var consumer = new QueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 3, MemoryBudgetBytes = 250 });
+        var consumer = new LogpushQueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 3, MemoryBudgetBytes = 250 });
 
         using var cts = new CancellationTokenSource();
         var run = consumer.RunAsync(cts.Token);
@@ -181,7 +181,7 @@ public sealed class QueueConsumerTests
         _source.GetGate = new TaskCompletionSource();
         var got = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _source.OnGet = _ => got.TrySetResult();
-        var consumer = new QueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { DrainTimeout = TimeSpan.FromMilliseconds(100) });
+        var consumer = new LogpushQueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { DrainTimeout = TimeSpan.FromMilliseconds(100) });
 
         using var cts = new CancellationTokenSource();
         var run = consumer.RunAsync(cts.Token);
@@ -199,7 +199,7 @@ public sealed class QueueConsumerTests
     public async Task RunAsync_UnreadableMessage_RetriedNotAcked()
     {
         var scripted = new ScriptedSource(new ObjectEventMessage { Id = "x", LeaseId = "lx", Error = "body is not JSON" });
-        var consumer = new QueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions);
+        var consumer = new LogpushQueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions);
 
         await RunUntilAsync(consumer, s => s.Failed == 1);
 
@@ -213,7 +213,7 @@ public sealed class QueueConsumerTests
         _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
         _source.Add("b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
         var scripted = new ScriptedSource(Message("1", "a.log.gz", 1), Message("2", "b.log.gz", 1)) { FailSettles = 1 };
-        var consumer = new QueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 1, BatchSize = 1 });
+        var consumer = new LogpushQueueConsumer(scripted, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 1, BatchSize = 1 });
 
         var summary = await RunUntilAsync(consumer, s => s.Converted == 2);
 
@@ -247,7 +247,7 @@ public sealed class QueueConsumerTests
         Notification = PipelineTestData.Event("logpush", key, null, size),
     };
 
-    private static async Task<PipelineSummary> RunUntilAsync(QueueConsumer consumer, Func<PipelineSummary, bool> done)
+    private static async Task<PipelineSummary> RunUntilAsync(LogpushQueueConsumer consumer, Func<PipelineSummary, bool> done)
     {
         using var cts = new CancellationTokenSource(Timeout);
         var run = consumer.RunAsync(cts.Token);
