@@ -1,24 +1,220 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace LogpushKit.Transform;
 
 /// <summary>
 /// Converts one Logpush object (gzip'd or plain; ndjson or csv) into RFC 4180 CSV, streaming, in constant memory.
-/// CONTRACT SKETCH — the transformer issue implements it.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Gzip is recognised by its magic bytes (<c>1f 8b</c>), never by name; every concatenated member is inflated and each
+/// member's CRC-32 and length are checked, so truncated or corrupt input raises <see cref="LogpushDataException"/>.
+/// Anything else is read as plain text. For gzip input, inflating and converting run on two threads joined by a
+/// <see cref="Pipe"/>, so one object uses two cores.
+/// </para>
+/// <para>
+/// Memory is bounded: one pooled buffer per stage plus the longest line; nothing grows with the size of the object.
+/// A transformer is immutable and thread-safe: one instance may run many transforms at once.
+/// </para>
+/// </remarks>
 public sealed class LogpushCsvTransformer
 {
+    /// <summary>The default size of the buffer of each stage.</summary>
+    internal const int DefaultBufferSize = 64 * 1024;
+
+    private readonly TransformPlan _plan;
+    private readonly int _bufferSize;
+    private readonly TimeProvider _timeProvider;
+
     /// <summary>Creates a transformer; options are validated here.</summary>
-    public LogpushCsvTransformer(TransformOptions? options = null) => Options = options ?? TransformOptions.Default;
+    /// <param name="options">The options; <see langword="null"/> for <see cref="TransformOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public LogpushCsvTransformer(TransformOptions? options = null)
+        : this(options, DefaultBufferSize, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a transformer that measures <see cref="TransformResult.Elapsed"/> with <paramref name="timeProvider"/>.</summary>
+    /// <param name="options">The options; <see langword="null"/> for <see cref="TransformOptions.Default"/>.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public LogpushCsvTransformer(TransformOptions? options, TimeProvider timeProvider)
+        : this(options, DefaultBufferSize, timeProvider)
+    {
+    }
+
+    /// <summary>Creates a transformer with a chosen stage buffer size (tests force tiny buffers to split records everywhere).</summary>
+    internal LogpushCsvTransformer(TransformOptions? options, int bufferSize, TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        Options = options ?? TransformOptions.Default;
+        _plan = new TransformPlan(Options);
+        _bufferSize = bufferSize;
+        _timeProvider = timeProvider;
+    }
 
     /// <summary>The options this transformer applies.</summary>
     public TransformOptions Options { get; }
 
-    /// <summary>Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>. Neither stream is disposed.</summary>
-    public Task<TransformResult> TransformAsync(Stream input, Stream output, TransformContext? context = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    /// <summary>
+    /// Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>. Neither stream is disposed
+    /// (the caller owns both); <paramref name="output"/> is flushed before this returns.
+    /// </summary>
+    /// <param name="input">One Logpush object, gzip'd or plain.</param>
+    /// <param name="output">Where the CSV goes.</param>
+    /// <param name="context">The source name for messages and the quarantine stream; optional.</param>
+    /// <param name="cancellationToken">Cancels the transform.</param>
+    /// <returns>What the transform did.</returns>
+    /// <exception cref="LogpushDataException">The input is corrupt, too large, or holds a bad line under <see cref="BadLinePolicy.Fail"/>.</exception>
+    /// <exception cref="ArgumentException">The policy is <see cref="BadLinePolicy.Quarantine"/> and the context has no quarantine stream.</exception>
+    public async Task<TransformResult> TransformAsync(Stream input, Stream output, TransformContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var reader = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: Math.Max(_bufferSize, 16), minimumReadSize: Math.Max(_bufferSize / 4, 1), leaveOpen: true));
+        var writer = PipeWriter.Create(output, new StreamPipeWriterOptions(minimumBufferSize: Math.Max(_bufferSize, 4096), leaveOpen: true));
+        Exception? failure = null;
+        try
+        {
+            return await TransformAsync(reader, writer, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            await reader.CompleteAsync(failure).ConfigureAwait(false);
+            await writer.CompleteAsync(failure).ConfigureAwait(false);
+        }
+    }
 
-    /// <summary>Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>; completes neither.</summary>
-    public Task<TransformResult> TransformAsync(PipeReader input, PipeWriter output, TransformContext? context = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    /// <summary>
+    /// Reads <paramref name="input"/> to its end and writes CSV to <paramref name="output"/>; completes neither (the
+    /// caller owns both), and flushes <paramref name="output"/> before this returns.
+    /// </summary>
+    /// <param name="input">One Logpush object, gzip'd or plain.</param>
+    /// <param name="output">Where the CSV goes.</param>
+    /// <param name="context">The source name for messages and the quarantine stream; optional.</param>
+    /// <param name="cancellationToken">Cancels the transform.</param>
+    /// <returns>What the transform did.</returns>
+    /// <exception cref="LogpushDataException">The input is corrupt, too large, or holds a bad line under <see cref="BadLinePolicy.Fail"/>.</exception>
+    /// <exception cref="ArgumentException">The policy is <see cref="BadLinePolicy.Quarantine"/> and the context has no quarantine stream.</exception>
+    public async Task<TransformResult> TransformAsync(PipeReader input, PipeWriter output, TransformContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (_plan.OnBadLine == BadLinePolicy.Quarantine && context?.Quarantine is null)
+        {
+            throw new ArgumentException("OnBadLine is Quarantine, so the TransformContext must name a Quarantine stream.", nameof(context));
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        var gzip = await IsGzipAsync(input, cancellationToken).ConfigureAwait(false);
+        using var converter = new CsvConverter(_plan, context);
+        long bytesIn;
+        if (!gzip)
+        {
+            await converter.RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+            bytesIn = converter.BytesIn;
+        }
+        else
+        {
+            bytesIn = await InflateAndConvertAsync(input, output, converter, context?.SourceName, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new TransformResult
+        {
+            Records = converter.Records,
+            Rows = converter.Rows,
+            BadLines = converter.BadLines,
+            UnknownKeys = converter.UnknownKeys,
+            UnknownKeyNames = [.. converter.UnknownKeyNames],
+            Columns = [.. converter.Columns],
+            InputFormat = converter.InputFormat,
+            Gzip = gzip,
+            BytesIn = bytesIn,
+            BytesDecompressed = converter.BytesIn,
+            BytesOut = converter.BytesOut,
+            Elapsed = _timeProvider.GetElapsedTime(started),
+        };
+    }
+
+    private static async Task<bool> IsGzipAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (buffer.Length >= 2 || result.IsCompleted)
+            {
+                Span<byte> magic = stackalloc byte[2];
+                var gzip = false;
+                if (buffer.Length >= 2)
+                {
+                    buffer.Slice(0, 2).CopyTo(magic);
+                    gzip = magic[0] == 0x1f && magic[1] == 0x8b;
+                }
+
+                input.AdvanceTo(buffer.Start);
+                return gzip;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Runs the inflate stage on a worker thread and the conversion stage here, joined by a bounded <see cref="Pipe"/>.</summary>
+    private async Task<long> InflateAndConvertAsync(PipeReader input, PipeWriter output, CsvConverter converter, string? sourceName, CancellationToken cancellationToken)
+    {
+        var chunk = Math.Max(_bufferSize, 1);
+        var pipe = new Pipe(new PipeOptions(
+            minimumSegmentSize: Math.Max(chunk, 4096),
+            pauseWriterThreshold: Math.Max(chunk * 8, 1 << 20),
+            resumeWriterThreshold: Math.Max(chunk * 4, 1 << 19),
+            useSynchronizationContext: false));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var source = input.AsStream(leaveOpen: true);
+        using var inflater = new GzipInflater(source, chunk, sourceName);
+        var inflate = Task.Run(
+            async () =>
+            {
+                Exception? failure = null;
+                try
+                {
+                    await inflater.RunAsync(pipe.Writer, _plan.MaxDecompressedBytes, chunk, stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;
+                }
+                finally
+                {
+                    await pipe.Writer.CompleteAsync(failure).ConfigureAwait(false);
+                }
+            },
+            CancellationToken.None);
+
+        Exception? convertFailure = null;
+        try
+        {
+            await converter.RunAsync(pipe.Reader, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            convertFailure = ex;
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await pipe.Reader.CompleteAsync(convertFailure).ConfigureAwait(false);
+            await inflate.ConfigureAwait(false);
+        }
+
+        return inflater.BytesIn;
+    }
 }

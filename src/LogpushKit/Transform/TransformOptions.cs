@@ -1,3 +1,5 @@
+using LogpushKit.Datasets;
+
 namespace LogpushKit.Transform;
 
 /// <summary>
@@ -35,6 +37,12 @@ public sealed record TransformOptions
     /// <see cref="TimestampFields"/>, all timestamp fields of this dataset (per the dataset catalog) are converted.
     /// </summary>
     public string? Dataset { get; init; }
+
+    /// <summary>
+    /// The catalog <see cref="Dataset"/> is looked up in. <see langword="null"/> (default): <see cref="LogpushDatasetCatalog.Default"/>,
+    /// the documented field tables; pass a refreshed catalog to use fields fetched from the live API.
+    /// </summary>
+    public LogpushDatasetCatalog? DatasetCatalog { get; init; }
 
     /// <summary>The fields whose timestamps are converted. Default: the dataset's timestamp fields.</summary>
     public IReadOnlyList<string>? TimestampFields { get; init; }
