@@ -131,7 +131,7 @@ public sealed class LogpushObjectProcessor
         var key = notification.Object.Key;
         if (!notification.IsObjectCreate)
         {
-            return Task.FromResult(Filtered(key, $"action {notification.Action} is not an object-create"));
+            return Task.FromResult(Filtered(key, $"action {(notification.ActionName.Length > 0 ? notification.ActionName : notification.Action.ToString())} is not an object-create"));
         }
 
         if (Options.RequireMatchingBucket && !string.Equals(notification.Bucket, Source.Name, StringComparison.Ordinal))

@@ -144,11 +144,14 @@ public sealed class LogpushObjectProcessorTests
     public async Task ProcessAsync_NotObjectCreate_SkippedFiltered(R2EventAction action)
     {
         _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        var notification = action == R2EventAction.Unknown
+            ? PipelineTestData.Event("logpush", "a.log.gz", null) with { ActionName = "ObjectRestored" }
+            : PipelineTestData.Event("logpush", "a.log.gz", null, action: action);
 
-        var result = await Processor().ProcessAsync(PipelineTestData.Event("logpush", "a.log.gz", null, action: action));
+        var result = await Processor().ProcessAsync(notification);
 
         Assert.Equal(ObjectProcessingStatus.SkippedFiltered, result.Status);
-        Assert.Contains(action.ToString(), result.Reason, StringComparison.Ordinal);
+        Assert.Contains(notification.ActionName, result.Reason, StringComparison.Ordinal);
         Assert.Equal(0, _source.Gets);
         Assert.Empty(_target.Keys);
     }
