@@ -44,9 +44,9 @@ internal static class ConvertCommand
 
         command.Validators.Add(result =>
         {
-            var policy = result.GetValue(transform.OnBadLine);
-            var quarantinePath = result.GetValue(quarantine);
-            var outputPath = result.GetValue(output);
+            var policy = TransformOptionsBinder.ValueOrDefault(result, transform.OnBadLine);
+            var quarantinePath = TransformOptionsBinder.ValueOrDefault(result, quarantine);
+            var outputPath = TransformOptionsBinder.ValueOrDefault(result, output);
             if (quarantinePath is not null && policy != "quarantine")
             {
                 result.AddError("--quarantine PATH is only used with --on-bad-line quarantine.");

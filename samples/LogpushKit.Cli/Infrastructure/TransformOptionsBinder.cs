@@ -196,10 +196,26 @@ internal sealed class TransformOptionsBinder
         }
     }
 
+    /// <summary>
+    /// The value of <paramref name="option"/> in a command validator, or <see langword="default"/> when the value itself
+    /// is invalid (its own error is reported already).
+    /// </summary>
+    public static T? ValueOrDefault<T>(CommandResult result, Option<T> option)
+    {
+        try
+        {
+            return result.GetValue(option);
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
     private void Validate(CommandResult result)
     {
         var timestamps = result.GetResult(Timestamps) is { Implicit: false };
-        if (timestamps && result.GetValue(Dataset) is null && result.GetResult(TimestampFields) is null)
+        if (timestamps && ValueOrDefault(result, Dataset) is null && result.GetResult(TimestampFields) is null)
         {
             result.AddError("--timestamps needs --dataset NAME or --timestamp-fields a,b to know which fields are timestamps.");
         }
