@@ -84,34 +84,22 @@ internal static class RunCommand
             }
 
             // --watch: the first pass is a reconcile; then new objects arrive as events (folder) or by periodic reconciles (bucket)
+            if (setup.SourceFolder is { } folder)
+            {
+                return Finish(error, "run", await WatchFolderAsync(setup, folder, reconciler, reconcileOptions, error, cancellationToken), isQuiet);
+            }
+
             var totals = new List<PipelineSummary>();
             try
             {
-                using (var progress = RunProgress.Create(error, "run", isQuiet))
+                totals.Add(await InitialPassAsync(reconciler, reconcileOptions, setup, error, cancellationToken));
+                var period = TimeSpan.FromSeconds(parseResult.GetValue(interval));
+                using var timer = new PeriodicTimer(period);
+                while (await timer.WaitForNextTickAsync(cancellationToken))
                 {
-                    totals.Add(await reconciler.RunAsync(reconcileOptions, progress, cancellationToken));
-                }
-
-                if (!isQuiet)
-                {
-                    await error.WriteLineAsync($"logpushkit: {PipelineCommandOptions.FormatSummary("initial pass", totals[0])}");
-                    await error.WriteLineAsync($"logpushkit: watching {setup.SourceDescription} (Ctrl-C stops)");
-                }
-
-                if (setup.SourceFolder is { } folder)
-                {
-                    totals.Add(await WatchFolderAsync(setup, folder, error, cancellationToken));
-                }
-                else
-                {
-                    var period = TimeSpan.FromSeconds(parseResult.GetValue(interval));
-                    using var timer = new PeriodicTimer(period);
-                    while (await timer.WaitForNextTickAsync(cancellationToken))
-                    {
-                        var pass = await reconciler.RunAsync(reconcileOptions, null, cancellationToken);
-                        totals.Add(pass);
-                        ReportEach(error, pass, isQuiet);
-                    }
+                    var pass = await reconciler.RunAsync(reconcileOptions, null, cancellationToken);
+                    totals.Add(pass);
+                    ReportEach(error, pass, isQuiet);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -124,7 +112,25 @@ internal static class RunCommand
         return command;
     }
 
-    private static async Task<PipelineSummary> WatchFolderAsync(PipelineSetup setup, string folder, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<PipelineSummary> InitialPassAsync(LogpushReconciler reconciler, ReconcileOptions options, PipelineSetup setup, TextWriter error, CancellationToken cancellationToken)
+    {
+        PipelineSummary summary;
+        using (var progress = RunProgress.Create(error, "run", setup.Quiet))
+        {
+            summary = await reconciler.RunAsync(options, progress, cancellationToken);
+        }
+
+        if (!setup.Quiet)
+        {
+            await error.WriteLineAsync($"logpushkit: {PipelineCommandOptions.FormatSummary("initial pass", summary)}");
+            await error.WriteLineAsync($"logpushkit: watching {setup.SourceDescription} (Ctrl-C stops)");
+        }
+
+        return summary;
+    }
+
+    private static async Task<PipelineSummary> WatchFolderAsync(
+        PipelineSetup setup, string folder, LogpushReconciler reconciler, ReconcileOptions reconcileOptions, TextWriter error, CancellationToken cancellationToken)
     {
         var queue = new InProcessEventQueue(pollWait: TimeSpan.FromMilliseconds(500));
         var watcher = new SourceFolderWatcher(folder, setup.Processor, queue, TimeSpan.FromMilliseconds(500));
@@ -136,22 +142,40 @@ internal static class RunCommand
             MaxRetryDelay = TimeSpan.FromMinutes(1),
         });
 
+        // the watcher is on before the initial pass, so an object that lands during the pass is not missed
+        // (if the pass converts it too, the event finds its target up to date)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watching = watcher.RunAsync(scanFirst: false, stop.Token);
-        var consuming = consumer.RunAsync(stop.Token);
-        var reporter = ReportWhileRunningAsync(consumer, error, setup.Quiet, stop.Token);
+        var totals = new List<PipelineSummary>();
+        Task<PipelineSummary>? consuming = null;
+        Task? reporter = null;
         try
         {
+            totals.Add(await InitialPassAsync(reconciler, reconcileOptions, setup, error, stop.Token));
+            consuming = consumer.RunAsync(stop.Token);
+            reporter = ReportWhileRunningAsync(consumer, error, setup.Quiet, stop.Token);
             await Task.WhenAny(watching, consuming);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C is how a watch ends; in-flight puts were aborted, so nothing partial is left
         }
         finally
         {
             await stop.CancelAsync();
             await watching;
-            await reporter;
+            if (reporter is not null)
+            {
+                await reporter;
+            }
         }
 
-        return await consuming;
+        if (consuming is not null)
+        {
+            totals.Add(await consuming);
+        }
+
+        return PipelineCommandOptions.Sum(totals);
     }
 
     private static async Task ReportWhileRunningAsync(LogpushQueueConsumer consumer, TextWriter error, bool quiet, CancellationToken cancellationToken)
