@@ -4,5 +4,8 @@ using LogpushKit.Cli.Infrastructure;
 var root = CliApplication.CreateRootCommand();
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(JobsCommand.Create());
+root.Subcommands.Add(FieldsCommand.Create());
+root.Subcommands.Add(DatasetsCommand.Create());
 // One line per command: root.Subcommands.Add(XxxCommand.Create());
 return await CliApplication.InvokeAsync(root, args);

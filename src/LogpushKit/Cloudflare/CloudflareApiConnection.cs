@@ -297,13 +297,10 @@ internal sealed partial class CloudflareApiConnection : IDisposable
             return false;
         }
 
-        if (response.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            var wait = GetRetryAfter(response, timeProvider);
-            return wait is null || wait <= retry.MaxRetryAfter;
-        }
+        var retryable = response.StatusCode == HttpStatusCode.TooManyRequests || (retryOnServerError && (int)response.StatusCode >= 500);
 
-        return retryOnServerError && (int)response.StatusCode >= 500;
+        // A Retry-After longer than the caller accepts (the global rate limit blocks for 5 minutes) fails at once.
+        return retryable && !(GetRetryAfter(response, timeProvider) > retry.MaxRetryAfter);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} -> {Status} in {ElapsedMs:0.0} ms, cf-ray {RayId}, {Attempts} attempt(s)")]

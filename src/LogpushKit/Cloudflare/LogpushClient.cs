@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LogpushKit.Datasets;
 using LogpushKit.Json;
 using Microsoft.Extensions.Logging;
 
@@ -183,6 +184,27 @@ public class LogpushClient : CloudflareApiClient
         }
 
         return fields;
+    }
+
+    /// <summary>
+    /// A dataset refreshed from the live fields API: the field names and descriptions Cloudflare lists now, with the
+    /// documented types from <paramref name="catalog"/> (<see cref="LogpushDatasetCatalog.Default"/> when
+    /// <see langword="null"/>) where it knows the field, so timestamp fields stay recognised.
+    /// </summary>
+    /// <param name="scope">Account or zone (the dataset's scope).</param>
+    /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
+    /// <param name="catalog">Where field types come from.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The dataset with the live field list.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task<LogpushDataset> GetDatasetAsync(LogpushScope scope, string dataset, LogpushDatasetCatalog? catalog = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var fields = await GetDatasetFieldsAsync(scope, dataset, cancellationToken).ConfigureAwait(false);
+        var datasetScope = scope.Kind == LogpushScopeKind.Account ? LogpushDatasetScope.Account : LogpushDatasetScope.Zone;
+        (catalog ?? LogpushDatasetCatalog.Default).TryGet(dataset, datasetScope, out var documented);
+        var types = documented?.Fields.ToDictionary(f => f.Name, f => f.Type, StringComparer.Ordinal) ?? [];
+        return new LogpushDataset(dataset, datasetScope, [.. fields.Select(f => new LogpushDatasetField(f.Key, types.GetValueOrDefault(f.Key), f.Value))]);
     }
 
     /// <summary>Validates that Cloudflare can write to a destination.</summary>

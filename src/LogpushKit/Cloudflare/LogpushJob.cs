@@ -84,12 +84,16 @@ public sealed record LogpushJob : CloudflareObject
     [JsonPropertyName("error_message")]
     public string? ErrorMessage { get; init; }
 
-    /// <summary>A copy whose <see cref="DestinationConf"/> has its secrets replaced by <c>***</c>, for printing.</summary>
+    /// <summary>
+    /// A copy for printing: secrets in <see cref="DestinationConf"/> and <see cref="ErrorMessage"/> replaced by <c>***</c>,
+    /// <see cref="OwnershipChallenge"/> masked. Never send it back to the API.
+    /// </summary>
     /// <returns>The masked copy.</returns>
     public LogpushJob WithMaskedSecrets() => this with
     {
         DestinationConf = Cloudflare.DestinationConf.Mask(DestinationConf),
         OwnershipChallenge = OwnershipChallenge is null ? null : Cloudflare.DestinationConf.MaskedValue,
+        ErrorMessage = Cloudflare.DestinationConf.MaskSecretsInText(ErrorMessage),
     };
 
     /// <inheritdoc />
@@ -113,7 +117,7 @@ public sealed record LogpushJob : CloudflareObject
             .Append(", OwnershipChallenge = ").Append(masked.OwnershipChallenge)
             .Append(", LastComplete = ").Append(LastComplete?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
             .Append(", LastError = ").Append(LastError?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
-            .Append(", ErrorMessage = ").Append(Cloudflare.DestinationConf.MaskSecretsInText(ErrorMessage));
+            .Append(", ErrorMessage = ").Append(masked.ErrorMessage);
         if (base.PrintMembers(builder.Append(", ")))
         {
             return true;

@@ -2,11 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace LogpushKit.Cloudflare;
 
-/// <summary>A field of a Logpush dataset as the fields API returns it (name and description).</summary>
-/// <param name="Name">The field name, e.g. <c>ClientIP</c>.</param>
-/// <param name="Description">Cloudflare's description.</param>
-public sealed record LogpushDatasetField(string Name, string Description);
-
 /// <summary>The result of validating a destination or legacy origin options.</summary>
 public sealed record LogpushValidationResult : CloudflareObject
 {

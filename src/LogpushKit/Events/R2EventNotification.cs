@@ -118,14 +118,15 @@ public sealed record R2EventNotification : CloudflareObject
             throw new CloudflarePayloadException($"{where} is JSON null.", messageId);
         }
 
-        if (result.ActionName.Length == 0)
+        var missing = result.Account is null ? "account"
+            : result.ActionName.Length == 0 ? "action"
+            : result.Bucket is null ? "bucket"
+            : result.Object is null ? "object"
+            : result.Object.Key is null ? "object.key"
+            : null;
+        if (missing is not null)
         {
-            throw new CloudflarePayloadException($"{where} has no 'action'.", messageId);
-        }
-
-        if (result.Object.Key is null)
-        {
-            throw new CloudflarePayloadException($"{where} has no 'object.key'.", messageId);
+            throw new CloudflarePayloadException($"{where} has no '{missing}'.", messageId);
         }
 
         return result;

@@ -1,0 +1,552 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Cloudflare;
+using LogpushKit.Datasets;
+using LogpushKit.Json;
+
+namespace LogpushKit.Cli.Commands;
+
+/// <summary>
+/// <c>logpushkit jobs list|get|create|update|delete</c>: Logpush jobs at account or zone scope. Output is a table, or
+/// JSON with <c>--json</c>; destination secrets are masked in both.
+/// </summary>
+internal static class JobsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("jobs", "Manage Logpush jobs (account or zone scope) through the Cloudflare API.\n" + CloudflareCommandOptions.HelpText);
+        command.Subcommands.Add(CreateList());
+        command.Subcommands.Add(CreateGet());
+        command.Subcommands.Add(CreateCreate());
+        command.Subcommands.Add(CreateUpdate());
+        command.Subcommands.Add(CreateDelete());
+        return command;
+    }
+
+    private static Command CreateList()
+    {
+        var command = new Command("list", "List the jobs of the account or zone.");
+        var api = CloudflareCommandOptions.AddTo(command);
+        var dataset = new Option<string?>("--dataset") { Description = "Only the jobs of this dataset.", HelpName = "NAME" };
+        command.Options.Add(dataset);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var datasetName = parseResult.GetValue(dataset);
+            var scope = api.ResolveScope(parseResult, datasetName);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var jobs = datasetName is null
+                ? await client.ListJobsAsync(scope, cancellationToken).ToListAsync(cancellationToken)
+                : await client.ListDatasetJobsAsync(scope, datasetName, cancellationToken).ToListAsync(cancellationToken);
+            var masked = jobs.Select(j => j.WithMaskedSecrets()).ToList();
+            var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(api.Json))
+            {
+                await output.WriteLineAsync(CloudflareJson.Serialize<IReadOnlyList<LogpushJob>>(masked, indented: true));
+            }
+            else if (masked.Count == 0)
+            {
+                await output.WriteLineAsync($"No Logpush jobs in {scope}.");
+            }
+            else
+            {
+                await output.WriteAsync(CliTable.Format(
+                    ["ID", "DATASET", "NAME", "ENABLED", "DESTINATION", "LAST COMPLETE", "LAST ERROR"],
+                    masked.Select(j => new[] { Text(j.Id), j.Dataset, j.Name, Text(j.Enabled), j.DestinationConf, Text(j.LastComplete), Text(j.LastError) })));
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateGet()
+    {
+        var command = new Command("get", "Show one job.");
+        var api = CloudflareCommandOptions.AddTo(command);
+        var id = JobIdArgument();
+        command.Arguments.Add(id);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var scope = api.ResolveScope(parseResult, dataset: null);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var job = await client.GetJobAsync(scope, parseResult.GetValue(id), cancellationToken);
+            await PrintJobAsync(parseResult, api, job);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateCreate()
+    {
+        var command = new Command(
+            "create",
+            "Create a Logpush job, e.g. the seed's: --dataset gateway_http --all-fields --output-type csv --timestamp-format unix "
+            + "--r2-bucket B --r2-path 'gateway_http/{DATE}' --max-upload-bytes 5000000 --max-upload-records 1000 --enabled. "
+            + "R2 credentials for the destination come from --r2-access-key-id/--r2-secret-access-key or R2_ACCESS_KEY_ID/R2_SECRET_ACCESS_KEY.");
+        var api = CloudflareCommandOptions.AddTo(command);
+        var spec = JobOptions.AddTo(command, forCreate: true);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var datasetName = parseResult.GetValue(spec.Dataset) ?? throw new UsageException("jobs create needs --dataset NAME.");
+            var scope = api.ResolveScope(parseResult, datasetName);
+            var job = spec.Build(parseResult, api, scope, baseJob: null) with { Dataset = datasetName };
+            if (job.DestinationConf is null)
+            {
+                throw new UsageException("jobs create needs a destination: --r2-bucket B [--r2-path P] or --destination CONF.");
+            }
+
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var created = parseResult.GetValue(spec.AllFields)
+                ? await client.CreateJobWithAllFieldsAsync(scope, job, cancellationToken)
+                : await client.CreateJobAsync(scope, job, cancellationToken);
+            await PrintJobAsync(parseResult, api, created);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateUpdate()
+    {
+        var command = new Command("update", "Change a job: only the given options are changed (output options are merged into the job's current ones).");
+        var api = CloudflareCommandOptions.AddTo(command);
+        var id = JobIdArgument();
+        command.Arguments.Add(id);
+        var spec = JobOptions.AddTo(command, forCreate: false);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var scope = api.ResolveScope(parseResult, dataset: null);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var jobId = parseResult.GetValue(id);
+            LogpushJob? current = null;
+            if (spec.ChangesOutputOptions(parseResult))
+            {
+                current = await client.GetJobAsync(scope, jobId, cancellationToken);
+            }
+
+            var changes = spec.Build(parseResult, api, scope, current);
+            if (CloudflareJson.Serialize(changes) == "{}")
+            {
+                throw new UsageException("jobs update needs at least one change (e.g. --enabled true, --name, --filter, --max-upload-bytes).");
+            }
+
+            if (parseResult.GetValue(spec.AllFields))
+            {
+                var dataset = (current ?? await client.GetJobAsync(scope, jobId, cancellationToken)).Dataset
+                    ?? throw new UsageException($"Job {jobId} has no dataset, so --all-fields cannot be resolved.");
+                var fields = await client.GetDatasetFieldsAsync(scope, dataset, cancellationToken);
+                changes = changes with { OutputOptions = (changes.OutputOptions ?? new LogpushOutputOptions()) with { FieldNames = [.. fields.Keys] } };
+            }
+
+            var updated = await client.UpdateJobAsync(scope, jobId, changes, cancellationToken);
+            await PrintJobAsync(parseResult, api, updated);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateDelete()
+    {
+        var command = new Command("delete", "Delete a job (irreversible).");
+        var api = CloudflareCommandOptions.AddTo(command);
+        var id = JobIdArgument();
+        command.Arguments.Add(id);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var scope = api.ResolveScope(parseResult, dataset: null);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var jobId = parseResult.GetValue(id);
+            await client.DeleteJobAsync(scope, jobId, cancellationToken);
+            var output = parseResult.InvocationConfiguration.Output;
+            await output.WriteLineAsync(parseResult.GetValue(api.Json)
+                ? string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{jobId},\"deleted\":true}}")
+                : string.Create(CultureInfo.InvariantCulture, $"Deleted Logpush job {jobId} in {scope}."));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Argument<long> JobIdArgument() => new("id")
+    {
+        Description = "The job id.",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0)
+            {
+                return value;
+            }
+
+            result.AddError($"The job id must be a positive integer; got '{text}'.");
+            return 0;
+        },
+    };
+
+    private static async Task PrintJobAsync(ParseResult parseResult, CloudflareCommandOptions api, LogpushJob job)
+    {
+        var masked = job.WithMaskedSecrets();
+        var output = parseResult.InvocationConfiguration.Output;
+        if (parseResult.GetValue(api.Json))
+        {
+            await output.WriteLineAsync(CloudflareJson.Serialize(masked, indented: true));
+            return;
+        }
+
+        var o = masked.OutputOptions;
+        List<string?[]> rows =
+        [
+            ["id", Text(masked.Id)],
+            ["dataset", masked.Dataset],
+            ["name", masked.Name],
+            ["enabled", Text(masked.Enabled)],
+            ["destination", masked.DestinationConf],
+            ["filter", masked.Filter],
+            ["output type", o?.OutputType],
+            ["timestamp format", o?.TimestampFormat],
+            ["fields", o?.FieldNames is { } names ? string.Create(CultureInfo.InvariantCulture, $"{names.Count}: {string.Join(',', names)}") : null],
+            ["max upload bytes", Text(masked.MaxUploadBytes)],
+            ["max upload records", Text(masked.MaxUploadRecords)],
+            ["max upload interval", masked.MaxUploadIntervalSeconds is { } s ? string.Create(CultureInfo.InvariantCulture, $"{s} s") : null],
+            ["last complete", Text(masked.LastComplete)],
+            ["last error", Text(masked.LastError)],
+            ["error message", masked.ErrorMessage],
+        ];
+        await output.WriteAsync(CliTable.Format(null, rows.Where(r => !string.IsNullOrEmpty(r[1]))));
+    }
+
+    internal static string? Text(object? value) => value switch
+    {
+        null => null,
+        bool b => b ? "yes" : "no",
+        DateTimeOffset d => d.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>The options that describe a job's settings (create and update).</summary>
+    private sealed class JobOptions
+    {
+        private static readonly string[] OutputTypes = ["csv", "ndjson"];
+        private static readonly string[] TimestampFormats = ["unixnano", "unix", "rfc3339", "rfc3339ms", "rfc3339ns"];
+
+        public Option<string?> Dataset { get; } = new("--dataset") { Description = "The dataset, e.g. gateway_http (its scope picks account or zone when both ids are set).", HelpName = "NAME" };
+
+        public Option<bool> AllFields { get; } = new("--all-fields") { Description = "Emit every field of the dataset: the live field list is fetched first." };
+
+        public Option<string[]> Fields { get; } = new("--fields") { Description = "Fields to emit, in order (comma-separated).", HelpName = "a,b,c", CustomParser = ParseList };
+
+        public Option<string?> OutputType { get; } = new Option<string?>("--output-type") { Description = "csv or ndjson.", HelpName = "csv|ndjson" }.AcceptOnlyFromAmong(OutputTypes);
+
+        public Option<string?> TimestampFormat { get; } = new Option<string?>("--timestamp-format") { Description = "unixnano, unix, rfc3339, rfc3339ms or rfc3339ns.", HelpName = "FORMAT" }.AcceptOnlyFromAmong(TimestampFormats);
+
+        public Option<double?> SampleRate { get; } = new("--sample-rate") { Description = "Keep this fraction of records, in (0, 1].", HelpName = "RATE" };
+
+        public Option<string?> Name { get; } = new("--name") { Description = "The job name.", HelpName = "NAME" };
+
+        public Option<string?> Filter { get; } = new("--filter") { Description = "The filter JSON, e.g. '{\"where\":{\"key\":\"Action\",\"operator\":\"eq\",\"value\":\"block\"}}'.", HelpName = "JSON" };
+
+        public Option<string?> Destination { get; } = new("--destination") { Description = "A complete destination_conf (instead of --r2-bucket).", HelpName = "CONF" };
+
+        public Option<string?> R2Bucket { get; } = new("--r2-bucket") { Description = "Write to this R2 bucket (r2:// destination; S3-compatible form with --r2-jurisdiction eu|fedramp).", HelpName = "BUCKET" };
+
+        public Option<string?> R2Path { get; } = new("--r2-path") { Description = "Folder in the bucket; {DATE} becomes the UTC date (YYYYMMDD).", HelpName = "PATH" };
+
+        public Option<string?> R2Jurisdiction { get; } = new Option<string?>("--r2-jurisdiction") { Description = "The bucket's jurisdiction: default, eu or fedramp.", HelpName = "J" }.AcceptOnlyFromAmong("default", "eu", "fedramp");
+
+        public Option<string?> R2AccessKeyId { get; } = new("--r2-access-key-id") { Description = "R2 access key id for the destination (default: R2_ACCESS_KEY_ID).", HelpName = "ID" };
+
+        public Option<string?> R2SecretAccessKey { get; } = new("--r2-secret-access-key") { Description = "R2 secret access key for the destination (default: R2_SECRET_ACCESS_KEY; prefer the variable).", HelpName = "SECRET" };
+
+        public Option<long?> MaxUploadBytes { get; } = new("--max-upload-bytes") { Description = "Uncompressed bytes per file: 0 or 5000000–1000000000.", HelpName = "N" };
+
+        public Option<long?> MaxUploadRecords { get; } = new("--max-upload-records") { Description = "Records per file: 0 or 1000–1000000.", HelpName = "N" };
+
+        public Option<int?> MaxUploadIntervalSeconds { get; } = new("--max-upload-interval-seconds") { Description = "Seconds per file: 0 or 30–300.", HelpName = "N" };
+
+        public Option<bool?> Enabled { get; } = new("--enabled") { Description = "Enable the job (jobs are created disabled otherwise); 'false' disables.", Arity = ArgumentArity.ZeroOrOne };
+
+        public static JobOptions AddTo(Command command, bool forCreate)
+        {
+            var o = new JobOptions();
+            if (forCreate)
+            {
+                command.Options.Add(o.Dataset);
+            }
+
+            foreach (var option in new Option[]
+            {
+                o.AllFields, o.Fields, o.OutputType, o.TimestampFormat, o.SampleRate, o.Name, o.Filter, o.Destination, o.R2Bucket, o.R2Path,
+                o.R2Jurisdiction, o.R2AccessKeyId, o.R2SecretAccessKey, o.MaxUploadBytes, o.MaxUploadRecords, o.MaxUploadIntervalSeconds, o.Enabled,
+            })
+            {
+                command.Options.Add(option);
+            }
+
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(o.AllFields) is not null && result.GetValue(o.AllFields) && result.GetResult(o.Fields) is not null)
+                {
+                    result.AddError("Use either --all-fields or --fields, not both.");
+                }
+
+                if (result.GetResult(o.Destination) is not null && result.GetResult(o.R2Bucket) is not null)
+                {
+                    result.AddError("Use either --destination or --r2-bucket, not both.");
+                }
+
+                if (result.GetResult(o.R2Bucket) is null && (result.GetResult(o.R2Path) ?? result.GetResult(o.R2Jurisdiction) ?? result.GetResult(o.R2AccessKeyId) ?? result.GetResult(o.R2SecretAccessKey)) is { } orphan)
+                {
+                    result.AddError($"{orphan.IdentifierToken?.Value ?? "--r2-*"} is only used with --r2-bucket.");
+                }
+
+                if (result.GetValue(o.SampleRate) is { } rate && (rate <= 0 || rate > 1))
+                {
+                    result.AddError($"--sample-rate must be in (0, 1]; got {rate.ToString(CultureInfo.InvariantCulture)}.");
+                }
+
+                if (result.GetValue(o.MaxUploadBytes) is { } bytes && bytes != 0 && bytes is < 5_000_000 or > 1_000_000_000)
+                {
+                    result.AddError("--max-upload-bytes must be 0 or 5000000–1000000000.");
+                }
+
+                if (result.GetValue(o.MaxUploadRecords) is { } records && records != 0 && records is < 1000 or > 1_000_000)
+                {
+                    result.AddError("--max-upload-records must be 0 or 1000–1000000.");
+                }
+
+                if (result.GetValue(o.MaxUploadIntervalSeconds) is { } seconds && seconds != 0 && seconds is < 30 or > 300)
+                {
+                    result.AddError("--max-upload-interval-seconds must be 0 or 30–300.");
+                }
+            });
+            return o;
+        }
+
+        public bool ChangesOutputOptions(ParseResult p) =>
+            p.GetResult(Fields) is not null || p.GetResult(OutputType) is not null || p.GetResult(TimestampFormat) is not null
+            || p.GetResult(SampleRate) is not null || p.GetValue(AllFields);
+
+        public LogpushJob Build(ParseResult p, CloudflareCommandOptions api, LogpushScope scope, LogpushJob? baseJob)
+        {
+            LogpushOutputOptions? output = null;
+            if (ChangesOutputOptions(p))
+            {
+                output = (baseJob?.OutputOptions ?? new LogpushOutputOptions()) with
+                {
+                    OutputType = p.GetValue(OutputType) ?? baseJob?.OutputOptions?.OutputType,
+                    TimestampFormat = p.GetValue(TimestampFormat) ?? baseJob?.OutputOptions?.TimestampFormat,
+                    SampleRate = p.GetValue(SampleRate) ?? baseJob?.OutputOptions?.SampleRate,
+                    FieldNames = p.GetResult(Fields) is not null ? p.GetValue(Fields) : baseJob?.OutputOptions?.FieldNames,
+                };
+            }
+
+            return new LogpushJob
+            {
+                Name = p.GetValue(Name),
+                Enabled = p.GetResult(Enabled) is null ? null : p.GetValue(Enabled) ?? true,
+                Filter = p.GetValue(Filter),
+                DestinationConf = BuildDestination(p, api, scope),
+                OutputOptions = output,
+                MaxUploadBytes = p.GetValue(MaxUploadBytes),
+                MaxUploadRecords = p.GetValue(MaxUploadRecords),
+                MaxUploadIntervalSeconds = p.GetValue(MaxUploadIntervalSeconds),
+            };
+        }
+
+        private string? BuildDestination(ParseResult p, CloudflareCommandOptions api, LogpushScope scope)
+        {
+            if (p.GetValue(Destination) is { } destination)
+            {
+                return destination;
+            }
+
+            if (p.GetValue(R2Bucket) is not { } bucket)
+            {
+                return null;
+            }
+
+            var keyId = p.GetValue(R2AccessKeyId) ?? Environment.GetEnvironmentVariable("R2_ACCESS_KEY_ID");
+            var secret = p.GetValue(R2SecretAccessKey) ?? Environment.GetEnvironmentVariable("R2_SECRET_ACCESS_KEY");
+            if (string.IsNullOrWhiteSpace(keyId) || string.IsNullOrWhiteSpace(secret))
+            {
+                throw new UsageException("--r2-bucket needs R2 credentials for Logpush: set R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or --r2-access-key-id and --r2-secret-access-key).");
+            }
+
+            var accountId = scope.Kind == LogpushScopeKind.Account ? scope.Id : api.AccountId(p)
+                ?? throw new UsageException("An r2:// destination needs the account id: set --account-id or CLOUDFLARE_ACCOUNT_ID (also for zone-scoped jobs).");
+            var jurisdiction = p.GetValue(R2Jurisdiction);
+            var path = p.GetValue(R2Path);
+            return jurisdiction is null or "default"
+                ? DestinationConf.R2(bucket, path, accountId, keyId, secret).ToUnmaskedString()
+                : DestinationConf.S3Compatible(bucket, path, keyId, secret, DestinationConf.R2Endpoint(accountId, jurisdiction)).ToUnmaskedString();
+        }
+
+        private static string[] ParseList(ArgumentResult result) =>
+            [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+    }
+}
+
+/// <summary>
+/// The Cloudflare connection options shared by <c>jobs</c>, <c>fields</c> (and <c>setup</c>): <c>--account-id</c>,
+/// <c>--zone-id</c>, <c>--api-base</c>, <c>--json</c>, with their environment variables; credentials come only from the
+/// environment (a token on the command line would show in process lists).
+/// </summary>
+internal sealed class CloudflareCommandOptions
+{
+    public const string AccountIdVariable = "CLOUDFLARE_ACCOUNT_ID";
+    public const string ZoneIdVariable = "CLOUDFLARE_ZONE_ID";
+    public const string ApiBaseVariable = "CLOUDFLARE_API_BASE_URL";
+
+    public const string HelpText =
+        "Credentials: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY). Account or zone: --account-id/--zone-id or "
+        + "CLOUDFLARE_ACCOUNT_ID/CLOUDFLARE_ZONE_ID. API base: --api-base or CLOUDFLARE_API_BASE_URL. "
+        + "Exit codes: 0 success; 1 API or network failure (status, Cloudflare codes, cf-ray); 2 usage error or missing credentials/ids.";
+
+    private CloudflareCommandOptions()
+    {
+    }
+
+    public Option<string?> AccountIdOption { get; } = new("--account-id") { Description = "The account id (default: CLOUDFLARE_ACCOUNT_ID).", HelpName = "ID" };
+
+    public Option<string?> ZoneIdOption { get; } = new("--zone-id") { Description = "The zone id, for zone-scoped datasets (default: CLOUDFLARE_ZONE_ID).", HelpName = "ID" };
+
+    public Option<Uri?> ApiBase { get; } = new("--api-base")
+    {
+        Description = "The API base URL (default: CLOUDFLARE_API_BASE_URL, else https://api.cloudflare.com/client/v4/).",
+        HelpName = "URL",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            {
+                return uri;
+            }
+
+            result.AddError($"--api-base must be an absolute http(s) URL; got '{text}'.");
+            return null;
+        },
+    };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON for scripts instead of a table (secrets masked)." };
+
+    public static CloudflareCommandOptions AddTo(Command command)
+    {
+        var o = new CloudflareCommandOptions();
+        command.Options.Add(o.AccountIdOption);
+        command.Options.Add(o.ZoneIdOption);
+        command.Options.Add(o.ApiBase);
+        command.Options.Add(o.Json);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(o.AccountIdOption) is not null && result.GetResult(o.ZoneIdOption) is not null && command.Name != "create")
+            {
+                result.AddError("Use either --account-id or --zone-id, not both.");
+            }
+        });
+        return o;
+    }
+
+    public string? AccountId(ParseResult p) => NonEmpty(p.GetValue(AccountIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(AccountIdVariable));
+
+    public string? ZoneId(ParseResult p) => NonEmpty(p.GetValue(ZoneIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(ZoneIdVariable));
+
+    /// <summary>
+    /// The scope: an explicit --zone-id or --account-id wins (both: the dataset's documented scope decides); from the
+    /// environment, the dataset's documented scope decides when both ids are set, else account.
+    /// </summary>
+    public LogpushScope ResolveScope(ParseResult p, string? dataset)
+    {
+        var zoneFlag = NonEmpty(p.GetValue(ZoneIdOption));
+        var accountFlag = NonEmpty(p.GetValue(AccountIdOption));
+        var datasetScope = dataset is not null && LogpushDatasetCatalog.Default.FindAll(dataset) is [var only] ? only.Scope : (LogpushDatasetScope?)null;
+        if (zoneFlag is not null && (accountFlag is null || datasetScope != LogpushDatasetScope.Account))
+        {
+            return LogpushScope.Zone(zoneFlag);
+        }
+
+        if (accountFlag is not null)
+        {
+            return LogpushScope.Account(accountFlag);
+        }
+
+        var zone = ZoneId(p);
+        var account = AccountId(p);
+        return (zone, account, datasetScope) switch
+        {
+            (not null, null, _) => LogpushScope.Zone(zone),
+            (null, not null, _) => LogpushScope.Account(account),
+            (not null, not null, LogpushDatasetScope.Zone) => LogpushScope.Zone(zone),
+            (not null, not null, _) => LogpushScope.Account(account),
+            _ => throw new UsageException(
+                $"No account or zone: set --account-id or {AccountIdVariable} (account datasets such as gateway_http), or --zone-id or {ZoneIdVariable} (zone datasets such as http_requests)."),
+        };
+    }
+
+    public T ClientOptions<T>(ParseResult p)
+        where T : CloudflareClientOptions, new()
+    {
+        var credentials = CloudflareCredentials.FromEnvironment()
+            ?? throw new UsageException($"No Cloudflare credentials: set {CloudflareCredentials.ApiTokenVariable} (or {CloudflareCredentials.EmailVariable} and {CloudflareCredentials.ApiKeyVariable}).");
+        var baseAddress = p.GetValue(ApiBase);
+        if (baseAddress is null && NonEmpty(Environment.GetEnvironmentVariable(ApiBaseVariable)) is { } fromEnvironment)
+        {
+            baseAddress = Uri.TryCreate(fromEnvironment, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? uri
+                : throw new UsageException($"{ApiBaseVariable} must be an absolute http(s) URL; got '{fromEnvironment}'.");
+        }
+
+        return new T { Credentials = credentials, BaseAddress = baseAddress ?? CloudflareClientOptions.DefaultBaseAddress };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>Left-aligned text columns separated by two spaces; an optional header row.</summary>
+internal static class CliTable
+{
+    public static string Format(IReadOnlyList<string>? header, IEnumerable<IReadOnlyList<string?>> rows)
+    {
+        var all = new List<IReadOnlyList<string?>>();
+        if (header is not null)
+        {
+            all.Add(header);
+        }
+
+        all.AddRange(rows);
+        var columns = all.Max(r => r.Count);
+        var widths = new int[columns];
+        foreach (var row in all)
+        {
+            for (var i = 0; i < row.Count; i++)
+            {
+                widths[i] = Math.Max(widths[i], Clean(row[i]).Length);
+            }
+        }
+
+        var builder = new StringBuilder();
+        foreach (var row in all)
+        {
+            for (var i = 0; i < row.Count; i++)
+            {
+                var cell = Clean(row[i]);
+                builder.Append(i == row.Count - 1 ? cell : cell.PadRight(widths[i] + 2));
+            }
+
+            builder.Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    // Tables are one line per row: control characters (newlines in descriptions) become spaces; empty cells show '-'.
+    private static string Clean(string? cell) =>
+        string.IsNullOrEmpty(cell) ? "-" : string.Create(cell.Length, cell, static (span, c) =>
+        {
+            for (var i = 0; i < c.Length; i++)
+            {
+                span[i] = char.IsControl(c[i]) ? ' ' : c[i];
+            }
+        });
+}

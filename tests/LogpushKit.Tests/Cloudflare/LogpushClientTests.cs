@@ -1,0 +1,276 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using LogpushKit.Cloudflare;
+using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Tests.Cloudflare;
+
+public sealed class LogpushClientTests : IAsyncLifetime
+{
+    private const string Secret = "d6f8e1b2a3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0";
+    private static readonly LogpushScope Account = LogpushScope.Account(FakeCloudflareApi.DefaultAccountId);
+    private static readonly string Destination = DestinationConf.R2("logpush-bucket", "gateway_http/{DATE}", FakeCloudflareApi.DefaultAccountId, "AKID", Secret).ToUnmaskedString();
+    private readonly ListLogger<LogpushClient> _logger = new();
+    private FakeCloudflareApi _api = null!;
+    private LogpushClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeCloudflareApi.StartAsync();
+        _client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()), _logger);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _api.DisposeAsync();
+    }
+
+    private string AccountPath(string tail) => $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/{tail}";
+
+    [Fact]
+    public async Task ListJobsAsync_SendsAuthenticatedGetWithoutQuery()
+    {
+        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+
+        var jobs = await _client.ListJobsAsync(Account).ToListAsync();
+
+        var job = Assert.Single(jobs);
+        Assert.Equal("gateway_http", job.Dataset);
+        var request = Assert.Single(_api.Requests);
+        Assert.Equal("GET", request.Method);
+        Assert.Equal(AccountPath("logpush/jobs"), request.Path);
+        Assert.Equal(string.Empty, request.Query);
+        Assert.Equal("Bearer " + FakeCloudflareApi.DefaultApiToken, request.Header("Authorization"));
+        Assert.Equal("application/json", request.Header("Accept"));
+        Assert.Equal(string.Empty, request.Body);
+    }
+
+    [Fact]
+    public async Task ListJobsAsync_ZoneScope_UsesZonePath()
+    {
+        await _client.ListJobsAsync(LogpushScope.Zone(FakeCloudflareApi.DefaultZoneId)).ToListAsync();
+
+        Assert.Equal($"/client/v4/zones/{FakeCloudflareApi.DefaultZoneId}/logpush/jobs", Assert.Single(_api.Requests).Path);
+    }
+
+    [Fact]
+    public async Task ListJobsAsync_GlobalApiKey_SendsEmailAndKeyHeaders()
+    {
+        using var client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.GlobalApiKey(_api.Email, _api.GlobalApiKey) });
+
+        await client.ListJobsAsync(Account).ToListAsync();
+
+        var request = Assert.Single(_api.Requests);
+        Assert.Equal(_api.Email, request.Header("X-Auth-Email"));
+        Assert.Equal(_api.GlobalApiKey, request.Header("X-Auth-Key"));
+        Assert.Null(request.Header("Authorization"));
+    }
+
+    [Fact]
+    public async Task CreateJobAsync_PostsExactBodyAndReturnsCreatedJob()
+    {
+        var job = new LogpushJob
+        {
+            Name = "gw",
+            Dataset = "gateway_http",
+            Enabled = true,
+            DestinationConf = Destination,
+            MaxUploadBytes = 5_000_000,
+            MaxUploadRecords = 1000,
+            OutputOptions = new LogpushOutputOptions { OutputType = "csv", TimestampFormat = "unix", FieldNames = ["Datetime", "Action"] },
+        };
+
+        var created = await _client.CreateJobAsync(Account, job);
+
+        var request = Assert.Single(_api.Requests);
+        Assert.Equal("POST", request.Method);
+        Assert.Equal(AccountPath("logpush/jobs"), request.Path);
+        CloudflareFixture.AssertJsonEqual(
+            new JsonObject
+            {
+                ["name"] = "gw",
+                ["dataset"] = "gateway_http",
+                ["enabled"] = true,
+                ["destination_conf"] = Destination,
+                ["output_options"] = new JsonObject { ["field_names"] = new JsonArray("Datetime", "Action"), ["output_type"] = "csv", ["timestamp_format"] = "unix" },
+                ["max_upload_bytes"] = 5_000_000,
+                ["max_upload_records"] = 1000,
+            }.ToJsonString(),
+            request.Body);
+        Assert.True(created.Id > 0);
+        Assert.Equal(Destination, created.DestinationConf);
+        Assert.Single(_api.JobsOf(Account));
+    }
+
+    [Fact]
+    public async Task CreateJobWithAllFieldsAsync_FetchesFieldsThenPostsThemInOrder()
+    {
+        _api.SetDatasetFields("gateway_http", [new("Zeta", "z"), new("Action", "a"), new("Datetime", "d")]);
+
+        var created = await _client.CreateJobWithAllFieldsAsync(Account, new LogpushJob
+        {
+            Dataset = "gateway_http",
+            DestinationConf = Destination,
+            OutputOptions = new LogpushOutputOptions { OutputType = "csv" },
+        });
+
+        Assert.Collection(
+            _api.Requests,
+            r => Assert.Equal(("GET", AccountPath("logpush/datasets/gateway_http/fields")), (r.Method, r.Path)),
+            r =>
+            {
+                Assert.Equal(("POST", AccountPath("logpush/jobs")), (r.Method, r.Path));
+                Assert.Equal("""["Zeta","Action","Datetime"]""", JsonNode.Parse(r.Body)!["output_options"]!["field_names"]!.ToJsonString());
+                Assert.Equal("csv", JsonNode.Parse(r.Body)!["output_options"]!["output_type"]!.GetValue<string>());
+            });
+        Assert.Equal(["Zeta", "Action", "Datetime"], created.OutputOptions!.FieldNames);
+    }
+
+    [Fact]
+    public async Task GetDatasetFieldsAsync_ReturnsNameToDescriptionInOrder()
+    {
+        var fields = await _client.GetDatasetFieldsAsync(Account, "gateway_http");
+
+        Assert.Equal(["AccountID", "Action", "Datetime", "SourceIP", "URL"], fields.Keys);
+        Assert.Equal("Cloudflare account tag.", fields["AccountID"]);
+    }
+
+    [Fact]
+    public async Task GetDatasetAsync_LiveFieldsWithDocumentedTypes()
+    {
+        _api.SetDatasetFields("gateway_http", [new("Datetime", "d"), new("BrandNewField", "n")]);
+
+        var dataset = await _client.GetDatasetAsync(Account, "gateway_http");
+
+        Assert.Equal(["Datetime", "BrandNewField"], dataset.FieldNames);
+        Assert.Equal(LogpushKit.Datasets.LogpushDatasetScope.Account, dataset.Scope);
+        Assert.True(dataset.Fields[0].IsTimestamp);
+        Assert.Null(dataset.Fields[1].Type);
+        Assert.Equal("n", dataset.Fields[1].Description);
+        Assert.Equal(["Datetime"], dataset.TimestampFields);
+    }
+
+    [Fact]
+    public async Task GetJobAsync_UpdateJobAsync_DeleteJobAsync_UseJobPath()
+    {
+        var id = _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination, ["enabled"] = false });
+
+        var got = await _client.GetJobAsync(Account, id);
+        var updated = await _client.UpdateJobAsync(Account, id, new LogpushJob { Enabled = true });
+        await _client.DeleteJobAsync(Account, id);
+
+        Assert.False(got.Enabled);
+        Assert.True(updated.Enabled);
+        Assert.Equal("gateway_http", updated.Dataset);
+        var path = AccountPath($"logpush/jobs/{id}");
+        Assert.Equal([("GET", path, ""), ("PUT", path, """{"enabled":true}"""), ("DELETE", path, "")], _api.Requests.Select(r => (r.Method, r.Path, r.Body)));
+        Assert.Empty(_api.JobsOf(Account));
+    }
+
+    [Fact]
+    public async Task GetJobAsync_Unknown_ThrowsWithStatusCodesAndRay()
+    {
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetJobAsync(Account, 424242));
+
+        Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
+        Assert.Equal([1003], ex.ErrorCodes);
+        Assert.Matches("^[0-9a-f]{16}-LHR$", ex.RayId!);
+        Assert.Contains(ex.RayId!, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("HTTP 404", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("[1003] job 424242 not found", ex.Message, StringComparison.Ordinal);
+        Assert.Single(_api.Requests);
+    }
+
+    [Fact]
+    public async Task ListDatasetJobsAsync_FiltersByDataset()
+    {
+        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_dns", ["destination_conf"] = Destination });
+
+        var jobs = await _client.ListDatasetJobsAsync(Account, "gateway_dns").ToListAsync();
+
+        Assert.Equal("gateway_dns", Assert.Single(jobs).Dataset);
+        Assert.Equal(AccountPath("logpush/datasets/gateway_dns/jobs"), Assert.Single(_api.Requests).Path);
+    }
+
+    [Fact]
+    public async Task ValidateEndpoints_PostDestinationBodies()
+    {
+        var valid = await _client.ValidateDestinationAsync(Account, Destination);
+        var exists = await _client.ValidateDestinationExistsAsync(Account, Destination);
+        var origin = await _client.ValidateOriginAsync(Account, "fields=RayID,ClientIP&timestamps=rfc3339");
+
+        Assert.True(valid.Valid);
+        Assert.False(exists.Exists);
+        Assert.True(origin.Valid);
+        var r = _api.Requests;
+        Assert.Equal(AccountPath("logpush/validate/destination"), r[0].Path);
+        CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination }.ToJsonString(), r[0].Body);
+        Assert.Equal(AccountPath("logpush/validate/destination/exists"), r[1].Path);
+        CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination }.ToJsonString(), r[1].Body);
+        Assert.Equal(AccountPath("logpush/validate/origin"), r[2].Path);
+        CloudflareFixture.AssertJsonEqual("""{"logpull_options":"fields=RayID,ClientIP&timestamps=rfc3339"}""", r[2].Body);
+        Assert.All(r, x => Assert.Equal("POST", x.Method));
+    }
+
+    [Fact]
+    public async Task OwnershipChallenge_RequestThenValidate()
+    {
+        var challenge = await _client.RequestOwnershipChallengeAsync(Account, Destination);
+        var token = _api.OwnershipTokenFor(Destination)!;
+        var validation = await _client.ValidateOwnershipChallengeAsync(Account, Destination, token);
+
+        Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge.FileName);
+        Assert.True(validation.Valid);
+        Assert.Equal(AccountPath("logpush/ownership"), _api.Requests[0].Path);
+        Assert.Equal(AccountPath("logpush/ownership/validate"), _api.Requests[1].Path);
+        CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination, ["ownership_challenge"] = token }.ToJsonString(), _api.Requests[1].Body);
+    }
+
+    [Fact]
+    public async Task ValidateOwnershipChallengeAsync_WrongToken_Throws1002()
+    {
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.ValidateOwnershipChallengeAsync(Account, Destination, "wrong"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, ex.StatusCode);
+        Assert.Equal([1002], ex.ErrorCodes);
+        Assert.Equal("incorrect ownership challenge", Assert.Single(ex.Errors).Message);
+    }
+
+    [Fact]
+    public async Task AnyCall_LogsOneDebugLinePerRequestWithoutSecrets()
+    {
+        await _client.ValidateDestinationAsync(Account, Destination);
+
+        var entry = Assert.Single(_logger.Entries);
+        Assert.Equal(LogLevel.Debug, entry.Level);
+        Assert.Contains("POST", entry.Message, StringComparison.Ordinal);
+        Assert.Contains($"accounts/{FakeCloudflareApi.DefaultAccountId}/logpush/validate/destination", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("-> 200", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("-LHR", entry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeCloudflareApi.DefaultApiToken, entry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongToken_ThrowsAuthenticationErrorWithoutToken()
+    {
+        using var client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.ApiToken("wrong-token-value") });
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => client.ListJobsAsync(Account).ToListAsync().AsTask());
+
+        Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
+        Assert.Equal([10000], ex.ErrorCodes);
+        Assert.DoesNotContain("wrong-token-value", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_WithoutCredentials_ThrowsNamingTheFix()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new LogpushClient(new LogpushClientOptions()));
+
+        Assert.Contains("CLOUDFLARE_API_TOKEN", ex.Message, StringComparison.Ordinal);
+    }
+}
