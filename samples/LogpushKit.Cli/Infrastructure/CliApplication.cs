@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Runtime.InteropServices;
 
 namespace LogpushKit.Cli.Infrastructure;
 
@@ -22,14 +23,20 @@ internal static class CliApplication
         return root;
     }
 
+    /// <summary>How long a cancelled command may take to clean up before the process exits anyway.</summary>
+    public static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(3);
+
     /// <summary>
-    /// Parses and runs. Parse errors print one line each plus a hint on stderr and give <see cref="ExitCodes.Usage"/>;
-    /// Ctrl-C / SIGTERM cancel the command's token and it gets a few seconds to clean up (delete temporary files).
+    /// Parses and runs. Parse errors print one line each plus a hint on stderr and give <see cref="ExitCodes.Usage"/>.
+    /// Ctrl-C / SIGTERM cancel the command's token (which deletes its temporary files at once); the command then
+    /// returns <see cref="ExitCodes.Canceled"/>, or the process exits with it after <see cref="CancellationGrace"/>.
     /// </summary>
     public static async Task<int> InvokeAsync(Command root, string[] args)
     {
         var parseResult = root.Parse(args);
-        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(3) };
+        // Our own signal handling instead of System.CommandLine's: its handler can end the process before the
+        // command's clean-up has run.
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
         if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
         {
             foreach (var error in parseResult.Errors)
@@ -42,7 +49,28 @@ internal static class CliApplication
             return ExitCodes.Usage;
         }
 
-        return await parseResult.InvokeAsync(configuration);
+        using var cancellation = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await parseResult.InvokeAsync(configuration, cancellation.Token);
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // keep the process alive so the command can clean up
+            if (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+
+            cancellation.Cancel();
+            _ = Task.Delay(CancellationGrace).ContinueWith(
+                _ =>
+                {
+                    configuration.Error.WriteLine("logpushkit: cancelled");
+                    Environment.Exit(ExitCodes.Canceled);
+                },
+                TaskScheduler.Default);
+        }
     }
 
     private static IEnumerable<string> CommandPath(Command command)

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using LogpushKit.Datasets;
+
+namespace LogpushKit.Benchmarks.Generation;
+
+/// <summary>
+/// <c>generate --dataset gateway_http --records N --format ndjson|csv --timestamps unix|unixnano|rfc3339 --seed S
+/// (-o file.log.gz | --output-dir DIR)</c>: writes one synthetic Logpush object.
+/// </summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "Dataset from the catalog (e.g. gateway_http, http_requests, firewall_events).", DefaultValueFactory = _ => "gateway_http" };
+        var records = new Option<long>("--records") { Description = "Number of records.", DefaultValueFactory = _ => 1000 };
+        var format = new Option<string>("--format") { Description = "ndjson or csv (Logpush output_type).", DefaultValueFactory = _ => "ndjson" };
+        format.AcceptOnlyFromAmong("ndjson", "csv");
+        var timestamps = new Option<string>("--timestamps") { Description = "Logpush timestamp_format.", DefaultValueFactory = _ => "unixnano" };
+        timestamps.AcceptOnlyFromAmong("unix", "unixnano", "rfc3339", "rfc3339ms", "rfc3339ns");
+        var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same bytes).", DefaultValueFactory = _ => 1 };
+        var fields = new Option<string?>("--fields") { Description = "Only these fields, in this order (comma-separated)." };
+        var start = new Option<DateTimeOffset?>("--start") { Description = "Time of the first record (default 2024-06-01T00:00:00Z)." };
+        var members = new Option<int>("--gzip-members") { Description = "Split into this many concatenated gzip members.", DefaultValueFactory = _ => 1 };
+        var plain = new Option<bool>("--no-gzip") { Description = "Write plain text instead of gzip." };
+        var output = new Option<string?>("--output", "-o") { Description = "Output file ('-' = stdout)." };
+        var outputDir = new Option<string?>("--output-dir") { Description = "Write into DIR/<yyyyMMdd>/<start>_<end>_<8 hex>.log.gz (the Logpush key layout) and print the path." };
+
+        var command = new Command("generate", "Generate a synthetic Logpush object for any dataset of the catalog.")
+        {
+            dataset, records, format, timestamps, seed, fields, start, members, plain, output, outputDir,
+        };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(output) is null) == (result.GetValue(outputDir) is null))
+            {
+                result.AddError("Give exactly one of -o FILE and --output-dir DIR.");
+            }
+
+            if (result.GetValue(dataset) is { } name && !LogpushDatasetCatalog.Default.TryGet(name, null, out _))
+            {
+                result.AddError($"Unknown dataset '{name}'. Known: {string.Join(", ", DatasetFields.Names)}.");
+            }
+        });
+        command.SetAction(parseResult =>
+        {
+            var only = parseResult.GetValue(fields)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var options = new LogpushRecordGeneratorOptions
+            {
+                Seed = parseResult.GetValue(seed),
+                Format = parseResult.GetValue(format) == "csv" ? GeneratedRecordFormat.Csv : GeneratedRecordFormat.Ndjson,
+                Timestamps = parseResult.GetValue(timestamps) switch
+                {
+                    "unix" => GeneratedTimestampFormat.Unix,
+                    "rfc3339" => GeneratedTimestampFormat.Rfc3339,
+                    "rfc3339ms" => GeneratedTimestampFormat.Rfc3339Ms,
+                    "rfc3339ns" => GeneratedTimestampFormat.Rfc3339Ns,
+                    _ => GeneratedTimestampFormat.UnixNano,
+                },
+                Start = parseResult.GetValue(start) ?? new LogpushRecordGeneratorOptions().Start,
+            };
+            var generator = new LogpushRecordGenerator(DatasetFields.For(parseResult.GetRequiredValue(dataset), only), options);
+            var gzip = !parseResult.GetValue(plain);
+            var count = parseResult.GetValue(records);
+            var path = parseResult.GetValue(output);
+            if (path == "-")
+            {
+                using var stdout = Console.OpenStandardOutput();
+                generator.WriteObject(stdout, count, gzip, parseResult.GetValue(members));
+                return 0;
+            }
+
+            var temporary = Path.Combine(path is null ? parseResult.GetValue(outputDir)! : Path.GetDirectoryName(Path.GetFullPath(path))!, $".generate.{Guid.NewGuid():N}.tmp");
+            Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+            using (var file = File.Create(temporary))
+            {
+                generator.WriteObject(file, count, gzip, parseResult.GetValue(members));
+            }
+
+            if (path is null)
+            {
+                var name = generator.ObjectName(gzip);
+                var directory = Path.Combine(parseResult.GetValue(outputDir)!, name[..8]);
+                Directory.CreateDirectory(directory);
+                path = Path.Combine(directory, name);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            Console.WriteLine(path);
+            return 0;
+        });
+        return command;
+    }
+}
