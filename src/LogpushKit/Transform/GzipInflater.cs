@@ -158,48 +158,60 @@ internal sealed class GzipInflater : IDisposable
             await FillAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Span<byte> trailer = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc);
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], size);
         var data = _buffer.AsSpan(0, _end);
-        var from = windowStart;
-        while (from <= windowEnd)
+        int garbageAfter = -1, crcOnly = -1, sizeOnly = -1;
+        for (var p = windowStart; p <= windowEnd && p + 8 <= _end; p++)
         {
-            var hit = data[from..].IndexOf(trailer);
-            if (hit < 0 || from + hit > windowEnd)
+            var crcMatches = BinaryPrimitives.ReadUInt32LittleEndian(data[p..]) == crc;
+            var sizeMatches = BinaryPrimitives.ReadUInt32LittleEndian(data[(p + 4)..]) == size;
+            if (!crcMatches && !sizeMatches)
             {
-                break;
+                continue;
             }
 
-            var p = from + hit;
             var next = p + 8;
-            if ((next == _end && _eof) || (next + 1 < _end && data[next] == 0x1f && data[next + 1] == 0x8b) || (next < _end && _end - next < 2 && _eof && data[next] == 0x1f))
+            var followedByMember = next + 1 < _end && data[next] == 0x1f && data[next + 1] == 0x8b;
+            var atEnd = next == _end && _eof;
+            if (crcMatches && sizeMatches)
             {
-                _start = next;
-                return;
-            }
+                if (atEnd || followedByMember)
+                {
+                    _start = next;
+                    return;
+                }
 
-            from = p + 1;
+                garbageAfter = garbageAfter < 0 ? next : garbageAfter;
+            }
+            else if (atEnd || followedByMember)
+            {
+                if (crcMatches)
+                {
+                    crcOnly = p;
+                }
+                else
+                {
+                    sizeOnly = p;
+                }
+            }
         }
 
-        if (_eof && _end >= 8)
+        if (garbageAfter >= 0)
         {
-            var tail = data[(_end - 8).._end];
-            var crcMatches = BinaryPrimitives.ReadUInt32LittleEndian(tail) == crc;
-            var sizeMatches = BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]) == size;
-            if (sizeMatches && !crcMatches)
-            {
-                throw Fail(FormattableString.Invariant($"gzip member {_member} fails its CRC-32 check (corrupt data)"));
-            }
-
-            if (crcMatches && !sizeMatches)
-            {
-                throw Fail(FormattableString.Invariant($"gzip member {_member} has a wrong length in its trailer (corrupt data)"));
-            }
+            throw Fail(FormattableString.Invariant($"unexpected data after gzip member {_member} (not a gzip member)"));
         }
 
-        throw Fail(_eof
-            ? FormattableString.Invariant($"truncated gzip data: member {_member} ends without a matching CRC-32/length trailer (the input ends early)")
+        if (sizeOnly >= 0)
+        {
+            throw Fail(FormattableString.Invariant($"gzip member {_member} fails its CRC-32 check (corrupt data)"));
+        }
+
+        if (crcOnly >= 0)
+        {
+            throw Fail(FormattableString.Invariant($"gzip member {_member} has a wrong length in its trailer (corrupt data)"));
+        }
+
+        throw Fail(_eof && _end < windowEnd + 8
+            ? FormattableString.Invariant($"truncated gzip data: member {_member} ends without its CRC-32/length trailer (the input ends early)")
             : FormattableString.Invariant($"gzip member {_member} is corrupt: no CRC-32/length trailer matches its data"));
     }
 

@@ -1,0 +1,191 @@
+using System.IO.Compression;
+using System.Text;
+using LogpushKit.Transform;
+using static LogpushKit.Tests.Transform.TransformRunner;
+
+namespace LogpushKit.Tests.Transform;
+
+/// <summary>Gzip framing through the whole transformer: members, trailers, truncation, limits.</summary>
+public sealed class GzipInflaterTests
+{
+    private static readonly byte[] Ndjson = Utf8(string.Concat(Enumerable.Range(0, 400).Select(i => $"{{\"n\":{i},\"s\":\"value {i} é\"}}\n")));
+
+    private static string ExpectedCsv => "n,s\n" + string.Concat(Enumerable.Range(0, 400).Select(i => $"{i},value {i} é\n"));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(50)]
+    public async Task RunAsync_ConcatenatedMembers_AreAllInflated(int members)
+    {
+        var o = await RunRawAsync(Gzip(Ndjson, members));
+        Assert.Equal(ExpectedCsv, o.Csv);
+        Assert.Equal(Ndjson.Length, o.Result.BytesDecompressed);
+    }
+
+    [Fact]
+    public async Task RunAsync_EmptyMembersBetweenData_AreAccepted()
+    {
+        var empty = EmptyMember();
+        var input = empty.Concat(Gzip(Ndjson[..100])).Concat(empty).Concat(empty).Concat(Gzip(Ndjson[100..])).Concat(empty).ToArray();
+        var o = await RunRawAsync(input);
+        Assert.Equal(ExpectedCsv, o.Csv);
+    }
+
+    [Fact]
+    public async Task RunAsync_HeaderWithNameCommentExtraAndHeaderCrc_IsParsed()
+    {
+        var deflated = new MemoryStream();
+        using (var d = new DeflateStream(deflated, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            d.Write(Ndjson);
+        }
+
+        var member = new List<byte> { 0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 0, 0, 0, 0, 0, 3 };
+        member.AddRange([5, 0, 1, 2, 3, 4, 5]);
+        member.AddRange(Encoding.ASCII.GetBytes("name.log\0"));
+        member.AddRange(Encoding.ASCII.GetBytes("a comment\0"));
+        member.AddRange([0xAB, 0xCD]);
+        member.AddRange(deflated.ToArray());
+        member.AddRange(Trailer(Ndjson));
+        var o = await RunRawAsync([.. member]);
+        Assert.Equal(ExpectedCsv, o.Csv);
+    }
+
+    public static TheoryData<int> TruncationPoints() => [3, 10, 11, 20, 100, 500, -9, -8, -5, -1];
+
+    [Theory]
+    [MemberData(nameof(TruncationPoints))]
+    public async Task RunAsync_TruncatedGzip_Fails(int cut)
+    {
+        var gz = Gzip(Ndjson);
+        var truncated = gz[..(cut > 0 ? cut : gz.Length + cut)];
+        var ex = await FailRawAsync(truncated);
+        Assert.Contains("truncated", ex.Reason, StringComparison.Ordinal);
+        Assert.Equal("x.log.gz", ex.SourceName);
+    }
+
+    [Fact]
+    public async Task RunAsync_TruncatedSecondMember_Fails()
+    {
+        var first = Gzip(Ndjson[..200]);
+        var second = Gzip(Ndjson[200..]);
+        var ex = await FailRawAsync([.. first, .. second[..(second.Length / 2)]]);
+        Assert.Contains("member 2", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_BadCrc_Fails()
+    {
+        var gz = Gzip(Ndjson);
+        gz[^8] ^= 0x01;
+        var ex = await FailRawAsync(gz);
+        Assert.Contains("CRC-32", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WrongLength_Fails()
+    {
+        var gz = Gzip(Ndjson);
+        gz[^3] ^= 0x40;
+        var ex = await FailRawAsync(gz);
+        Assert.Contains("wrong length", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_BadCrcInFirstOfTwoMembers_Fails()
+    {
+        var first = Gzip(Ndjson[..200]);
+        first[^8] ^= 0x10;
+        var ex = await FailRawAsync([.. first, .. Gzip(Ndjson[200..])]);
+        Assert.Contains("member 1", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_CorruptDeflateData_Fails()
+    {
+        var gz = Gzip(Ndjson);
+        for (var i = 12; i < 40; i++)
+        {
+            gz[i] = 0xFF;
+        }
+
+        var ex = await FailRawAsync(gz);
+        Assert.Contains("member 1", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_TrailingGarbage_Fails()
+    {
+        var ex = await FailRawAsync([.. Gzip(Ndjson), 0, 0, 0, 0]);
+        Assert.Contains("unexpected data after gzip member 1", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnsupportedMethodOrReservedFlags_Fail()
+    {
+        var gz = Gzip(Ndjson);
+        gz[2] = 7;
+        Assert.Contains("compression method 7", (await FailRawAsync(gz)).Reason, StringComparison.Ordinal);
+        gz = Gzip(Ndjson);
+        gz[3] = 0x80;
+        Assert.Contains("reserved", (await FailRawAsync(gz)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_MagicBytesOnly_FailsAsTruncated()
+    {
+        var ex = await FailRawAsync([0x1f, 0x8b]);
+        Assert.Contains("truncated", ex.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NotGzip_IsReadAsPlainText()
+    {
+        var o = await RunRawAsync(Ndjson);
+        Assert.False(o.Result.Gzip);
+        Assert.Equal(ExpectedCsv, o.Csv);
+        var single = await RunRawAsync([0x1f]);
+        Assert.False(single.Result.Gzip);
+    }
+
+    [Fact]
+    public async Task RunAsync_DecompressedBytesOverLimit_Fails()
+    {
+        var bomb = Gzip(new byte[1 << 20]);
+        var ex = await FailRawAsync(bomb, TransformOptions.Default with { MaxDecompressedBytes = 64 * 1024 });
+        Assert.Contains("MaxDecompressedBytes", ex.Reason, StringComparison.Ordinal);
+        var ok = await RunRawAsync(Gzip(Ndjson), TransformOptions.Default with { MaxDecompressedBytes = Ndjson.Length });
+        Assert.Equal(ExpectedCsv, ok.Csv);
+        await FailRawAsync(Gzip(Ndjson), TransformOptions.Default with { MaxDecompressedBytes = Ndjson.Length - 1 });
+    }
+
+    [Fact]
+    public async Task RunAsync_HighlyCompressibleData_TrailerFoundAcrossBoundaries()
+    {
+        // Long runs compress to very little, so member ends land at every position of the tiny feed buffers.
+        var text = string.Concat(Enumerable.Range(0, 60).Select(i => "{\"a\":\"" + new string('x', i * 37) + "\"}\n"));
+        for (var members = 1; members <= 12; members++)
+        {
+            var o = await RunRawAsync(Gzip(Utf8(text), members));
+            Assert.Equal(61, o.Csv.Count(c => c == '\n'));
+        }
+    }
+
+    private static byte[] EmptyMember()
+    {
+        var ms = new MemoryStream();
+        ms.Write([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0]);
+        ms.Write(new byte[8]);
+        return ms.ToArray();
+    }
+
+    private static byte[] Trailer(byte[] data)
+    {
+        var t = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(t, System.IO.Hashing.Crc32.HashToUInt32(data));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(4), (uint)data.Length);
+        return t;
+    }
+}
