@@ -466,15 +466,42 @@ internal sealed class PipelineCommandOptions
             source.ToString());
     }
 
-    /// <summary>Opens a bucket location: a folder as a <see cref="FileSystemBucket"/>, r2:// and s3:// through LogpushKit.R2.</summary>
+    /// <summary>
+    /// Opens a bucket location: a folder as a <see cref="FileSystemBucket"/>; r2:// and s3:// as an <see cref="R2.R2Bucket"/>
+    /// (credentials from R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY; r2:// needs R2_ACCOUNT_ID or R2_ENDPOINT; s3:// needs
+    /// --endpoint or LOGPUSHKIT_S3_ENDPOINT).
+    /// </summary>
     public static IR2Bucket OpenBucket(BucketLocation location, string? endpoint)
     {
-        _ = endpoint;
-        return location.Kind switch
+        if (location.Kind == BucketLocationKind.FileSystem)
         {
-            BucketLocationKind.FileSystem => new FileSystemBucket(location.Path!),
-            _ => throw new UsageException($"{location}: bucket locations need the S3/R2 bucket of LogpushKit.R2, which this build does not have yet."),
-        };
+            return new FileSystemBucket(location.Path!);
+        }
+
+        var options = new R2.R2BucketOptions { Bucket = location.Bucket! };
+        if (location.Kind == BucketLocationKind.S3)
+        {
+            var url = endpoint ?? Environment.GetEnvironmentVariable("LOGPUSHKIT_S3_ENDPOINT");
+            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new UsageException($"{location}: s3:// locations need --endpoint URL (or LOGPUSHKIT_S3_ENDPOINT), an http:// or https:// address.");
+            }
+
+            options.Endpoint = uri;
+        }
+        else if (endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out var r2Endpoint))
+        {
+            options.Endpoint = r2Endpoint;
+        }
+
+        try
+        {
+            return new R2.R2Bucket(options);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new UsageException($"{location}: {exception.Message.Split(" (Parameter", 2)[0]}");
+        }
     }
 
     /// <summary>One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB in 0.20 s, 6.0 MB/s</c>.</summary>
