@@ -41,21 +41,15 @@ internal static class ConsumeCommand
 
         var pipeline = PipelineCommandOptions.AddTo(command);
         var cloudflare = CloudflareCommandOptions.AddTo(command);
-        command.Validators.Add(r =>
+        Check(batchSize, v => v is >= 1 and <= 100, "--batch-size must be between 1 and 100.");
+        Check(retryDelay, v => v >= 0, "--retry-delay must not be negative.");
+        Check(drain, v => v >= 0, "--drain-timeout must not be negative.");
+        Check(maxAttempts, v => v >= 1, "--max-attempts must be at least 1.");
+        visibility.Validators.Add(r =>
         {
-            if (r.GetValue(batchSize) is < 1 or > 100)
-            {
-                r.AddError("--batch-size must be between 1 and 100.");
-            }
-
-            if (r.GetValue(visibility) is < 1 or > 43_200)
+            if (r.GetValueOrDefault<int?>() is < 1 or > 43_200)
             {
                 r.AddError("--visibility-timeout must be between 1 and 43200 seconds (12 h).");
-            }
-
-            if (r.GetValue(retryDelay) < 0 || r.GetValue(drain) < 0 || r.GetValue(maxAttempts) < 1)
-            {
-                r.AddError("--retry-delay and --drain-timeout must not be negative, --max-attempts at least 1.");
             }
         });
 
@@ -110,6 +104,15 @@ internal static class ConsumeCommand
 
         return await running;
     }
+
+    private static void Check(Option<int> option, Func<int, bool> valid, string message)
+        => option.Validators.Add(r =>
+        {
+            if (!valid(r.GetValueOrDefault<int>()))
+            {
+                r.AddError(message);
+            }
+        });
 
     private static long? Error(System.CommandLine.Parsing.ArgumentResult result, string name)
     {

@@ -23,7 +23,9 @@ namespace LogpushKit.Pipeline;
 /// source's ETag is not written again (<see cref="ObjectProcessingStatus.SkippedDuplicate"/>); a source with a new ETag is
 /// converted again. Row and byte counts are known only at the end of the stream, after the put has sent its metadata,
 /// so they are reported in the result, the logs and the metrics, not stored on the object.</para>
-/// <para>Thread-safe: one processor serves any number of concurrent calls.</para>
+/// <para>Thread-safe: one processor serves any number of concurrent calls; calls for the same target key run one after
+/// the other, so duplicate events in one process convert once. Separate processes may convert the same object at the same
+/// time (a redelivery racing a slow consumer); both write the same bytes, and the put is atomic.</para>
 /// </remarks>
 public sealed class LogpushObjectProcessor
 {
@@ -37,6 +39,7 @@ public sealed class LogpushObjectProcessor
     private readonly LogpushKitMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly string _contentType;
+    private readonly KeyedLock _targetLocks = new();
 
     /// <summary>Creates a processor from <paramref name="source"/> to <paramref name="target"/>.</summary>
     /// <param name="source">The bucket Logpush writes to.</param>
@@ -174,7 +177,12 @@ public sealed class LogpushObjectProcessor
         try
         {
             targetKey = GetTargetKey(key);
-            result = await ConvertAsync(key, targetKey, NormalizeETag(expectedETag), cancellationToken).ConfigureAwait(false);
+
+            // one object at a time per target in this process: a duplicate event waits, then finds the target up to date
+            using (await _targetLocks.AcquireAsync(targetKey, cancellationToken).ConfigureAwait(false))
+            {
+                result = await ConvertAsync(key, targetKey, NormalizeETag(expectedETag), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -95,6 +95,25 @@ public sealed class LogpushObjectProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_SameObjectConcurrently_ConvertsOnceAndSkipsTheOther()
+    {
+        _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(50)));
+        var notification = PipelineTestData.Event("logpush", "a.log.gz", _source.Info("a.log.gz").ETag);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.GetGate = gate;
+        var processor = Processor();
+
+        var first = processor.ProcessAsync(notification);
+        var second = processor.ProcessAsync(notification);
+        await Task.Delay(50);
+        gate.SetResult();
+        var results = await Task.WhenAll(first, second);
+
+        Assert.Equal([ObjectProcessingStatus.Converted, ObjectProcessingStatus.SkippedDuplicate], results.Select(r => r.Status).Order());
+        Assert.Equal(1, _target.Puts);
+    }
+
+    [Fact]
     public async Task ProcessAsync_KeyWithoutETag_ReadsSourceThenSkipsUpToDateTarget()
     {
         _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(2)));
