@@ -15,6 +15,7 @@ internal sealed class CsvConverter : IDisposable
 {
     private const int MaxUnknownKeyNames = 100;
     private const int MinOutputChunk = 16 * 1024;
+    private const int OverlongPrefix = 1024;
 
     private readonly TransformPlan _plan;
     private readonly string? _sourceName;
@@ -29,6 +30,8 @@ internal sealed class CsvConverter : IDisposable
 
     private byte[] _carry = [];
     private int _carryLength;
+    private bool _overlong;
+    private long _overlongLength;
     private byte[] _scratch = [];
     private byte[] _keyScratch = [];
     private byte[] _timestampBuffer = [];
@@ -235,6 +238,8 @@ internal sealed class CsvConverter : IDisposable
         _cellEntry = new int[columns.Length];
         _hint = new int[Math.Max(columns.Length, 16)];
         Array.Fill(_hint, -1);
+        _parser.Hints = _hint;
+        _parser.KeyTokens = [.. _columnKeys.Select(k => k.AsSpan().IndexOfAny("\"\\"u8) >= 0 || k.AsSpan().IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 ? null : (byte[]?)[(byte)'"', .. k, (byte)'"', (byte)':'])];
         _isTimestamp = [.. columns.Select(c => _plan.TimestampFields?.Contains(c) == true)];
         _timestampColumns = _isTimestamp.Count(t => t);
         if (!_plan.WriteHeader)
@@ -263,6 +268,7 @@ internal sealed class CsvConverter : IDisposable
 
     // ---------------------------------------------------------------- csv passthrough
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessCsv(ReadOnlySequence<byte> buffer, PipeWriter writer)
     {
         var output = new OutputCursor(writer);
@@ -280,6 +286,7 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Counts csv records: a record ends at a LF outside quotes; blank lines are not records.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CountCsv(ReadOnlySpan<byte> span)
     {
         var i = 0;
@@ -336,6 +343,7 @@ internal sealed class CsvConverter : IDisposable
 
     // ---------------------------------------------------------------- ndjson
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessNdjson(ReadOnlySequence<byte> buffer, bool completed, PipeWriter writer)
     {
         var output = new OutputCursor(writer);
@@ -344,6 +352,19 @@ internal sealed class CsvConverter : IDisposable
             foreach (var segment in buffer)
             {
                 var span = segment.Span;
+                if (_overlong)
+                {
+                    var end = span.IndexOf((byte)'\n');
+                    if (end < 0)
+                    {
+                        _overlongLength += span.Length;
+                        continue;
+                    }
+
+                    EndOverlongLine(_overlongLength + end, lastLine: false);
+                    span = span[(end + 1)..];
+                }
+
                 if (_carryLength > 0)
                 {
                     var nl = span.IndexOf((byte)'\n');
@@ -354,7 +375,15 @@ internal sealed class CsvConverter : IDisposable
                     }
 
                     AppendCarry(span[..nl]);
-                    ProcessLine(_carry.AsSpan(0, _carryLength), ref output);
+                    if (_overlong)
+                    {
+                        EndOverlongLine(_overlongLength, lastLine: false);
+                    }
+                    else
+                    {
+                        ProcessLine(_carry.AsSpan(0, _carryLength), ref output);
+                    }
+
                     _carryLength = 0;
                     span = span[(nl + 1)..];
                 }
@@ -377,6 +406,11 @@ internal sealed class CsvConverter : IDisposable
                 }
             }
 
+            if (completed && _overlong)
+            {
+                EndOverlongLine(_overlongLength, lastLine: true);
+            }
+
             if (completed && _carryLength > 0)
             {
                 ProcessLine(_carry.AsSpan(0, _carryLength), ref output, lastLine: true);
@@ -393,6 +427,16 @@ internal sealed class CsvConverter : IDisposable
     private void AppendCarry(ReadOnlySpan<byte> span)
     {
         var needed = _carryLength + span.Length;
+        if (needed > _plan.MaxLineBytes)
+        {
+            // Too long to buffer: keep the first KiB for the report and drop the rest up to the next line break.
+            _overlongLength = (_overlong ? _overlongLength : _carryLength) + span.Length;
+            _overlong = true;
+            var keep = Math.Max(0, Math.Min(OverlongKeep - _carryLength, span.Length));
+            span = span[..keep];
+            needed = _carryLength + keep;
+        }
+
         if (needed > _carry.Length)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(_carry.Length * 2, 4096)));
@@ -407,8 +451,31 @@ internal sealed class CsvConverter : IDisposable
 
         span.CopyTo(_carry.AsSpan(_carryLength));
         _carryLength = needed;
+        if (_overlong && _plan.OnBadLine == BadLinePolicy.Fail)
+        {
+            EndOverlongLine(_overlongLength, lastLine: false);
+        }
     }
 
+    private void EndOverlongLine(long length, bool lastLine)
+    {
+        var lineOffset = _offset;
+        _offset += length + (lastLine ? 0 : 1);
+        _lineNumber++;
+        Records++;
+        var prefix = _carry.AsSpan(0, Math.Min(_carryLength, OverlongKeep));
+        _carryLength = 0;
+        _overlong = false;
+        BadLine(prefix, lineOffset, OverlongReason());
+    }
+
+    /// <summary>How much of an overlong line is kept for the quarantine: its first KiB, or MaxLineBytes when smaller.</summary>
+    private int OverlongKeep => Math.Min(_plan.MaxLineBytes, OverlongPrefix);
+
+    private string OverlongReason()
+        => FormattableString.Invariant($"line longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)");
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessLine(ReadOnlySpan<byte> line, ref OutputCursor output, bool lastLine = false)
     {
         var lineOffset = _offset;
@@ -420,6 +487,12 @@ internal sealed class CsvConverter : IDisposable
         }
 
         Records++;
+        if (line.Length > _plan.MaxLineBytes)
+        {
+            BadLine(line[..OverlongKeep], lineOffset, OverlongReason());
+            return;
+        }
+
         if (!Utf8.IsValid(line))
         {
             BadLine(line, lineOffset, "invalid UTF-8");
@@ -500,6 +573,7 @@ internal sealed class CsvConverter : IDisposable
         return _keyScratch.AsSpan(0, Decode(raw, _keyScratch));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? MapEntries(ReadOnlySpan<byte> line, out int unknown)
     {
         unknown = 0;
@@ -511,20 +585,26 @@ internal sealed class CsvConverter : IDisposable
             var old = _hint.Length;
             Array.Resize(ref _hint, Math.Max(count, old * 2));
             _hint.AsSpan(old).Fill(-1);
+            _parser.Hints = _hint;
         }
 
         for (var i = 0; i < count; i++)
         {
-            var key = KeyBytes(line, in entries[i]);
-            var column = _hint[i];
-            if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
+            var column = entries[i].Column;
+            if (column < 0)
             {
-                column = FindColumn(key);
-                _hint[i] = column;
+                var key = KeyBytes(line, in entries[i]);
+                column = _hint[i];
+                if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
+                {
+                    column = FindColumn(key);
+                    _hint[i] = column;
+                }
             }
 
             if (column < 0)
             {
+                var key = KeyBytes(line, in entries[i]);
                 unknown++;
                 NoteUnknownKey(key);
                 if (_plan.FailOnUnknownKeys)
@@ -581,27 +661,33 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Writes one row into <paramref name="dst"/> (sized by the caller's bound); returns the bytes written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int EmitRow(ReadOnlySpan<byte> line, Span<byte> dst, out string? error)
     {
         error = null;
         var entries = _parser.Entries;
-        var columns = _columnKeys.Length;
+        var stamp = _stamp;
+        var cellEntry = _cellEntry;
+        var isTimestamp = _isTimestamp;
+        var record = _record;
+        var delimiter = _delimiter;
+        var columns = Math.Min(stamp.Length, Math.Min(cellEntry.Length, isTimestamp.Length));
         var w = 0;
         for (var c = 0; c < columns; c++)
         {
             if (c > 0)
             {
-                dst[w++] = _delimiter;
+                dst[w++] = delimiter;
             }
 
-            if (_stamp[c] != _record)
+            if (stamp[c] != record)
             {
                 continue;
             }
 
-            ref readonly var e = ref entries[_cellEntry[c]];
+            ref readonly var e = ref entries[cellEntry[c]];
             var raw = line.Slice(e.ValueStart, e.ValueLength);
-            if (_isTimestamp[c])
+            if (isTimestamp[c])
             {
                 error = WriteTimestamp(raw, in e, c, dst, ref w);
                 if (error is not null)
@@ -811,6 +897,7 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Decodes the escapes of a JSON string (validated by the parser) into UTF-8; returns the length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int Decode(ReadOnlySpan<byte> raw, Span<byte> dst)
     {
         var w = 0;

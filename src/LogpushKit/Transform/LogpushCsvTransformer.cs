@@ -7,16 +7,33 @@ namespace LogpushKit.Transform;
 /// Converts one Logpush object (gzip'd or plain; ndjson or csv) into RFC 4180 CSV, streaming, in constant memory.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Gzip is recognised by its magic bytes (<c>1f 8b</c>), never by name; every concatenated member is inflated and each
-/// member's CRC-32 and length are checked, so truncated or corrupt input raises <see cref="LogpushDataException"/>.
-/// Anything else is read as plain text. For gzip input, inflating and converting run on two threads joined by a
-/// <see cref="Pipe"/>, so one object uses two cores.
-/// </para>
-/// <para>
-/// Memory is bounded: one pooled buffer per stage plus the longest line; nothing grows with the size of the object.
-/// A transformer is immutable and thread-safe: one instance may run many transforms at once.
-/// </para>
+/// <para><b>Input.</b> Gzip is recognised by its magic bytes (<c>1f 8b</c>), never by name; every concatenated member is
+/// inflated and each member's CRC-32 and length are checked, so truncated or corrupt gzip, and bytes after the last member
+/// that are not a gzip member, raise <see cref="LogpushDataException"/>. Anything else is read as plain text. A leading
+/// UTF-8 byte-order mark is skipped. The format is ndjson when the first non-whitespace byte is <c>{</c>, else csv
+/// (overridable with <see cref="TransformOptions.InputFormat"/>; empty input counts as ndjson).</para>
+/// <para><b>ndjson rules.</b> Lines end in LF or CRLF; the last may lack one; whitespace-only lines are skipped (they still
+/// count in line numbers). Columns are <see cref="TransformOptions.Fields"/>, else the keys of the first valid record in
+/// their order; a missing key gives an empty cell; other keys are counted in <see cref="TransformResult.UnknownKeys"/>.
+/// Strings are decoded (all JSON escapes, surrogate pairs); numbers are copied as their token text; <c>true</c>/<c>false</c>
+/// as written; <c>null</c> is an empty cell; objects and arrays become their compact JSON text (whitespace between tokens
+/// removed, string escapes kept exactly as written). A cell is quoted when it holds the delimiter, <c>"</c>, CR or LF,
+/// with quotes doubled.</para>
+/// <para><b>Bad lines.</b> A line is bad when it is not valid UTF-8, not exactly one JSON object (truncated, trailing data,
+/// invalid escapes, unpaired <c>\u</c> surrogates, raw control characters in strings, invalid numbers, nesting deeper than
+/// 64), repeats a key that is one of the columns, holds an unknown key under <see cref="TransformOptions.FailOnUnknownKeys"/>,
+/// or holds an unparseable timestamp. Under <see cref="BadLinePolicy.Quarantine"/> each bad line becomes one ndjson line
+/// in <see cref="TransformContext.Quarantine"/>: <c>{"line":N,"offset":O,"reason":"…","raw":"…"}</c> (<c>rawBase64</c>
+/// instead of <c>raw</c> when the line is not UTF-8); <c>line</c> is 1-based, <c>offset</c> is the byte offset of the line
+/// start in the decompressed data. Always <c>Records == Rows + BadLines</c>.</para>
+/// <para><b>csv input</b> (Logpush <c>output_type: csv</c>) passes through byte for byte, after a header row from
+/// <see cref="TransformOptions.Fields"/> when given; rows are counted (quoted fields may hold line breaks; blank lines are
+/// not rows). Timestamps are not converted and formulas are not escaped in csv input. A quoted field still open at the end
+/// of the input raises <see cref="LogpushDataException"/>.</para>
+/// <para><b>Threads and memory.</b> For gzip input, inflating and converting run on two threads joined by a
+/// <see cref="Pipe"/>, so one object uses two cores. Memory is bounded: one pooled buffer per stage plus the longest line;
+/// nothing grows with the size of the object. A transformer is immutable and thread-safe: one instance may run many
+/// transforms at once.</para>
 /// </remarks>
 public sealed class LogpushCsvTransformer
 {

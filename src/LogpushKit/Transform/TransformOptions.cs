@@ -50,28 +50,45 @@ public sealed record TransformOptions
     /// <summary>How Logpush wrote the timestamps. Default <see cref="LogpushTimestampFormat.Auto"/>: by value shape and digit count.</summary>
     public LogpushTimestampFormat TimestampInput { get; init; } = LogpushTimestampFormat.Auto;
 
-    /// <summary>What timestamps become. <see langword="null"/> (default): written as Logpush wrote them.</summary>
+    /// <summary>
+    /// What timestamps become. <see langword="null"/> (default): written as Logpush wrote them. Conversion uses exact integer
+    /// arithmetic (never <see cref="double"/>); sub-unit precision is truncated toward the past; <c>null</c> and <c>""</c>
+    /// stay empty; anything unparseable makes the line bad. Applies to ndjson input only.
+    /// </summary>
     public TimestampOutputFormat? TimestampOutput { get; init; }
 
     /// <summary>A .NET custom date/time format (e.g. <c>yyyy-MM-dd HH:mm:ss</c>) used when <see cref="TimestampOutput"/> is <see cref="TimestampOutputFormat.Custom"/>.</summary>
     public string? TimestampCustomFormat { get; init; }
 
-    /// <summary>The time zone of converted rfc3339 and custom timestamps. Default UTC.</summary>
+    /// <summary>
+    /// The time zone of converted rfc3339 and custom timestamps. Default UTC (rfc3339 then ends in <c>Z</c>; other zones
+    /// write their offset, e.g. <c>+09:00</c>). Custom formats resolve at most 100 ns (the resolution of <see cref="DateTimeOffset"/>).
+    /// </summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
 
     /// <summary>
     /// Prefix cells that start with <c>=</c>, <c>+</c>, <c>-</c> or <c>@</c> with <c>'</c> so spreadsheets do not run them as
-    /// formulas. Off by default: it changes data, and SIEMs do not evaluate formulas.
+    /// formulas. Off by default: it changes data, and SIEMs do not evaluate formulas. Applies to JSON string values only
+    /// (after decoding), never to numbers (so <c>-5</c> stays a number), nested values, header names or csv input.
     /// </summary>
     public bool EscapeFormulas { get; init; }
 
     /// <summary>What to do with a line that is not valid input. Default <see cref="BadLinePolicy.Fail"/>.</summary>
     public BadLinePolicy OnBadLine { get; init; } = BadLinePolicy.Fail;
 
+    /// <summary>
+    /// The longest ndjson line accepted, in bytes (default 4 MiB; Logpush records are a few KiB). A longer line is a bad line (its first KiB is what
+    /// quarantine keeps) and is never buffered whole, so a file without line breaks cannot exhaust memory.
+    /// </summary>
+    public int MaxLineBytes { get; init; } = 4 << 20;
+
     /// <summary>Treat a key that is not one of the columns as a bad line. Default <see langword="false"/>: such keys are only counted.</summary>
     public bool FailOnUnknownKeys { get; init; }
 
-    /// <summary>The most decompressed bytes one input may produce (a decompression-bomb guard). Default 8 GiB.</summary>
+    /// <summary>
+    /// The most bytes gzip input may inflate to (a decompression-bomb guard); exceeding it raises
+    /// <see cref="LogpushDataException"/>. Plain input is not limited. Default 8 GiB (Logpush caps objects at 1 GB uncompressed).
+    /// </summary>
     public long MaxDecompressedBytes { get; init; } = 8L << 30;
 }
 

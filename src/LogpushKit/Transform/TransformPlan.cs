@@ -29,7 +29,13 @@ internal sealed class TransformPlan
             throw new ArgumentException("MaxDecompressedBytes must be positive.", nameof(options));
         }
 
+        if (options.MaxLineBytes <= 0)
+        {
+            throw new ArgumentException("MaxLineBytes must be positive.", nameof(options));
+        }
+
         ArgumentNullException.ThrowIfNull(options.TimeZone, "options.TimeZone");
+        MaxLineBytes = options.MaxLineBytes;
         Delimiter = (byte)d;
         RowEnding = options.RowEnding == CsvRowEnding.CrLf ? "\r\n"u8.ToArray() : "\n"u8.ToArray();
         WriteBom = options.WriteBom;
@@ -133,6 +139,8 @@ internal sealed class TransformPlan
     public LogpushInputFormat InputFormat { get; }
 
     public long MaxDecompressedBytes { get; }
+
+    public int MaxLineBytes { get; }
 
     public string[]? Fields { get; }
 

@@ -185,11 +185,25 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("a\n1\n3\n", await File.ReadAllTextAsync(_dir.File("out.csv")));
         Assert.Contains("3 records, 2 rows, 1 bad lines", run.StandardError, StringComparison.Ordinal);
-        var quarantine = await File.ReadAllTextAsync(_dir.File("out.csv.quarantine.ndjson"));
-        Assert.Contains("nope", quarantine, StringComparison.Ordinal);
-        Assert.Contains("2", quarantine, StringComparison.Ordinal);
-        Assert.DoesNotContain("\"a\":3", quarantine, StringComparison.Ordinal);
+        var quarantine = Assert.Single((await File.ReadAllTextAsync(_dir.File("out.csv.quarantine.ndjson"))).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var entry = System.Text.Json.JsonDocument.Parse(quarantine);
+        Assert.Equal(2, entry.RootElement.GetProperty("line").GetInt64());
+        Assert.Equal("{\"a\": nope}", entry.RootElement.GetProperty("raw").GetString());
+        Assert.False(string.IsNullOrEmpty(entry.RootElement.GetProperty("reason").GetString()));
         Assert.Equal(["in.log.gz", "out.csv", "out.csv.quarantine.ndjson"], _dir.FileNames());
+    }
+
+    [Fact]
+    public async Task Convert_QuarantineToChosenPath_WritesThereAndNowhereElse()
+    {
+        var input = _dir.WriteGzip("in.log.gz", "{\"a\":1}\nbroken\n");
+
+        var run = await CliProcess.RunAsync(["convert", input, "--on-bad-line", "quarantine", "--quarantine", _dir.File("bad.ndjson"), "-q"], stdin: null);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("a\n1\n", run.StandardOutput);
+        Assert.Contains("\"raw\":\"broken\"", await File.ReadAllTextAsync(_dir.File("bad.ndjson")), StringComparison.Ordinal);
+        Assert.Equal(["bad.ndjson", "in.log.gz"], _dir.FileNames());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using LogpushKit.Tests.TestDoubles;
 using LogpushKit.Transform;
@@ -266,6 +267,25 @@ public sealed class LogpushCsvTransformerTests
     }
 
     [Fact]
+    public async Task TransformAsync_LineOverMaxLineBytes_IsABadLineAndNotBuffered()
+    {
+        var longLine = "{\"a\":\"" + new string('x', 300) + "\"}";
+        var input = "{\"a\":\"ok\"}\n" + longLine + "\n{\"a\":\"fine\"}\n" + longLine;
+        var ex = await FailAllAsync(TransformOptions.Default with { MaxLineBytes = 100 }, Utf8(input));
+        Assert.Equal((2L, 11L), (ex.LineNumber!.Value, ex.ByteOffset!.Value));
+        Assert.Equal("line longer than MaxLineBytes (100 bytes)", ex.Reason);
+
+        var o = await Run(input, TransformOptions.Default with { MaxLineBytes = 100, OnBadLine = BadLinePolicy.Quarantine }, quarantine: true);
+        Assert.Equal("a\nok\nfine\n", o.Csv);
+        Assert.Equal((4L, 2L, 2L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
+        Assert.Equal(Utf8(input).Length, o.Result.BytesDecompressed);
+        var quarantined = o.Quarantine.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, quarantined.Length);
+        Assert.StartsWith("{\"line\":2,\"offset\":11,", quarantined[0], StringComparison.Ordinal);
+        Assert.StartsWith("{\"line\":4,\"offset\":" + (11 + longLine.Length + 1 + 13) + ",", quarantined[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TransformAsync_InvalidUtf8_IsABadLine()
     {
         var input = Utf8("{\"a\":\"ok\"}\n").Concat(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}', (byte)'\n' }).ToArray();
@@ -424,6 +444,31 @@ public sealed class LogpushCsvTransformerTests
     }
 
     [Fact]
+    public async Task TransformAsync_Pipes_AreNotCompletedAndOutputIsFlushed()
+    {
+        var input = new System.IO.Pipelines.Pipe();
+        var output = new System.IO.Pipelines.Pipe();
+        await input.Writer.WriteAsync(Gzip(Utf8("{\"a\":1}\n")));
+        await input.Writer.CompleteAsync();
+        var result = await new LogpushCsvTransformer().TransformAsync(input.Reader, output.Writer);
+        Assert.Equal(1, result.Rows);
+
+        await output.Writer.WriteAsync(Utf8("tail"));
+        await output.Writer.CompleteAsync();
+        var read = await output.Reader.ReadAtLeastAsync(int.MaxValue);
+        Assert.Equal("a\n1\ntail", Encoding.UTF8.GetString(read.Buffer.ToArray()));
+        await input.Reader.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task TransformAsync_BomOnly_IsEmpty()
+    {
+        var o = await Run("\uFEFF");
+        Assert.Equal("", o.Csv);
+        Assert.Equal(0, o.Result.Records);
+    }
+
+    [Fact]
     public async Task TransformAsync_Cancelled_ThrowsOperationCanceled()
     {
         var lines = string.Concat(Enumerable.Range(0, 2000).Select(i => $"{{\"a\":{i}}}\n"));
@@ -467,6 +512,29 @@ public sealed class LogpushCsvTransformerTests
         Assert.Equal(Enumerable.Range(0, 8).Select(i => $"n\n{i}\n"), outputs);
     }
 
+    [Fact]
+    public async Task TransformAsync_ManyUnknownKeys_NamesAtMost100()
+    {
+        var line = "{\"a\":1," + string.Join(",", Enumerable.Range(0, 150).Select(i => $"\"k{i}\":{i}")) + "}\n";
+        var o = await RunAllAsync(TransformOptions.Default with { Fields = ["a"] }, Utf8(line + line));
+        Assert.Equal(300, o.Result.UnknownKeys);
+        Assert.Equal(100, o.Result.UnknownKeyNames.Count);
+        Assert.Equal("k0", o.Result.UnknownKeyNames[0]);
+    }
+
+    [Fact]
+    public async Task TransformAsync_Progress_ReportsDecompressedBytesUpToTheTotal()
+    {
+        var input = Utf8(string.Concat(Enumerable.Range(0, 300).Select(i => $"{{\"a\":{i}}}\n")));
+        var reports = new List<long>();
+        var progress = new SynchronousProgress(reports.Add);
+        var result = await new LogpushCsvTransformer(null, 64, TimeProvider.System)
+            .TransformAsync(new ChunkedReadStream(input, 50), Stream.Null, new TransformContext { Progress = progress });
+        Assert.True(reports.Count > 1);
+        Assert.Equal(result.BytesDecompressed, reports[^1]);
+        Assert.Equal(reports.Order(), reports);
+    }
+
     // ------------------------------------------------------------------ options validation
 
     public static TheoryData<TransformOptions, string> InvalidOptions() => new()
@@ -482,6 +550,7 @@ public sealed class LogpushCsvTransformerTests
         { TransformOptions.Default with { TimestampOutput = TimestampOutputFormat.Unix }, "TimestampFields" },
         { TransformOptions.Default with { TimestampOutput = TimestampOutputFormat.Unix, Dataset = "no_such_dataset" }, "no_such_dataset" },
         { TransformOptions.Default with { MaxDecompressedBytes = 0 }, "MaxDecompressedBytes" },
+        { TransformOptions.Default with { MaxLineBytes = 0 }, "MaxLineBytes" },
         { TransformOptions.Default with { RowEnding = (CsvRowEnding)7 }, "enum" },
     };
 
@@ -496,6 +565,11 @@ public sealed class LogpushCsvTransformerTests
     [Fact]
     public void Constructor_NullOptions_UsesDefault()
         => Assert.Same(TransformOptions.Default, new LogpushCsvTransformer().Options);
+
+    private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
 
     private sealed class SteppingTimeProvider(TimeSpan step) : TimeProvider
     {
