@@ -233,6 +233,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
     {
         options ??= new R2ListOptions();
         string? continuation = null;
+        string? last = null;
         do
         {
             var request = new ListObjectsV2Request
@@ -265,16 +266,25 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             while (o < objects.Count || p < prefixes.Count)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                R2ListItem entry;
                 if (p >= prefixes.Count || (o < objects.Count && ObjectKeyOrder.Compare(objects[o].Key, prefixes[p]) < 0))
                 {
                     var item = objects[o++];
-                    yield return new R2ListItem(item.Key, new R2ObjectInfo(item.Key, item.Size ?? 0, TrimETag(item.ETag), ToOffset(item.LastModified)));
+                    entry = new R2ListItem(item.Key, new R2ObjectInfo(item.Key, item.Size ?? 0, TrimETag(item.ETag), ToOffset(item.LastModified)));
                 }
                 else
                 {
-                    var prefix = prefixes[p++];
-                    yield return new R2ListItem(prefix, null);
+                    entry = new R2ListItem(prefixes[p++], null);
                 }
+
+                // Some S3-compatible servers repeat a common prefix at the start of the next page: list it once.
+                if (last is not null && string.Equals(entry.Key, last, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                last = entry.Key;
+                yield return entry;
             }
 
             continuation = response.IsTruncated == true ? response.NextContinuationToken : null;

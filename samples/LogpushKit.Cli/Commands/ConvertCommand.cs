@@ -18,17 +18,22 @@ internal static class ConvertCommand
     {
         var input = new Argument<string>("input")
         {
-            Description = "The Logpush object: a file (gzip'd or plain, ndjson or csv; detected by content), or - for stdin.",
+            Description = "The Logpush object: a file (gzip'd or plain, ndjson or csv; detected by content), r2://bucket/key or s3://bucket/key, or - for stdin.",
         };
         var output = new Option<string?>("--output", "-o")
         {
-            Description = "The CSV file, or - for stdout (the default). A file is written under a hidden temporary name and renamed when complete, so a failed run leaves no file.",
+            Description = "The CSV file, r2://bucket/key or s3://bucket/key, or - for stdout (the default). A file is written under a hidden temporary name and renamed when complete, an object is streamed into an upload that is aborted on failure, so a failed run leaves nothing.",
             HelpName = "output|-",
         };
         var quarantine = new Option<string?>("--quarantine")
         {
             Description = $"With --on-bad-line quarantine: the file that receives each bad line with its line number and reason. Default: the output path + '{QuarantineSuffix}' (required when writing to stdout).",
             HelpName = "PATH",
+        };
+        var endpoint = new Option<string?>("--endpoint")
+        {
+            Description = $"The S3-compatible server of s3:// locations (default: ${CliBuckets.S3EndpointVariable}); also overrides R2_ENDPOINT for r2:// ones. r2:// takes R2_ACCOUNT_ID (or R2_ENDPOINT), R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY from the environment; s3:// takes AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (else the R2_ ones).",
+            HelpName = "URL",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary or progress on stderr (errors are still printed)." };
 
@@ -40,6 +45,7 @@ internal static class ConvertCommand
         command.Options.Add(output);
         var transform = TransformOptionsBinder.AddTo(command);
         command.Options.Add(quarantine);
+        command.Options.Add(endpoint);
         command.Options.Add(quiet);
 
         command.Validators.Add(result =>
@@ -71,9 +77,10 @@ internal static class ConvertCommand
             var isQuiet = parseResult.GetValue(quiet);
             var stopwatch = Stopwatch.StartNew();
 
-            await using var source = CliStreams.OpenInput(parseResult.GetRequiredValue(input));
-            await using var target = CliStreams.CreateOutput(outputPath, cancellationToken);
-            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, cancellationToken);
+            var endpointUrl = parseResult.GetValue(endpoint);
+            await using var source = await CliStreams.OpenInputAsync(parseResult.GetRequiredValue(input), endpointUrl, cancellationToken);
+            await using var target = CliStreams.CreateOutput(outputPath, endpointUrl, cancellationToken);
+            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, endpointUrl, cancellationToken);
             TransformResult result;
             using (var progress = ConsoleProgress.CreateForStandardError($"converting {source.Name}", isQuiet))
             {

@@ -1,8 +1,8 @@
 namespace LogpushKit.Cli.Infrastructure;
 
 /// <summary>
-/// The one place where a command-line location becomes a stream: <c>-</c> is stdin/stdout, anything else a local file.
-/// (Bucket URIs such as <c>r2://bucket/key</c> plug in here.)
+/// The one place where a command-line location becomes a stream: <c>-</c> is stdin/stdout, <c>r2://bucket/key</c> and
+/// <c>s3://bucket/key</c> are bucket objects (<see cref="CliBuckets"/>), anything else a local file.
 /// </summary>
 internal static class CliStreams
 {
@@ -10,6 +10,14 @@ internal static class CliStreams
     public const string StandardStream = "-";
 
     private const int FileBufferSize = 0; // the transformer reads and writes in large blocks: no FileStream buffer
+
+    /// <summary>Opens an input location (a bucket object, stdin or a file) for reading.</summary>
+    public static async Task<CliInput> OpenInputAsync(string location, string? endpoint, CancellationToken cancellationToken) =>
+        CliBuckets.IsBucketUri(location) ? await CliBuckets.OpenInputAsync(location, endpoint, cancellationToken) : OpenInput(location);
+
+    /// <summary>Creates an output location: a bucket object, or as <see cref="CreateOutput(string?, CancellationToken)"/>.</summary>
+    public static CliOutput CreateOutput(string? location, string? endpoint, CancellationToken cancellationToken) =>
+        location is not null && CliBuckets.IsBucketUri(location) ? CliBuckets.CreateOutput(location, endpoint, cancellationToken) : CreateOutput(location, cancellationToken);
 
     /// <summary>Opens an input location for reading.</summary>
     public static CliInput OpenInput(string location)
@@ -77,6 +85,8 @@ internal sealed class CliOutput : IAsyncDisposable
     private readonly string? _temporaryPath;
     private readonly string? _targetPath;
     private readonly CancellationTokenRegistration _deleteOnCancel;
+    private readonly Func<CancellationToken, Task>? _deferredCommit;
+    private readonly Func<bool, ValueTask>? _deferredDispose;
     private bool _committed;
 
     private CliOutput(Stream stream, string name, string? temporaryPath, string? targetPath, CancellationToken cancellationToken)
@@ -97,6 +107,20 @@ internal sealed class CliOutput : IAsyncDisposable
     /// <summary>The name used in messages (the target path, or <c>stdout</c>).</summary>
     public string Name { get; }
 
+    private CliOutput(Stream stream, string name, Func<CancellationToken, Task> commit, Func<bool, ValueTask> dispose)
+        : this(stream, name, null, null, CancellationToken.None)
+    {
+        _deferredCommit = commit;
+        _deferredDispose = dispose;
+    }
+
+    /// <summary>
+    /// Writes to <paramref name="stream"/>; <paramref name="commit"/> makes the result visible (e.g. completes a bucket
+    /// put) and <paramref name="dispose"/> (told whether it was committed) cleans up or abandons it.
+    /// </summary>
+    public static CliOutput Deferred(Stream stream, string name, Func<CancellationToken, Task> commit, Func<bool, ValueTask> dispose) =>
+        new(stream, name, commit, dispose);
+
     /// <summary>Writes straight to <paramref name="stream"/> (stdout, a device).</summary>
     public static CliOutput Direct(Stream stream, string name) => new(stream, name, null, null, CancellationToken.None);
 
@@ -116,6 +140,13 @@ internal sealed class CliOutput : IAsyncDisposable
     /// <summary>Flushes the data (to disk, for files) and makes the output visible at its target.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
+        if (_deferredCommit is not null)
+        {
+            await _deferredCommit(cancellationToken);
+            _committed = true;
+            return;
+        }
+
         await Stream.FlushAsync(cancellationToken);
         if (_temporaryPath is not null && _targetPath is not null)
         {
@@ -134,6 +165,12 @@ internal sealed class CliOutput : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_deferredDispose is not null)
+        {
+            await _deferredDispose(_committed);
+            return;
+        }
+
         if (_temporaryPath is null)
         {
             // stdout and devices: flush what was written; never close the process's stdout twice.

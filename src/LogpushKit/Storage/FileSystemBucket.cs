@@ -13,6 +13,14 @@ namespace LogpushKit.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
+/// <b>Keys.</b> Refused: empty keys, keys over <see cref="MaxKeyBytes"/> UTF-8 bytes or with a segment over
+/// <see cref="MaxSegmentBytes"/>, absolute paths, drive letters, backslashes, NUL and other control characters, empty,
+/// <c>.</c> and <c>..</c> segments, names of the bucket's own temporary and sidecar files, and (on Windows) names
+/// Windows cannot store. The resolved path must lie under the folder, and no part of it may be a symbolic link or
+/// junction (one placed in the folder could lead outside it; such links are also left out of listings). The check
+/// happens before each operation; a link swapped in concurrently by another process is outside this guarantee.
+/// </para>
+/// <para>
 /// <b>Atomic puts.</b> <see cref="PutAsync"/> streams into a temporary file in the object's own folder, named
 /// <c>.&lt;name&gt;.&lt;guid&gt;.tmp</c> so that a forwarder's <c>*.csv</c> or <c>*.log.gz</c> pattern never matches
 /// it, flushes it to disk, and renames it over the object. A watcher of the folder sees the old file or the complete
@@ -28,7 +36,13 @@ namespace LogpushKit.Storage;
 /// file it opened. So a reader never pairs an object with another object's metadata: in the instant between the two
 /// renames, or after a crash between them, the old object is reported without custom metadata and with an ETag
 /// computed from its bytes. Files put into the folder by other programs are served the same way (MD5 ETag, no
-/// metadata). The ETag is the MD5 of the content in lower-case hex, like S3's single-part ETag.
+/// metadata). The ETag is the MD5 of the content in lower-case hex, like S3's single-part ETag. The match relies on
+/// the file system's last-write time resolution (100 ns on NTFS, 1 ns on ext4/XFS/APFS); on a file system with
+/// coarse times (FAT: 2 s) two puts of equal size in the same tick cannot be told apart.
+/// </para>
+/// <para>
+/// <b>Unlike S3</b>, a key cannot be both an object and a folder of other objects (<c>a</c> and <c>a/b</c>): the
+/// second put fails with <see cref="R2BucketException"/>.
 /// </para>
 /// <para>
 /// <b>Crash behaviour.</b> A process killed during a put leaves at most hidden <c>.tmp</c> files (never a visible
@@ -276,6 +290,15 @@ public sealed class FileSystemBucket : IR2Bucket
         if (!path.StartsWith(_rootWithSeparator, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
             throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: it resolves outside the bucket folder.", Name, key);
+        }
+
+        // A link inside the folder could lead outside it: refuse keys whose path runs through one.
+        for (var at = path; at.Length > _rootWithSeparator.Length; at = Path.GetDirectoryName(at)!)
+        {
+            if (new FileInfo(at).LinkTarget is not null)
+            {
+                throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: its path runs through a symbolic link.", Name, key);
+            }
         }
 
         return path;

@@ -245,6 +245,44 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
     }
 
     [Fact]
+    public async Task ListAsync_PrefixRunningThroughAnObject_ListsNothing()
+    {
+        await _bucket.PutAsync("a", new PatternStream(1));
+
+        Assert.Empty(await ListKeysAsync(new R2ListOptions { Prefix = "a/b" }));
+        Assert.Empty(await ListKeysAsync(new R2ListOptions { Prefix = "../" }));
+        Assert.Equal(["a"], await ListKeysAsync(new R2ListOptions { Prefix = "a" }));
+    }
+
+    [Fact]
+    public async Task Operations_SymbolicLinkToFolderOutsideRoot_AreRefusedAndNotListed()
+    {
+        var outside = Path.Combine(_parent.Path, "outside");
+        Directory.CreateDirectory(outside);
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret.csv"), "x");
+        Directory.CreateSymbolicLink(Path.Combine(_bucket.RootPath, "link"), outside);
+        await _bucket.PutAsync("inside.csv", new PatternStream(1));
+
+        Assert.Equal(["inside.csv"], await ListKeysAsync(new R2ListOptions()));
+        var get = await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.GetAsync("link/secret.csv"));
+        Assert.Contains("symbolic link", get.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.PutAsync("link/new.csv", new PatternStream(1)));
+        await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.DeleteAsync("link/secret.csv"));
+        Assert.Equal(["secret.csv"], Directory.GetFiles(outside).Select(p => Path.GetFileName(p)!).ToArray());
+    }
+
+    [Fact]
+    public async Task GetAsync_ObjectThatIsASymbolicLink_IsRefused()
+    {
+        var outside = Path.Combine(_parent.Path, "outside.csv");
+        await File.WriteAllTextAsync(outside, "secret");
+        File.CreateSymbolicLink(Path.Combine(_bucket.RootPath, "linked.csv"), outside);
+
+        await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.GetAsync("linked.csv"));
+        Assert.Empty(await ListKeysAsync(new R2ListOptions()));
+    }
+
+    [Fact]
     public void Constructor_MissingFolder_CreatesIt()
     {
         var path = Path.Combine(_parent.Path, "made", "here");

@@ -1,0 +1,186 @@
+using System.IO.Pipelines;
+using LogpushKit.R2;
+using LogpushKit.Storage;
+
+namespace LogpushKit.Cli.Infrastructure;
+
+/// <summary>
+/// Bucket locations for <see cref="CliStreams"/>: <c>r2://bucket/key</c> (endpoint and credentials from the
+/// <c>R2_*</c> environment variables, or <c>--endpoint</c>) and <c>s3://bucket/key</c> (endpoint from
+/// <c>--endpoint</c> or <c>LOGPUSHKIT_S3_ENDPOINT</c>; credentials from <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>,
+/// else <c>R2_ACCESS_KEY_ID</c>/<c>R2_SECRET_ACCESS_KEY</c>). Objects stream in both directions.
+/// </summary>
+internal static class CliBuckets
+{
+    /// <summary>The environment variable that gives the endpoint of <c>s3://</c> locations.</summary>
+    public const string S3EndpointVariable = "LOGPUSHKIT_S3_ENDPOINT";
+
+    /// <summary>Whether <paramref name="location"/> is a bucket URI rather than a path.</summary>
+    public static bool IsBucketUri(string location) =>
+        location.StartsWith("r2://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Opens an object for reading; a missing object is a <see cref="FileNotFoundException"/> naming it.</summary>
+    public static async Task<CliInput> OpenInputAsync(string location, string? endpoint, CancellationToken cancellationToken)
+    {
+        var (parsed, bucket) = Open(location, endpoint);
+        try
+        {
+            var body = await bucket.GetAsync(parsed.Key!, cancellationToken: cancellationToken)
+                ?? throw new FileNotFoundException($"{location}: no such object.");
+            return new CliInput(new OwningStream(body.Body, bucket), location, body.Info.Size);
+        }
+        catch
+        {
+            bucket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates an output that streams into a put of the object. The object appears only when the output is committed;
+    /// disposing it uncommitted fails the put, so the bucket aborts it and nothing appears.
+    /// </summary>
+    public static CliOutput CreateOutput(string location, string? endpoint, CancellationToken cancellationToken)
+    {
+        var (parsed, bucket) = Open(location, endpoint);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024));
+        var put = PutAsync(bucket, parsed.Key!, pipe.Reader, cancellationToken);
+        var writer = pipe.Writer.AsStream();
+        return CliOutput.Deferred(
+            writer,
+            location,
+            commit: async commitToken =>
+            {
+                await writer.FlushAsync(commitToken);
+                await pipe.Writer.CompleteAsync();
+                await put;
+            },
+            dispose: async committed =>
+            {
+                if (!committed)
+                {
+                    await pipe.Writer.CompleteAsync(new OperationCanceledException("The output was abandoned before it was complete."));
+                    try
+                    {
+                        await put;
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or LogpushKitException or IOException)
+                    {
+                        // Expected: the put was failed on purpose so that no object appears.
+                    }
+                }
+
+                bucket.Dispose();
+            });
+    }
+
+    private static async Task PutAsync(R2Bucket bucket, string key, PipeReader reader, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await using var content = reader.AsStream(leaveOpen: true);
+            await bucket.PutAsync(key, content, new R2PutOptions { ContentType = "text/csv; charset=utf-8" }, cancellationToken);
+        }
+        finally
+        {
+            // Unblocks the writer if the put failed early; its error surfaces on commit.
+            await reader.CompleteAsync();
+        }
+    }
+
+    private static (BucketLocation Location, R2Bucket Bucket) Open(string location, string? endpoint)
+    {
+        if (!BucketLocation.TryParse(location, out var parsed, out var error))
+        {
+            throw new UsageException(error);
+        }
+
+        if (string.IsNullOrEmpty(parsed.Key) || parsed.Key.EndsWith('/'))
+        {
+            throw new UsageException($"'{location}' names no object; expected {(parsed.Kind == BucketLocationKind.R2 ? "r2" : "s3")}://bucket/key.");
+        }
+
+        var options = new R2BucketOptions { Bucket = parsed.Bucket! };
+        if (string.IsNullOrEmpty(endpoint) && parsed.Kind == BucketLocationKind.S3)
+        {
+            endpoint = Environment.GetEnvironmentVariable(S3EndpointVariable);
+        }
+
+        if (!string.IsNullOrEmpty(endpoint))
+        {
+            options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? uri
+                : throw new UsageException($"--endpoint '{endpoint}' is not an absolute http:// or https:// URL.");
+        }
+        else if (parsed.Kind == BucketLocationKind.S3)
+        {
+            throw new UsageException($"'{location}' needs the server's address: --endpoint URL or the {S3EndpointVariable} environment variable.");
+        }
+
+        if (parsed.Kind == BucketLocationKind.S3)
+        {
+            options.AccessKeyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+            options.SecretAccessKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
+        }
+
+        try
+        {
+            return (parsed, new R2Bucket(options));
+        }
+        catch (ArgumentException ex)
+        {
+            // Lists what is missing (setting and environment variable), never a secret.
+            throw new UsageException($"{location}: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
+    }
+
+    /// <summary>An object body that also disposes the bucket client it came from.</summary>
+    private sealed class OwningStream(Stream inner, IDisposable owner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer, cancellationToken);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                owner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Text;
+using LogpushKit.R2;
+using LogpushKit.Storage;
+using LogpushKit.Tests.Infrastructure.S3;
+
+namespace LogpushKit.Cli.Tests.Commands;
+
+[CollectionDefinition(Name)]
+public sealed class S3rverCliCollection : ICollectionFixture<S3rverServer>
+{
+    public const string Name = "s3rver-cli";
+}
+
+/// <summary><c>logpushkit convert</c> between bucket objects on s3rver's plain-HTTP instance, through the real process.</summary>
+[Collection(S3rverCliCollection.Name)]
+public sealed class ConvertBucketTests(S3rverServer server)
+{
+    private const string Ndjson =
+        "{\"ClientIP\":\"192.0.2.1\",\"Host\":\"example.com\",\"Status\":200}\n"
+        + "{\"ClientIP\":\"2001:db8::1\",\"Host\":\"例え.jp\",\"Status\":404,\"Note\":\"a,\\\"b\\\"\"}\n";
+
+    private const string ExpectedCsv = "ClientIP,Host,Status\n192.0.2.1,example.com,200\n2001:db8::1,例え.jp,404\n";
+
+    [Fact]
+    public async Task Convert_S3ObjectToS3Object_WithEndpointOption_StreamsCsvIntoTargetBucket()
+    {
+        var (source, target) = await CreateBucketsAsync();
+        await source.PutAsync("logs/20240101/in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+
+        var run = await RunAsync(
+            ["convert", $"s3://{source.Name}/logs/20240101/in.log.gz", "-o", $"s3://{target.Name}/csv/out.csv", "--endpoint", server.HttpEndpoint.AbsoluteUri],
+            new() { ["AWS_ACCESS_KEY_ID"] = S3rverServer.AccessKeyId, ["AWS_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey });
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains($"converted s3://{source.Name}/logs/20240101/in.log.gz -> s3://{target.Name}/csv/out.csv", run.StandardError, StringComparison.Ordinal);
+        Assert.Equal(ExpectedCsv, await ReadAsync(target, "csv/out.csv"));
+        Assert.Equal("text/csv; charset=utf-8", (await target.HeadAsync("csv/out.csv"))!.ContentType);
+    }
+
+    [Fact]
+    public async Task Convert_R2ObjectToR2Object_WithEnvironmentCredentials_Converts()
+    {
+        var (source, target) = await CreateBucketsAsync();
+        await source.PutAsync("in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+
+        var run = await RunAsync(["convert", $"r2://{source.Name}/in.log.gz", "-o", $"r2://{target.Name}/out.csv"], R2Environment());
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Equal(ExpectedCsv, await ReadAsync(target, "out.csv"));
+    }
+
+    [Fact]
+    public async Task Convert_BadInputObject_ExitsWithDataErrorAndLeavesNoTargetObject()
+    {
+        var (source, target) = await CreateBucketsAsync();
+        var corrupt = TempDirectory.Gzip(Ndjson)[..^8];
+        await source.PutAsync("bad.log.gz", new MemoryStream(corrupt));
+
+        var run = await RunAsync(["convert", $"r2://{source.Name}/bad.log.gz", "-o", $"r2://{target.Name}/out.csv"], R2Environment());
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Null(await target.HeadAsync("out.csv"));
+    }
+
+    [Fact]
+    public async Task Convert_MissingObject_ExitsWithFailureNamingIt()
+    {
+        var (source, _) = await CreateBucketsAsync();
+
+        var run = await RunAsync(["convert", $"r2://{source.Name}/missing.log.gz"], R2Environment());
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"r2://{source.Name}/missing.log.gz: no such object", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Convert_S3WithoutEndpoint_ExitsWithUsageError()
+    {
+        var run = await RunAsync(["convert", "s3://some-bucket/in.log.gz"], new() { [CliBucketsEndpointVariable] = string.Empty });
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--endpoint URL or the LOGPUSHKIT_S3_ENDPOINT environment variable", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Convert_R2WithoutCredentials_ExitsWithUsageErrorNamingTheVariables()
+    {
+        var run = await RunAsync(
+            ["convert", "r2://some-bucket/in.log.gz"],
+            new() { ["R2_ACCOUNT_ID"] = string.Empty, ["R2_ENDPOINT"] = string.Empty, ["R2_ACCESS_KEY_ID"] = string.Empty, ["R2_SECRET_ACCESS_KEY"] = string.Empty });
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("R2_ACCESS_KEY_ID", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("R2_SECRET_ACCESS_KEY", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", run.StandardError, StringComparison.Ordinal);
+        Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private const string CliBucketsEndpointVariable = "LOGPUSHKIT_S3_ENDPOINT";
+
+    private Dictionary<string, string> R2Environment() => new()
+    {
+        ["R2_ENDPOINT"] = server.HttpEndpoint.AbsoluteUri,
+        ["R2_ACCESS_KEY_ID"] = S3rverServer.AccessKeyId,
+        ["R2_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey,
+    };
+
+    private async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync()
+    {
+        var source = server.NewBucketName("cli-src");
+        var target = server.NewBucketName("cli-dst");
+        await server.CreateBucketAsync(server.HttpEndpoint, source);
+        await server.CreateBucketAsync(server.HttpEndpoint, target);
+        return (Client(source), Client(target));
+    }
+
+    private R2Bucket Client(string bucket) => new(new R2BucketOptions
+    {
+        Bucket = bucket,
+        Endpoint = server.HttpEndpoint,
+        AccessKeyId = S3rverServer.AccessKeyId,
+        SecretAccessKey = S3rverServer.SecretAccessKey,
+    });
+
+    private static async Task<string> ReadAsync(IR2Bucket bucket, string key)
+    {
+        await using var body = await bucket.GetAsync(key);
+        Assert.NotNull(body);
+        using var reader = new StreamReader(body.Body, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static async Task<CliRun> RunAsync(string[] args, Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(CliProcess.DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        info.ArgumentList.Add(CliProcess.CliDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // Only what the test sets: no R2_/AWS_ credentials of the machine running the tests.
+        foreach (var name in new[] { "R2_ACCOUNT_ID", "R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", CliBucketsEndpointVariable })
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = new MemoryStream();
+        var readOut = process.StandardOutput.BaseStream.CopyToAsync(stdout, timeout.Token);
+        var readErr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        await readOut;
+        return new CliRun(process.ExitCode, stdout.ToArray(), await readErr);
+    }
+}
