@@ -45,4 +45,11 @@ public abstract class CloudflareApiClient : IDisposable
     }
 
     private protected static string Escape(string segment) => Uri.EscapeDataString(segment);
+
+    // Validates the account id before the base constructor creates an HttpClient, so a bad id leaks nothing.
+    private protected static CloudflareClientOptions CheckedForAccount(CloudflareClientOptions options, string accountId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        return options;
+    }
 }

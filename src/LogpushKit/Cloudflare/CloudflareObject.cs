@@ -12,6 +12,20 @@ public abstract record CloudflareObject
 {
     private HashSet<string>? _explicitNulls;
 
+    /// <summary>Creates an empty model.</summary>
+    protected CloudflareObject()
+    {
+    }
+
+    /// <summary>Copies a model (used by <c>with</c>): the copy gets its own additional members and null markers.</summary>
+    /// <param name="original">The model to copy.</param>
+    protected CloudflareObject(CloudflareObject original)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        AdditionalProperties = original.AdditionalProperties is null ? null : new Dictionary<string, JsonElement>(original.AdditionalProperties, StringComparer.Ordinal);
+        _explicitNulls = original._explicitNulls is null ? null : new HashSet<string>(original._explicitNulls, StringComparer.Ordinal);
+    }
+
     /// <summary>JSON members not mapped to a property, in the order received; written back on serialization.</summary>
     [JsonExtensionData]
     [JsonInclude]
@@ -76,4 +90,6 @@ public abstract record CloudflareObject
     internal bool IsExplicitNull(string jsonName) => _explicitNulls?.Contains(jsonName) == true;
 
     internal void MarkExplicitNull(string jsonName) => (_explicitNulls ??= new HashSet<string>(StringComparer.Ordinal)).Add(jsonName);
+
+    internal void ForgetExplicitNull(string jsonName) => _explicitNulls?.Remove(jsonName);
 }

@@ -78,7 +78,7 @@ public class LogpushClient : CloudflareApiClient
     /// (429, or no connection), never after a 5xx, so that a job is never created twice.
     /// </summary>
     /// <param name="scope">Account or zone, matching the dataset's scope.</param>
-    /// <param name="job">The job (read-only members such as <see cref="LogpushJob.Id"/> are ignored by Cloudflare).</param>
+    /// <param name="job">The job; read-only members (<see cref="LogpushJob.Id"/>, <see cref="LogpushJob.LastComplete"/>, …) are not sent.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The created job.</returns>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
@@ -93,7 +93,7 @@ public class LogpushClient : CloudflareApiClient
 
         var path = JobsPath(scope);
         var created = await Connection.SendAsync(
-            HttpMethod.Post, path, job, CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, path, job.ForRequest(), CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false);
         return created ?? throw EmptyResult("POST", path);
     }
 
@@ -125,7 +125,11 @@ public class LogpushClient : CloudflareApiClient
         return await CreateJobAsync(scope, job with { OutputOptions = options }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Updates a job. Only the non-null members of <paramref name="changes"/> are sent (a partial update such as <c>{"enabled":true}</c>).</summary>
+    /// <summary>
+    /// Updates a job. Only the non-null members of <paramref name="changes"/> are sent (a partial update such as
+    /// <c>{"enabled":true}</c>), without the read-only members; a job read from the API can be sent back with changes
+    /// (<c>job with { Enabled = true }</c>). A member cannot be cleared by setting it to <see langword="null"/>.
+    /// </summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="jobId">The job id.</param>
     /// <param name="changes">The members to change.</param>
@@ -138,7 +142,7 @@ public class LogpushClient : CloudflareApiClient
         ArgumentNullException.ThrowIfNull(changes);
         var path = JobPath(scope, jobId);
         var updated = await Connection.SendAsync(
-            HttpMethod.Put, path, changes, CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Put, path, changes.ForRequest(), CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
         return updated ?? throw EmptyResult("PUT", path);
     }
 

@@ -96,6 +96,18 @@ public sealed record LogpushJob : CloudflareObject
         ErrorMessage = Cloudflare.DestinationConf.MaskSecretsInText(ErrorMessage),
     };
 
+    /// <summary>The job as a create/update body: the read-only members (id, last_complete, last_error, error_message) removed.</summary>
+    internal LogpushJob ForRequest()
+    {
+        var request = this with { Id = null, LastComplete = null, LastError = null, ErrorMessage = null };
+        foreach (var name in (ReadOnlySpan<string>)["id", "last_complete", "last_error", "error_message"])
+        {
+            request.ForgetExplicitNull(name);
+        }
+
+        return request;
+    }
+
     /// <inheritdoc />
     protected override bool PrintMembers(StringBuilder builder)
     {

@@ -17,9 +17,8 @@ public class QueuesClient : CloudflareApiClient
     /// <param name="options">The options.</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public QueuesClient(HttpClient httpClient, string accountId, QueuesClientOptions options, ILogger<QueuesClient>? logger = null)
-        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 
@@ -28,9 +27,8 @@ public class QueuesClient : CloudflareApiClient
     /// <param name="options">The options.</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public QueuesClient(string accountId, QueuesClientOptions options, ILogger<QueuesClient>? logger = null)
-        : base(null, options, logger)
+        : base(null, CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 

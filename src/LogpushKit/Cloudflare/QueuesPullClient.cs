@@ -45,9 +45,8 @@ public class QueuesPullClient : CloudflareApiClient
     }
 
     private QueuesPullClient(HttpClient? httpClient, string accountId, QueuesPullClientOptions options, ILogger? logger)
-        : base(httpClient, options, logger)
+        : base(httpClient, CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 

@@ -19,9 +19,8 @@ public class R2BucketsClient : CloudflareApiClient
     /// <param name="options">The options.</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public R2BucketsClient(HttpClient httpClient, string accountId, R2BucketsClientOptions options, ILogger<R2BucketsClient>? logger = null)
-        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 
@@ -30,9 +29,8 @@ public class R2BucketsClient : CloudflareApiClient
     /// <param name="options">The options.</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public R2BucketsClient(string accountId, R2BucketsClientOptions options, ILogger<R2BucketsClient>? logger = null)
-        : base(null, options, logger)
+        : base(null, CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 

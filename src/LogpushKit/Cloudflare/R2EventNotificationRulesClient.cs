@@ -21,9 +21,8 @@ public class R2EventNotificationRulesClient : CloudflareApiClient
     /// <param name="options">The options (credentials, base address, retries).</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public R2EventNotificationRulesClient(HttpClient httpClient, string accountId, R2EventNotificationRulesClientOptions options, ILogger<R2EventNotificationRulesClient>? logger = null)
-        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), options, logger)
+        : base(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 
@@ -32,9 +31,8 @@ public class R2EventNotificationRulesClient : CloudflareApiClient
     /// <param name="options">The options (credentials, base address, retries).</param>
     /// <param name="logger">Logs one Debug line per request.</param>
     public R2EventNotificationRulesClient(string accountId, R2EventNotificationRulesClientOptions options, ILogger<R2EventNotificationRulesClient>? logger = null)
-        : base(null, options, logger)
+        : base(null, CheckedForAccount(options, accountId), logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         _accountId = accountId;
     }
 

@@ -123,6 +123,7 @@ public sealed record R2EventNotification : CloudflareObject
             : result.Bucket is null ? "bucket"
             : result.Object is null ? "object"
             : result.Object.Key is null ? "object.key"
+            : result.EventTime == default ? "eventTime"
             : null;
         if (missing is not null)
         {

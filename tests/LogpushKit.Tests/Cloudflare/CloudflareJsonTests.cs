@@ -106,6 +106,18 @@ public sealed class CloudflareJsonTests
     }
 
     [Fact]
+    public void With_Copy_OwnsItsAdditionalProperties()
+    {
+        var job = CloudflareJson.Deserialize<LogpushJob>("""{"id":1,"extra":1}""")!;
+
+        var copy = job with { Name = "n" };
+        copy.AdditionalProperties!.Remove("extra");
+
+        Assert.True(job.AdditionalProperties!.ContainsKey("extra"));
+        CloudflareFixture.AssertJsonEqual("""{"id":1,"extra":1}""", CloudflareJson.Serialize(job));
+    }
+
+    [Fact]
     public void Deserialize_EmptyLastComplete_IsNull()
     {
         var job = CloudflareJson.Deserialize<LogpushJob>("""{"last_complete":"","last_error":"2025-06-01T10:16:00.5+02:00"}""")!;

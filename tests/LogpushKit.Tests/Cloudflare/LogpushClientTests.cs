@@ -48,6 +48,45 @@ public sealed class LogpushClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListJobsAsync_ServerPaginates_FollowsResultInfo()
+    {
+        _api.LogpushJobsPageSize = 2;
+        for (var i = 0; i < 5; i++)
+        {
+            _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["name"] = $"j{i}", ["destination_conf"] = Destination });
+        }
+
+        var jobs = await _client.ListJobsAsync(Account).ToListAsync();
+
+        Assert.Equal(["j0", "j1", "j2", "j3", "j4"], jobs.Select(j => j.Name));
+        Assert.Equal(["", "?page=2&per_page=2", "?page=3&per_page=2"], _api.Requests.Select(r => r.Query));
+    }
+
+    [Fact]
+    public async Task UpdateJobAsync_JobReadFromApi_SendsNoReadOnlyMembers()
+    {
+        var id = _api.AddJob(Account, new JsonObject
+        {
+            ["dataset"] = "gateway_http",
+            ["destination_conf"] = Destination,
+            ["enabled"] = false,
+            ["last_complete"] = "2025-06-01T10:16:00Z",
+            ["last_error"] = null,
+            ["error_message"] = null,
+            ["future_member"] = 1,
+        });
+        var job = await _client.GetJobAsync(Account, id);
+        _api.ClearRequests();
+
+        await _client.UpdateJobAsync(Account, id, job with { Enabled = true });
+
+        var body = JsonNode.Parse(Assert.Single(_api.Requests).Body)!.AsObject();
+        Assert.Equal(["dataset", "destination_conf", "enabled", "future_member"], body.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.True(body["enabled"]!.GetValue<bool>());
+        Assert.Contains("\"last_error\":null", LogpushKit.Json.CloudflareJson.Serialize(job), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListJobsAsync_ZoneScope_UsesZonePath()
     {
         await _client.ListJobsAsync(LogpushScope.Zone(FakeCloudflareApi.DefaultZoneId)).ToListAsync();

@@ -104,6 +104,7 @@ public sealed class R2EventNotificationTests
     [InlineData("""{"account":"a","action":"PutObject","bucket":"b","object":{"key":"k"},"eventTime":"yesterday"}""", "eventTime")]
     [InlineData("""{"account":"a",""", "not valid")]
     [InlineData("null", "null")]
+    [InlineData("""{"account":"a","action":"PutObject","bucket":"b","object":{"key":"k"}}""", "'eventTime'")]
     [InlineData("""{"account":"a","action":"PutObject","bucket":"b","object":null,"eventTime":"2025-06-01T10:15:31.204Z"}""", "'object'")]
     [InlineData("""{"account":null,"action":"PutObject","bucket":"b","object":{"key":"k"},"eventTime":"2025-06-01T10:15:31.204Z"}""", "'account'")]
     [InlineData("""{"account":"a","action":"PutObject","bucket":null,"object":{"key":"k"},"eventTime":"2025-06-01T10:15:31.204Z"}""", "'bucket'")]

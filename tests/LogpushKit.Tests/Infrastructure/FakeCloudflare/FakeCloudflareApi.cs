@@ -78,6 +78,12 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
     /// <summary>The accepted legacy global API key.</summary>
     public string GlobalApiKey { get; set; } = "fake-global-key-7Yc2";
 
+    /// <summary>
+    /// When set, Logpush job lists are paginated with this page size (<c>page</c> query parameter and
+    /// <c>result_info</c>); Cloudflare documents these lists as unpaginated, so it is off by default.
+    /// </summary>
+    public int? LogpushJobsPageSize { get; set; }
+
     /// <summary>Every request received, in order.</summary>
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
@@ -395,7 +401,7 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
         {
             if (s.Length >= 3 && s[0] is "accounts" or "zones" && s[2] == "logpush")
             {
-                return RouteLogpush(m, $"{s[0]}/{s[1]}", s[3..], body);
+                return RouteLogpush(m, request, $"{s[0]}/{s[1]}", s[3..], body);
             }
 
             if (s.Length >= 3 && s[0] == "accounts" && s[2] == "queues")
@@ -419,11 +425,27 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
 
     private List<JsonObject> JobList(string scope) => _jobs.TryGetValue(scope, out var list) ? list : _jobs[scope] = [];
 
-    private (HttpStatusCode, JsonObject) RouteLogpush(string method, string scope, string[] s, JsonNode? body)
+    private (HttpStatusCode, JsonObject) RouteLogpush(string method, RecordedRequest request, string scope, string[] s, JsonNode? body)
     {
         var jobs = JobList(scope);
         switch (s)
         {
+            case ["jobs"] when method == "GET" && LogpushJobsPageSize is { } size:
+                {
+                    var query = System.Web.HttpUtility.ParseQueryString(request.Query);
+                    var page = int.TryParse(query["page"], CultureInfo.InvariantCulture, out var p) ? p : 1;
+                    var items = jobs.Skip((page - 1) * size).Take(size).Select(j => j.DeepClone()).ToArray();
+                    var info = new JsonObject
+                    {
+                        ["page"] = page,
+                        ["per_page"] = size,
+                        ["count"] = items.Length,
+                        ["total_count"] = jobs.Count,
+                        ["total_pages"] = Math.Max(1, (jobs.Count + size - 1) / size),
+                    };
+                    return (HttpStatusCode.OK, Success(new JsonArray(items), info));
+                }
+
             case ["jobs"] when method == "GET":
                 return (HttpStatusCode.OK, Success(new JsonArray([.. jobs.Select(j => j.DeepClone())])));
             case ["jobs"] when method == "POST":
