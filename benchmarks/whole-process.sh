@@ -18,7 +18,8 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # label, command...
   local label=$1; shift; local walls=() rss=0
   for _ in $(seq "$RUNS"); do
-    local out; out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >/dev/null 2>&1
+    local out; out=$(tail -1 "$work/time.txt")
     walls+=("${out% *}"); (( ${out#* } > rss )) && rss=${out#* }
   done
   printf '%-34s %8s s  %7.1f MiB\n' "$label" "$(printf '%s\n' "${walls[@]}" | median)" "$(echo "$rss/1024" | bc -l)"
