@@ -468,8 +468,8 @@ internal sealed class PipelineCommandOptions
 
     /// <summary>
     /// Opens a bucket location: a folder as a <see cref="FileSystemBucket"/>; r2:// and s3:// as an <see cref="R2.R2Bucket"/>
-    /// (credentials from R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY; r2:// needs R2_ACCOUNT_ID or R2_ENDPOINT; s3:// needs
-    /// --endpoint or LOGPUSHKIT_S3_ENDPOINT).
+    /// (credentials from R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY, for s3:// first AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY;
+    /// r2:// needs R2_ACCOUNT_ID or R2_ENDPOINT; s3:// needs --endpoint or LOGPUSHKIT_S3_ENDPOINT), as <c>convert</c> does.
     /// </summary>
     public static IR2Bucket OpenBucket(BucketLocation location, string? endpoint)
     {
@@ -488,6 +488,10 @@ internal sealed class PipelineCommandOptions
             }
 
             options.Endpoint = uri;
+
+            // like convert: AWS_* first for s3://, else the R2_* variables
+            options.AccessKeyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+            options.SecretAccessKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
         }
         else if (endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out var r2Endpoint))
         {
