@@ -3,6 +3,9 @@ using LogpushKit.Cli.Infrastructure;
 
 var root = CliApplication.CreateRootCommand();
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ConsumeCommand.Create());
+root.Subcommands.Add(SetupCommand.Create());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(FieldsCommand.Create());
 root.Subcommands.Add(DatasetsCommand.Create());

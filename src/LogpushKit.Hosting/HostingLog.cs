@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Hosting;
+
+internal static partial class HostingLog
+{
+    [LoggerMessage(100, LogLevel.Information, "LogpushKit worker started: {Mode}, source {Source}, target {Target}, {Concurrency} objects at once")]
+    public static partial void Started(ILogger logger, string mode, string source, string target, int concurrency);
+
+    [LoggerMessage(101, LogLevel.Information, "LogpushKit worker stopped: {Converted} converted, {Skipped} skipped, {Failed} failed, {Rows} rows")]
+    public static partial void Stopped(ILogger logger, long converted, long skipped, long failed, long rows);
+
+    [LoggerMessage(102, LogLevel.Error, "A periodic reconcile failed; the next one runs in {IntervalSeconds} s")]
+    public static partial void ReconcileFailed(ILogger logger, double intervalSeconds, Exception exception);
+}

@@ -1,0 +1,121 @@
+using LogpushKit.Transform;
+
+namespace LogpushKit.Hosting;
+
+/// <summary>
+/// The worker's configuration, bound from the <c>LogpushKit</c> section (appsettings.json, environment variables such as
+/// <c>LogpushKit__Source</c>, user secrets) and validated at start-up. Without <see cref="Queue"/>.<see cref="LogpushKitQueueOptions.QueueId"/>
+/// the worker runs the embedded default: it watches the source folder; with it, it consumes the Cloudflare queue.
+/// </summary>
+public sealed class LogpushKitOptions
+{
+    /// <summary>The configuration section name, <c>LogpushKit</c>.</summary>
+    public const string SectionName = "LogpushKit";
+
+    /// <summary>Where Logpush objects are: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>Where CSV objects go: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    public string? Target { get; set; }
+
+    /// <summary>Only source keys under this prefix (after the prefix in <see cref="Source"/>).</summary>
+    public string? Prefix { get; set; }
+
+    /// <summary>Only source keys ending with this (case-insensitive). Default <c>.log.gz</c>.</summary>
+    public string Suffix { get; set; } = ".log.gz";
+
+    /// <summary>How target keys are named. Default <c>{path}.csv</c>; see <see cref="Pipeline.TargetKeyTemplate"/>.</summary>
+    public string TargetKeyTemplate { get; set; } = "{path}.csv";
+
+    /// <summary>Objects converted at once. Default: one per core.</summary>
+    public int Concurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Reconcile the source (convert what is missing or stale) when the worker starts. Default <see langword="true"/>.</summary>
+    public bool ReconcileOnStart { get; set; } = true;
+
+    /// <summary>Reconcile again every this many seconds (0, the default: only at start), to catch lost notifications.</summary>
+    public int ReconcileIntervalSeconds { get; set; }
+
+    /// <summary>Local source folder: how long a new file must stay unchanged before it is converted, in ms. Default 1000.</summary>
+    public int WatchDebounceMilliseconds { get; set; } = 1000;
+
+    /// <summary>How objects become CSV.</summary>
+    public LogpushKitTransformOptions Transform { get; set; } = new();
+
+    /// <summary>The Cloudflare queue to consume; leave <see cref="LogpushKitQueueOptions.QueueId"/> empty to watch a local folder instead.</summary>
+    public LogpushKitQueueOptions Queue { get; set; } = new();
+}
+
+/// <summary>The transform options in configuration form (see <see cref="TransformOptions"/> for each).</summary>
+public sealed class LogpushKitTransformOptions
+{
+    /// <summary>The columns, in order. Default: the keys of the first record.</summary>
+    public IList<string> Fields { get; } = [];
+
+    /// <summary>Write a header row. Default <see langword="true"/>.</summary>
+    public bool WriteHeader { get; set; } = true;
+
+    /// <summary>The Logpush dataset, e.g. <c>gateway_http</c>.</summary>
+    public string? Dataset { get; set; }
+
+    /// <summary>The cell delimiter: one ASCII character, or <c>tab</c>. Default <c>,</c>.</summary>
+    public string Delimiter { get; set; } = ",";
+
+    /// <summary>End rows with CRLF instead of LF.</summary>
+    public bool CrLf { get; set; }
+
+    /// <summary>Start each CSV with a UTF-8 byte-order mark.</summary>
+    public bool Bom { get; set; }
+
+    /// <summary>Convert timestamps to this: <c>rfc3339</c>, <c>rfc3339ms</c>, <c>unix</c>, <c>unixms</c>, <c>unixnano</c> or a .NET custom format. Default: as written.</summary>
+    public string? Timestamps { get; set; }
+
+    /// <summary>The fields <see cref="Timestamps"/> converts. Default: the dataset's timestamp fields.</summary>
+    public IList<string> TimestampFields { get; } = [];
+
+    /// <summary>The time zone of converted timestamps: an IANA id, <c>utc</c> (default) or <c>local</c>.</summary>
+    public string TimeZone { get; set; } = "utc";
+
+    /// <summary>What to do with a bad line. Default <see cref="BadLinePolicy.Fail"/>; <see cref="BadLinePolicy.Quarantine"/> writes a side object next to the CSV.</summary>
+    public BadLinePolicy OnBadLine { get; set; } = BadLinePolicy.Fail;
+
+    /// <summary>Prefix formula-like cells with <c>'</c>.</summary>
+    public bool EscapeFormulas { get; set; }
+
+    /// <summary>The most decompressed bytes one object may produce. Default 8 GiB.</summary>
+    public long MaxDecompressedBytes { get; set; } = TransformOptions.Default.MaxDecompressedBytes;
+}
+
+/// <summary>The Cloudflare Queues HTTP pull consumer's settings.</summary>
+public sealed class LogpushKitQueueOptions
+{
+    /// <summary>The queue id. Empty: no queue (the worker watches a local source folder).</summary>
+    public string? QueueId { get; set; }
+
+    /// <summary>The account id. Default: the <c>CLOUDFLARE_ACCOUNT_ID</c> environment variable.</summary>
+    public string? AccountId { get; set; }
+
+    /// <summary>An API token with Queues Edit. Default: <c>CLOUDFLARE_API_TOKEN</c>. Keep it in user secrets or the environment.</summary>
+    public string? ApiToken { get; set; }
+
+    /// <summary>The API base URL. Default: Cloudflare's (<c>CLOUDFLARE_API_BASE_URL</c> overrides).</summary>
+    public Uri? ApiBaseUrl { get; set; }
+
+    /// <summary>Messages per pull (1–100). Default 10.</summary>
+    public int BatchSize { get; set; } = 10;
+
+    /// <summary>The lease per pull in seconds; 0 (default) derives it from <see cref="LargestExpectedObjectBytes"/>.</summary>
+    public int VisibilityTimeoutSeconds { get; set; }
+
+    /// <summary>The largest object (compressed bytes) expected. Default 100 MB.</summary>
+    public long LargestExpectedObjectBytes { get; set; } = 100_000_000;
+
+    /// <summary>The first retry delay in seconds; it doubles per attempt. Default 10.</summary>
+    public int RetryDelaySeconds { get; set; } = 10;
+
+    /// <summary>The queue's delivery limit (<c>max_retries</c> + 1), for naming poison messages in logs. Default 4.</summary>
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>On shutdown, how long in-flight objects may finish, in seconds. Default 20 (below the host's 30 s shutdown timeout).</summary>
+    public int DrainTimeoutSeconds { get; set; } = 20;
+}

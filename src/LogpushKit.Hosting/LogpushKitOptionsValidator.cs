@@ -1,0 +1,93 @@
+using LogpushKit.Pipeline;
+using LogpushKit.Storage;
+using LogpushKit.Transform;
+using Microsoft.Extensions.Options;
+
+namespace LogpushKit.Hosting;
+
+/// <summary>Checks <see cref="LogpushKitOptions"/> at start-up; every failure names the configuration key and what is wrong.</summary>
+internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LogpushKitOptions options)
+    {
+        var failures = new List<string>();
+        const string S = LogpushKitOptions.SectionName;
+        CheckLocation(options.Source, $"{S}:Source", failures);
+        CheckLocation(options.Target, $"{S}:Target", failures);
+        if (options.Concurrency is < 1 or > 256)
+        {
+            failures.Add($"{S}:Concurrency must be between 1 and 256 (it is {options.Concurrency}).");
+        }
+
+        if (options.ReconcileIntervalSeconds < 0)
+        {
+            failures.Add($"{S}:ReconcileIntervalSeconds must be 0 (off) or more.");
+        }
+
+        if (options.WatchDebounceMilliseconds < 0)
+        {
+            failures.Add($"{S}:WatchDebounceMilliseconds must be 0 or more.");
+        }
+
+        try
+        {
+            _ = new TargetKeyTemplate(options.TargetKeyTemplate);
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add($"{S}:TargetKeyTemplate: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
+
+        try
+        {
+            _ = new LogpushCsvTransformer(TransformOptionsFactory.Create(options.Transform));
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add($"{S}:Transform: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
+
+        var queue = options.Queue;
+        if (!string.IsNullOrWhiteSpace(queue.QueueId))
+        {
+            if (string.IsNullOrWhiteSpace(queue.AccountId ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID")))
+            {
+                failures.Add($"{S}:Queue:AccountId is required with a QueueId (or set CLOUDFLARE_ACCOUNT_ID).");
+            }
+
+            if (string.IsNullOrWhiteSpace(queue.ApiToken ?? Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN")))
+            {
+                failures.Add($"{S}:Queue:ApiToken is required with a QueueId (or set CLOUDFLARE_API_TOKEN; keep it in user secrets, not appsettings.json).");
+            }
+
+            if (queue.BatchSize is < 1 or > 100)
+            {
+                failures.Add($"{S}:Queue:BatchSize must be between 1 and 100 (it is {queue.BatchSize}).");
+            }
+
+            if (queue.VisibilityTimeoutSeconds is < 0 or > 43_200)
+            {
+                failures.Add($"{S}:Queue:VisibilityTimeoutSeconds must be between 0 (derived) and 43200 (12 h).");
+            }
+
+            if (queue.RetryDelaySeconds < 0 || queue.MaxAttempts < 1 || queue.DrainTimeoutSeconds < 0 || queue.LargestExpectedObjectBytes < 0)
+            {
+                failures.Add($"{S}:Queue: RetryDelaySeconds, DrainTimeoutSeconds and LargestExpectedObjectBytes must not be negative, MaxAttempts at least 1.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckLocation(string? value, string key, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            failures.Add($"{key} is required: a local folder, r2://bucket/prefix or s3://bucket/prefix.");
+        }
+        else if (!BucketLocation.TryParse(value, out _, out var error))
+        {
+            failures.Add($"{key}: {error}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using LogpushKit.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LogpushKit.Hosting;
+
+/// <summary>Registers the LogpushKit worker in a Generic Host.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the worker with options bound from the <c>LogpushKit</c> configuration section (appsettings.json,
+    /// environment variables <c>LogpushKit__Source</c>…, user secrets), validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddLogpushKit(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<LogpushKitOptions>().BindConfiguration(LogpushKitOptions.SectionName);
+        return AddCore(services);
+    }
+
+    /// <summary>Registers the worker with options set in code (on top of any bound elsewhere), validated when the host starts.</summary>
+    public static IServiceCollection AddLogpushKit(this IServiceCollection services, Action<LogpushKitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<LogpushKitOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    /// <summary>Registers the worker with options bound from <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("LogpushKit")</c>), validated when the host starts.</summary>
+    public static IServiceCollection AddLogpushKit(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<LogpushKitOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services)
+    {
+        services.AddOptions<LogpushKitOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LogpushKitOptions>, LogpushKitOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILogpushBucketProvider, FolderBucketProvider>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new LogpushKitMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LogpushKitWorker>());
+        return services;
+    }
+}

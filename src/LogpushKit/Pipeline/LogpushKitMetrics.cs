@@ -1,0 +1,87 @@
+using System.Diagnostics.Metrics;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// The pipeline's instruments on the <see cref="System.Diagnostics.Metrics.Meter"/> named <c>LogpushKit</c>
+/// (<see cref="MeterName"/>), readable by OpenTelemetry or <c>dotnet-counters monitor --counters LogpushKit</c>.
+/// </summary>
+/// <remarks>
+/// Instruments: <c>logpushkit.objects</c> (tag <c>status</c>), <c>logpushkit.rows</c>, <c>logpushkit.bytes.read</c>
+/// (compressed source bytes), <c>logpushkit.bytes.written</c> (CSV bytes), <c>logpushkit.failures</c>,
+/// <c>logpushkit.object.duration</c> (s) and <c>logpushkit.object.lag</c> (s, from the event time to the CSV being visible).
+/// </remarks>
+public sealed class LogpushKitMetrics : IDisposable
+{
+    /// <summary>The meter's name, <c>LogpushKit</c>.</summary>
+    public const string MeterName = "LogpushKit";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _objects;
+    private readonly Counter<long> _rows;
+    private readonly Counter<long> _bytesRead;
+    private readonly Counter<long> _bytesWritten;
+    private readonly Counter<long> _failures;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _lag;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own.</summary>
+    public LogpushKitMetrics(IMeterFactory? meterFactory = null)
+    {
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _objects = _meter.CreateCounter<long>("logpushkit.objects", "{object}", "Source objects processed, by status.");
+        _rows = _meter.CreateCounter<long>("logpushkit.rows", "{row}", "CSV rows written.");
+        _bytesRead = _meter.CreateCounter<long>("logpushkit.bytes.read", "By", "Source bytes read (compressed).");
+        _bytesWritten = _meter.CreateCounter<long>("logpushkit.bytes.written", "By", "CSV bytes written.");
+        _failures = _meter.CreateCounter<long>("logpushkit.failures", "{object}", "Objects whose conversion failed.");
+        _duration = _meter.CreateHistogram<double>("logpushkit.object.duration", "s", "Time to process one object.");
+        _lag = _meter.CreateHistogram<double>("logpushkit.object.lag", "s", "Time from the source event to the CSV being visible.");
+    }
+
+    /// <summary>A process-wide instance with its own meter, used when none is given.</summary>
+    public static LogpushKitMetrics Shared { get; } = new();
+
+    /// <summary>Records one object's outcome; <paramref name="lag"/> when the event time was known.</summary>
+    public void Record(ObjectProcessingResult result, TimeSpan? lag = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var status = new KeyValuePair<string, object?>("status", StatusTag(result.Status));
+        _objects.Add(1, status);
+        _duration.Record(result.Elapsed.TotalSeconds, status);
+        if (result.Status == ObjectProcessingStatus.Failed)
+        {
+            _failures.Add(1);
+        }
+
+        if (result.Status == ObjectProcessingStatus.Converted && result.Transform is { } t)
+        {
+            _rows.Add(t.Rows);
+            _bytesRead.Add(t.BytesIn);
+            _bytesWritten.Add(t.BytesOut);
+            if (lag is { } l)
+            {
+                _lag.Record(Math.Max(0, l.TotalSeconds));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    internal static string StatusTag(ObjectProcessingStatus status) => status switch
+    {
+        ObjectProcessingStatus.Converted => "converted",
+        ObjectProcessingStatus.SkippedDuplicate => "skipped_duplicate",
+        ObjectProcessingStatus.SkippedFiltered => "skipped_filtered",
+        ObjectProcessingStatus.SkippedNotFound => "skipped_not_found",
+        _ => "failed",
+    };
+}

@@ -1,0 +1,38 @@
+using LogpushKit.Transform;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// How <see cref="LogpushObjectProcessor"/> picks, names and converts objects. Immutable; <see cref="Default"/> takes
+/// every <c>*.log.gz</c> object, writes <c>{path}.csv</c> beside nothing else, and converts with
+/// <see cref="TransformOptions.Default"/>.
+/// </summary>
+public sealed record LogpushObjectProcessorOptions
+{
+    /// <summary>The defaults.</summary>
+    public static LogpushObjectProcessorOptions Default { get; } = new();
+
+    /// <summary>Only source keys that start with this prefix (ordinal). Default: none.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Only source keys that end with this suffix (ordinal, case-insensitive). Default <c>.log.gz</c>; empty takes every key.</summary>
+    public string Suffix { get; init; } = ".log.gz";
+
+    /// <summary>Prepended to every target key (e.g. <c>csv/</c>). Default: none.</summary>
+    public string? TargetPrefix { get; init; }
+
+    /// <summary>How target keys are made from source keys. Default <see cref="TargetKeyTemplate.Default"/> (<c>{path}.csv</c>).</summary>
+    public TargetKeyTemplate TargetKeyTemplate { get; init; } = TargetKeyTemplate.Default;
+
+    /// <summary>How objects are converted. With <see cref="BadLinePolicy.Quarantine"/>, bad lines go to a side object next to the target.</summary>
+    public TransformOptions Transform { get; init; } = TransformOptions.Default;
+
+    /// <summary>Appended to the target key to name the quarantine side object. Default <c>.quarantine</c>, which a forwarder's <c>*.csv</c> pattern does not match.</summary>
+    public string QuarantineSuffix { get; init; } = ".quarantine";
+
+    /// <summary>
+    /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
+    /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
+    /// </summary>
+    public bool RequireMatchingBucket { get; init; } = true;
+}

@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// Pulls object events from an <see cref="IObjectEventSource"/> and converts their objects with a
+/// <see cref="LogpushObjectProcessor"/>: bounded concurrency, acks for successes (and for skipped objects), retries with a
+/// growing delay for failures, poison messages left to the queue's retry limit and dead-letter queue.
+/// </summary>
+/// <remarks>
+/// <para><b>Leases.</b> A pull lease cannot be extended, so the visibility timeout comes from the largest object expected and
+/// the measured throughput (<see cref="LogpushQueueConsumerOptions.LargestExpectedObjectBytes"/>); each batch is started biggest
+/// object first, and an object at least <see cref="LogpushQueueConsumerOptions.MemoryBudgetBytes"/> big runs alone. A lease that
+/// expires anyway only causes a redelivery, which the processor recognises (same source ETag) and acks.</para>
+/// <para><b>Shutdown.</b> When the token given to <see cref="RunAsync"/> fires, no more messages are pulled, leased messages not
+/// yet started are released (retried with no delay), and in-flight objects get <see cref="LogpushQueueConsumerOptions.DrainTimeout"/>
+/// to finish; after that they are cancelled — their puts abort, nothing partial is written — and released.</para>
+/// <para><b>Scale-out.</b> Several consumers (processes or machines) on one queue need no coordination beyond the queue.</para>
+/// </remarks>
+public sealed class LogpushQueueConsumer
+{
+    private const int MinBytesForThroughput = 1 << 20;
+    private readonly IObjectEventSource _source;
+    private readonly LogpushObjectProcessor _processor;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _changed = new(0, int.MaxValue);
+    private readonly ConcurrentQueue<ObjectEventMessage> _acks = new();
+    private readonly ConcurrentQueue<ObjectEventRetry> _retries = new();
+    private readonly Lock _throughputLock = new();
+    private int _inFlight;
+    private long _bytesInFlight;
+    private double _measuredBytesPerSecond;
+
+    /// <summary>Creates a consumer.</summary>
+    public LogpushQueueConsumer(IObjectEventSource source, LogpushObjectProcessor processor, LogpushQueueConsumerOptions? options = null, ILogger<LogpushQueueConsumer>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(processor);
+        Options = options ?? LogpushQueueConsumerOptions.Default;
+        Options.Validate();
+        _source = source;
+        _processor = processor;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        Statistics = new PipelineStatistics(_timeProvider);
+    }
+
+    /// <summary>The options in effect.</summary>
+    public LogpushQueueConsumerOptions Options { get; }
+
+    /// <summary>Running totals, for progress reporting while <see cref="RunAsync"/> runs.</summary>
+    public PipelineStatistics Statistics { get; }
+
+    /// <summary>Objects being converted right now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The lease asked for on the next pull: the configured one, or the derived one.</summary>
+    public TimeSpan VisibilityTimeout => Options.VisibilityTimeout ?? DeriveVisibilityTimeout(Options.LargestExpectedObjectBytes, CurrentBytesPerSecond);
+
+    private double CurrentBytesPerSecond
+    {
+        get
+        {
+            lock (_throughputLock)
+            {
+                return _measuredBytesPerSecond > 0 ? _measuredBytesPerSecond : Options.ExpectedBytesPerSecond;
+            }
+        }
+    }
+
+    /// <summary>The visibility timeout for objects up to <paramref name="largestObjectBytes"/> at <paramref name="bytesPerSecond"/>:
+    /// twice the expected processing time plus 30 s, between 30 s and 12 h.</summary>
+    public static TimeSpan DeriveVisibilityTimeout(long largestObjectBytes, double bytesPerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(bytesPerSecond, 0);
+        var seconds = (2 * Math.Max(0, largestObjectBytes) / bytesPerSecond) + 30;
+        return TimeSpan.FromSeconds(Math.Clamp(seconds, 30, TimeSpan.FromHours(12).TotalSeconds));
+    }
+
+    /// <summary>Consumes until <paramref name="cancellationToken"/> fires, then shuts down gracefully (see remarks) and returns the totals.</summary>
+    public async Task<PipelineSummary> RunAsync(CancellationToken cancellationToken = default)
+    {
+        using var abort = new CancellationTokenSource();
+        var tasks = new ConcurrentDictionary<Task, bool>();
+        var idleDelay = Options.IdleDelay;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (!await WaitUntilAsync(() => InFlight < Options.MaxConcurrency, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                await FlushSettlementsAsync(cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<ObjectEventMessage> batch;
+                var visibility = VisibilityTimeout;
+                try
+                {
+                    batch = await _source.ReceiveAsync(Math.Min(Options.BatchSize, Options.MaxConcurrency - InFlight), visibility, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    var delay = idleDelay > TimeSpan.Zero ? idleDelay : TimeSpan.FromSeconds(1);
+                    PipelineLog.ReceiveFailed(_logger, delay.TotalSeconds, ex.Message, ex);
+                    idleDelay = NextIdleDelay(delay);
+                    await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (batch.Count == 0)
+                {
+                    if (idleDelay > TimeSpan.Zero)
+                    {
+                        await DelayAsync(idleDelay, cancellationToken).ConfigureAwait(false);
+                        idleDelay = NextIdleDelay(idleDelay);
+                    }
+
+                    continue;
+                }
+
+                idleDelay = Options.IdleDelay;
+                var leaseDeadline = _timeProvider.GetUtcNow() + visibility;
+                var pending = new Queue<ObjectEventMessage>(batch.OrderByDescending(m => m.Notification?.Object.Size ?? 0));
+                while (pending.Count > 0)
+                {
+                    var message = pending.Peek();
+                    var weight = Weight(message);
+                    var canStart = await WaitUntilAsync(
+                        () => InFlight < Options.MaxConcurrency && (Interlocked.Read(ref _bytesInFlight) == 0 || Interlocked.Read(ref _bytesInFlight) + weight <= Options.MemoryBudgetBytes),
+                        cancellationToken).ConfigureAwait(false);
+                    if (!canStart)
+                    {
+                        break;
+                    }
+
+                    pending.Dequeue();
+                    WarnIfLeaseTooShort(message, leaseDeadline);
+                    Interlocked.Increment(ref _inFlight);
+                    Interlocked.Add(ref _bytesInFlight, weight);
+                    var task = ProcessMessageAsync(message, weight, abort.Token);
+                    tasks[task] = true;
+                    _ = task.ContinueWith(t => tasks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                // stopping with leased messages not started: hand them back at once for another consumer
+                if (pending.Count > 0)
+                {
+                    foreach (var message in pending)
+                    {
+                        _retries.Enqueue(new ObjectEventRetry(message, TimeSpan.Zero));
+                    }
+
+                    PipelineLog.LeasesReleased(_logger, pending.Count);
+                }
+            }
+        }
+        finally
+        {
+            await DrainAsync(tasks, abort).ConfigureAwait(false);
+        }
+
+        return Statistics.Snapshot();
+    }
+
+    private async Task DrainAsync(ConcurrentDictionary<Task, bool> tasks, CancellationTokenSource abort)
+    {
+        var running = tasks.Keys.ToArray();
+        if (running.Length > 0)
+        {
+            PipelineLog.Draining(_logger, Options.DrainTimeout.TotalSeconds, running.Length);
+            var all = Task.WhenAll(running);
+            var finished = await Task.WhenAny(all, Task.Delay(Options.DrainTimeout, _timeProvider)).ConfigureAwait(false);
+            if (finished != all)
+            {
+                await abort.CancelAsync().ConfigureAwait(false);
+            }
+
+            await all.ConfigureAwait(false);
+        }
+
+        using var settle = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await FlushSettlementsAsync(settle.Token).ConfigureAwait(false);
+    }
+
+    private async Task ProcessMessageAsync(ObjectEventMessage message, long weight, CancellationToken abort)
+    {
+        await Task.Yield();
+        try
+        {
+            if (message.Notification is not { } notification)
+            {
+                var reason = message.Error ?? "the message body is not an R2 event notification";
+                Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, "(unreadable message)") { Reason = reason });
+                ScheduleRetry(message, null, reason);
+                return;
+            }
+
+            var result = await _processor.ProcessAsync(notification, abort).ConfigureAwait(false);
+            Statistics.Add(result);
+            if (result.IsFailure)
+            {
+                ScheduleRetry(message, notification.Object.Key, result.Reason);
+            }
+            else
+            {
+                _acks.Enqueue(message);
+                MeasureThroughput(result);
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // abandoned on shutdown: the put was aborted; release the lease so another consumer takes it now
+            _retries.Enqueue(new ObjectEventRetry(message, TimeSpan.Zero));
+        }
+        finally
+        {
+            Interlocked.Add(ref _bytesInFlight, -weight);
+            Interlocked.Decrement(ref _inFlight);
+            _changed.Release();
+        }
+    }
+
+    private void ScheduleRetry(ObjectEventMessage message, string? key, string? reason)
+    {
+        if (message.Attempts >= Options.MaxAttempts)
+        {
+            PipelineLog.MessagePoison(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, reason);
+        }
+
+        var delay = RetryDelayFor(message.Attempts);
+        if (message.Attempts < Options.MaxAttempts)
+        {
+            PipelineLog.MessageRetry(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
+        }
+
+        // a poison message is retried too: the queue's retry limit, not this consumer, moves it to the dead-letter queue
+        _retries.Enqueue(new ObjectEventRetry(message, delay));
+    }
+
+    /// <summary>The retry delay after <paramref name="attempts"/> deliveries: <see cref="LogpushQueueConsumerOptions.RetryDelay"/> doubled per attempt, capped.</summary>
+    internal TimeSpan RetryDelayFor(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
+        var seconds = Math.Min(Options.RetryDelay.TotalSeconds * factor, Options.MaxRetryDelay.TotalSeconds);
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private async Task FlushSettlementsAsync(CancellationToken cancellationToken)
+    {
+        var acks = new List<ObjectEventMessage>();
+        while (acks.Count < 100 && _acks.TryDequeue(out var ack))
+        {
+            acks.Add(ack);
+        }
+
+        var retries = new List<ObjectEventRetry>();
+        while (retries.Count < 100 && _retries.TryDequeue(out var retry))
+        {
+            retries.Add(retry);
+        }
+
+        if (acks.Count == 0 && retries.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _source.SettleAsync(acks, retries, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // not fatal: unsettled messages come back after their lease, and processing them again is idempotent
+            PipelineLog.SettleFailed(_logger, acks.Count, retries.Count, ex.Message, ex);
+        }
+
+        if (!_acks.IsEmpty || !_retries.IsEmpty)
+        {
+            await FlushSettlementsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            try
+            {
+                await _changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            await FlushSettlementsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return !cancellationToken.IsCancellationRequested;
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private TimeSpan NextIdleDelay(TimeSpan current)
+    {
+        var next = current * 2;
+        return next > Options.MaxIdleDelay ? Options.MaxIdleDelay : next;
+    }
+
+    private long Weight(ObjectEventMessage message)
+        => Math.Min(Math.Max(0, message.Notification?.Object.Size ?? 0), Options.MemoryBudgetBytes);
+
+    private void WarnIfLeaseTooShort(ObjectEventMessage message, DateTimeOffset leaseDeadline)
+    {
+        var size = message.Notification?.Object.Size ?? 0;
+        if (size <= 0)
+        {
+            return;
+        }
+
+        var estimated = size / CurrentBytesPerSecond;
+        var remaining = (leaseDeadline - _timeProvider.GetUtcNow()).TotalSeconds;
+        if (estimated > remaining)
+        {
+            PipelineLog.LeaseTooShort(_logger, message.Id, message.Notification?.Object.Key, size, Math.Round(estimated, 1), Math.Round(remaining, 1));
+        }
+    }
+
+    private void MeasureThroughput(ObjectProcessingResult result)
+    {
+        if (result.Status != ObjectProcessingStatus.Converted || result.Transform is not { } t || t.BytesIn < MinBytesForThroughput || result.Elapsed <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var sample = t.BytesIn / result.Elapsed.TotalSeconds;
+        lock (_throughputLock)
+        {
+            _measuredBytesPerSecond = _measuredBytesPerSecond <= 0 ? sample : (0.8 * _measuredBytesPerSecond) + (0.2 * sample);
+        }
+    }
+}

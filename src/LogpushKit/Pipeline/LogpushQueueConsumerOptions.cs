@@ -1,0 +1,70 @@
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// How <see cref="LogpushQueueConsumer"/> pulls and paces work. Immutable; <see cref="Default"/> pulls up to 10 messages,
+/// converts one object per core, and derives the lease (visibility timeout) from the largest expected object.
+/// </summary>
+public sealed record LogpushQueueConsumerOptions
+{
+    /// <summary>The defaults.</summary>
+    public static LogpushQueueConsumerOptions Default { get; } = new();
+
+    /// <summary>Messages per pull, at most 100 (Cloudflare's limit). Default 10. Never more than the free slots are pulled.</summary>
+    public int BatchSize { get; init; } = 10;
+
+    /// <summary>Objects converted at once. Default <see cref="Environment.ProcessorCount"/>.</summary>
+    public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The most source bytes (object sizes from the events) in flight at once. Default 512 MiB. An object at least this
+    /// big runs alone; objects without a size weigh nothing. Each conversion streams in bounded memory, so this bounds
+    /// the work that a lease must cover more than the memory itself.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = 512L << 20;
+
+    /// <summary>The lease length asked for on each pull. <see langword="null"/> (default): derived, see <see cref="LargestExpectedObjectBytes"/>.</summary>
+    public TimeSpan? VisibilityTimeout { get; init; }
+
+    /// <summary>
+    /// The largest object (compressed bytes, as in the events) expected. Leases cannot be extended, so the derived
+    /// visibility timeout is twice this size at the measured throughput, plus 30 s, between 30 s and 12 h. Default 100 MB
+    /// (Logpush caps batches at 1 GB uncompressed).
+    /// </summary>
+    public long LargestExpectedObjectBytes { get; init; } = 100_000_000;
+
+    /// <summary>The throughput (compressed source bytes per second) assumed until one has been measured. Default 4 MB/s.</summary>
+    public double ExpectedBytesPerSecond { get; init; } = 4_000_000;
+
+    /// <summary>The delay of a failed message's first retry; it doubles with each attempt. Default 10 s.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest retry delay. Default 15 min (Cloudflare allows up to 12 h).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The queue's delivery limit (<c>max_retries</c> + 1), used to name poison messages in logs. Default 4 (Cloudflare's default <c>max_retries</c> is 3).</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    /// <summary>The wait after an empty pull; it doubles up to <see cref="MaxIdleDelay"/>. Default 1 s; zero for a long-polling source.</summary>
+    public TimeSpan IdleDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait after empty pulls. Default 10 s.</summary>
+    public TimeSpan MaxIdleDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>On stop, how long in-flight objects may finish before they are abandoned (their puts aborted, their messages released). Default 30 s.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchSize, 100, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MemoryBudgetBytes, 1, nameof(MemoryBudgetBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LargestExpectedObjectBytes, 0, nameof(LargestExpectedObjectBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExpectedBytesPerSecond, 0, nameof(ExpectedBytesPerSecond));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));
+        if (VisibilityTimeout is { } v && (v <= TimeSpan.Zero || v > TimeSpan.FromHours(12)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(VisibilityTimeout), v, "The visibility timeout must be above zero and at most 12 hours.");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using LogpushKit.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>Which source objects a reconcile (backfill) looks at, and how many it converts at once.</summary>
+public sealed record ReconcileOptions
+{
+    /// <summary>The defaults: the processor's prefix, no time window, one object per core.</summary>
+    public static ReconcileOptions Default { get; } = new();
+
+    /// <summary>The listing prefix. Default: the processor's <see cref="LogpushObjectProcessorOptions.Prefix"/>.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Only batches that may hold records at or after this time (from the Logpush file name or <c>{DATE}</c> folder).</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Only batches that may hold records before this time.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Objects converted at once. Default: <see cref="Environment.ProcessorCount"/>.</summary>
+    public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>A reconcile's progress: the totals so far and the number of objects listed.</summary>
+/// <param name="Listed">Objects listed so far.</param>
+/// <param name="Summary">Outcomes so far.</param>
+/// <param name="Last">The object just finished, if any.</param>
+public sealed record ReconcileProgress(long Listed, PipelineSummary Summary, ObjectProcessingResult? Last);
+
+/// <summary>
+/// Reconcile / backfill: lists the source bucket and converts every object whose target is missing or stale (records
+/// another source ETag), with bounded concurrency. Up-to-date targets cost one HEAD each, no GET. Objects whose key says
+/// they lie outside the time window are counted as filtered; objects whose key carries no time are always taken.
+/// Run it once, or periodically beside a queue consumer to catch lost notifications.
+/// </summary>
+public sealed class LogpushReconciler
+{
+    private readonly LogpushObjectProcessor _processor;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates a reconciler over <paramref name="processor"/>'s buckets and options.</summary>
+    public LogpushReconciler(LogpushObjectProcessor processor, ILogger<LogpushReconciler>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        _processor = processor;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Lists and converts; returns the totals. Failed objects are in the summary, not thrown.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; in-flight puts are aborted.</exception>
+    public async Task<PipelineSummary> RunAsync(ReconcileOptions? options = null, IProgress<ReconcileProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= ReconcileOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrency, 1, nameof(options));
+        var statistics = new PipelineStatistics(_timeProvider);
+        var prefix = options.Prefix ?? _processor.Options.Prefix;
+        long listed = 0;
+
+        var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), cancellationToken);
+        await Parallel.ForEachAsync(
+            candidates,
+            new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrency, CancellationToken = cancellationToken },
+            async (item, token) =>
+            {
+                var result = await _processor.ProcessAsync(item.Key, item.ETag, token).ConfigureAwait(false);
+                statistics.Add(result);
+                progress?.Report(new ReconcileProgress(Interlocked.Read(ref listed), statistics.Snapshot(), result));
+            }).ConfigureAwait(false);
+
+        var summary = statistics.Snapshot();
+        progress?.Report(new ReconcileProgress(listed, summary, null));
+        PipelineLog.ReconcileDone(_logger, _processor.Source.Name, prefix, summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
+        return summary;
+    }
+
+    private async IAsyncEnumerable<(string Key, string? ETag)> Candidates(
+        string? prefix,
+        ReconcileOptions options,
+        PipelineStatistics statistics,
+        Action onListed,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Object is not { } info)
+            {
+                continue;
+            }
+
+            onListed();
+            if (_processor.GetFilterReason(info.Key) is not null)
+            {
+                statistics.AddFiltered();
+                continue;
+            }
+
+            if ((options.From is not null || options.To is not null) && !LogpushObjectName.Parse(info.Key).Overlaps(options.From, options.To))
+            {
+                statistics.AddFiltered();
+                continue;
+            }
+
+            yield return (info.Key, info.ETag);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+namespace LogpushKit.Pipeline;
+
+/// <summary>Totals over many processed objects: what a run, a reconcile or a consumer did so far.</summary>
+public sealed record PipelineSummary
+{
+    /// <summary>Objects converted.</summary>
+    public long Converted { get; init; }
+
+    /// <summary>Objects skipped because their target was up to date.</summary>
+    public long SkippedDuplicate { get; init; }
+
+    /// <summary>Objects skipped by the filter (actions, prefix/suffix, Logpush control objects, time window).</summary>
+    public long SkippedFiltered { get; init; }
+
+    /// <summary>Objects whose source no longer existed.</summary>
+    public long SkippedNotFound { get; init; }
+
+    /// <summary>Objects whose conversion failed.</summary>
+    public long Failed { get; init; }
+
+    /// <summary>All objects seen: the sum of the counts above.</summary>
+    public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + Failed;
+
+    /// <summary>Objects skipped for any reason.</summary>
+    public long Skipped => SkippedDuplicate + SkippedFiltered + SkippedNotFound;
+
+    /// <summary>Records read from converted objects.</summary>
+    public long Records { get; init; }
+
+    /// <summary>CSV rows written.</summary>
+    public long Rows { get; init; }
+
+    /// <summary>Bad lines skipped or quarantined.</summary>
+    public long BadLines { get; init; }
+
+    /// <summary>Source bytes read (compressed) by converted objects.</summary>
+    public long BytesIn { get; init; }
+
+    /// <summary>Source bytes after decompression.</summary>
+    public long BytesDecompressed { get; init; }
+
+    /// <summary>CSV bytes written.</summary>
+    public long BytesOut { get; init; }
+
+    /// <summary>Wall time since the statistics started.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>The failures (up to 100 kept), with their keys and reasons.</summary>
+    public IReadOnlyList<ObjectProcessingResult> Failures { get; init; } = [];
+
+    /// <summary>Decompressed megabytes (10^6 bytes) per second of wall time.</summary>
+    public double MegabytesPerSecond => Elapsed.TotalSeconds > 0 ? BytesDecompressed / 1e6 / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>Thread-safe running totals of <see cref="ObjectProcessingResult"/>s.</summary>
+public sealed class PipelineStatistics
+{
+    private const int MaxFailuresKept = 100;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _started;
+    private readonly Lock _failuresLock = new();
+    private readonly List<ObjectProcessingResult> _failures = [];
+    private long _converted;
+    private long _duplicate;
+    private long _filtered;
+    private long _notFound;
+    private long _failed;
+    private long _records;
+    private long _rows;
+    private long _badLines;
+    private long _bytesIn;
+    private long _bytesDecompressed;
+    private long _bytesOut;
+
+    /// <summary>Starts the clock.</summary>
+    public PipelineStatistics(TimeProvider? timeProvider = null)
+    {
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _started = _timeProvider.GetTimestamp();
+    }
+
+    /// <summary>Adds one object's outcome.</summary>
+    public void Add(ObjectProcessingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        switch (result.Status)
+        {
+            case ObjectProcessingStatus.Converted:
+                Interlocked.Increment(ref _converted);
+                if (result.Transform is { } t)
+                {
+                    Interlocked.Add(ref _records, t.Records);
+                    Interlocked.Add(ref _rows, t.Rows);
+                    Interlocked.Add(ref _badLines, t.BadLines);
+                    Interlocked.Add(ref _bytesIn, t.BytesIn);
+                    Interlocked.Add(ref _bytesDecompressed, t.BytesDecompressed);
+                    Interlocked.Add(ref _bytesOut, t.BytesOut);
+                }
+
+                break;
+            case ObjectProcessingStatus.SkippedDuplicate:
+                Interlocked.Increment(ref _duplicate);
+                break;
+            case ObjectProcessingStatus.SkippedFiltered:
+                Interlocked.Increment(ref _filtered);
+                break;
+            case ObjectProcessingStatus.SkippedNotFound:
+                Interlocked.Increment(ref _notFound);
+                break;
+            default:
+                Interlocked.Increment(ref _failed);
+                lock (_failuresLock)
+                {
+                    if (_failures.Count < MaxFailuresKept)
+                    {
+                        _failures.Add(result);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
+    public void AddFiltered() => Interlocked.Increment(ref _filtered);
+
+    /// <summary>The totals so far.</summary>
+    public PipelineSummary Snapshot()
+    {
+        ObjectProcessingResult[] failures;
+        lock (_failuresLock)
+        {
+            failures = [.. _failures];
+        }
+
+        return new PipelineSummary
+        {
+            Converted = Interlocked.Read(ref _converted),
+            SkippedDuplicate = Interlocked.Read(ref _duplicate),
+            SkippedFiltered = Interlocked.Read(ref _filtered),
+            SkippedNotFound = Interlocked.Read(ref _notFound),
+            Failed = Interlocked.Read(ref _failed),
+            Records = Interlocked.Read(ref _records),
+            Rows = Interlocked.Read(ref _rows),
+            BadLines = Interlocked.Read(ref _badLines),
+            BytesIn = Interlocked.Read(ref _bytesIn),
+            BytesDecompressed = Interlocked.Read(ref _bytesDecompressed),
+            BytesOut = Interlocked.Read(ref _bytesOut),
+            Elapsed = _timeProvider.GetElapsedTime(_started),
+            Failures = failures,
+        };
+    }
+}

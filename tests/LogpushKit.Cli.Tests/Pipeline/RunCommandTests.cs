@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using LogpushKit.Transform;
+
+namespace LogpushKit.Cli.Tests.Pipeline;
+
+public sealed class RunCommandTests
+{
+    private static readonly string SampleData = Path.Combine(CliProcess.RepositoryRoot, "samples", "data");
+
+    [Fact]
+    public async Task Run_SampleData_ConvertsEveryObjectExactlyAndPrintsSummary()
+    {
+        // README command one: logpushkit run --source samples/data --target <folder>
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync(["run", "--source", "samples/data", "--target", output.Path], stdin: null, workingDirectory: CliProcess.RepositoryRoot);
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var sources = Directory.GetFiles(SampleData, "*.log.gz", SearchOption.AllDirectories);
+        Assert.Equal(6, sources.Length);
+        Assert.Contains("run: 6 converted", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("0 failed", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("MB/s", run.StandardError, StringComparison.Ordinal);
+        var csvs = Directory.GetFiles(output.Path, "*.csv", SearchOption.AllDirectories);
+        Assert.Equal(sources.Length, csvs.Length);
+        foreach (var source in sources)
+        {
+            var relative = Path.GetRelativePath(SampleData, source);
+            var target = Path.Combine(output.Path, relative[..^".log.gz".Length] + ".csv");
+            Assert.Equal(await TransformAsync(source), await File.ReadAllBytesAsync(target));
+        }
+
+        Assert.True(File.Exists(Path.Combine(output.Path, "logs", "2024.08", "edge-zürich", "20240821", "20240821T054839Z_20240821T054841Z_a1f4ac10.csv")));
+    }
+
+    [Fact]
+    public async Task Run_Twice_SecondRunSkipsEverythingAndChangesNothing()
+    {
+        using var output = new TempDirectory();
+        var first = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path);
+        Assert.Equal(0, first.ExitCode);
+        var before = Snapshot(output.Path);
+
+        var second = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path);
+
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("0 converted", second.StandardError, StringComparison.Ordinal);
+        Assert.Contains("6 up to date", second.StandardError, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(output.Path));
+    }
+
+    [Fact]
+    public async Task Run_CorruptObject_FailsNamingKeyAndConvertsTheRest()
+    {
+        using var source = new TempDirectory();
+        using var output = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(source.Path, "gw"));
+        await File.WriteAllBytesAsync(Path.Combine(source.Path, "gw", "good.log.gz"), Gzip("{\"a\":1}\n"));
+        var corrupt = Gzip(string.Concat(Enumerable.Repeat("{\"a\":12345}\n", 5000)));
+        await File.WriteAllBytesAsync(Path.Combine(source.Path, "gw", "bad.log.gz"), corrupt[..(corrupt.Length / 2)]);
+
+        var run = await CliProcess.RunAsync("run", "--source", source.Path, "--target", output.Path);
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains("failed gw/bad.log.gz", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("1 converted", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("1 failed", run.StandardError, StringComparison.Ordinal);
+        Assert.Equal(["good.csv"], Directory.GetFiles(Path.Combine(output.Path, "gw"), "*.csv").Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Run_TimeWindowAndTemplate_ConvertsOnlyMatchingBatchesUnderTemplateKeys()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync(
+            "run", "--source", SampleData, "--target", output.Path, "--prefix", "gateway_http/",
+            "--from", "2024-06-01T00:05:00Z", "--to", "2024-06-01T00:10:00Z", "--target-template", "{date}/{name}.csv", "--concurrency", "1");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Equal(
+            ["20240601/20240601T000500Z_20240601T000504Z_e2e067c0.csv"],
+            Directory.GetFiles(output.Path, "*.csv", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(output.Path, f).Replace('\\', '/')));
+    }
+
+    [Theory]
+    [InlineData("--concurrency", "0")]
+    [InlineData("--target-template", "{nope}.csv")]
+    [InlineData("--from", "yesterday-ish")]
+    public async Task Run_BadOption_UsageError(string option, string value)
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(option, run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(output.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Run_MissingSourceFolder_UsageErrorNamingIt()
+    {
+        using var output = new TempDirectory();
+        var missing = Path.Combine(output.Path, "nope");
+
+        var run = await CliProcess.RunAsync("run", "--source", missing, "--target", output.Path);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(missing, run.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
+    public async Task Run_Watch_ConvertsNewObjectsUntilInterrupted()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // SIGINT delivery below is POSIX
+        }
+
+        using var source = new TempDirectory();
+        using var output = new TempDirectory();
+        await File.WriteAllBytesAsync(Path.Combine(source.Path, "first.log.gz"), Gzip("{\"a\":1}\n"));
+        using var process = CliProcess.Start(["run", "--source", source.Path, "--target", output.Path, "--watch"]);
+        var stderr = new StringBuilder();
+        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains("watching", StringComparison.Ordinal) == true)
+            {
+                watching.TrySetResult();
+            }
+        };
+        process.BeginErrorReadLine();
+        try
+        {
+            await watching.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(File.Exists(Path.Combine(output.Path, "first.csv")));
+
+            Directory.CreateDirectory(Path.Combine(source.Path, "new", "20240601"));
+            await File.WriteAllBytesAsync(Path.Combine(source.Path, "new", "20240601", "späť.log.gz"), Gzip("{\"b\":\"x,y\"}\n"));
+            var second = Path.Combine(output.Path, "new", "20240601", "späť.csv");
+            var deadline = Stopwatch.StartNew();
+            while (!File.Exists(second) && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal("b\n\"x,y\"\n", await File.ReadAllTextAsync(second));
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            lock (stderr)
+            {
+                Assert.Contains("2 converted", stderr.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<byte[]> TransformAsync(string path)
+    {
+        await using var input = File.OpenRead(path);
+        using var output = new MemoryStream();
+        await new LogpushCsvTransformer().TransformAsync(input, output);
+        return output.ToArray();
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static Dictionary<string, (DateTime, long)> Snapshot(string root)
+        => Directory.GetFiles(root, "*", SearchOption.AllDirectories).ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), new FileInfo(f).Length));
+}

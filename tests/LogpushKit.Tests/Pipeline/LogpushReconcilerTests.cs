@@ -1,0 +1,125 @@
+using LogpushKit.Pipeline;
+
+namespace LogpushKit.Tests.Pipeline;
+
+public sealed class LogpushReconcilerTests
+{
+    private readonly TestBucket _source = new("logpush");
+    private readonly TestBucket _target = new("csv");
+
+    [Fact]
+    public async Task RunAsync_MissingAndStaleTargets_ConvertsOnlyThose()
+    {
+        var processor = new LogpushObjectProcessor(_source, _target);
+        _source.Add("gw/20240821/20240821T000000Z_20240821T000100Z_a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(2, 1)));
+        _source.Add("gw/20240821/20240821T000100Z_20240821T000200Z_b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(3, 2)));
+        _source.Add("gw/20240821/20240821T000200Z_20240821T000300Z_c.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(4, 3)));
+        _source.Add("gw/ownership-challenge.txt", [1, 2, 3]);
+        await processor.ProcessAsync("gw/20240821/20240821T000000Z_20240821T000100Z_a.log.gz");
+        await processor.ProcessAsync("gw/20240821/20240821T000100Z_20240821T000200Z_b.log.gz");
+        _source.Add("gw/20240821/20240821T000100Z_20240821T000200Z_b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(5, 9)));
+        var getsBefore = _source.Gets;
+
+        var summary = await new LogpushReconciler(processor).RunAsync();
+
+        Assert.Equal(2, summary.Converted);
+        Assert.Equal(1, summary.SkippedDuplicate);
+        Assert.Equal(1, summary.SkippedFiltered);
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(9, summary.Rows);
+        Assert.Equal(2, _source.Gets - getsBefore);
+        Assert.Equal(PipelineTestData.ExpectedCsv(5, 9), _target.ReadText("gw/20240821/20240821T000100Z_20240821T000200Z_b.csv"));
+        Assert.Equal(PipelineTestData.ExpectedCsv(4, 3), _target.ReadText("gw/20240821/20240821T000200Z_20240821T000300Z_c.csv"));
+    }
+
+    [Fact]
+    public async Task RunAsync_TimeWindow_TakesOnlyOverlappingBatches()
+    {
+        _source.Add("gw/20240820/20240820T235900Z_20240821T000030Z_a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("gw/20240821/20240821T120000Z_20240821T120100Z_b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("gw/20240822/20240822T000000Z_20240822T000100Z_c.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("gw/20240819/custom.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("gw/20240821/custom.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("gw/undated/custom.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        var processor = new LogpushObjectProcessor(_source, _target);
+
+        var summary = await new LogpushReconciler(processor).RunAsync(new ReconcileOptions
+        {
+            From = new DateTimeOffset(2024, 8, 21, 0, 0, 0, TimeSpan.Zero),
+            To = new DateTimeOffset(2024, 8, 22, 0, 0, 0, TimeSpan.Zero),
+        });
+
+        Assert.Equal(
+            ["gw/20240820/20240820T235900Z_20240821T000030Z_a.csv", "gw/20240821/20240821T120000Z_20240821T120100Z_b.csv", "gw/20240821/custom.csv", "gw/undated/custom.csv"],
+            _target.Keys);
+        Assert.Equal(4, summary.Converted);
+        Assert.Equal(2, summary.SkippedFiltered);
+    }
+
+    [Fact]
+    public async Task RunAsync_Prefix_ListsOnlyUnderIt()
+    {
+        _source.Add("a/x.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("b/y.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+
+        var summary = await new LogpushReconciler(new LogpushObjectProcessor(_source, _target)).RunAsync(new ReconcileOptions { Prefix = "b/" });
+
+        Assert.Equal(1, summary.Objects);
+        Assert.Equal(["b/y.csv"], _target.Keys);
+    }
+
+    [Fact]
+    public async Task RunAsync_BoundedConcurrency_NeverExceedsLimit()
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            _source.Add($"k/{i:00}.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1, i)));
+        }
+
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.GetGate = gate;
+        var started = 0;
+        _source.OnGet = key =>
+        {
+            if (Interlocked.Increment(ref started) == 3)
+            {
+                _ = Task.Delay(200).ContinueWith(_ => gate.TrySetResult(), TaskScheduler.Default);
+            }
+        };
+
+        var summary = await new LogpushReconciler(new LogpushObjectProcessor(_source, _target)).RunAsync(new ReconcileOptions { MaxConcurrency = 3 });
+
+        Assert.Equal(12, summary.Converted);
+        Assert.Equal(3, _source.MaxConcurrentGets);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailingObject_CountedWithKeyOthersConverted()
+    {
+        _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("broken.log.gz", [0x1f, 0x8b, 0x08, 0x00, 0x01]);
+        var reports = new List<ReconcileProgress>();
+
+        var summary = await new LogpushReconciler(new LogpushObjectProcessor(_source, _target)).RunAsync(progress: new SyncProgress(reports.Add));
+
+        Assert.Equal(1, summary.Converted);
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal("broken.log.gz", Assert.Single(summary.Failures).SourceKey);
+        Assert.Equal(["a.csv"], _target.Keys);
+        Assert.Equal(2, reports[^1].Summary.Objects);
+        Assert.Equal(2, reports[^1].Listed);
+    }
+
+    private sealed class SyncProgress(Action<ReconcileProgress> report) : IProgress<ReconcileProgress>
+    {
+        private readonly Lock _lock = new();
+
+        public void Report(ReconcileProgress value)
+        {
+            lock (_lock)
+            {
+                report(value);
+            }
+        }
+    }
+}

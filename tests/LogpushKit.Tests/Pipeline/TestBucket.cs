@@ -1,0 +1,143 @@
+using System.Text;
+using LogpushKit.Storage;
+
+namespace LogpushKit.Tests.Pipeline;
+
+/// <summary>
+/// An <see cref="InMemoryBucket"/> with the hooks the pipeline tests need: call counts, a gate that holds GETs, a put
+/// that fails after N bytes, and synchronous helpers to arrange and inspect objects.
+/// </summary>
+internal sealed class TestBucket(string name) : IR2Bucket
+{
+    private readonly InMemoryBucket _inner = new(name);
+    private int _gets;
+    private int _puts;
+    private int _concurrentGets;
+    private int _maxConcurrentGets;
+
+    public string Name => _inner.Name;
+
+    public int Gets => Volatile.Read(ref _gets);
+
+    public int Puts => Volatile.Read(ref _puts);
+
+    public int MaxConcurrentGets => Volatile.Read(ref _maxConcurrentGets);
+
+    /// <summary>When set, every GET waits for this before returning the body.</summary>
+    public TaskCompletionSource? GetGate { get; set; }
+
+    /// <summary>Called when a GET starts (before the gate).</summary>
+    public Action<string>? OnGet { get; set; }
+
+    /// <summary>When set, a put of a key for which it returns a number fails after that many bytes were read.</summary>
+    public Func<string, long?>? FailPutAfterBytes { get; set; }
+
+    public IReadOnlyList<string> Keys => Wait(ListKeysAsync());
+
+    public void Add(string key, byte[] data) => Wait(_inner.PutAsync(key, new MemoryStream(data)));
+
+    public byte[] Read(string key) => Wait(ReadAsync(key));
+
+    public string ReadText(string key) => Encoding.UTF8.GetString(Read(key));
+
+    public R2ObjectInfo Info(string key) => Wait(_inner.HeadAsync(key)) ?? throw new KeyNotFoundException(key);
+
+    public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => _inner.HeadAsync(key, cancellationToken);
+
+    public async Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _gets);
+        OnGet?.Invoke(key);
+        var now = Interlocked.Increment(ref _concurrentGets);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxConcurrentGets)) && Interlocked.CompareExchange(ref _maxConcurrentGets, now, max) != max)
+        {
+        }
+
+        try
+        {
+            if (GetGate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+
+            return await _inner.GetAsync(key, range, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _concurrentGets);
+        }
+    }
+
+    public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _puts);
+        var failAfter = FailPutAfterBytes?.Invoke(key);
+        return _inner.PutAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, options, cancellationToken);
+    }
+
+    public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => _inner.ListAsync(options, cancellationToken);
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => _inner.DeleteAsync(key, cancellationToken);
+
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private async Task<byte[]> ReadAsync(string key)
+    {
+        await using var body = await _inner.GetAsync(key) ?? throw new KeyNotFoundException(key);
+        using var buffer = new MemoryStream();
+        await body.Body.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    private async Task<IReadOnlyList<string>> ListKeysAsync()
+    {
+        var keys = new List<string>();
+        await foreach (var item in _inner.ListAsync())
+        {
+            keys.Add(item.Key);
+        }
+
+        return keys;
+    }
+
+    /// <summary>Passes reads through until <c>limit</c> bytes, then throws like a failing upload.</summary>
+    private sealed class FailingStream(Stream inner, long limit, string bucket, string key) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Check(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => Check(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Check(int n)
+        {
+            _read += n;
+            return _read >= limit ? throw new R2BucketException("injected put failure", bucket, key, 500) : n;
+        }
+    }
+}
