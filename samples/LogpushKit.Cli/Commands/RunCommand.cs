@@ -471,42 +471,8 @@ internal sealed class PipelineCommandOptions
     /// (credentials from R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY, for s3:// first AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY;
     /// r2:// needs R2_ACCOUNT_ID or R2_ENDPOINT; s3:// needs --endpoint or LOGPUSHKIT_S3_ENDPOINT), as <c>convert</c> does.
     /// </summary>
-    public static IR2Bucket OpenBucket(BucketLocation location, string? endpoint)
-    {
-        if (location.Kind == BucketLocationKind.FileSystem)
-        {
-            return new FileSystemBucket(location.Path!);
-        }
-
-        var options = new R2.R2BucketOptions { Bucket = location.Bucket! };
-        if (location.Kind == BucketLocationKind.S3)
-        {
-            var url = endpoint ?? Environment.GetEnvironmentVariable("LOGPUSHKIT_S3_ENDPOINT");
-            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-            {
-                throw new UsageException($"{location}: s3:// locations need --endpoint URL (or LOGPUSHKIT_S3_ENDPOINT), an http:// or https:// address.");
-            }
-
-            options.Endpoint = uri;
-
-            // like convert: AWS_* first for s3://, else the R2_* variables
-            options.AccessKeyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
-            options.SecretAccessKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
-        }
-        else if (endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out var r2Endpoint))
-        {
-            options.Endpoint = r2Endpoint;
-        }
-
-        try
-        {
-            return new R2.R2Bucket(options);
-        }
-        catch (ArgumentException exception)
-        {
-            throw new UsageException($"{location}: {exception.Message.Split(" (Parameter", 2)[0]}");
-        }
-    }
+    public static IR2Bucket OpenBucket(BucketLocation location, string? endpoint) =>
+        location.Kind == BucketLocationKind.FileSystem ? new FileSystemBucket(location.Path!) : CliBuckets.OpenRemote(location, endpoint);
 
     /// <summary>One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB in 0.20 s, 6.0 MB/s</c>.</summary>
     public static string FormatSummary(string label, PipelineSummary s) => string.Create(

@@ -101,6 +101,16 @@ internal static class CliBuckets
             throw new UsageException($"'{location}' names no object; expected {(parsed.Kind == BucketLocationKind.R2 ? "r2" : "s3")}://bucket/key.");
         }
 
+        return (parsed, OpenRemote(parsed, endpoint));
+    }
+
+    /// <summary>
+    /// Opens the bucket of an <c>r2://</c> or <c>s3://</c> location: the endpoint from <paramref name="endpoint"/>, else
+    /// <c>LOGPUSHKIT_S3_ENDPOINT</c> (s3://) or the <c>R2_*</c> variables (r2://); credentials for s3:// from
+    /// <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>, else the <c>R2_*</c> ones. Shared by <c>convert</c>, <c>run</c> and <c>consume</c>.
+    /// </summary>
+    public static R2Bucket OpenRemote(BucketLocation parsed, string? endpoint)
+    {
         var options = new R2BucketOptions { Bucket = parsed.Bucket! };
         if (string.IsNullOrEmpty(endpoint) && parsed.Kind == BucketLocationKind.S3)
         {
@@ -115,7 +125,7 @@ internal static class CliBuckets
         }
         else if (parsed.Kind == BucketLocationKind.S3)
         {
-            throw new UsageException($"'{location}' needs the server's address: --endpoint URL or the {S3EndpointVariable} environment variable.");
+            throw new UsageException($"'{parsed}' needs the server's address: --endpoint URL or the {S3EndpointVariable} environment variable.");
         }
 
         if (parsed.Kind == BucketLocationKind.S3)
@@ -126,12 +136,12 @@ internal static class CliBuckets
 
         try
         {
-            return (parsed, new R2Bucket(options));
+            return new R2Bucket(options);
         }
         catch (ArgumentException ex)
         {
             // Lists what is missing (setting and environment variable), never a secret.
-            throw new UsageException($"{location}: {ex.Message.Split(" (Parameter", 2)[0]}");
+            throw new UsageException($"{parsed}: {ex.Message.Split(" (Parameter", 2)[0]}");
         }
     }
 
