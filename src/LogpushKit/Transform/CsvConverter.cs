@@ -286,58 +286,52 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>Counts csv records: a record ends at a LF outside quotes; blank lines are not records.</summary>
+    /// <remarks>
+    /// Works a line at a time rather than a quote at a time: every <c>"</c> flips the in-quotes state (a doubled <c>""</c>
+    /// flips it twice), so the state at a LF is the state at the line start flipped once per odd quote count. That is two
+    /// vectorised scans per line instead of one call per quote.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CountCsv(ReadOnlySpan<byte> span)
     {
         var i = 0;
         while (i < span.Length)
         {
-            if (_inQuotes)
-            {
-                var q = span[i..].IndexOf((byte)'"');
-                if (q < 0)
-                {
-                    _lineNumber += span[i..].Count((byte)'\n');
-                    return;
-                }
-
-                _lineNumber += span.Slice(i, q).Count((byte)'\n');
-                i += q + 1;
-                _inQuotes = false;
-                continue;
-            }
-
             if (!_rowHasContent)
             {
                 _rowStartOffset = _offset + i;
                 _rowStartLine = _lineNumber + 1;
             }
 
-            var j = span[i..].IndexOfAny((byte)'"', (byte)'\n');
-            if (j < 0)
+            var rest = span[i..];
+            var lf = rest.IndexOf((byte)'\n');
+            var line = lf < 0 ? rest : rest[..lf];
+            NoteLineContent(line);
+            if (lf < 0)
             {
-                _rowHasContent |= span[i..].IndexOfAnyExcept((byte)'\r') >= 0;
                 return;
             }
 
-            _rowHasContent |= span.Slice(i, j).IndexOfAnyExcept((byte)'\r') >= 0;
-            if (span[i + j] == '"')
+            _lineNumber++;
+            if (!_inQuotes && _rowHasContent)
             {
-                _inQuotes = true;
-                _rowHasContent = true;
-            }
-            else
-            {
-                _lineNumber++;
-                if (_rowHasContent)
-                {
-                    Records++;
-                    Rows++;
-                    _rowHasContent = false;
-                }
+                Records++;
+                Rows++;
+                _rowHasContent = false;
             }
 
-            i += j + 1;
+            i += lf + 1;
+        }
+    }
+
+    /// <summary>Tracks the quote state and whether the current row holds anything but CRs, across a piece of one line.</summary>
+    private void NoteLineContent(ReadOnlySpan<byte> piece)
+    {
+        // Inside quotes the row already has content; outside, any byte but CR is content (a quote included).
+        _rowHasContent = _rowHasContent || piece.IndexOfAnyExcept((byte)'\r') >= 0;
+        if ((piece.Count((byte)'"') & 1) != 0)
+        {
+            _inQuotes = !_inQuotes;
         }
     }
 

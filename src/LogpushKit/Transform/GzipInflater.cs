@@ -92,7 +92,8 @@ internal sealed class GzipInflater : IDisposable
             var deflate = new DeflateStream(feeder, CompressionMode.Decompress, leaveOpen: true);
             await using (deflate.ConfigureAwait(false))
             {
-                while (true)
+                var memberEnded = false;
+                while (!memberEnded)
                 {
                     var memory = writer.GetMemory(chunkSize);
                     if (memory.Length > chunkSize)
@@ -100,25 +101,30 @@ internal sealed class GzipInflater : IDisposable
                         memory = memory[..chunkSize];
                     }
 
-                    int read;
-                    try
+                    // One deflate read yields only what one small compressed block inflates to; filling the whole chunk
+                    // before flushing keeps pipe hand-offs (and the wake-ups of the converter thread) few and large.
+                    var filled = 0;
+                    while (filled < memory.Length)
                     {
-                        read = await deflate.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (InvalidDataException ex)
-                    {
-                        throw Fail(FormattableString.Invariant($"gzip member {_member} holds corrupt deflate data"), ex);
+                        var read = await InflateAsync(deflate, memory[filled..], cancellationToken).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            memberEnded = true;
+                            break;
+                        }
+
+                        filled += read;
                     }
 
-                    if (read == 0)
+                    if (filled == 0)
                     {
-                        break;
+                        continue;
                     }
 
-                    crc.Append(memory.Span[..read]);
-                    writer.Advance(read);
-                    memberBytes += read;
-                    BytesOut += read;
+                    crc.Append(memory.Span[..filled]);
+                    writer.Advance(filled);
+                    memberBytes += filled;
+                    BytesOut += filled;
                     if (BytesOut > maxDecompressedBytes)
                     {
                         throw Fail(FormattableString.Invariant(
@@ -134,6 +140,18 @@ internal sealed class GzipInflater : IDisposable
             }
 
             await ConsumeTrailerAsync(crc.GetCurrentHashAsUInt32(), (uint)memberBytes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<int> InflateAsync(DeflateStream deflate, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await deflate.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw Fail(FormattableString.Invariant($"gzip member {_member} holds corrupt deflate data"), ex);
         }
     }
 
