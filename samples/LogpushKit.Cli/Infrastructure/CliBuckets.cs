@@ -27,7 +27,7 @@ internal static class CliBuckets
         {
             var body = await bucket.GetAsync(parsed.Key!, cancellationToken: cancellationToken)
                 ?? throw new FileNotFoundException($"{location}: no such object.");
-            return new CliInput(new OwningStream(body.Body, bucket), location, body.Info.Size);
+            return new CliInput(body.Body, location, body.Info.Size, bucket);
         }
         catch
         {
@@ -142,55 +142,6 @@ internal static class CliBuckets
         {
             // Lists what is missing (setting and environment variable), never a secret.
             throw new UsageException($"{parsed}: {ex.Message.Split(" (Parameter", 2)[0]}");
-        }
-    }
-
-    /// <summary>An object body that also disposes the bucket client it came from.</summary>
-    private sealed class OwningStream(Stream inner, IDisposable owner) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            inner.ReadAsync(buffer, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                owner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

@@ -70,10 +70,14 @@ internal static class CliStreams
 }
 
 /// <summary>An opened input: the stream, the name used in messages, and its length when known.</summary>
-internal sealed record CliInput(Stream Stream, string Name, long? Length) : IAsyncDisposable
+internal sealed record CliInput(Stream Stream, string Name, long? Length, IDisposable? Owner = null) : IAsyncDisposable
 {
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => Stream.DisposeAsync();
+    /// <summary>Disposes the stream, then what it came from (e.g. the bucket client of an object body).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Stream.DisposeAsync();
+        Owner?.Dispose();
+    }
 }
 
 /// <summary>
