@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -16,6 +18,9 @@ internal sealed class CsvConverter : IDisposable
     private const int MaxUnknownKeyNames = 100;
     private const int MinOutputChunk = 16 * 1024;
     private const int OverlongPrefix = 1024;
+
+    /// <summary>Bytes moved by one vector copy of a short cell (the output may be written that far past the cell).</summary>
+    private const int VectorCopy = 32;
 
     private readonly TransformPlan _plan;
     private readonly string? _sourceName;
@@ -41,9 +46,11 @@ internal sealed class CsvConverter : IDisposable
     private bool[] _isTimestamp = [];
     private int _timestampColumns;
     private int[] _hint = [];
-    private int[] _stamp = [];
     private int[] _cellEntry = [];
-    private int _record;
+    private int[] _layoutCellEntry = [];
+    private int _layoutUnknownKeys;
+    private bool _layoutInColumnOrder;
+    private JsonEntry _value;
 
     private long _offset;
     private long _lineNumber;
@@ -234,12 +241,10 @@ internal sealed class CsvConverter : IDisposable
     {
         _columns = columns;
         _columnKeys = [.. columns.Select(TransformPlan.Utf8)];
-        _stamp = new int[columns.Length];
         _cellEntry = new int[columns.Length];
+        _layoutCellEntry = new int[columns.Length];
         _hint = new int[Math.Max(columns.Length, 16)];
         Array.Fill(_hint, -1);
-        _parser.Hints = _hint;
-        _parser.KeyTokens = [.. _columnKeys.Select(k => k.AsSpan().IndexOfAny("\"\\"u8) >= 0 || k.AsSpan().IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 ? null : (byte[]?)[(byte)'"', .. k, (byte)'"', (byte)':'])];
         _isTimestamp = [.. columns.Select(c => _plan.TimestampFields?.Contains(c) == true)];
         _timestampColumns = _isTimestamp.Count(t => t);
         if (!_plan.WriteHeader)
@@ -375,13 +380,16 @@ internal sealed class CsvConverter : IDisposable
                     }
                     else
                     {
-                        ProcessLine(_carry.AsSpan(0, _carryLength), ref output);
+                        ProcessLine(_carry.AsSpan(0, _carryLength), ref output, validUtf8: false);
                     }
 
                     _carryLength = 0;
                     span = span[(nl + 1)..];
                 }
 
+                // One validation of all the whole lines here is much cheaper than one call per line; when it fails,
+                // each line is checked on its own to find the bad ones.
+                var validUtf8 = Utf8.IsValid(span[..(span.LastIndexOf((byte)'\n') + 1)]);
                 while (true)
                 {
                     var nl = span.IndexOf((byte)'\n');
@@ -390,7 +398,7 @@ internal sealed class CsvConverter : IDisposable
                         break;
                     }
 
-                    ProcessLine(span[..nl], ref output);
+                    ProcessLine(span[..nl], ref output, validUtf8);
                     span = span[(nl + 1)..];
                 }
 
@@ -407,7 +415,7 @@ internal sealed class CsvConverter : IDisposable
 
             if (completed && _carryLength > 0)
             {
-                ProcessLine(_carry.AsSpan(0, _carryLength), ref output, lastLine: true);
+                ProcessLine(_carry.AsSpan(0, _carryLength), ref output, validUtf8: false, lastLine: true);
                 _carryLength = 0;
             }
         }
@@ -470,7 +478,7 @@ internal sealed class CsvConverter : IDisposable
         => FormattableString.Invariant($"line longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ProcessLine(ReadOnlySpan<byte> line, ref OutputCursor output, bool lastLine = false)
+    private void ProcessLine(ReadOnlySpan<byte> line, ref OutputCursor output, bool validUtf8, bool lastLine = false)
     {
         var lineOffset = _offset;
         _offset += line.Length + (lastLine ? 0 : 1);
@@ -487,39 +495,63 @@ internal sealed class CsvConverter : IDisposable
             return;
         }
 
-        if (!Utf8.IsValid(line))
+        if (!validUtf8 && !Utf8.IsValid(line))
         {
             BadLine(line, lineOffset, "invalid UTF-8");
             return;
         }
 
-        var error = _parser.Parse(line);
-        if (error is not null)
+        if (_layoutInColumnOrder)
         {
-            BadLine(line, lineOffset, error);
-            return;
+            var fused = ConvertInColumnOrder(line, output.Reserve(RowBound(line.Length) + VectorCopy));
+            if (fused >= 0)
+            {
+                output.Advance(fused);
+                Rows++;
+                return;
+            }
         }
 
-        if (_columns is null)
+        int[] cellEntry;
+        int unknown;
+        string? error;
+        if (_parser.TryParseLayout(line))
         {
-            error = TakeColumnsFromRecord(line, ref output);
+            cellEntry = _layoutCellEntry;
+            unknown = _layoutUnknownKeys;
+        }
+        else
+        {
+            error = _parser.Parse(line);
             if (error is not null)
             {
                 BadLine(line, lineOffset, error);
                 return;
             }
+
+            if (_columns is null)
+            {
+                error = TakeColumnsFromRecord(line, ref output);
+                if (error is not null)
+                {
+                    BadLine(line, lineOffset, error);
+                    return;
+                }
+            }
+
+            error = MapEntries(line, out unknown);
+            if (error is not null)
+            {
+                BadLine(line, lineOffset, error);
+                return;
+            }
+
+            LearnLayout(line, unknown);
+            cellEntry = _cellEntry;
         }
 
-        error = MapEntries(line, out var unknown);
-        if (error is not null)
-        {
-            BadLine(line, lineOffset, error);
-            return;
-        }
-
-        var bound = (2 * line.Length) + (_columns!.Length * 4) + (_timestampColumns * ((_timestampBuffer.Length * 2) + 4)) + 8;
-        var dst = output.Reserve(bound);
-        var written = EmitRow(line, dst, out error);
+        var dst = output.Reserve(RowBound(line.Length));
+        var written = EmitRow(line, dst, cellEntry, out error);
         if (error is not null)
         {
             BadLine(line, lineOffset, error);
@@ -530,6 +562,10 @@ internal sealed class CsvConverter : IDisposable
         UnknownKeys += unknown;
         Rows++;
     }
+
+    /// <summary>The most bytes a row from a line of <paramref name="lineLength"/> bytes can take (every byte a doubled quote).</summary>
+    private int RowBound(int lineLength)
+        => (2 * lineLength) + (_columns!.Length * 4) + (_timestampColumns * ((_timestampBuffer.Length * 2) + 4)) + 8;
 
     private string? TakeColumnsFromRecord(ReadOnlySpan<byte> line, ref OutputCursor output)
     {
@@ -571,7 +607,6 @@ internal sealed class CsvConverter : IDisposable
     private string? MapEntries(ReadOnlySpan<byte> line, out int unknown)
     {
         unknown = 0;
-        _record++;
         var entries = _parser.Entries;
         var count = _parser.Count;
         if (count > _hint.Length)
@@ -579,26 +614,22 @@ internal sealed class CsvConverter : IDisposable
             var old = _hint.Length;
             Array.Resize(ref _hint, Math.Max(count, old * 2));
             _hint.AsSpan(old).Fill(-1);
-            _parser.Hints = _hint;
         }
 
+        _cellEntry.AsSpan().Fill(-1);
         for (var i = 0; i < count; i++)
         {
-            var column = entries[i].Column;
-            if (column < 0)
+            var key = KeyBytes(line, in entries[i]);
+            var column = _hint[i];
+            if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
             {
-                var key = KeyBytes(line, in entries[i]);
-                column = _hint[i];
-                if (column < 0 || !key.SequenceEqual(_columnKeys[column]))
-                {
-                    column = FindColumn(key);
-                    _hint[i] = column;
-                }
+                column = FindColumn(key);
+                _hint[i] = column;
             }
 
+            entries[i].Column = column;
             if (column < 0)
             {
-                var key = KeyBytes(line, in entries[i]);
                 unknown++;
                 NoteUnknownKey(key);
                 if (_plan.FailOnUnknownKeys)
@@ -609,16 +640,135 @@ internal sealed class CsvConverter : IDisposable
                 continue;
             }
 
-            if (_stamp[column] == _record)
+            if (_cellEntry[column] >= 0)
             {
                 return $"duplicate key '{_columns![column]}'";
             }
 
-            _stamp[column] = _record;
             _cellEntry[column] = i;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Remembers the keys of a record the general parser mapped, so the next records (Logpush writes every record of an
+    /// object with the same keys in the same order) take <see cref="NdjsonLineParser.TryParseLayout"/> instead.
+    /// </summary>
+    private void LearnLayout(ReadOnlySpan<byte> line, int unknown)
+    {
+        _parser.LearnLayout(line);
+        _cellEntry.CopyTo(_layoutCellEntry, 0);
+        _layoutUnknownKeys = unknown;
+        var count = _parser.LayoutCount;
+        _layoutInColumnOrder = count == _columns!.Length && count > 0;
+        for (var i = 0; i < count && _layoutInColumnOrder; i++)
+        {
+            _layoutInColumnOrder = _parser.LayoutColumn(i) == i;
+        }
+    }
+
+    /// <summary>
+    /// The fast route for the usual record, whose keys are the layout's and the columns, in that order, with no whitespace
+    /// between tokens: scans and writes each value in one pass, straight into <paramref name="dst"/> (which has
+    /// <see cref="VectorCopy"/> spare bytes). Returns the bytes written, or -1 when the record differs in any way (or is
+    /// bad), in which case nothing counts and the general route decides, with the same result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ConvertInColumnOrder(ReadOnlySpan<byte> line, Span<byte> dst)
+    {
+        if (line.IsEmpty || line[0] != '{')
+        {
+            return -1;
+        }
+
+        var parser = _parser;
+        parser.BeginLine();
+        var columns = _isTimestamp.Length;
+        var delimiter = _delimiter;
+        var checkCells = _timestampColumns > 0 || _plan.EscapeFormulas;
+        var p = 1;
+        var w = 0;
+        for (var c = 0; c < columns; c++)
+        {
+            if (c > 0)
+            {
+                if ((uint)p >= (uint)line.Length || line[p] != ',')
+                {
+                    return -1;
+                }
+
+                p++;
+                dst[w++] = delimiter;
+            }
+
+            var tokenLength = parser.MatchLayoutKey(line, p, c);
+            if (tokenLength == 0)
+            {
+                return -1;
+            }
+
+            p += tokenLength;
+            if ((uint)p >= (uint)line.Length)
+            {
+                return -1;
+            }
+
+            if (line[p] == '"' && !checkCells)
+            {
+                // A string with no escape, delimiter or control character: its bytes are the cell.
+                var stop = parser.FindStringStop(line, p + 1);
+                if (stop >= 0 && line[stop] == '"')
+                {
+                    CopyCell(line, p + 1, stop - p - 1, dst, ref w);
+                    p = stop + 1;
+                    continue;
+                }
+            }
+
+            if (parser.ScanValue(line, ref p, ref _value) is not null)
+            {
+                return -1;
+            }
+
+            var raw = line.Slice(_value.ValueStart, _value.ValueLength);
+            if (checkCells && _isTimestamp[c])
+            {
+                if (WriteTimestamp(raw, in _value, c, dst, ref w) is not null)
+                {
+                    return -1;
+                }
+
+                continue;
+            }
+
+            EmitValue(raw, in _value, dst, ref w);
+        }
+
+        if (!NdjsonLineParser.IsRecordEnd(line, p))
+        {
+            return -1;
+        }
+
+        WriteRowEnding(dst, ref w);
+        return w;
+    }
+
+    /// <summary>Copies <paramref name="length"/> bytes of the line; a short cell is one 32-byte vector move.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyCell(ReadOnlySpan<byte> line, int start, int length, Span<byte> dst, ref int w)
+    {
+        if (length <= VectorCopy && (uint)start + VectorCopy <= (uint)line.Length && (uint)w + VectorCopy <= (uint)dst.Length)
+        {
+            Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), start))
+                .StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(dst), w));
+        }
+        else
+        {
+            line.Slice(start, length).CopyTo(dst[w..]);
+        }
+
+        w += length;
     }
 
     private int FindColumn(ReadOnlySpan<byte> key)
@@ -656,16 +806,13 @@ internal sealed class CsvConverter : IDisposable
 
     /// <summary>Writes one row into <paramref name="dst"/> (sized by the caller's bound); returns the bytes written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int EmitRow(ReadOnlySpan<byte> line, Span<byte> dst, out string? error)
+    private int EmitRow(ReadOnlySpan<byte> line, Span<byte> dst, int[] cellEntry, out string? error)
     {
         error = null;
         var entries = _parser.Entries;
-        var stamp = _stamp;
-        var cellEntry = _cellEntry;
         var isTimestamp = _isTimestamp;
-        var record = _record;
         var delimiter = _delimiter;
-        var columns = Math.Min(stamp.Length, Math.Min(cellEntry.Length, isTimestamp.Length));
+        var columns = Math.Min(cellEntry.Length, isTimestamp.Length);
         var w = 0;
         for (var c = 0; c < columns; c++)
         {
@@ -674,12 +821,13 @@ internal sealed class CsvConverter : IDisposable
                 dst[w++] = delimiter;
             }
 
-            if (stamp[c] != record)
+            var entry = cellEntry[c];
+            if (entry < 0)
             {
                 continue;
             }
 
-            ref readonly var e = ref entries[cellEntry[c]];
+            ref readonly var e = ref entries[entry];
             var raw = line.Slice(e.ValueStart, e.ValueLength);
             if (isTimestamp[c])
             {
@@ -692,32 +840,16 @@ internal sealed class CsvConverter : IDisposable
                 continue;
             }
 
-            switch (e.Kind)
-            {
-                case JsonValueKind.String:
-                    WriteString(raw, in e, dst, ref w);
-                    break;
-                case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                    if (_plan.DelimiterInLiterals && raw.Contains(_delimiter))
-                    {
-                        WriteField(dst, ref w, raw, quote: true, formula: false);
-                    }
-                    else
-                    {
-                        raw.CopyTo(dst[w..]);
-                        w += raw.Length;
-                    }
-
-                    break;
-                case JsonValueKind.Nested:
-                    var text = e.Escaped ? Compact(raw) : raw;
-                    WriteField(dst, ref w, text, text.IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
-                    break;
-                default:
-                    break;
-            }
+            EmitValue(raw, in e, dst, ref w);
         }
 
+        WriteRowEnding(dst, ref w);
+        return w;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WriteRowEnding(Span<byte> dst, ref int w)
+    {
         var ending = _plan.RowEnding;
         if (ending.Length == 1)
         {
@@ -728,8 +860,35 @@ internal sealed class CsvConverter : IDisposable
             dst[w++] = ending[0];
             dst[w++] = ending[1];
         }
+    }
 
-        return w;
+    /// <summary>Writes one value as a cell (timestamps aside).</summary>
+    private void EmitValue(ReadOnlySpan<byte> raw, in JsonEntry e, Span<byte> dst, ref int w)
+    {
+        switch (e.Kind)
+        {
+            case JsonValueKind.String:
+                WriteString(raw, in e, dst, ref w);
+                break;
+            case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                if (_plan.DelimiterInLiterals && raw.Contains(_delimiter))
+                {
+                    WriteField(dst, ref w, raw, quote: true, formula: false);
+                }
+                else
+                {
+                    raw.CopyTo(dst[w..]);
+                    w += raw.Length;
+                }
+
+                break;
+            case JsonValueKind.Nested:
+                var text = e.Escaped ? Compact(raw) : raw;
+                WriteField(dst, ref w, text, text.IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
+                break;
+            default:
+                break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -26,7 +26,7 @@ internal struct JsonEntry
     public JsonValueKind Kind;
     public bool KeyEscaped;
 
-    /// <summary>The column the key was matched to by the parser's fast path, else -1.</summary>
+    /// <summary>The column of the key (set by the converter, or from the learned layout); -1 for a key that is not a column.</summary>
     public int Column;
 
     /// <summary>String: holds a backslash escape. Nested: holds whitespace between tokens.</summary>
@@ -43,10 +43,18 @@ internal struct JsonEntry
 internal sealed class NdjsonLineParser
 {
     private const int MaxDepth = 64;
+
+    /// <summary>Bytes after the last layout token, so a token can always be compared as one 32-byte vector.</summary>
+    private const int LayoutSlack = 32;
+
     private readonly byte _delimiter;
     private JsonEntry[] _entries = new JsonEntry[64];
     private int _maskBlock = -1;
     private ulong _mask;
+    private byte[] _layoutTokens = new byte[1024];
+    private int[] _layoutTokenStart = new int[65];
+    private int[] _layoutColumn = new int[65];
+    private int _layoutCount = -1;
 
     public NdjsonLineParser(byte delimiter)
     {
@@ -93,34 +101,29 @@ internal sealed class NdjsonLineParser
             }
 
             ref var entry = ref _entries[Count];
-            string? error;
-            if (!TryExpectedKey(line, ref p, ref entry))
+            var keyQuote = p;
+            var error = ScanString(line, ref p, out var keyEscaped, out _);
+            if (error is not null)
             {
-                var keyQuote = p;
-                error = ScanString(line, ref p, out var keyEscaped, out _);
-                if (error is not null)
-                {
-                    return error;
-                }
-
-                entry.KeyStart = keyQuote + 1;
-                entry.KeyLength = p - keyQuote - 2;
-                entry.KeyEscaped = keyEscaped;
-                entry.Column = -1;
-                p = SkipWhitespace(line, p);
-                if (p >= line.Length)
-                {
-                    return "truncated JSON object";
-                }
-
-                if (line[p] != ':')
-                {
-                    return "expected ':' after a key";
-                }
-
-                p++;
+                return error;
             }
 
+            entry.KeyStart = keyQuote + 1;
+            entry.KeyLength = p - keyQuote - 2;
+            entry.KeyEscaped = keyEscaped;
+            entry.Column = -1;
+            p = SkipWhitespace(line, p);
+            if (p >= line.Length)
+            {
+                return "truncated JSON object";
+            }
+
+            if (line[p] != ':')
+            {
+                return "expected ':' after a key";
+            }
+
+            p++;
             p = SkipWhitespace(line, p);
             if (p >= line.Length)
             {
@@ -156,43 +159,151 @@ internal sealed class NdjsonLineParser
     }
 
     /// <summary>
-    /// Keys usually come in the same order in every record: when the key at this position is the one the previous record
-    /// had here, match its whole <c>"name":</c> token with one compare instead of scanning the string.
+    /// Parses <paramref name="line"/> when it holds exactly the keys of the learned layout, in its order, with no
+    /// whitespace between tokens (how Logpush writes every record); fills <see cref="Entries"/> as <see cref="Parse"/>
+    /// would, with <see cref="JsonEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
+    /// (or any error), and then <see cref="Parse"/> decides: this is only a faster route to the same result.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryExpectedKey(ReadOnlySpan<byte> line, ref int p, ref JsonEntry entry)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryParseLayout(ReadOnlySpan<byte> line)
     {
-        var hints = Hints;
-        if ((uint)Count >= (uint)hints.Length)
+        var count = _layoutCount;
+        if (count < 0 || line.IsEmpty || line[0] != '{')
         {
             return false;
         }
 
-        var column = hints[Count];
-        if (column < 0)
+        _maskBlock = -1;
+        var entries = _entries;
+        var columns = _layoutColumn;
+        var p = 1;
+        for (var i = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                if ((uint)p >= (uint)line.Length || line[p] != ',')
+                {
+                    return false;
+                }
+
+                p++;
+            }
+
+            var tokenLength = MatchLayoutKey(line, p, i);
+            if (tokenLength == 0)
+            {
+                return false;
+            }
+
+            ref var entry = ref entries[i];
+            entry.KeyStart = p + 1;
+            entry.KeyLength = tokenLength - 3;
+            entry.KeyEscaped = false;
+            entry.Column = columns[i];
+            p += tokenLength;
+            if (p >= line.Length || ScanValue(line, ref p, ref entry) is not null)
+            {
+                return false;
+            }
+        }
+
+        if (!IsRecordEnd(line, p))
         {
             return false;
         }
 
-        var token = KeyTokens[column];
-        if (token is null || !line[p..].StartsWith(token))
-        {
-            return false;
-        }
-
-        entry.KeyStart = p + 1;
-        entry.KeyLength = token.Length - 3;
-        entry.KeyEscaped = false;
-        entry.Column = column;
-        p += token.Length;
+        Count = count;
         return true;
     }
 
-    /// <summary>Per column, the raw key token <c>"name":</c> (null when the name needs JSON escapes).</summary>
-    public byte[]?[] KeyTokens { get; set; } = [];
+    /// <summary>
+    /// Remembers the keys of the record last parsed (their columns already set in <see cref="Entries"/>) as the layout
+    /// <see cref="TryParseLayout"/> tries first. A record with an escaped key leaves no layout.
+    /// </summary>
+    public void LearnLayout(ReadOnlySpan<byte> line)
+    {
+        _layoutCount = -1;
+        var count = Count;
+        var size = LayoutSlack;
+        for (var i = 0; i < count; i++)
+        {
+            if (_entries[i].KeyEscaped)
+            {
+                return;
+            }
 
-    /// <summary>Per key position, the column the previous record had there (-1: none).</summary>
-    public int[] Hints { get; set; } = [];
+            size += _entries[i].KeyLength + 3;
+        }
+
+        if (_layoutTokens.Length < size)
+        {
+            _layoutTokens = new byte[Math.Max(size, _layoutTokens.Length * 2)];
+        }
+
+        if (_layoutTokenStart.Length < count + 1)
+        {
+            _layoutTokenStart = new int[Math.Max(count + 1, _layoutTokenStart.Length * 2)];
+            _layoutColumn = new int[_layoutTokenStart.Length];
+        }
+
+        var tokens = _layoutTokens.AsSpan();
+        var w = 0;
+        for (var i = 0; i < count; i++)
+        {
+            ref readonly var entry = ref _entries[i];
+            _layoutTokenStart[i] = w;
+            _layoutColumn[i] = entry.Column;
+            tokens[w++] = (byte)'"';
+            line.Slice(entry.KeyStart, entry.KeyLength).CopyTo(tokens[w..]);
+            w += entry.KeyLength;
+            tokens[w++] = (byte)'"';
+            tokens[w++] = (byte)':';
+        }
+
+        _layoutTokenStart[count] = w;
+        _layoutCount = count;
+    }
+
+    /// <summary>The number of keys in the learned layout; -1 when there is none.</summary>
+    public int LayoutCount => _layoutCount;
+
+    /// <summary>The column of the layout's key <paramref name="index"/> (-1: not a column).</summary>
+    public int LayoutColumn(int index) => _layoutColumn[index];
+
+    /// <summary>Starts a line for <see cref="FindStringStop"/> and <see cref="MatchLayoutKey"/> (outside <see cref="Parse"/>).</summary>
+    public void BeginLine() => _maskBlock = -1;
+
+    /// <summary>
+    /// When the layout's key <paramref name="index"/> (as the token <c>"name":</c>) is at <paramref name="p"/> in the
+    /// line, its length; else 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int MatchLayoutKey(ReadOnlySpan<byte> line, int p, int index)
+    {
+        var tokenStart = _layoutTokenStart[index];
+        var tokenLength = _layoutTokenStart[index + 1] - tokenStart;
+        return MatchLayoutToken(line, p, tokenStart, tokenLength) ? tokenLength : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool MatchLayoutToken(ReadOnlySpan<byte> line, int p, int tokenStart, int tokenLength)
+    {
+        if (tokenLength <= LayoutSlack && (uint)p + LayoutSlack <= (uint)line.Length)
+        {
+            // One 32-byte compare instead of a call: the token buffer has LayoutSlack bytes after its last token.
+            var text = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), p));
+            var token = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_layoutTokens), tokenStart));
+            var differ = ~Vector256.Equals(text, token).ExtractMostSignificantBits();
+            return (differ & (uint)((1UL << tokenLength) - 1)) == 0;
+        }
+
+        return (uint)p <= (uint)line.Length && line[p..].StartsWith(_layoutTokens.AsSpan(tokenStart, tokenLength));
+    }
+
+    /// <summary>Whether the object closes at <paramref name="p"/> with nothing but whitespace after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsRecordEnd(ReadOnlySpan<byte> line, int p)
+        => (uint)p < (uint)line.Length && line[p] == '}' && (p + 1 == line.Length || Trailing(line, p + 1) is null);
 
     private static string? Trailing(ReadOnlySpan<byte> line, int p)
         => SkipWhitespace(line, p) == line.Length ? null : "unexpected data after the JSON object";
@@ -214,7 +325,7 @@ internal sealed class NdjsonLineParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref JsonEntry entry)
+    internal string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref JsonEntry entry)
     {
         var start = p;
         var b = line[p];
@@ -449,7 +560,7 @@ internal sealed class NdjsonLineParser
     /// operations instead of a search call per string.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int FindStringStop(ReadOnlySpan<byte> s, int i)
+    internal int FindStringStop(ReadOnlySpan<byte> s, int i)
     {
         while (true)
         {
