@@ -587,15 +587,23 @@ internal sealed class NdjsonLineParser
     }
 
     /// <summary>Bit k set when byte <c>block + k</c> is a string stop (bits past the end of the line are clear).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong ClassifyBlock(ReadOnlySpan<byte> s, int block)
     {
-        var remaining = s.Length - block;
-        if (remaining >= 64)
+        if (s.Length - block >= 64)
         {
             ref var start = ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block);
             return Stops(Vector256.LoadUnsafe(ref start)) | ((ulong)Stops(Vector256.LoadUnsafe(ref start, 32)) << 32);
         }
 
+        return ClassifyLastBlock(s, block);
+    }
+
+    /// <summary><see cref="ClassifyBlock"/> for the last, partial block of a line.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong ClassifyLastBlock(ReadOnlySpan<byte> s, int block)
+    {
+        var remaining = s.Length - block;
         Span<byte> padded = stackalloc byte[64];
         padded.Fill((byte)'a');
         s[block..].CopyTo(padded);
