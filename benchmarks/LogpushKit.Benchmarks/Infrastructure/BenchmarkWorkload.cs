@@ -11,15 +11,19 @@ public sealed class BenchmarkWorkload
 {
     private static readonly ConcurrentDictionary<(string, GeneratedRecordFormat, int), BenchmarkWorkload> Cache = new();
 
-    private BenchmarkWorkload(byte[] gzip, long uncompressedBytes, long records)
+    private BenchmarkWorkload(byte[] gzip, byte[] plain, long records)
     {
         Gzip = gzip;
-        UncompressedBytes = uncompressedBytes;
+        Plain = plain;
+        UncompressedBytes = plain.Length;
         Records = records;
     }
 
     /// <summary>The object as Logpush writes it (gzip).</summary>
     public byte[] Gzip { get; }
+
+    /// <summary>The same object uncompressed: what the conversion stage reads.</summary>
+    public byte[] Plain { get; }
 
     /// <summary>Bytes after decompression: MB/s columns divide this by the mean time.</summary>
     public long UncompressedBytes { get; }
@@ -32,42 +36,13 @@ public sealed class BenchmarkWorkload
         => Cache.GetOrAdd((dataset, format, records), key =>
         {
             var generator = new LogpushRecordGenerator(DatasetFields.For(key.Item1), new LogpushRecordGeneratorOptions { Seed = 1, Format = key.Item2 });
-            using var counting = new CountingStream();
-            generator.WriteObject(counting, key.Item3, gzip: false);
+            using var plain = new MemoryStream();
+            generator.WriteObject(plain, key.Item3, gzip: false);
             generator = new LogpushRecordGenerator(DatasetFields.For(key.Item1), new LogpushRecordGeneratorOptions { Seed = 1, Format = key.Item2 });
             using var buffer = new MemoryStream();
             generator.WriteObject(buffer, key.Item3, gzip: true);
-            return new BenchmarkWorkload(buffer.ToArray(), counting.Length, key.Item3);
+            return new BenchmarkWorkload(buffer.ToArray(), plain.ToArray(), key.Item3);
         });
-
-    private sealed class CountingStream : Stream
-    {
-        private long _length;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
-    }
 }
 
 /// <summary>Benchmarks that process one <see cref="BenchmarkWorkload"/> per operation, so throughput columns can be computed.</summary>
