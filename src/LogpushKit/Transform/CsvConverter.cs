@@ -105,10 +105,12 @@ internal sealed class CsvConverter : IDisposable
         }
     }
 
-    public async Task RunAsync(PipeReader reader, PipeWriter writer, CancellationToken cancellationToken)
+    /// <summary>Converts everything <paramref name="reader"/> yields; <paramref name="onFormatDetected"/> learns the input format first.</summary>
+    public async Task RunAsync(PipeReader reader, PipeWriter writer, Action<LogpushInputFormat>? onFormatDetected, CancellationToken cancellationToken)
     {
         var format = await SniffAsync(reader, cancellationToken).ConfigureAwait(false);
         InputFormat = format;
+        onFormatDetected?.Invoke(format);
         if (_plan.Timestamps is { } codec)
         {
             _timestampBuffer = new byte[codec.MaxOutputBytes];
