@@ -34,6 +34,20 @@ public sealed class GzipInflaterTests
     }
 
     [Fact]
+    public async Task RunAsync_MoreThanAChunkOfEmptyBlocks_IsNotTakenForTheMemberEnd()
+    {
+        // Empty stored blocks (BFINAL 0, BTYPE 00, LEN 0, NLEN FFFF) give no output: a whole served chunk of them looks
+        // like the end of the member's deflate data until no trailer is found there.
+        var emptyBlocks = Enumerable.Repeat<byte[]>([0x00, 0x00, 0x00, 0xFF, 0xFF], (LogpushCsvTransformer.DefaultBufferSize / 5) + 1000).SelectMany(b => b);
+        var member = new List<byte> { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+        member.AddRange(emptyBlocks);
+        member.AddRange(Deflate(Ndjson));
+        member.AddRange(Trailer(Ndjson));
+        var o = await RunRawAsync([.. member, .. Gzip(Ndjson)]);
+        Assert.Equal(ExpectedCsv + string.Concat(ExpectedCsv.Split('\n', 2)[1]), o.Csv);
+    }
+
+    [Fact]
     public async Task RunAsync_HeaderWithNameCommentExtraAndHeaderCrc_IsParsed()
     {
         var deflated = new MemoryStream();
@@ -179,6 +193,17 @@ public sealed class GzipInflaterTests
         ms.Write([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0]);
         ms.Write(new byte[8]);
         return ms.ToArray();
+    }
+
+    private static byte[] Deflate(byte[] data)
+    {
+        var deflated = new MemoryStream();
+        using (var d = new DeflateStream(deflated, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            d.Write(data);
+        }
+
+        return deflated.ToArray();
     }
 
     private static byte[] Trailer(byte[] data)
