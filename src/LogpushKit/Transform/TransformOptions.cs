@@ -78,7 +78,8 @@ public sealed record TransformOptions
 
     /// <summary>
     /// The longest ndjson line accepted, in bytes (default 4 MiB; Logpush records are a few KiB). A longer line is a bad line (its first KiB is what
-    /// quarantine keeps) and is never buffered whole, so a file without line breaks cannot exhaust memory.
+    /// quarantine keeps) and is never buffered whole, so a file without line breaks cannot exhaust memory. A line of whitespace
+    /// only is blank and skipped, however long.
     /// </summary>
     public int MaxLineBytes { get; init; } = 4 << 20;
 
