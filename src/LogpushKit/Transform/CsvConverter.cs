@@ -38,6 +38,7 @@ internal sealed class CsvConverter : IDisposable
     private int _carryLength;
     private bool _overlong;
     private long _overlongLength;
+    private bool _overlongHasContent;
     private byte[] _scratch = [];
     private byte[] _keyScratch = [];
     private byte[] _timestampBuffer = [];
@@ -357,13 +358,13 @@ internal sealed class CsvConverter : IDisposable
                 if (_overlong)
                 {
                     var end = span.IndexOf((byte)'\n');
+                    SkipOverlong(end < 0 ? span : span[..end]);
                     if (end < 0)
                     {
-                        _overlongLength += span.Length;
                         continue;
                     }
 
-                    EndOverlongLine(_overlongLength + end, lastLine: false);
+                    EndOverlongLine(_overlongLength, lastLine: false);
                     span = span[(end + 1)..];
                 }
 
@@ -434,7 +435,9 @@ internal sealed class CsvConverter : IDisposable
         var needed = _carryLength + span.Length;
         if (needed > _plan.MaxLineBytes)
         {
-            // Too long to buffer: keep the first KiB for the report and drop the rest up to the next line break.
+            // Too long to buffer: keep the first KiB for the report and drop the rest up to the next line break. Whether
+            // the line has anything but whitespace is noted on the way, as a blank line is skipped however long it is.
+            _overlongHasContent = (_overlong ? _overlongHasContent : !IsBlank(_carry.AsSpan(0, _carryLength))) || !IsBlank(span);
             _overlongLength = (_overlong ? _overlongLength : _carryLength) + span.Length;
             _overlong = true;
             var keep = Math.Max(0, Math.Min(OverlongKeep - _carryLength, span.Length));
@@ -456,23 +459,50 @@ internal sealed class CsvConverter : IDisposable
 
         span.CopyTo(_carry.AsSpan(_carryLength));
         _carryLength = needed;
-        if (_overlong && _plan.OnBadLine == BadLinePolicy.Fail)
+        FailOverlongEarly();
+    }
+
+    /// <summary>Drops a piece of an overlong line (up to its line break), noting whether the line has any content.</summary>
+    private void SkipOverlong(ReadOnlySpan<byte> piece)
+    {
+        _overlongLength += piece.Length;
+        if (!_overlongHasContent && !IsBlank(piece))
+        {
+            _overlongHasContent = true;
+            FailOverlongEarly();
+        }
+    }
+
+    /// <summary>Under <see cref="BadLinePolicy.Fail"/>, throws as soon as an overlong line is known not to be blank.</summary>
+    private void FailOverlongEarly()
+    {
+        if (_overlong && _overlongHasContent && _plan.OnBadLine == BadLinePolicy.Fail)
         {
             EndOverlongLine(_overlongLength, lastLine: false);
         }
     }
 
+    /// <summary>Ends an overlong line of <paramref name="length"/> bytes: a bad line, or nothing when it is whitespace only.</summary>
     private void EndOverlongLine(long length, bool lastLine)
     {
         var lineOffset = _offset;
         _offset += length + (lastLine ? 0 : 1);
         _lineNumber++;
-        Records++;
         var prefix = _carry.AsSpan(0, Math.Min(_carryLength, OverlongKeep));
         _carryLength = 0;
         _overlong = false;
+        if (!_overlongHasContent)
+        {
+            return;
+        }
+
+        Records++;
         BadLine(prefix, lineOffset, OverlongReason());
     }
+
+    /// <summary>Whether <paramref name="line"/> (or a piece of one) holds only spaces, tabs and CRs: a blank line is skipped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;
 
     /// <summary>How much of an overlong line is kept for the quarantine: its first KiB, or MaxLineBytes when smaller.</summary>
     private int OverlongKeep => Math.Min(_plan.MaxLineBytes, OverlongPrefix);
@@ -486,7 +516,7 @@ internal sealed class CsvConverter : IDisposable
         var lineOffset = _offset;
         _offset += line.Length + (lastLine ? 0 : 1);
         _lineNumber++;
-        if (line.IndexOfAnyExcept(" \t\r"u8) < 0)
+        if (IsBlank(line))
         {
             return;
         }

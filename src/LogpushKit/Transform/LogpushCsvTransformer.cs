@@ -20,12 +20,14 @@ namespace LogpushKit.Transform;
 /// removed, string escapes kept exactly as written). A cell is quoted when it holds the delimiter, <c>"</c>, CR or LF,
 /// with quotes doubled.</para>
 /// <para><b>Bad lines.</b> A line is bad when it is not valid UTF-8, not exactly one JSON object (truncated, trailing data,
-/// invalid escapes, unpaired <c>\u</c> surrogates, raw control characters in strings, invalid numbers, nesting deeper than
-/// 64), repeats a key that is one of the columns, holds an unknown key under <see cref="TransformOptions.FailOnUnknownKeys"/>,
-/// or holds an unparseable timestamp. Under <see cref="BadLinePolicy.Quarantine"/> each bad line becomes one ndjson line
-/// in <see cref="TransformContext.Quarantine"/>: <c>{"line":N,"offset":O,"reason":"…","raw":"…"}</c> (<c>rawBase64</c>
-/// instead of <c>raw</c> when the line is not UTF-8); <c>line</c> is 1-based, <c>offset</c> is the byte offset of the line
-/// start in the decompressed data. Always <c>Records == Rows + BadLines</c>.</para>
+/// invalid escapes, unpaired <c>\u</c> surrogates, raw control characters in strings, invalid numbers, values nested more
+/// than 64 levels inside the record), repeats a key that is one of the columns, holds an unknown key under
+/// <see cref="TransformOptions.FailOnUnknownKeys"/>, holds an unparseable timestamp, or is longer than
+/// <see cref="TransformOptions.MaxLineBytes"/>; a record with no keys is bad when the columns would be taken from it. Under
+/// <see cref="BadLinePolicy.Quarantine"/> each bad line becomes one ndjson line in <see cref="TransformContext.Quarantine"/>:
+/// <c>{"line":N,"offset":O,"reason":"…","raw":"…"}</c> (<c>rawBase64</c> instead of <c>raw</c> when the line is not
+/// UTF-8); <c>line</c> is 1-based, <c>offset</c> is the byte offset of the line start in the decompressed data. Always
+/// <c>Records == Rows + BadLines</c>.</para>
 /// <para><b>csv input</b> (Logpush <c>output_type: csv</c>) passes through byte for byte, after a header row from
 /// <see cref="TransformOptions.Fields"/> when given; rows are counted (quoted fields may hold line breaks; blank lines are
 /// not rows). Timestamps are not converted and formulas are not escaped in csv input. A quoted field still open at the end

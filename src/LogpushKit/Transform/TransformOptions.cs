@@ -77,8 +77,10 @@ public sealed record TransformOptions
     public BadLinePolicy OnBadLine { get; init; } = BadLinePolicy.Fail;
 
     /// <summary>
-    /// The longest ndjson line accepted, in bytes (default 4 MiB; Logpush records are a few KiB). A longer line is a bad line (its first KiB is what
-    /// quarantine keeps) and is never buffered whole, so a file without line breaks cannot exhaust memory.
+    /// The longest ndjson line accepted, in bytes before its LF (a CR before the LF counts; default 4 MiB; Logpush records are a
+    /// few KiB). A longer line is a bad line (quarantine keeps its first KiB, or its first MaxLineBytes bytes when that is less)
+    /// and is never buffered whole, so a file without line breaks cannot exhaust memory. A line of whitespace only is blank
+    /// and skipped, however long.
     /// </summary>
     public int MaxLineBytes { get; init; } = 4 << 20;
 

@@ -285,6 +285,37 @@ public sealed class LogpushCsvTransformerTests
         Assert.StartsWith("{\"line\":4,\"offset\":" + (11 + longLine.Length + 1 + 13) + ",", quarantined[1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(BadLinePolicy.Fail)]
+    [InlineData(BadLinePolicy.Skip)]
+    [InlineData(BadLinePolicy.Quarantine)]
+    public async Task TransformAsync_WhitespaceLineOverMaxLineBytes_IsSkippedLikeAnyBlankLine(BadLinePolicy policy)
+    {
+        // Blank lines longer than MaxLineBytes, split across buffers by every feed but the whole ones; then a line whose
+        // content comes only after more than MaxLineBytes of whitespace, which is still an overlong (bad) line.
+        var blank = new string(' ', 150) + "\t" + new string(' ', 150) + "\r";
+        var beforeBad = "{\"a\":\"ok\"}\n" + blank + "\n{\"a\":\"fine\"}\r\n" + new string('\t', 300) + "\n\n";
+        var input = beforeBad + new string(' ', 300) + "{\"a\":\"late\"}\n{\"a\":\"x\"}\n" + blank;
+        var options = TransformOptions.Default with { MaxLineBytes = 100, OnBadLine = policy };
+        if (policy == BadLinePolicy.Fail)
+        {
+            var ex = await FailAllAsync(options, Utf8(input));
+            Assert.Equal((6L, (long)beforeBad.Length), (ex.LineNumber!.Value, ex.ByteOffset!.Value));
+            Assert.Equal("line longer than MaxLineBytes (100 bytes)", ex.Reason);
+            return;
+        }
+
+        var o = await Run(input, options, quarantine: policy == BadLinePolicy.Quarantine);
+        Assert.Equal("a\nok\nfine\nx\n", o.Csv);
+        Assert.Equal((4L, 3L, 1L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
+        Assert.Equal(input.Length, o.Result.BytesDecompressed);
+        if (policy == BadLinePolicy.Quarantine)
+        {
+            var quarantined = o.Quarantine.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.StartsWith("{\"line\":6,\"offset\":" + beforeBad.Length + ",", Assert.Single(quarantined), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task TransformAsync_InvalidUtf8_IsABadLine()
     {
