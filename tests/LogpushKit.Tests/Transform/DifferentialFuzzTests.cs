@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -126,7 +125,7 @@ public sealed class DifferentialFuzzTests
         yield return ("plain-whole", (o, c) => ViaStreamAsync(o, new MemoryStream(input), LogpushCsvTransformer.DefaultBufferSize, c));
         yield return ("plain-one-byte", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, 1), 1, c));
         yield return ($"plain-random (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, chunk, seed, yieldOnAsync), buffer, c));
-        yield return ($"plain-pipe (chunks ≤ {pipeChunk}, buffer {pipeBuffer})", (o, c) => ViaPipeAsync(o, input, pipeChunk, seed, pipeBuffer, c));
+        yield return ($"plain-pipe (chunks ≤ {pipeChunk}, buffer {pipeBuffer})", (o, c) => TransformRunner.TransformViaPipeAsync(o, input, pipeChunk, seed, pipeBuffer, c));
         yield return ("gzip-whole", (o, c) => ViaStreamAsync(o, new MemoryStream(gzip), LogpushCsvTransformer.DefaultBufferSize, c));
         yield return ($"gzip-random (chunks ≤ {gzipChunk}, buffer {gzipBuffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(gzip, gzipChunk, seed + 1), gzipBuffer, c));
     }
@@ -137,37 +136,6 @@ public sealed class DifferentialFuzzTests
         var output = new MemoryStream();
         var result = await transformer.TransformAsync(input, output, context);
         return (output.ToArray(), result);
-    }
-
-    private static async Task<(byte[] Csv, TransformResult Result)> ViaPipeAsync(TransformOptions options, byte[] input, int chunk, int seed, int bufferSize, TransformContext context)
-    {
-        var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System);
-        var inputPipe = new Pipe();
-        var feed = Task.Run(async () =>
-        {
-            var random = new Random(seed);
-            for (var position = 0; position < input.Length;)
-            {
-                var n = Math.Min(random.Next(1, chunk + 1), input.Length - position);
-                await inputPipe.Writer.WriteAsync(input.AsMemory(position, n));
-                position += n;
-            }
-
-            await inputPipe.Writer.CompleteAsync();
-        });
-        var output = new MemoryStream();
-        var writer = PipeWriter.Create(output, new StreamPipeWriterOptions(leaveOpen: true));
-        try
-        {
-            var result = await transformer.TransformAsync(inputPipe.Reader, writer, context);
-            await writer.CompleteAsync();
-            return (output.ToArray(), result);
-        }
-        finally
-        {
-            await inputPipe.Reader.CompleteAsync();
-            await feed;
-        }
     }
 
     private static int FirstNonWhitespace(byte[] input)

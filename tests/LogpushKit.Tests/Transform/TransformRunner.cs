@@ -154,11 +154,18 @@ internal static class TransformRunner
 
     private static async Task<Outcome> ViaPipeAsync(TransformOptions? options, byte[] input, int chunk, int bufferSize, TransformContext? context)
     {
+        var (csv, result) = await TransformViaPipeAsync(options, input, chunk, Seed + 2, bufferSize, context);
+        return new Outcome(Encoding.UTF8.GetString(csv), result, QuarantineText(context));
+    }
+
+    /// <summary>Transforms through the PipeReader/PipeWriter API, writing the input into the pipe in random chunks of at most <paramref name="chunk"/> bytes.</summary>
+    public static async Task<(byte[] Csv, TransformResult Result)> TransformViaPipeAsync(TransformOptions? options, byte[] input, int chunk, int seed, int bufferSize, TransformContext? context)
+    {
         var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System);
         var inputPipe = new Pipe();
         var feed = Task.Run(async () =>
         {
-            var random = new Random(Seed + 2);
+            var random = new Random(seed);
             var position = 0;
             while (position < input.Length)
             {
@@ -175,7 +182,7 @@ internal static class TransformRunner
         {
             var result = await transformer.TransformAsync(inputPipe.Reader, outputWriter, context);
             await outputWriter.CompleteAsync();
-            return new Outcome(Encoding.UTF8.GetString(outputStream.ToArray()), result, QuarantineText(context));
+            return (outputStream.ToArray(), result);
         }
         finally
         {
