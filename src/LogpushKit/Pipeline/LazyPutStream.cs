@@ -10,7 +10,7 @@ namespace LogpushKit.Pipeline;
 /// the put (or aborts it, given an exception) and returns the stored object, or <see langword="null"/> when nothing
 /// was written.
 /// </summary>
-internal sealed class LazyPutStream : Stream
+internal sealed class LazyPutStream : ForwardOnlyStream
 {
     private readonly IR2Bucket _bucket;
     private readonly string _key;
@@ -31,17 +31,7 @@ internal sealed class LazyPutStream : Stream
 
     public override bool CanRead => false;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -81,10 +71,6 @@ internal sealed class LazyPutStream : Stream
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Ends the put: with <paramref name="error"/> it is aborted (and awaited without throwing).</summary>
     public async Task<R2ObjectInfo?> CompleteAsync(Exception? error = null)

@@ -1,23 +1,13 @@
 namespace LogpushKit.Storage;
 
 /// <summary>A read-only view of the next <c>length</c> bytes of a stream; disposing it disposes the inner stream.</summary>
-internal sealed class BoundedReadStream(Stream inner, long length) : Stream
+internal sealed class BoundedReadStream(Stream inner, long length) : ForwardOnlyStream
 {
     private long _remaining = length;
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -51,10 +41,6 @@ internal sealed class BoundedReadStream(Stream inner, long length) : Stream
     public override void Flush()
     {
     }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

@@ -379,21 +379,11 @@ internal sealed class GzipInflater : IDisposable
 
     /// <summary>The read-only stream a member's <see cref="DeflateStream"/> copies its input from: the buffered source.</summary>
     /// <remarks>The deflate stream pulls input only through <see cref="CopyToAsync"/>, which <see cref="FeedAsync"/> serves.</remarks>
-    private sealed class FeedStream(GzipInflater owner) : Stream
+    private sealed class FeedStream(GzipInflater owner) : ForwardOnlyStream
     {
         public override bool CanRead => true;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
             => owner.FeedAsync(destination, cancellationToken);
@@ -404,10 +394,6 @@ internal sealed class GzipInflater : IDisposable
         {
         }
 
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
@@ -415,7 +401,7 @@ internal sealed class GzipInflater : IDisposable
     /// Where the deflate stream copies a member's output: counts it, checks the limit, computes the CRC-32 and moves it
     /// into the pipe, a flush per chunk.
     /// </summary>
-    private sealed class InflatedSink(GzipInflater owner, PipeWriter writer, long maxDecompressedBytes, int chunkSize) : Stream
+    private sealed class InflatedSink(GzipInflater owner, PipeWriter writer, long maxDecompressedBytes, int chunkSize) : ForwardOnlyStream
     {
         private readonly Crc32 _crc = new();
 
@@ -428,17 +414,7 @@ internal sealed class GzipInflater : IDisposable
 
         public override bool CanRead => false;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public void BeginMember()
         {
@@ -482,9 +458,5 @@ internal sealed class GzipInflater : IDisposable
         public override void Flush()
         {
         }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -11,7 +11,7 @@ namespace LogpushKit.Transform;
 /// ~15% slower than inflating alone. The stages call the file inline instead; the caller's thread is blocked only for
 /// the duration of each local read or write, as it would be with <see cref="Stream.Read(Span{byte})"/>.
 /// </remarks>
-internal sealed class InlineFileStream : Stream
+internal sealed class InlineFileStream : ForwardOnlyStream
 {
     private readonly FileStream _inner;
 
@@ -19,17 +19,7 @@ internal sealed class InlineFileStream : Stream
 
     public override bool CanRead => _inner.CanRead;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => _inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Wraps a synchronous file stream; returns any other stream unchanged.</summary>
     public static Stream Wrap(Stream stream) => stream is FileStream { IsAsync: false } file ? new InlineFileStream(file) : stream;
@@ -70,7 +60,4 @@ internal sealed class InlineFileStream : Stream
         return Task.CompletedTask;
     }
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
