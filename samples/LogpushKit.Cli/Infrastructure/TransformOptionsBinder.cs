@@ -12,8 +12,6 @@ namespace LogpushKit.Cli.Infrastructure;
 /// </summary>
 internal sealed class TransformOptionsBinder
 {
-    private static readonly string[] NamedTimestampFormats = ["rfc3339", "rfc3339ms", "unix", "unixms", "unixnano"];
-
     private TransformOptionsBinder()
     {
     }
@@ -56,7 +54,7 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--timestamps FORMAT</c>.</summary>
     public Option<string?> Timestamps { get; } = new("--timestamps")
     {
-        Description = "Convert timestamp fields to rfc3339, rfc3339ms, unix, unixms, unixnano, or a .NET custom date/time format (e.g. \"yyyy-MM-dd HH:mm:ss\"). Needs --dataset or --timestamp-fields.",
+        Description = "Convert timestamp fields to " + TransformOptionsText.TimestampFormatsText + ". Needs --dataset or --timestamp-fields.",
         HelpName = "FORMAT",
         CustomParser = ParseTimestampFormat,
     };
@@ -136,16 +134,12 @@ internal sealed class TransformOptionsBinder
         var fields = parseResult.GetValue(Fields);
         var timestampFields = parseResult.GetValue(TimestampFields);
         var timestamps = parseResult.GetValue(Timestamps);
-        var (timestampOutput, customFormat) = timestamps switch
+        TimestampOutputFormat? timestampOutput = null;
+        string? customFormat = null;
+        if (timestamps is not null && TransformOptionsText.TryParseTimestampFormat(timestamps, out var format, out customFormat, out _))
         {
-            null => ((TimestampOutputFormat?)null, (string?)null),
-            "rfc3339" => (TimestampOutputFormat.Rfc3339, null),
-            "rfc3339ms" => (TimestampOutputFormat.Rfc3339Ms, null),
-            "unix" => (TimestampOutputFormat.Unix, null),
-            "unixms" => (TimestampOutputFormat.UnixMs, null),
-            "unixnano" => (TimestampOutputFormat.UnixNano, null),
-            _ => (TimestampOutputFormat.Custom, timestamps),
-        };
+            timestampOutput = format;
+        }
 
         return new TransformOptions
         {
@@ -311,31 +305,9 @@ internal sealed class TransformOptionsBinder
     private static string? ParseTimestampFormat(ArgumentResult result)
     {
         var text = result.Tokens.Count == 0 ? null : result.Tokens[^1].Value;
-        if (string.IsNullOrWhiteSpace(text))
+        if (!TransformOptionsText.TryParseTimestampFormat(text, out _, out _, out var error))
         {
-            result.AddError("--timestamps: give rfc3339, rfc3339ms, unix, unixms, unixnano or a custom date/time format.");
-            return null;
-        }
-
-        var lower = text.ToLowerInvariant();
-        if (NamedTimestampFormats.Contains(lower, StringComparer.Ordinal))
-        {
-            return lower;
-        }
-
-        if (lower.StartsWith("rfc", StringComparison.Ordinal) || lower.StartsWith("unix", StringComparison.Ordinal))
-        {
-            result.AddError($"--timestamps: unknown format '{text}'; use rfc3339, rfc3339ms, unix, unixms or unixnano.");
-            return null;
-        }
-
-        try
-        {
-            _ = new DateTimeOffset(2024, 8, 21, 5, 48, 39, TimeSpan.Zero).ToString(text, CultureInfo.InvariantCulture);
-        }
-        catch (FormatException)
-        {
-            result.AddError($"--timestamps: '{text}' is not a valid .NET custom date/time format.");
+            result.AddError("--timestamps: " + error);
             return null;
         }
 

@@ -56,8 +56,8 @@ public sealed class TransformOptionsBinderTests
     [InlineData("unix", TimestampOutputFormat.Unix, null)]
     [InlineData("unixms", TimestampOutputFormat.UnixMs, null)]
     [InlineData("unixnano", TimestampOutputFormat.UnixNano, null)]
-    [InlineData("yyyy-MM-dd HH:mm:ss", TimestampOutputFormat.Custom, "yyyy-MM-dd HH:mm:ss")]
-    [InlineData("dd.MM.yyyy", TimestampOutputFormat.Custom, "dd.MM.yyyy")]
+    [InlineData("custom:yyyy-MM-dd HH:mm:ss", TimestampOutputFormat.Custom, "yyyy-MM-dd HH:mm:ss")]
+    [InlineData("CUSTOM:dd.MM.yyyy", TimestampOutputFormat.Custom, "dd.MM.yyyy")]
     public void Bind_Timestamps_MapsNamedAndCustomFormats(string text, TimestampOutputFormat expected, string? custom)
     {
         var (binder, result) = Parse("--timestamps", text, "--dataset", "gateway_http");
@@ -137,6 +137,10 @@ public sealed class TransformOptionsBinderTests
     [InlineData("--time-zone", "utc")]
     [InlineData("--timestamp-input", "unix")]
     [InlineData("--timestamps", "unixx", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "iso8601", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "yyyy-MM-dd", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "custom:", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "custom:%", "--dataset", "gateway_http")]
     [InlineData("--delimiter", "\r")]
     [InlineData("--delimiter", "é")]
     public void Parse_InconsistentOrInvalidOptions_AreErrors(params string[] args)
