@@ -11,7 +11,7 @@ namespace LogpushKit.Transform;
 /// <see cref="PipeWriter"/>. It parses the gzip framing itself and inflates each member with a raw
 /// <see cref="DeflateStream"/>, because <see cref="GZipStream"/> returns a silent end of data when the input is
 /// truncated (mid-member, or in the trailer) and ignores data after the last member. Each member's trailer (CRC-32 and
-/// length) is checked against the data.
+/// length) is checked against the data, and its header CRC-16 when the header has one (FHCRC).
 /// </summary>
 /// <remarks>
 /// <para>A member is inflated with <see cref="DeflateStream.CopyToAsync(Stream, int, CancellationToken)"/>, which hands
@@ -247,6 +247,10 @@ internal sealed class GzipInflater : IDisposable
             : FormattableString.Invariant($"gzip member {_member} is corrupt: no CRC-32/length trailer matches its data")));
     }
 
+    /// <summary>
+    /// Moves past a member's header. With FHCRC set, the header's CRC-16 (the low two bytes of the CRC-32 of every header
+    /// byte before it, RFC 1952 2.3.1) is checked.
+    /// </summary>
     private async Task SkipHeaderAsync(CancellationToken cancellationToken)
     {
         await EnsureAvailableAsync(10, cancellationToken).ConfigureAwait(false);
@@ -255,6 +259,7 @@ internal sealed class GzipInflater : IDisposable
             throw Fail(FormattableString.Invariant($"truncated gzip data: header of member {_member} is incomplete"));
         }
 
+        var headerOffset = BytesIn - (_end - _start);
         var method = _buffer[_start + 2];
         var flags = _buffer[_start + 3];
         if (method != 8)
@@ -267,29 +272,39 @@ internal sealed class GzipInflater : IDisposable
             throw Fail(FormattableString.Invariant($"gzip member {_member} has reserved header flags set (corrupt header)"));
         }
 
-        _start += 10;
+        var headerCrc = (flags & HeaderFlagCrc) != 0 ? new Crc32() : null;
+        await SkipAsync(10, headerCrc, cancellationToken).ConfigureAwait(false);
         if ((flags & HeaderFlagExtra) != 0)
         {
             await EnsureAvailableAsync(2, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(2);
             var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_start));
-            _start += 2;
-            await SkipAsync(extraLength, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(2 + extraLength, headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
         if ((flags & HeaderFlagName) != 0)
         {
-            await SkipZeroTerminatedAsync(cancellationToken).ConfigureAwait(false);
+            await SkipZeroTerminatedAsync(headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
         if ((flags & HeaderFlagComment) != 0)
         {
-            await SkipZeroTerminatedAsync(cancellationToken).ConfigureAwait(false);
+            await SkipZeroTerminatedAsync(headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
-        if ((flags & HeaderFlagCrc) != 0)
+        if (headerCrc is not null)
         {
-            await SkipAsync(2, cancellationToken).ConfigureAwait(false);
+            await EnsureAvailableAsync(2, cancellationToken).ConfigureAwait(false);
+            RequireHeaderBytes(2);
+            var stored = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_start));
+            var computed = (ushort)headerCrc.GetCurrentHashAsUInt32();
+            if (stored != computed)
+            {
+                throw Fail(FormattableString.Invariant(
+                    $"gzip member {_member} fails its header CRC-16 check (header at compressed byte offset {headerOffset}, CRC-16 at {BytesIn - (_end - _start)}: stored 0x{stored:x4}, computed 0x{computed:x4})"));
+            }
+
+            _start += 2;
         }
     }
 
@@ -301,32 +316,36 @@ internal sealed class GzipInflater : IDisposable
         }
     }
 
-    private async Task SkipAsync(int count, CancellationToken cancellationToken)
+    /// <summary>Moves past <paramref name="count"/> header bytes, adding them to <paramref name="crc"/> when given.</summary>
+    private async Task SkipAsync(int count, Crc32? crc, CancellationToken cancellationToken)
     {
         while (count > 0)
         {
             await EnsureAvailableAsync(1, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(1);
             var n = Math.Min(count, _end - _start);
+            crc?.Append(_buffer.AsSpan(_start, n));
             _start += n;
             count -= n;
         }
     }
 
-    private async Task SkipZeroTerminatedAsync(CancellationToken cancellationToken)
+    /// <summary>Moves past a zero-terminated header field (its zero included), adding it to <paramref name="crc"/> when given.</summary>
+    private async Task SkipZeroTerminatedAsync(Crc32? crc, CancellationToken cancellationToken)
     {
         while (true)
         {
             await EnsureAvailableAsync(1, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(1);
-            var zero = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)0);
+            var available = _buffer.AsSpan(_start, _end - _start);
+            var zero = available.IndexOf((byte)0);
+            var n = zero >= 0 ? zero + 1 : available.Length;
+            crc?.Append(available[..n]);
+            _start += n;
             if (zero >= 0)
             {
-                _start += zero + 1;
                 return;
             }
-
-            _start = _end;
         }
     }
 
