@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Cli.Infrastructure;
@@ -10,7 +11,7 @@ namespace LogpushKit.Cli.Infrastructure;
 /// <c>consume</c>): <see cref="AddTo"/> adds them to a command, <see cref="Bind"/> turns a parse result into
 /// <see cref="TransformOptions"/>. Values are checked while parsing, so a bad value is a usage error (exit 2).
 /// </summary>
-internal sealed class TransformOptionsBinder
+internal sealed partial class TransformOptionsBinder
 {
     private TransformOptionsBinder()
     {
@@ -186,9 +187,47 @@ internal sealed class TransformOptionsBinder
         }
         catch (ArgumentException exception)
         {
-            throw new UsageException(exception.Message);
+            throw new UsageException(InFlagTerms(exception.Message.Split(" (Parameter", 2)[0]));
         }
     }
+
+    /// <summary>
+    /// A library message about <see cref="TransformOptions"/> in the command line's terms: each option property it names
+    /// becomes the flag that sets it (<c>TimestampOutput</c> → <c>--timestamps</c>).
+    /// </summary>
+    public static string InFlagTerms(string message)
+        => OptionNames().Replace(message, match => FlagsByOption.TryGetValue(match.Value, out var flag) ? flag : match.Value);
+
+    /// <summary>The message of a bad-input failure with its reason in the command line's terms (the source name kept as it is).</summary>
+    public static string Describe(LogpushDataException exception)
+        => new LogpushDataException(InFlagTerms(exception.Reason), exception.SourceName, exception.LineNumber, exception.ByteOffset).Message;
+
+    /// <summary>The message of an option that cannot apply, in the command line's terms.</summary>
+    public static string Describe(TransformOptionsException exception)
+        => new TransformOptionsException(exception.OptionName, InFlagTerms(exception.Reason), exception.SourceName).Message;
+
+    private static readonly Dictionary<string, string> FlagsByOption = new(StringComparer.Ordinal)
+    {
+        [nameof(TransformOptions.Fields)] = "--fields",
+        [nameof(TransformOptions.WriteHeader)] = "--no-header",
+        [nameof(TransformOptions.InputFormat)] = "--input-format",
+        [nameof(TransformOptions.Delimiter)] = "--delimiter",
+        [nameof(TransformOptions.RowEnding)] = "--crlf",
+        [nameof(TransformOptions.WriteBom)] = "--bom",
+        [nameof(TransformOptions.Dataset)] = "--dataset",
+        [nameof(TransformOptions.TimestampFields)] = "--timestamp-fields",
+        [nameof(TransformOptions.TimestampInput)] = "--timestamp-input",
+        [nameof(TransformOptions.TimestampOutput)] = "--timestamps",
+        [nameof(TransformOptions.TimestampCustomFormat)] = "--timestamps",
+        [nameof(TransformOptions.TimeZone)] = "--time-zone",
+        [nameof(TransformOptions.EscapeFormulas)] = "--escape-formulas",
+        [nameof(TransformOptions.OnBadLine)] = "--on-bad-line",
+        [nameof(TransformOptions.FailOnUnknownKeys)] = "--fail-on-unknown-keys",
+        [nameof(TransformOptions.MaxDecompressedBytes)] = "--max-output-bytes",
+    };
+
+    [GeneratedRegex(@"\b[A-Z][A-Za-z]+\b")]
+    private static partial Regex OptionNames();
 
     /// <summary>
     /// The value of <paramref name="option"/> in a command validator, or <see langword="default"/> when the value itself
@@ -212,6 +251,11 @@ internal sealed class TransformOptionsBinder
         if (timestamps && ValueOrDefault(result, Dataset) is null && result.GetResult(TimestampFields) is null)
         {
             result.AddError("--timestamps needs --dataset NAME or --timestamp-fields a,b to know which fields are timestamps.");
+        }
+
+        if (timestamps && ValueOrDefault(result, InputFormat) == "csv" && result.GetResult(Fields) is null)
+        {
+            result.AddError("--timestamps on csv input needs --fields a,b,c: csv has no header naming its columns, so the timestamp fields cannot be found.");
         }
 
         if (!timestamps)

@@ -14,7 +14,7 @@ namespace LogpushKit.Transform;
 /// The conversion stage: reads decompressed ndjson or csv from a <see cref="PipeReader"/> and writes CSV to a
 /// <see cref="PipeWriter"/>, one chunk at a time. Single use; not thread-safe.
 /// </summary>
-internal sealed class CsvConverter : IDisposable
+internal sealed partial class CsvConverter : IDisposable
 {
     private const int MaxUnknownKeyNames = 100;
     private const int MinOutputChunk = 16 * 1024;
@@ -56,10 +56,6 @@ internal sealed class CsvConverter : IDisposable
 
     private long _offset;
     private long _lineNumber;
-    private bool _inQuotes;
-    private bool _rowHasContent;
-    private long _rowStartOffset;
-    private long _rowStartLine;
 
     public CsvConverter(TransformPlan plan, TransformContext? context)
     {
@@ -112,6 +108,11 @@ internal sealed class CsvConverter : IDisposable
         var format = await SniffAsync(reader, cancellationToken).ConfigureAwait(false);
         InputFormat = format;
         onFormatDetected?.Invoke(format);
+        if (format == LogpushInputFormat.Csv)
+        {
+            BeginCsv();
+        }
+
         if (_plan.Timestamps is { } codec)
         {
             _timestampBuffer = new byte[codec.MaxOutputBytes];
@@ -125,7 +126,7 @@ internal sealed class CsvConverter : IDisposable
             var buffer = result.Buffer;
             if (format == LogpushInputFormat.Csv)
             {
-                ProcessCsv(buffer, writer);
+                ProcessCsv(buffer, result.IsCompleted, writer);
             }
             else
             {
@@ -144,20 +145,6 @@ internal sealed class CsvConverter : IDisposable
             if (result.IsCompleted)
             {
                 break;
-            }
-        }
-
-        if (format == LogpushInputFormat.Csv)
-        {
-            if (_inQuotes)
-            {
-                throw new LogpushDataException("unterminated quoted field at the end of the csv input", _sourceName, _rowStartLine, _rowStartOffset);
-            }
-
-            if (_rowHasContent)
-            {
-                Records++;
-                Rows++;
             }
         }
 
@@ -251,6 +238,13 @@ internal sealed class CsvConverter : IDisposable
         Array.Fill(_hint, -1);
         _isTimestamp = [.. columns.Select(c => _plan.TimestampFields?.Contains(c) == true)];
         _timestampColumns = _isTimestamp.Count(t => t);
+        if (_plan.Timestamps is not null && _timestampColumns == 0)
+        {
+            throw new TransformOptionsException(
+                nameof(TransformOptions.TimestampOutput),
+                $"TimestampOutput would convert nothing: none of the columns ({TransformPlan.Shorten(columns)}) is a timestamp field ({TransformPlan.Shorten(_plan.TimestampFields!)}).",
+                _sourceName);
+        }
         if (!_plan.WriteHeader)
         {
             return;
@@ -273,75 +267,6 @@ internal sealed class CsvConverter : IDisposable
         _plan.RowEnding.CopyTo(dst[w..]);
         w += _plan.RowEnding.Length;
         output.Advance(w);
-    }
-
-    // ---------------------------------------------------------------- csv passthrough
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ProcessCsv(ReadOnlySequence<byte> buffer, PipeWriter writer)
-    {
-        var output = new OutputCursor(writer);
-        foreach (var segment in buffer)
-        {
-            var span = segment.Span;
-            span.CopyTo(output.Reserve(span.Length));
-            output.Advance(span.Length);
-            CountCsv(span);
-            _offset += span.Length;
-        }
-
-        output.Commit();
-        BytesOut += output.Written;
-    }
-
-    /// <summary>Counts csv records: a record ends at a LF outside quotes; blank lines are not records.</summary>
-    /// <remarks>
-    /// Works a line at a time rather than a quote at a time: every <c>"</c> flips the in-quotes state (a doubled <c>""</c>
-    /// flips it twice), so the state at a LF is the state at the line start flipped once per odd quote count. That is two
-    /// vectorised scans per line instead of one call per quote.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CountCsv(ReadOnlySpan<byte> span)
-    {
-        var i = 0;
-        while (i < span.Length)
-        {
-            if (!_rowHasContent)
-            {
-                _rowStartOffset = _offset + i;
-                _rowStartLine = _lineNumber + 1;
-            }
-
-            var rest = span[i..];
-            var lf = rest.IndexOf((byte)'\n');
-            var line = lf < 0 ? rest : rest[..lf];
-            NoteLineContent(line);
-            if (lf < 0)
-            {
-                return;
-            }
-
-            _lineNumber++;
-            if (!_inQuotes && _rowHasContent)
-            {
-                Records++;
-                Rows++;
-                _rowHasContent = false;
-            }
-
-            i += lf + 1;
-        }
-    }
-
-    /// <summary>Tracks the quote state and whether the current row holds anything but CRs, across a piece of one line.</summary>
-    private void NoteLineContent(ReadOnlySpan<byte> piece)
-    {
-        // Inside quotes the row already has content; outside, any byte but CR is content (a quote included).
-        _rowHasContent = _rowHasContent || piece.IndexOfAnyExcept((byte)'\r') >= 0;
-        if ((piece.Count((byte)'"') & 1) != 0)
-        {
-            _inQuotes = !_inQuotes;
-        }
     }
 
     // ---------------------------------------------------------------- ndjson
@@ -1177,15 +1102,17 @@ internal sealed class CsvConverter : IDisposable
         array = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1024));
     }
 
-    private void BadLine(ReadOnlySpan<byte> line, long offset, string reason)
+    private void BadLine(ReadOnlySpan<byte> line, long offset, string reason) => BadLine(line, _lineNumber, offset, reason);
+
+    private void BadLine(ReadOnlySpan<byte> line, long lineNumber, long offset, string reason)
     {
         BadLines++;
         switch (_plan.OnBadLine)
         {
             case BadLinePolicy.Fail:
-                throw new LogpushDataException(reason, _sourceName, _lineNumber, offset);
+                throw new LogpushDataException(reason, _sourceName, lineNumber, offset);
             case BadLinePolicy.Quarantine when _quarantine is not null:
-                WriteQuarantine(line, offset, reason);
+                WriteQuarantine(line, lineNumber, offset, reason);
                 break;
             default:
                 break;
@@ -1193,7 +1120,7 @@ internal sealed class CsvConverter : IDisposable
     }
 
     /// <summary>One ndjson line per bad line: <c>{"line":N,"offset":O,"reason":"…","raw":"…"}</c> (<c>rawBase64</c> when the line is not UTF-8).</summary>
-    private void WriteQuarantine(ReadOnlySpan<byte> line, long offset, string reason)
+    private void WriteQuarantine(ReadOnlySpan<byte> line, long lineNumber, long offset, string reason)
     {
         _quarantineBuffer ??= new ArrayBufferWriter<byte>(4096);
         if (_quarantineWriter is null)
@@ -1207,7 +1134,7 @@ internal sealed class CsvConverter : IDisposable
 
         var json = _quarantineWriter;
         json.WriteStartObject();
-        json.WriteNumber("line", _lineNumber);
+        json.WriteNumber("line", lineNumber);
         json.WriteNumber("offset", offset);
         json.WriteString("reason", reason);
         if (Utf8.IsValid(line))

@@ -391,6 +391,13 @@ internal sealed class NdjsonLineParser
         return null;
     }
 
+    /// <summary>Whether <paramref name="text"/> is exactly one JSON number.</summary>
+    internal static bool IsNumber(ReadOnlySpan<byte> text)
+    {
+        var p = 0;
+        return ScanNumber(text, ref p) is null && p == text.Length;
+    }
+
     /// <summary>JSON number grammar: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string? ScanNumber(ReadOnlySpan<byte> line, ref int p)
