@@ -9,7 +9,6 @@ namespace LogpushKit.Transform;
 internal sealed partial class CsvConverter
 {
     private const string NotUtf8 = "invalid UTF-8 (csv input must be UTF-8 text)";
-    private const string NulByte = "a NUL byte (csv input must be text, not binary data)";
 
     private CsvRowScanner? _csvScanner;
     private Utf8ChunkValidator _csvUtf8;
@@ -62,7 +61,7 @@ internal sealed partial class CsvConverter
     }
 
     /// <summary>
-    /// Checks a span (UTF-8 without NUL, then the csv structure) and takes the rows that end in it. Whatever breaks the rules
+    /// Checks a span (UTF-8, then the csv structure and NUL bytes) and takes the rows that end in it. Whatever breaks the rules
     /// first, in input order, is reported, so the outcome does not depend on how the input was split into spans.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -73,12 +72,6 @@ internal sealed partial class CsvConverter
         var textError = _csvUtf8.FindInvalid(span, spanOffset, final: false);
         var textReason = textError >= 0 ? NotUtf8 : null;
         var limit = textError >= 0 ? (int)Math.Max(0, textError - spanOffset) : span.Length;
-        var nul = span[..limit].IndexOf((byte)0);
-        if (nul >= 0)
-        {
-            (textError, textReason, limit) = (spanOffset + nul, NulByte, nul);
-        }
-
         var scanned = span[..limit];
         scanner.Scan(scanned);
         TakeCsvRows(scanned, scanner.Failed ? Math.Max(scanner.ErrorIndex, 0) : limit, spanOffset, ref output);

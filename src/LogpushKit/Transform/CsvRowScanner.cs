@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LogpushKit.Transform;
 
@@ -23,19 +24,20 @@ internal struct CsvRowEnd
 /// Finds the rows of RFC 4180 csv and checks its structure, 64 bytes at a time, across spans of any size: a row ends at a
 /// LF outside quotes; cells are split by the delimiter outside quotes; a quote opens a quoted cell only at the start of a
 /// cell, and a closing quote is followed by the delimiter, a second quote (an escaped quote), CR or LF; a CR outside
-/// quotes is followed by LF. The first byte that breaks these rules stops the scan (<see cref="ErrorIndex"/>).
+/// quotes is followed by LF; no byte is NUL. The first byte that breaks these rules stops the scan (<see cref="ErrorIndex"/>).
 /// </summary>
 /// <remarks>
-/// The block is classified into bit masks (quote, delimiter, LF, CR) by vector compares; which bytes are inside quotes
-/// is the prefix XOR of the quote mask (each quote flips the state, so an escaped <c>""</c> flips it twice), the way
-/// simdjson and nietras/Sep find their structure. A block without quotes or CRs, the common case, costs a few scalar
-/// operations after the compares.
+/// The block is classified into bit masks (delimiter, LF; quote, CR, NUL when it has any) by vector compares; which bytes
+/// are inside quotes is the prefix XOR of the quote mask (each quote flips the state, so an escaped <c>""</c> flips it
+/// twice), the way simdjson and nietras/Sep find their structure. A block without quotes, CRs or NULs outside a quoted
+/// cell, half the blocks of a gateway_http object, costs a few scalar operations after the compares.
 /// </remarks>
 internal sealed class CsvRowScanner
 {
     public const string QuoteInUnquoted = "a quote inside an unquoted cell (not RFC 4180 csv)";
     public const string TextAfterClose = "text after the closing quote of a cell (not RFC 4180 csv)";
     public const string BareCr = "a CR outside quotes is not followed by LF (not RFC 4180 csv)";
+    public const string NulByte = "a NUL byte (csv input must be text, not binary data)";
 
     private readonly byte _delimiter;
     private readonly bool _vector256;
@@ -55,6 +57,9 @@ internal sealed class CsvRowScanner
 
     /// <summary>Delimiters outside quotes in the row so far.</summary>
     private int _delimiters;
+
+    /// <summary>Non-zero while a block must take the general route: inside quotes, or after a closing quote or a CR.</summary>
+    private ulong _pending;
 
     /// <param name="delimiter">The cell delimiter of the input.</param>
     /// <param name="vector256">Classify 64 bytes as two 256-bit vectors (else four 128-bit ones).</param>
@@ -111,8 +116,38 @@ internal sealed class CsvRowScanner
         var i = 0;
         for (; i + 64 <= span.Length; i += 64)
         {
-            Classify(ref Unsafe.Add(ref start, i), out var quotes, out var delimiters, out var lfs, out var crs);
-            if (!Block(quotes, delimiters, lfs, crs, i, 64))
+            ref var block = ref Unsafe.Add(ref start, i);
+            ulong delimiters, lfs, rare;
+            if (_vector256)
+            {
+                var a = Vector256.LoadUnsafe(ref block);
+                var b = Vector256.LoadUnsafe(ref block, 32);
+                delimiters = Mask(Vector256.Equals(a, Vector256.Create(_delimiter)), Vector256.Equals(b, Vector256.Create(_delimiter)));
+                lfs = Mask(Vector256.Equals(a, Vector256.Create((byte)'\n')), Vector256.Equals(b, Vector256.Create((byte)'\n')));
+                rare = Rare(a) | Rare(b) ? 1UL : 0;
+            }
+            else
+            {
+                var a = Vector128.LoadUnsafe(ref block);
+                var b = Vector128.LoadUnsafe(ref block, 16);
+                var c = Vector128.LoadUnsafe(ref block, 32);
+                var d = Vector128.LoadUnsafe(ref block, 48);
+                delimiters = Mask(a, b, c, d, _delimiter);
+                lfs = Mask(a, b, c, d, (byte)'\n');
+                rare = Rare(a) | Rare(b) | Rare(c) | Rare(d) ? 1UL : 0;
+            }
+
+            if ((rare | _pending) == 0)
+            {
+                // The usual block: no quote, CR or NUL, and outside quotes with nothing owed by the block before.
+                _atCellStart = ((delimiters | lfs) >> 63) != 0;
+                AddRows(lfs, delimiters, lfs, i);
+                Lines += BitOperations.PopCount(lfs);
+                continue;
+            }
+
+            Classify(ref block, out var quotes, out var crs, out var nuls);
+            if (!Block(quotes, delimiters, lfs, crs, nuls, i, 64))
             {
                 return;
             }
@@ -120,12 +155,15 @@ internal sealed class CsvRowScanner
 
         if (i < span.Length)
         {
-            // The last, partial block: padded with a byte that is none of the four (the padding's bits are clear).
+            // The last, partial block: padded with a byte that is none of the five (the padding's bits are clear).
             Span<byte> padded = stackalloc byte[64];
             padded.Fill((byte)'a');
             span[i..].CopyTo(padded);
-            Classify(ref MemoryMarshal.GetReference(padded), out var quotes, out var delimiters, out var lfs, out var crs);
-            Block(quotes, delimiters, lfs, crs, i, span.Length - i);
+            ref var block = ref MemoryMarshal.GetReference(padded);
+            Classify(ref block, out var quotes, out var crs, out var nuls);
+            var delimiters = MaskOf(ref block, _delimiter);
+            var lfs = MaskOf(ref block, (byte)'\n');
+            Block(quotes, delimiters, lfs, crs, nuls, i, span.Length - i);
         }
     }
 
@@ -136,28 +174,32 @@ internal sealed class CsvRowScanner
             : null;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Classify(ref byte block, out ulong quotes, out ulong delimiters, out ulong lfs, out ulong crs)
+    private static bool Rare(Vector256<byte> v)
+        => (Vector256.Equals(v, Vector256.Create((byte)'"')) | Vector256.Equals(v, Vector256.Create((byte)'\r')) | Vector256.Equals(v, Vector256<byte>.Zero)) != Vector256<byte>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Rare(Vector128<byte> v)
+        => (Vector128.Equals(v, Vector128.Create((byte)'"')) | Vector128.Equals(v, Vector128.Create((byte)'\r')) | Vector128.Equals(v, Vector128<byte>.Zero)) != Vector128<byte>.Zero;
+
+    /// <summary>The quote, CR and NUL masks of a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Classify(ref byte block, out ulong quotes, out ulong crs, out ulong nuls)
+    {
+        quotes = MaskOf(ref block, (byte)'"');
+        crs = MaskOf(ref block, (byte)'\r');
+        nuls = MaskOf(ref block, 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong MaskOf(ref byte block, byte value)
     {
         if (_vector256)
         {
-            var a = Vector256.LoadUnsafe(ref block);
-            var b = Vector256.LoadUnsafe(ref block, 32);
-            quotes = Mask(Vector256.Equals(a, Vector256.Create((byte)'"')), Vector256.Equals(b, Vector256.Create((byte)'"')));
-            delimiters = Mask(Vector256.Equals(a, Vector256.Create(_delimiter)), Vector256.Equals(b, Vector256.Create(_delimiter)));
-            lfs = Mask(Vector256.Equals(a, Vector256.Create((byte)'\n')), Vector256.Equals(b, Vector256.Create((byte)'\n')));
-            crs = Mask(Vector256.Equals(a, Vector256.Create((byte)'\r')), Vector256.Equals(b, Vector256.Create((byte)'\r')));
+            var v = Vector256.Create(value);
+            return Mask(Vector256.Equals(Vector256.LoadUnsafe(ref block), v), Vector256.Equals(Vector256.LoadUnsafe(ref block, 32), v));
         }
-        else
-        {
-            var a = Vector128.LoadUnsafe(ref block);
-            var b = Vector128.LoadUnsafe(ref block, 16);
-            var c = Vector128.LoadUnsafe(ref block, 32);
-            var d = Vector128.LoadUnsafe(ref block, 48);
-            quotes = Mask(a, b, c, d, (byte)'"');
-            delimiters = Mask(a, b, c, d, _delimiter);
-            lfs = Mask(a, b, c, d, (byte)'\n');
-            crs = Mask(a, b, c, d, (byte)'\r');
-        }
+
+        return Mask(Vector128.LoadUnsafe(ref block), Vector128.LoadUnsafe(ref block, 16), Vector128.LoadUnsafe(ref block, 32), Vector128.LoadUnsafe(ref block, 48), value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -178,6 +220,12 @@ internal sealed class CsvRowScanner
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong PrefixXor(ulong x)
     {
+        if (Pclmulqdq.IsSupported)
+        {
+            // One carry-less multiply by all ones (simdjson's way).
+            return Pclmulqdq.CarrylessMultiply(Vector128.CreateScalar(x), Vector128.Create(ulong.MaxValue), 0).ToScalar();
+        }
+
         x ^= x << 1;
         x ^= x << 2;
         x ^= x << 4;
@@ -189,7 +237,7 @@ internal sealed class CsvRowScanner
 
     /// <summary>Processes one block of <paramref name="count"/> bytes (bits past it are clear); false when a byte breaks the rules.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Block(ulong quotes, ulong delimiters, ulong lfs, ulong crs, int index, int count)
+    private bool Block(ulong quotes, ulong delimiters, ulong lfs, ulong crs, ulong nuls, int index, int count)
     {
         var inside = quotes == 0 ? _inQuotes : PrefixXor(quotes) ^ _inQuotes;
         var valid = count == 64 ? ulong.MaxValue : (1UL << count) - 1;
@@ -197,51 +245,47 @@ internal sealed class CsvRowScanner
         var cellDelimiters = delimiters & outside;
         var rowEnds = lfs & outside;
         var last = count - 1;
-        if ((quotes | crs) != 0 || _afterClose || _afterCr)
+        var closing = quotes & outside;
+        var crOutside = crs & outside;
+        if ((quotes | crs | nuls) != 0 || _afterClose || _afterCr)
         {
-            var closing = quotes & outside;
-            var crOutside = crs & outside;
             var cellStarts = ((cellDelimiters | rowEnds) << 1) | (_atCellStart ? 1UL : 0);
             var afterClose = (closing << 1) | (_afterClose ? 1UL : 0);
             var afterCr = (crOutside << 1) | (_afterCr ? 1UL : 0);
             var badQuote = quotes & inside & ~(cellStarts | afterClose);
             var badAfterClose = afterClose & valid & ~(delimiters | quotes | crs | lfs);
             var badCr = afterCr & valid & ~lfs;
-            var bad = badQuote | badAfterClose | badCr;
+            var bad = badQuote | badAfterClose | badCr | nuls;
             if (bad != 0)
             {
                 var at = BitOperations.TrailingZeroCount(bad);
                 var before = (1UL << at) - 1;
                 AddRows(rowEnds & before, cellDelimiters, lfs, index);
-                // A CR's fault is found at the byte after it, so it comes first.
+
+                // A CR's fault is found at the byte after it, so it comes first; a byte that breaks a csv rule and is
+                // NUL breaks the csv rule.
                 var bit = 1UL << at;
                 (ErrorIndex, ErrorReason) = (badCr & bit) != 0 ? (index + at - 1, BareCr)
                     : (badAfterClose & bit) != 0 ? (index + at, TextAfterClose)
-                    : (index + at, QuoteInUnquoted);
+                    : (badQuote & bit) != 0 ? (index + at, QuoteInUnquoted)
+                    : (index + at, NulByte);
                 Lines += BitOperations.PopCount(lfs & before);
                 return false;
             }
-
-            _afterClose = ((closing >> last) & 1) != 0;
-            _afterCr = ((crOutside >> last) & 1) != 0;
         }
 
+        _afterClose = ((closing >> last) & 1) != 0;
+        _afterCr = ((crOutside >> last) & 1) != 0;
         _atCellStart = (((cellDelimiters | rowEnds) >> last) & 1) != 0;
         _inQuotes = ((inside >> last) & 1) != 0 ? ulong.MaxValue : 0;
-        if (rowEnds == 0)
-        {
-            _delimiters += BitOperations.PopCount(cellDelimiters);
-        }
-        else
-        {
-            AddRows(rowEnds, cellDelimiters, lfs, index);
-        }
-
+        _pending = _inQuotes | (_afterClose || _afterCr ? 1UL : 0);
+        AddRows(rowEnds, cellDelimiters, lfs, index);
         Lines += BitOperations.PopCount(lfs);
         return true;
     }
 
     /// <summary>Records the rows ending at <paramref name="rowEnds"/> in the block at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddRows(ulong rowEnds, ulong cellDelimiters, ulong lfs, int index)
     {
         while (rowEnds != 0)
