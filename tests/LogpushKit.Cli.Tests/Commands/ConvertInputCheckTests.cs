@@ -128,6 +128,29 @@ public sealed class ConvertInputCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task Convert_MaxLineBytes_MakesALongerRowBadNamingTheFlag()
+    {
+        var input = _dir.WriteGzip("in.log.gz", "a,b\n" + new string('x', 2000) + ",1\nc,d\n");
+
+        var fail = await CliProcess.RunAsync("convert", input, "-o", _dir.File("out.csv"), "--max-line-bytes", "1K");
+        var skip = await CliProcess.RunAsync("convert", input, "-o", _dir.File("out.csv"), "--max-line-bytes", "1K", "--on-bad-line", "skip");
+
+        Assert.Equal(3, fail.ExitCode);
+        Assert.Contains("line 2, byte offset 4: row longer than --max-line-bytes (1024 bytes)", fail.StandardError, StringComparison.Ordinal);
+        Assert.Equal(0, skip.ExitCode);
+        Assert.Equal("a,b\nc,d\n", await File.ReadAllTextAsync(_dir.File("out.csv")));
+    }
+
+    [Fact]
+    public async Task Help_Convert_DocumentsMaxLineBytes()
+    {
+        var run = await CliProcess.RunAsync("convert", "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("--max-line-bytes", run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Convert_GzipHeaderCrcMismatch_ExitsThreeNamingTheOffsetAndLeavesNoFile()
     {
         var data = Encoding.UTF8.GetBytes("{\"a\":1}\n");
