@@ -18,6 +18,15 @@ namespace LogpushKit.Transform;
 /// zlib one whole chunk of input at a time and lets it fill a whole chunk of output per call; a <c>Read</c> loop feeds
 /// zlib 8 KiB of input per call, and every call ends with zlib copying its output into its window: measured ~17% slower.
 /// The deflate stream pulls its input from <see cref="FeedStream"/>, which serves this stage's buffer a chunk at a time.</para>
+/// <para><b>A runtime detail, not a documented contract.</b> This stage relies on how the runtime's
+/// <see cref="DeflateStream"/> (.NET 10) implements <c>CopyToAsync</c>: it pulls its source only by calling the source's own
+/// <c>CopyToAsync</c>, once per call, handing it a writable stream; each write to that stream inflates the bytes given and
+/// writes all the output they produce to the copy's destination before the write completes; once the deflate data has
+/// ended, writes are taken without output or error; the source's copy ending before the deflate data does is no error,
+/// and the next <c>CopyToAsync</c> goes on from there (so the <c>System.IO.Compression.UseStrictValidation</c> switch of
+/// later runtimes must stay off). <c>DeflateStreamRuntimeTests</c> checks each point on the runtime the tests run on and
+/// fails loudly, naming this stage, when a runtime changes one; <see cref="FeedStream"/> throws, naming it too, if the
+/// deflate stream ever reads its source another way.</para>
 /// <para>The deflate stream does not say where a member's deflate data ended. Once it has, it takes input without giving
 /// output, so a served chunk that gives no output marks the likely end: the trailer is looked for by its value (the
 /// CRC-32 and length this stage computed) in that chunk and the one before, and the next member must start right after it
@@ -397,9 +406,13 @@ internal sealed class GzipInflater : IDisposable
     }
 
     /// <summary>The read-only stream a member's <see cref="DeflateStream"/> copies its input from: the buffered source.</summary>
-    /// <remarks>The deflate stream pulls input only through <see cref="CopyToAsync"/>, which <see cref="FeedAsync"/> serves.</remarks>
+    /// <remarks>The deflate stream pulls input only through <see cref="CopyToAsync"/>, which <see cref="FeedAsync"/> serves
+    /// (a runtime detail: see the class remarks).</remarks>
     private sealed class FeedStream(GzipInflater owner) : ForwardOnlyStream
     {
+        private const string NotCopyTo =
+            "DeflateStream read its source other than through CopyToAsync: this runtime changed a detail the inflate stage relies on (see GzipInflater's remarks and DeflateStreamRuntimeTests).";
+
         public override bool CanRead => true;
 
         public override bool CanWrite => false;
@@ -407,7 +420,15 @@ internal sealed class GzipInflater : IDisposable
         public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
             => owner.FeedAsync(destination, cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException(NotCopyTo);
+
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException(NotCopyTo);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => throw new NotSupportedException(NotCopyTo);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => throw new NotSupportedException(NotCopyTo);
+
+        public override void CopyTo(Stream destination, int bufferSize) => throw new NotSupportedException(NotCopyTo);
 
         public override void Flush()
         {

@@ -159,7 +159,7 @@ public sealed class LogpushCsvTransformer
 
         var started = _timeProvider.GetTimestamp();
         var gzip = await IsGzipAsync(input, cancellationToken).ConfigureAwait(false);
-        using var converter = new CsvConverter(_plan, context);
+        using var converter = new ConversionStage(_plan, context);
         long bytesIn;
         if (!gzip)
         {
@@ -213,7 +213,7 @@ public sealed class LogpushCsvTransformer
     }
 
     /// <summary>Runs the inflate stage on a worker thread and the conversion stage here, joined by a bounded <see cref="Pipe"/>.</summary>
-    private async Task<long> InflateAndConvertAsync(PipeReader input, PipeWriter output, CsvConverter converter, string? sourceName, CancellationToken cancellationToken)
+    private async Task<long> InflateAndConvertAsync(PipeReader input, PipeWriter output, ConversionStage converter, string? sourceName, CancellationToken cancellationToken)
     {
         var chunk = Math.Max(_bufferSize, 1);
         var conversionScheduler = new ConversionScheduler(csvPassesThrough: !_plan.CsvReemit);

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics;
 
 namespace LogpushKit.Transform;
 
-/// <summary>The JSON type of a value in an ndjson record.</summary>
-internal enum JsonValueKind : byte
+/// <summary>The JSON type of a value in an ndjson record (named apart from <see cref="System.Text.Json.JsonValueKind"/>).</summary>
+internal enum RecordValueKind : byte
 {
     String,
     Number,
@@ -17,16 +17,16 @@ internal enum JsonValueKind : byte
 }
 
 /// <summary>One key/value pair of a parsed record, as offsets into the line.</summary>
-internal struct JsonEntry
+internal struct RecordEntry
 {
     public int KeyStart;
     public int KeyLength;
     public int ValueStart;
     public int ValueLength;
-    public JsonValueKind Kind;
+    public RecordValueKind Kind;
     public bool KeyEscaped;
 
-    /// <summary>The column of the key (set by the converter, or from the learned layout); -1 for a key that is not a column.</summary>
+    /// <summary>The column of the key (set by the conversion stage, or from the learned layout); -1 for a key that is not a column.</summary>
     public int Column;
 
     /// <summary>String: holds a backslash escape. Nested: holds whitespace between tokens.</summary>
@@ -37,31 +37,28 @@ internal struct JsonEntry
 }
 
 /// <summary>
-/// A strict, allocation-free parser of one ndjson line (one JSON object) into <see cref="JsonEntry"/> offsets. Strings
+/// A strict, allocation-free parser of one ndjson line (one JSON object) into <see cref="RecordEntry"/> offsets. Strings
 /// keep their escaped form (decoded later, straight into the output); numbers keep their token text.
 /// </summary>
 internal sealed class NdjsonLineParser
 {
     private const int MaxDepth = 64;
 
-    /// <summary>Bytes after the last layout token, so a token can always be compared as one 32-byte vector.</summary>
-    private const int LayoutSlack = 32;
-
     private readonly byte _delimiter;
-    private JsonEntry[] _entries = new JsonEntry[64];
+    private readonly bool _vector256;
+    private RecordEntry[] _entries = new RecordEntry[64];
     private int _maskBlock = -1;
     private ulong _mask;
-    private byte[] _layoutTokens = new byte[1024];
-    private int[] _layoutTokenStart = new int[65];
-    private int[] _layoutColumn = new int[65];
-    private int _layoutCount = -1;
 
-    public NdjsonLineParser(byte delimiter)
+    /// <param name="delimiter">The output delimiter: strings holding it are flagged (<see cref="RecordEntry.HasDelimiter"/>).</param>
+    /// <param name="vector256">Classify a line 64 bytes at a time as two 256-bit vectors (else four 128-bit ones).</param>
+    public NdjsonLineParser(byte delimiter, bool vector256)
     {
         _delimiter = delimiter;
+        _vector256 = vector256;
     }
 
-    public JsonEntry[] Entries => _entries;
+    public RecordEntry[] Entries => _entries;
 
     public int Count { get; private set; }
 
@@ -159,15 +156,15 @@ internal sealed class NdjsonLineParser
     }
 
     /// <summary>
-    /// Parses <paramref name="line"/> when it holds exactly the keys of the learned layout, in its order, with no
+    /// Parses <paramref name="line"/> when it holds exactly the keys of <paramref name="layout"/>, in its order, with no
     /// whitespace between tokens (how Logpush writes every record); fills <see cref="Entries"/> as <see cref="Parse"/>
-    /// would, with <see cref="JsonEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
+    /// would, with <see cref="RecordEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
     /// (or any error), and then <see cref="Parse"/> decides: this is only a faster route to the same result.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryParseLayout(ReadOnlySpan<byte> line)
+    public bool TryParseLayout(ReadOnlySpan<byte> line, RecordLayout layout)
     {
-        var count = _layoutCount;
+        var count = layout.Count;
         if (count < 0 || line.IsEmpty || line[0] != '{')
         {
             return false;
@@ -175,7 +172,6 @@ internal sealed class NdjsonLineParser
 
         _maskBlock = -1;
         var entries = _entries;
-        var columns = _layoutColumn;
         var p = 1;
         for (var i = 0; i < count; i++)
         {
@@ -189,7 +185,7 @@ internal sealed class NdjsonLineParser
                 p++;
             }
 
-            var tokenLength = MatchLayoutKey(line, p, i);
+            var tokenLength = layout.MatchKey(line, p, i);
             if (tokenLength == 0)
             {
                 return false;
@@ -199,7 +195,7 @@ internal sealed class NdjsonLineParser
             entry.KeyStart = p + 1;
             entry.KeyLength = tokenLength - 3;
             entry.KeyEscaped = false;
-            entry.Column = columns[i];
+            entry.Column = layout.Column(i);
             p += tokenLength;
             if (p >= line.Length || ScanValue(line, ref p, ref entry) is not null)
             {
@@ -216,89 +212,8 @@ internal sealed class NdjsonLineParser
         return true;
     }
 
-    /// <summary>
-    /// Remembers the keys of the record last parsed (their columns already set in <see cref="Entries"/>) as the layout
-    /// <see cref="TryParseLayout"/> tries first. A record with an escaped key leaves no layout.
-    /// </summary>
-    public void LearnLayout(ReadOnlySpan<byte> line)
-    {
-        _layoutCount = -1;
-        var count = Count;
-        var size = LayoutSlack;
-        for (var i = 0; i < count; i++)
-        {
-            if (_entries[i].KeyEscaped)
-            {
-                return;
-            }
-
-            size += _entries[i].KeyLength + 3;
-        }
-
-        if (_layoutTokens.Length < size)
-        {
-            _layoutTokens = new byte[Math.Max(size, _layoutTokens.Length * 2)];
-        }
-
-        if (_layoutTokenStart.Length < count + 1)
-        {
-            _layoutTokenStart = new int[Math.Max(count + 1, _layoutTokenStart.Length * 2)];
-            _layoutColumn = new int[_layoutTokenStart.Length];
-        }
-
-        var tokens = _layoutTokens.AsSpan();
-        var w = 0;
-        for (var i = 0; i < count; i++)
-        {
-            ref readonly var entry = ref _entries[i];
-            _layoutTokenStart[i] = w;
-            _layoutColumn[i] = entry.Column;
-            tokens[w++] = (byte)'"';
-            line.Slice(entry.KeyStart, entry.KeyLength).CopyTo(tokens[w..]);
-            w += entry.KeyLength;
-            tokens[w++] = (byte)'"';
-            tokens[w++] = (byte)':';
-        }
-
-        _layoutTokenStart[count] = w;
-        _layoutCount = count;
-    }
-
-    /// <summary>The number of keys in the learned layout; -1 when there is none.</summary>
-    public int LayoutCount => _layoutCount;
-
-    /// <summary>The column of the layout's key <paramref name="index"/> (-1: not a column).</summary>
-    public int LayoutColumn(int index) => _layoutColumn[index];
-
-    /// <summary>Starts a line for <see cref="FindStringStop"/> and <see cref="MatchLayoutKey"/> (outside <see cref="Parse"/>).</summary>
+    /// <summary>Starts a line for <see cref="FindStringStop"/> outside <see cref="Parse"/>.</summary>
     public void BeginLine() => _maskBlock = -1;
-
-    /// <summary>
-    /// When the layout's key <paramref name="index"/> (as the token <c>"name":</c>) is at <paramref name="p"/> in the
-    /// line, its length; else 0.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int MatchLayoutKey(ReadOnlySpan<byte> line, int p, int index)
-    {
-        var tokenStart = _layoutTokenStart[index];
-        var tokenLength = _layoutTokenStart[index + 1] - tokenStart;
-        return MatchLayoutToken(line, p, tokenStart, tokenLength) ? tokenLength : 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool MatchLayoutToken(ReadOnlySpan<byte> line, int p, int tokenStart, int tokenLength)
-    {
-        if (tokenLength <= LayoutSlack && (uint)p + LayoutSlack <= (uint)line.Length)
-        {
-            // One 32-byte compare instead of a call: the token buffer has LayoutSlack bytes after its last token.
-            var text = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), p));
-            var token = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_layoutTokens), tokenStart));
-            var differ = ~Vector256.Equals(text, token).ExtractMostSignificantBits();
-            return (differ & (uint)((1UL << tokenLength) - 1)) == 0;
-        }
-
-        return (uint)p <= (uint)line.Length && line[p..].StartsWith(_layoutTokens.AsSpan(tokenStart, tokenLength));
-    }
 
     /// <summary>Whether the object closes at <paramref name="p"/> with nothing but whitespace after it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -325,7 +240,7 @@ internal sealed class NdjsonLineParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref JsonEntry entry)
+    internal string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref RecordEntry entry)
     {
         var start = p;
         var b = line[p];
@@ -333,7 +248,7 @@ internal sealed class NdjsonLineParser
         switch (b)
         {
             case (byte)'"':
-                entry.Kind = JsonValueKind.String;
+                entry.Kind = RecordValueKind.String;
                 var stop = FindStringStop(line, p + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
@@ -353,25 +268,25 @@ internal sealed class NdjsonLineParser
             case (byte)'{' or (byte)'[':
                 var whitespace = false;
                 error = ScanNested(line, ref p, 1, ref whitespace);
-                entry.Kind = JsonValueKind.Nested;
+                entry.Kind = RecordValueKind.Nested;
                 entry.Escaped = whitespace;
                 entry.HasDelimiter = false;
                 break;
             case (byte)'t':
                 error = ScanLiteral(line, ref p, "true"u8);
-                entry.Kind = JsonValueKind.True;
+                entry.Kind = RecordValueKind.True;
                 break;
             case (byte)'f':
                 error = ScanLiteral(line, ref p, "false"u8);
-                entry.Kind = JsonValueKind.False;
+                entry.Kind = RecordValueKind.False;
                 break;
             case (byte)'n':
                 error = ScanLiteral(line, ref p, "null"u8);
-                entry.Kind = JsonValueKind.Null;
+                entry.Kind = RecordValueKind.Null;
                 break;
             default:
                 error = ScanNumber(line, ref p);
-                entry.Kind = JsonValueKind.Number;
+                entry.Kind = RecordValueKind.Number;
                 break;
         }
 
@@ -537,7 +452,7 @@ internal sealed class NdjsonLineParser
                 i += 2;
                 return null;
             case (byte)'u':
-                if (!TryHex4(line, i + 2, out var unit))
+                if (!JsonText.TryHex4(line, i + 2, out var unit))
                 {
                     return "invalid \\u escape in a JSON string";
                 }
@@ -545,7 +460,7 @@ internal sealed class NdjsonLineParser
                 i += 6;
                 if (char.IsHighSurrogate((char)unit))
                 {
-                    if (i + 1 < line.Length && line[i] == '\\' && line[i + 1] == 'u' && TryHex4(line, i + 2, out var low) && char.IsLowSurrogate((char)low))
+                    if (i + 1 < line.Length && line[i] == '\\' && line[i + 1] == 'u' && JsonText.TryHex4(line, i + 2, out var low) && char.IsLowSurrogate((char)low))
                     {
                         i += 6;
                         return null;
@@ -599,8 +514,7 @@ internal sealed class NdjsonLineParser
     {
         if (s.Length - block >= 64)
         {
-            ref var start = ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block);
-            return Stops(Vector256.LoadUnsafe(ref start)) | ((ulong)Stops(Vector256.LoadUnsafe(ref start, 32)) << 32);
+            return Stops(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block));
         }
 
         return ClassifyLastBlock(s, block);
@@ -614,9 +528,20 @@ internal sealed class NdjsonLineParser
         Span<byte> padded = stackalloc byte[64];
         padded.Fill((byte)'a');
         s[block..].CopyTo(padded);
-        ref var p = ref MemoryMarshal.GetReference(padded);
-        var mask = Stops(Vector256.LoadUnsafe(ref p)) | ((ulong)Stops(Vector256.LoadUnsafe(ref p, 32)) << 32);
-        return mask & ((1UL << remaining) - 1);
+        return Stops(ref MemoryMarshal.GetReference(padded)) & ((1UL << remaining) - 1);
+    }
+
+    /// <summary>The string stops of 64 bytes: two 256-bit vectors where they are accelerated, else four 128-bit ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Stops(ref byte block)
+    {
+        if (_vector256)
+        {
+            return Stops(Vector256.LoadUnsafe(ref block)) | ((ulong)Stops(Vector256.LoadUnsafe(ref block, 32)) << 32);
+        }
+
+        return Stops(Vector128.LoadUnsafe(ref block)) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 16)) << 16)
+            | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 32)) << 32) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 48)) << 48);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -629,33 +554,14 @@ internal sealed class NdjsonLineParser
         return hits.ExtractMostSignificantBits();
     }
 
-    internal static bool TryHex4(ReadOnlySpan<byte> s, int start, out int value)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Stops(Vector128<byte> v)
     {
-        value = 0;
-        if (start + 4 > s.Length)
-        {
-            return false;
-        }
-
-        for (var k = start; k < start + 4; k++)
-        {
-            var c = s[k];
-            int d = c switch
-            {
-                >= (byte)'0' and <= (byte)'9' => c - '0',
-                >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-                >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-                _ => -1,
-            };
-            if (d < 0)
-            {
-                return false;
-            }
-
-            value = (value << 4) | d;
-        }
-
-        return true;
+        var hits = Vector128.Equals(v, Vector128.Create((byte)'"'))
+            | Vector128.Equals(v, Vector128.Create((byte)'\\'))
+            | Vector128.LessThan(v, Vector128.Create((byte)0x20))
+            | Vector128.Equals(v, Vector128.Create(_delimiter));
+        return hits.ExtractMostSignificantBits();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -108,4 +108,46 @@ public sealed class RecordLayoutTests
         var row = (value.Contains('"', StringComparison.Ordinal) ? cell : value) + "," + nested + "\n";
         Assert.Equal("s,n\n" + row + row, csv);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MatchKey_BothWidths_MatchOnlyTheWholeToken(bool vector256)
+    {
+        var layout = new RecordLayout(vector256);
+        var first = Encoding.UTF8.GetBytes("{\"a\":1,\"a_key_longer_than_thirty_two_bytes\":2,\"é\":3}");
+        var parser = new NdjsonLineParser((byte)',', vector256);
+        Assert.Null(parser.Parse(first));
+        var entries = parser.Entries.AsSpan(0, parser.Count);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i].Column = i;
+        }
+
+        layout.Learn(first, entries, [0, 1, 2], unknownKeys: 0);
+
+        Assert.Equal(3, layout.Count);
+        Assert.True(layout.InColumnOrder);
+        Assert.Equal(4, layout.MatchKey(first, 1, 0));
+        Assert.Equal(0, layout.MatchKey(first, 1, 1));
+        Assert.Equal("\"a_key_longer_than_thirty_two_bytes\":".Length, layout.MatchKey(first, 7, 1));
+        var padded = Encoding.UTF8.GetBytes("{\"ab\":1" + new string(' ', 40));
+        var shortLine = Encoding.UTF8.GetBytes("{\"a\"");
+        Assert.Equal(0, layout.MatchKey(padded, 1, 0));
+        Assert.Equal(0, layout.MatchKey(shortLine, 1, 0));
+    }
+
+    [Fact]
+    public void Learn_EscapedKey_LeavesNoLayout()
+    {
+        var layout = new RecordLayout(vector256: true);
+        var line = Encoding.UTF8.GetBytes("{\"\\u0061\":1}");
+        var parser = new NdjsonLineParser((byte)',', vector256: true);
+        Assert.Null(parser.Parse(line));
+
+        layout.Learn(line, parser.Entries.AsSpan(0, parser.Count), [0], unknownKeys: 0);
+
+        Assert.Equal(-1, layout.Count);
+        Assert.False(layout.InColumnOrder);
+    }
 }

@@ -6,7 +6,7 @@ using System.Runtime.CompilerServices;
 namespace LogpushKit.Transform;
 
 /// <summary>The csv-input route: RFC 4180 rows checked and passed through byte for byte, or written again when an option asks.</summary>
-internal sealed partial class CsvConverter
+internal sealed partial class ConversionStage
 {
     private const string NotUtf8 = "invalid UTF-8 (csv input must be UTF-8 text)";
 
@@ -146,7 +146,7 @@ internal sealed partial class CsvConverter
 
         if (!_plan.CsvReemit)
         {
-            Write(span[emitFrom..rowStart], ref output);
+            output.Write(span[emitFrom..rowStart]);
         }
 
         if (rowStart < openEnd)
@@ -166,7 +166,7 @@ internal sealed partial class CsvConverter
             // A blank line is not a row; it passes through with the rows around it.
             if (continued && !reemit)
             {
-                Write(_carry.AsSpan(0, _carryLength), ref output);
+                output.Write(_carry.AsSpan(0, _carryLength));
             }
 
             EndOpenRow();
@@ -215,7 +215,7 @@ internal sealed partial class CsvConverter
             Rows++;
             if (continued && !reemit)
             {
-                Write(_carry.AsSpan(0, _carryLength), ref output);
+                output.Write(_carry.AsSpan(0, _carryLength));
             }
         }
         else
@@ -224,7 +224,7 @@ internal sealed partial class CsvConverter
             {
                 if (!continued)
                 {
-                    Write(span[emitFrom..rowStart], ref output);
+                    output.Write(span[emitFrom..rowStart]);
                 }
 
                 emitFrom = end + 1;
@@ -304,14 +304,6 @@ internal sealed partial class CsvConverter
         _carry = bigger;
     }
 
-    private static void Write(ReadOnlySpan<byte> bytes, ref OutputCursor output)
-    {
-        if (!bytes.IsEmpty)
-        {
-            bytes.CopyTo(output.Reserve(bytes.Length));
-            output.Advance(bytes.Length);
-        }
-    }
 
     /// <summary>
     /// Writes a checked row (its bytes before the LF) again with this transform's delimiter, row ending, quoting, timestamps
@@ -372,7 +364,7 @@ internal sealed partial class CsvConverter
             }
             else
             {
-                var formula = _plan.EscapeFormulas && value.Length > 0 && IsFormulaStart(value[0]) && !NdjsonLineParser.IsNumber(value);
+                var formula = _plan.EscapeFormulas && value.Length > 0 && CsvCellWriter.IsFormulaStart(value[0]) && !NdjsonLineParser.IsNumber(value);
                 WriteField(dst, ref w, value, value.IndexOfAny(_plan.CellSpecials) >= 0 || (formula && _delimiter == '\''), formula);
             }
 
