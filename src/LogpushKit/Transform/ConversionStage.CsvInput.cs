@@ -22,6 +22,9 @@ internal sealed partial class ConversionStage
     private long _rowStartOffset;
     private long _rowStartLine = 1;
 
+    /// <summary>The only option that changes csv rows is the row ending: a row is copied whole with the new ending.</summary>
+    private bool _csvRowEndingOnly;
+
     /// <summary>Refuses what cannot apply to csv input and sets up the scan.</summary>
     private void BeginCsv()
     {
@@ -34,6 +37,7 @@ internal sealed partial class ConversionStage
         }
 
         _csvScanner = new CsvRowScanner(TransformPlan.CsvInputDelimiter, _plan.Vector256);
+        _csvRowEndingOnly = _delimiter == TransformPlan.CsvInputDelimiter && !_plan.EscapeFormulas && _plan.Timestamps is null;
         _csvCells = _plan.Fields?.Length ?? 0;
         _rowStartOffset = _offset;
     }
@@ -306,8 +310,11 @@ internal sealed partial class ConversionStage
 
 
     /// <summary>
-    /// Writes a checked row (its bytes before the LF) again with this transform's delimiter, row ending, quoting, timestamps
-    /// and formula escaping; returns why it cannot (a timestamp that does not parse), having written nothing then.
+    /// Writes a checked row (its bytes before the LF) again, changing only what the options name: the row ending; the
+    /// delimiter between cells (an unquoted cell that holds the new delimiter is quoted); a <c>'</c> before a formula cell
+    /// that is not a JSON number; timestamp cells converted (and quoted only when they need it). Every other cell is copied
+    /// as written, quoted or not. Returns why the row cannot be written (a timestamp that does not parse), having written
+    /// nothing then.
     /// </summary>
     private string? ReemitRow(ReadOnlySpan<byte> row, ref OutputCursor output)
     {
@@ -318,6 +325,15 @@ internal sealed partial class ConversionStage
 
         var dst = output.Reserve((2 * row.Length) + (_csvCells * 4) + (_timestampColumns * ((_timestampBuffer.Length * 2) + 4)) + 8);
         var w = 0;
+        if (_csvRowEndingOnly)
+        {
+            row.CopyTo(dst);
+            w = row.Length;
+            WriteRowEnding(dst, ref w);
+            output.Advance(w);
+            return null;
+        }
+
         var p = 0;
         for (var c = 0; ; c++)
         {
@@ -326,59 +342,93 @@ internal sealed partial class ConversionStage
                 dst[w++] = _delimiter;
             }
 
-            ReadOnlySpan<byte> value;
-            if (p < row.Length && row[p] == '"')
+            int end;
+            var quoted = p < row.Length && row[p] == '"';
+            if (quoted)
             {
-                var q = p + 1;
-                var doubled = false;
+                // The closing quote: the first quote not doubled (the row is checked, so there is one).
+                end = p + 1;
                 while (true)
                 {
-                    q += row[q..].IndexOf((byte)'"');
-                    if (q + 1 < row.Length && row[q + 1] == '"')
+                    end += row[end..].IndexOf((byte)'"');
+                    if (end + 1 < row.Length && row[end + 1] == '"')
                     {
-                        doubled = true;
-                        q += 2;
+                        end += 2;
                         continue;
                     }
 
+                    end++;
                     break;
                 }
-
-                value = doubled ? Undouble(row[(p + 1)..q]) : row[(p + 1)..q];
-                p = q + 1;
             }
             else
             {
                 var next = row[p..].IndexOf(TransformPlan.CsvInputDelimiter);
-                var cellEnd = next < 0 ? row.Length : p + next;
-                value = row[p..cellEnd];
-                p = cellEnd;
+                end = next < 0 ? row.Length : p + next;
             }
 
+            var cell = row[p..end];
             if (_timestampColumns > 0 && _isTimestamp[c])
             {
-                if (WriteCsvTimestamp(value, c, dst, ref w) is { } error)
+                if (WriteCsvTimestamp(quoted ? Unquote(cell) : cell, c, dst, ref w) is { } error)
                 {
                     return error;
                 }
             }
             else
             {
-                var formula = _plan.EscapeFormulas && value.Length > 0 && CsvCellWriter.IsFormulaStart(value[0]) && !NdjsonLineParser.IsNumber(value);
-                WriteField(dst, ref w, value, value.IndexOfAny(_plan.CellSpecials) >= 0 || (formula && _delimiter == '\''), formula);
+                WriteCsvCell(cell, quoted, dst, ref w);
             }
 
-            if (p >= row.Length)
+            if (end >= row.Length)
             {
                 break;
             }
 
-            p++;
+            p = end + 1;
         }
 
         WriteRowEnding(dst, ref w);
         output.Advance(w);
         return null;
+    }
+
+    /// <summary>A cell as written (<paramref name="cell"/> with its quotes when <paramref name="quoted"/>), changed only by the delimiter and formula options.</summary>
+    private void WriteCsvCell(ReadOnlySpan<byte> cell, bool quoted, Span<byte> dst, ref int w)
+    {
+        var text = quoted ? cell[1..^1] : cell;
+        var formula = _plan.EscapeFormulas && text.Length > 0 && CsvCellWriter.IsFormulaStart(text[0])
+            && !NdjsonLineParser.IsNumber(quoted ? Unquote(cell) : cell);
+        if (quoted)
+        {
+            // Quoted, so it may hold anything: copied with its quotes (and the formula prefix inside them).
+            if (formula)
+            {
+                dst[w++] = (byte)'"';
+                dst[w++] = (byte)'\'';
+                text.CopyTo(dst[w..]);
+                w += text.Length;
+                dst[w++] = (byte)'"';
+            }
+            else
+            {
+                cell.CopyTo(dst[w..]);
+                w += cell.Length;
+            }
+
+            return;
+        }
+
+        // Unquoted, so it holds no quote, CR or LF: only the new delimiter (or a formula prefix that is the delimiter) needs quotes.
+        var quote = (_delimiter != TransformPlan.CsvInputDelimiter && text.IndexOf(_delimiter) >= 0) || (formula && _delimiter == '\'');
+        WriteField(dst, ref w, text, quote, formula);
+    }
+
+    /// <summary>The text of a quoted cell (its quotes off, doubled quotes made one).</summary>
+    private ReadOnlySpan<byte> Unquote(ReadOnlySpan<byte> cell)
+    {
+        var text = cell[1..^1];
+        return text.Contains((byte)'"') ? Undouble(text) : text;
     }
 
     /// <summary>A quoted cell's text with each doubled quote made one.</summary>

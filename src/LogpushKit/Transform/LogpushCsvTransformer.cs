@@ -39,12 +39,13 @@ namespace LogpushKit.Transform;
 /// <see cref="TransformOptions.MaxLineBytes"/>, is a bad line (its line and offset are those of the row's start; under
 /// <see cref="BadLinePolicy.Fail"/> a row is reported as too long once it passes the limit, before anything wrong later in
 /// it). When no option changes the output, the rows (blank lines included) pass through byte for byte, after a header row
-/// from <see cref="TransformOptions.Fields"/> when given. A <see cref="TransformOptions.Delimiter"/> other than <c>,</c>,
-/// <see cref="CsvRowEnding.CrLf"/>, <see cref="TransformOptions.TimestampOutput"/> or
-/// <see cref="TransformOptions.EscapeFormulas"/> has each row written again from its cell values, by the ndjson rules
-/// (quoted only when needed; blank lines dropped): timestamps are converted in the columns that
-/// <see cref="TransformOptions.Fields"/> names and that are timestamp fields (an unparseable one makes the row bad), and
-/// formulas are escaped in cells that are not JSON numbers. <see cref="TransformOptions.TimestampOutput"/> on csv input
+/// from <see cref="TransformOptions.Fields"/> when given. An option that changes rows changes only what it names, the
+/// rest of each row copied as written (blank lines dropped): <see cref="CsvRowEnding.CrLf"/> the row endings; a
+/// <see cref="TransformOptions.Delimiter"/> other than <c>,</c> the delimiters between cells (an unquoted cell that holds
+/// the new one is quoted); <see cref="TransformOptions.EscapeFormulas"/> a <c>'</c> before cells that start as formulas
+/// and are not JSON numbers (inside their quotes); <see cref="TransformOptions.TimestampOutput"/> the cells of the columns
+/// that <see cref="TransformOptions.Fields"/> names and that are timestamp fields (quoted only when they need it; an
+/// unparseable one makes the row bad). <see cref="TransformOptions.TimestampOutput"/> on csv input
 /// without <see cref="TransformOptions.Fields"/> (csv names no columns) raises <see cref="TransformOptionsException"/>.
 /// <see cref="TransformOptions.FailOnUnknownKeys"/> has nothing to check: a row with more cells than columns is already
 /// bad.</para>

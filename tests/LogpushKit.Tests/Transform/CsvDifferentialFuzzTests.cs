@@ -205,7 +205,7 @@ public sealed partial class CsvDifferentialFuzzTests
 
                 if (options.Fields is { } fields && options.WriteHeader)
                 {
-                    Output.AddRange(Encoding.UTF8.GetBytes(string.Join(options.Delimiter, fields.Select(f => Quote(f, false))) + Ending));
+                    Output.AddRange(Encoding.UTF8.GetBytes(string.Join(options.Delimiter, fields) + Ending));
                 }
 
                 var textError = FirstNotText(start, out var textReason);
@@ -336,18 +336,22 @@ public sealed partial class CsvDifferentialFuzzTests
                     return;
                 }
 
+                // Written again, changing only what the options name: cells stay as written (quoted or not) unless the new
+                // delimiter is in an unquoted one or it is a formula.
                 var text = Encoding.UTF8.GetString(bytes.EndsWith("\r"u8) ? bytes[..^1] : bytes);
-                Output.AddRange(Encoding.UTF8.GetBytes(string.Join(options.Delimiter, Cells(text).Select(v => Quote(v, options.EscapeFormulas))) + Ending));
+                Output.AddRange(Encoding.UTF8.GetBytes(string.Join(options.Delimiter, Cells(text).Select(Rewrite)) + Ending));
             }
 
-            /// <summary>The values of a checked row.</summary>
-            private static IEnumerable<string> Cells(string row)
+            /// <summary>The cells of a checked row: as written, and their values.</summary>
+            private static IEnumerable<(string Written, bool Quoted, string Value)> Cells(string row)
             {
                 var p = 0;
                 while (true)
                 {
+                    var start = p;
                     var value = new StringBuilder();
-                    if (p < row.Length && row[p] == '"')
+                    var quoted = p < row.Length && row[p] == '"';
+                    if (quoted)
                     {
                         p++;
                         while (!(row[p] == '"' && (p + 1 >= row.Length || row[p + 1] != '"')))
@@ -366,7 +370,7 @@ public sealed partial class CsvDifferentialFuzzTests
                         }
                     }
 
-                    yield return value.ToString();
+                    yield return (row[start..p], quoted, value.ToString());
                     if (p >= row.Length)
                     {
                         yield break;
@@ -376,13 +380,19 @@ public sealed partial class CsvDifferentialFuzzTests
                 }
             }
 
-            private string Quote(string value, bool escapeFormulas)
+            private string Rewrite((string Written, bool Quoted, string Value) cell)
             {
-                var formula = escapeFormulas && value.Length > 0 && value[0] is '=' or '+' or '-' or '@' && !JsonNumber().IsMatch(value);
-                var text = (formula ? "'" : "") + value;
-                var quote = value.AsSpan().IndexOfAny([options.Delimiter, '"', '\r', '\n']) >= 0 || (formula && options.Delimiter == '\'');
-                return quote ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+                var formula = options.EscapeFormulas && cell.Value.Length > 0 && cell.Value[0] is '=' or '+' or '-' or '@' && !JsonNumber().IsMatch(cell.Value);
+                if (cell.Quoted)
+                {
+                    return formula ? "\"'" + cell.Written[1..] : cell.Written;
+                }
+
+                var text = (formula ? "'" : "") + cell.Value;
+                var quote = (options.Delimiter != ',' && cell.Value.Contains(options.Delimiter, StringComparison.Ordinal)) || (formula && options.Delimiter == '\'');
+                return quote ? "\"" + text + "\"" : text;
             }
+
 
             /// <summary>The offset of the first NUL or invalid UTF-8 (data.Length: an incomplete character at the end), or -1.</summary>
             private int FirstNotText(int start, out string? reason)

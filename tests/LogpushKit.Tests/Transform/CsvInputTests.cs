@@ -176,25 +176,25 @@ public sealed class CsvInputTests
     // ------------------------------------------------------------------ options apply to csv input
 
     [Fact]
-    public async Task TransformAsync_TabDelimiter_RewritesTheRowsWithTheirValues()
+    public async Task TransformAsync_TabDelimiter_ChangesTheDelimitersAndQuotesOnlyWhereNeeded()
     {
-        var o = await RunAllAsync(TransformOptions.Default with { Delimiter = '\t' }, Utf8(Rows));
-        Assert.Equal("192.0.2.1\t1724219319\ta, b\n\"x\"\"y\"\t2\t\"multi\nline\"\n3.5\t\t=SUM(A1)\n", o.Csv);
-        Assert.Equal((3L, 3L), (o.Result.Records, o.Result.Rows));
+        var o = await RunAllAsync(TransformOptions.Default with { Delimiter = '\t' }, Utf8(Rows + "a\tb,\"c\td\",e\n"));
+        Assert.Equal("\"192.0.2.1\"\t1724219319\t\"a, b\"\n\"x\"\"y\"\t2\t\"multi\nline\"\n3.5\t\t=SUM(A1)\n\"a\tb\"\t\"c\td\"\te\n", o.Csv);
+        Assert.Equal((4L, 4L), (o.Result.Records, o.Result.Rows));
     }
 
     [Fact]
     public async Task TransformAsync_CrLf_EndsEveryRowWithCrLf()
     {
         var o = await RunAllAsync(TransformOptions.Default with { RowEnding = CsvRowEnding.CrLf }, Utf8(Rows));
-        Assert.Equal("192.0.2.1,1724219319,\"a, b\"\r\n\"x\"\"y\",2,\"multi\nline\"\r\n3.5,,=SUM(A1)\r\n", o.Csv);
+        Assert.Equal("\"192.0.2.1\",1724219319,\"a, b\"\r\n\"x\"\"y\",2,\"multi\nline\"\r\n3.5,,=SUM(A1)\r\n", o.Csv);
     }
 
     [Fact]
     public async Task TransformAsync_EscapeFormulas_PrefixesFormulaCellsButNotNumbers()
     {
-        var o = await RunAllAsync(TransformOptions.Default with { EscapeFormulas = true }, Utf8("=1+2,-5,\"-x, y\",+1,@a,-1e3,ok\n"));
-        Assert.Equal("'=1+2,-5,\"'-x, y\",'+1,'@a,-1e3,ok\n", o.Csv);
+        var o = await RunAllAsync(TransformOptions.Default with { EscapeFormulas = true }, Utf8("=1+2,-5,\"-x, y\",+1,@a,-1e3,ok,\"-7\",\"=\"\"q\"\"\"\n"));
+        Assert.Equal("'=1+2,-5,\"'-x, y\",'+1,'@a,-1e3,ok,\"-7\",\"'=\"\"q\"\"\"\n", o.Csv);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class CsvInputTests
     {
         var options = TransformOptions.Default with { Fields = ["ip", "n", "s"], Delimiter = ';', WriteBom = true };
         var o = await RunAllAsync(options, Utf8(Rows));
-        Assert.Equal("\uFEFFip;n;s\n192.0.2.1;1724219319;a, b\n\"x\"\"y\";2;\"multi\nline\"\n3.5;;=SUM(A1)\n", o.Csv);
+        Assert.Equal("\uFEFFip;n;s\n\"192.0.2.1\";1724219319;\"a, b\"\n\"x\"\"y\";2;\"multi\nline\"\n3.5;;=SUM(A1)\n", o.Csv);
         Assert.Equal(["ip", "n", "s"], o.Result.Columns);
     }
 
