@@ -213,6 +213,7 @@ internal sealed partial class ConversionStage
 
         var parser = _parser;
         var layout = _layout;
+        var vector256 = _vector256;
         parser.BeginLine();
         var columns = _isTimestamp.Length;
         var delimiter = _delimiter;
@@ -250,7 +251,7 @@ internal sealed partial class ConversionStage
                 var stop = parser.FindStringStop(line, p + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
-                    CsvCellWriter.CopyCell(line, p + 1, stop - p - 1, dst, ref w, _vector256);
+                    CsvCellWriter.CopyCell(line, p + 1, stop - p - 1, dst, ref w, vector256);
                     p = stop + 1;
                     continue;
                 }

@@ -99,12 +99,11 @@ internal sealed partial class ConversionStage : IDisposable
         }
     }
 
-    /// <summary>Converts everything <paramref name="reader"/> yields; <paramref name="onFormatDetected"/> learns the input format first.</summary>
-    public async Task RunAsync(PipeReader reader, PipeWriter writer, Action<LogpushInputFormat>? onFormatDetected, CancellationToken cancellationToken)
+    /// <summary>Converts everything <paramref name="reader"/> yields.</summary>
+    public async Task RunAsync(PipeReader reader, PipeWriter writer, CancellationToken cancellationToken)
     {
         var format = await SniffAsync(reader, cancellationToken).ConfigureAwait(false);
         InputFormat = format;
-        onFormatDetected?.Invoke(format);
         if (format == LogpushInputFormat.Csv)
         {
             BeginCsv();

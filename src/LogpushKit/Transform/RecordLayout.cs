@@ -17,8 +17,7 @@ internal sealed class RecordLayout(bool vector256)
     private const int Slack = 32;
 
     private byte[] _tokens = new byte[1024];
-    private int[] _tokenStart = new int[65];
-    private int[] _column = new int[65];
+    private Key[] _keys = new Key[64];
 
     /// <summary>The number of keys; -1 when there is no layout.</summary>
     public int Count { get; private set; } = -1;
@@ -33,7 +32,7 @@ internal sealed class RecordLayout(bool vector256)
     public bool InColumnOrder { get; private set; }
 
     /// <summary>The column of key <paramref name="index"/> (-1: not a column).</summary>
-    public int Column(int index) => _column[index];
+    public int Column(int index) => _keys[index].Column;
 
     /// <summary>
     /// Learns the layout of the record just parsed from <paramref name="line"/>: <paramref name="entries"/> with their
@@ -68,10 +67,9 @@ internal sealed class RecordLayout(bool vector256)
             _tokens = new byte[Math.Max(size, _tokens.Length * 2)];
         }
 
-        if (_tokenStart.Length < count + 1)
+        if (_keys.Length < count)
         {
-            _tokenStart = new int[Math.Max(count + 1, _tokenStart.Length * 2)];
-            _column = new int[_tokenStart.Length];
+            _keys = new Key[Math.Max(count, _keys.Length * 2)];
         }
 
         var tokens = _tokens.AsSpan();
@@ -80,8 +78,8 @@ internal sealed class RecordLayout(bool vector256)
         for (var i = 0; i < count; i++)
         {
             ref readonly var entry = ref entries[i];
-            _tokenStart[i] = w;
-            _column[i] = entry.Column;
+            var length = entry.KeyLength + 3;
+            _keys[i] = new Key(w, length, length <= Slack ? (uint)((1UL << length) - 1) : 0, entry.Column);
             inColumnOrder &= entry.Column == i;
             tokens[w++] = (byte)'"';
             line.Slice(entry.KeyStart, entry.KeyLength).CopyTo(tokens[w..]);
@@ -90,7 +88,6 @@ internal sealed class RecordLayout(bool vector256)
             tokens[w++] = (byte)':';
         }
 
-        _tokenStart[count] = w;
         Count = count;
         InColumnOrder = inColumnOrder;
     }
@@ -99,27 +96,29 @@ internal sealed class RecordLayout(bool vector256)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int MatchKey(ReadOnlySpan<byte> line, int p, int index)
     {
-        var tokenStart = _tokenStart[index];
-        var tokenLength = _tokenStart[index + 1] - tokenStart;
-        if (tokenLength <= Slack && (uint)p + Slack <= (uint)line.Length)
+        ref readonly var key = ref _keys[index];
+        if (key.Mask != 0 && (uint)p + Slack <= (uint)line.Length)
         {
             // One 32-byte compare instead of a call: the token buffer has Slack bytes after its last token.
             ref var text = ref Unsafe.Add(ref MemoryMarshal.GetReference(line), p);
-            ref var token = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tokens), tokenStart);
-            ulong differ;
+            ref var token = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tokens), key.Start);
+            uint equal;
             if (vector256)
             {
-                differ = ~Vector256.Equals(Vector256.LoadUnsafe(ref text), Vector256.LoadUnsafe(ref token)).ExtractMostSignificantBits();
+                equal = Vector256.Equals(Vector256.LoadUnsafe(ref text), Vector256.LoadUnsafe(ref token)).ExtractMostSignificantBits();
             }
             else
             {
-                differ = ~(Vector128.Equals(Vector128.LoadUnsafe(ref text), Vector128.LoadUnsafe(ref token)).ExtractMostSignificantBits()
-                    | (Vector128.Equals(Vector128.LoadUnsafe(ref text, 16), Vector128.LoadUnsafe(ref token, 16)).ExtractMostSignificantBits() << 16));
+                equal = Vector128.Equals(Vector128.LoadUnsafe(ref text), Vector128.LoadUnsafe(ref token)).ExtractMostSignificantBits()
+                    | (Vector128.Equals(Vector128.LoadUnsafe(ref text, 16), Vector128.LoadUnsafe(ref token, 16)).ExtractMostSignificantBits() << 16);
             }
 
-            return (differ & (uint)((1UL << tokenLength) - 1)) == 0 ? tokenLength : 0;
+            return (~equal & key.Mask) == 0 ? key.Length : 0;
         }
 
-        return (uint)p <= (uint)line.Length && line[p..].StartsWith(_tokens.AsSpan(tokenStart, tokenLength)) ? tokenLength : 0;
+        return (uint)p <= (uint)line.Length && line[p..].StartsWith(_tokens.AsSpan(key.Start, key.Length)) ? key.Length : 0;
     }
+
+    /// <summary>A key's token in the token buffer, the mask of its bytes in a 32-byte compare (0: longer), its column.</summary>
+    private readonly record struct Key(int Start, int Length, uint Mask, int Column);
 }
