@@ -49,7 +49,8 @@ internal sealed partial class ConversionStage
 
         if (_layout.InColumnOrder)
         {
-            var fused = ConvertInColumnOrder(line, output.Reserve(RowBound(line.Length) + CsvCellWriter.VectorCopy));
+            var room = output.Reserve(RowBound(line.Length) + CsvCellWriter.VectorCopy);
+            var fused = _vector256 ? ConvertInColumnOrder<Vector256Width>(line, room) : ConvertInColumnOrder<Vector128Width>(line, room);
             if (fused >= 0)
             {
                 output.Advance(fused);
@@ -204,7 +205,8 @@ internal sealed partial class ConversionStage
     /// bad), in which case nothing counts and the general route decides, with the same result.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ConvertInColumnOrder(ReadOnlySpan<byte> line, Span<byte> dst)
+    private int ConvertInColumnOrder<TWidth>(ReadOnlySpan<byte> line, Span<byte> dst)
+        where TWidth : struct, IVectorWidth
     {
         if (line.IsEmpty || line[0] != '{')
         {
@@ -212,8 +214,6 @@ internal sealed partial class ConversionStage
         }
 
         var parser = _parser;
-        var layout = _layout;
-        var vector256 = _vector256;
         parser.BeginLine();
         var columns = _isTimestamp.Length;
         var delimiter = _delimiter;
@@ -233,7 +233,7 @@ internal sealed partial class ConversionStage
                 dst[w++] = delimiter;
             }
 
-            var tokenLength = layout.MatchKey(line, p, c);
+            var tokenLength = _layout.MatchKey<TWidth>(line, p, c);
             if (tokenLength == 0)
             {
                 return -1;
@@ -248,16 +248,16 @@ internal sealed partial class ConversionStage
             if (line[p] == '"' && !checkCells)
             {
                 // A string with no escape, delimiter or control character: its bytes are the cell.
-                var stop = parser.FindStringStop(line, p + 1);
+                var stop = parser.FindStringStop<TWidth>(line, p + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
-                    CsvCellWriter.CopyCell(line, p + 1, stop - p - 1, dst, ref w, vector256);
+                    CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
                     p = stop + 1;
                     continue;
                 }
             }
 
-            if (parser.ScanValue(line, ref p, ref _value) is not null)
+            if (parser.ScanValue<TWidth>(line, ref p, ref _value) is not null)
             {
                 return -1;
             }

@@ -16,7 +16,7 @@ namespace LogpushKit.Transform;
 /// <para><b>The three ndjson routes.</b> Each line takes the first route that applies; all three give the same row, so
 /// a route is only ever a faster way to the general route's result:</para>
 /// <list type="number">
-/// <item><term>fused</term><description><see cref="ConvertInColumnOrder"/>: the record's keys are the learned layout's
+/// <item><term>fused</term><description><see cref="ConvertInColumnOrder{TWidth}"/>: the record's keys are the learned layout's
 /// and the columns, in that order, without whitespace between tokens (how Logpush writes every record): each value is
 /// scanned and written in one pass. Any difference, or anything bad, returns -1 having counted nothing.</description></item>
 /// <item><term>layout</term><description><see cref="NdjsonLineParser.TryParseLayout"/> + <see cref="EmitRow"/>: the
@@ -61,7 +61,7 @@ internal sealed partial class ConversionStage : IDisposable
         _delimiter = plan.Delimiter;
         _vector256 = plan.Vector256;
         _parser = new NdjsonLineParser(plan.Delimiter, plan.Vector256);
-        _layout = new RecordLayout(plan.Vector256);
+        _layout = new RecordLayout();
     }
 
     public long Records { get; private set; }

@@ -115,13 +115,14 @@ internal static class CsvCellWriter
     /// room, so the bytes after it may be overwritten.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyCell(ReadOnlySpan<byte> source, int start, int length, Span<byte> dst, ref int w, bool vector256)
+    public static void CopyCell<TWidth>(ReadOnlySpan<byte> source, int start, int length, Span<byte> dst, ref int w)
+        where TWidth : struct, IVectorWidth
     {
         if (length <= VectorCopy && (uint)start + VectorCopy <= (uint)source.Length && (uint)w + VectorCopy <= (uint)dst.Length)
         {
             ref var from = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), start);
             ref var to = ref Unsafe.Add(ref MemoryMarshal.GetReference(dst), w);
-            if (vector256)
+            if (TWidth.Is256)
             {
                 Vector256.LoadUnsafe(ref from).StoreUnsafe(ref to);
             }

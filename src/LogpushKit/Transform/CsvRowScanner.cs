@@ -107,8 +107,21 @@ internal sealed class CsvRowScanner
     /// ended in it; when a byte breaks the rules, the scan stops there and <see cref="Rows"/> holds the rows that ended
     /// before it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Scan(ReadOnlySpan<byte> span)
+    {
+        if (_vector256)
+        {
+            Scan<Vector256Width>(span);
+        }
+        else
+        {
+            Scan<Vector128Width>(span);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Scan<TWidth>(ReadOnlySpan<byte> span)
+        where TWidth : struct, IVectorWidth
     {
         RowCount = 0;
         ErrorReason = null;
@@ -118,7 +131,7 @@ internal sealed class CsvRowScanner
         {
             ref var block = ref Unsafe.Add(ref start, i);
             ulong delimiters, lfs, rare;
-            if (_vector256)
+            if (TWidth.Is256)
             {
                 var a = Vector256.LoadUnsafe(ref block);
                 var b = Vector256.LoadUnsafe(ref block, 32);
@@ -146,7 +159,7 @@ internal sealed class CsvRowScanner
                 continue;
             }
 
-            Classify(ref block, out var quotes, out var crs, out var nuls);
+            Classify<TWidth>(ref block, out var quotes, out var crs, out var nuls);
             if (!Block(quotes, delimiters, lfs, crs, nuls, i, 64))
             {
                 return;
@@ -160,9 +173,9 @@ internal sealed class CsvRowScanner
             padded.Fill((byte)'a');
             span[i..].CopyTo(padded);
             ref var block = ref MemoryMarshal.GetReference(padded);
-            Classify(ref block, out var quotes, out var crs, out var nuls);
-            var delimiters = MaskOf(ref block, _delimiter);
-            var lfs = MaskOf(ref block, (byte)'\n');
+            Classify<TWidth>(ref block, out var quotes, out var crs, out var nuls);
+            var delimiters = MaskOf<TWidth>(ref block, _delimiter);
+            var lfs = MaskOf<TWidth>(ref block, (byte)'\n');
             Block(quotes, delimiters, lfs, crs, nuls, i, span.Length - i);
         }
     }
@@ -183,17 +196,19 @@ internal sealed class CsvRowScanner
 
     /// <summary>The quote, CR and NUL masks of a block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Classify(ref byte block, out ulong quotes, out ulong crs, out ulong nuls)
+    private static void Classify<TWidth>(ref byte block, out ulong quotes, out ulong crs, out ulong nuls)
+        where TWidth : struct, IVectorWidth
     {
-        quotes = MaskOf(ref block, (byte)'"');
-        crs = MaskOf(ref block, (byte)'\r');
-        nuls = MaskOf(ref block, 0);
+        quotes = MaskOf<TWidth>(ref block, (byte)'"');
+        crs = MaskOf<TWidth>(ref block, (byte)'\r');
+        nuls = MaskOf<TWidth>(ref block, 0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong MaskOf(ref byte block, byte value)
+    private static ulong MaskOf<TWidth>(ref byte block, byte value)
+        where TWidth : struct, IVectorWidth
     {
-        if (_vector256)
+        if (TWidth.Is256)
         {
             var v = Vector256.Create(value);
             return Mask(Vector256.Equals(Vector256.LoadUnsafe(ref block), v), Vector256.Equals(Vector256.LoadUnsafe(ref block, 32), v));

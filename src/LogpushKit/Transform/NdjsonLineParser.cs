@@ -63,8 +63,11 @@ internal sealed class NdjsonLineParser
     public int Count { get; private set; }
 
     /// <summary>Parses <paramref name="line"/>; returns <see langword="null"/> on success, else the reason it is not a JSON object.</summary>
+    public string? Parse(ReadOnlySpan<byte> line) => _vector256 ? Parse<Vector256Width>(line) : Parse<Vector128Width>(line);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public string? Parse(ReadOnlySpan<byte> line)
+    private string? Parse<TWidth>(ReadOnlySpan<byte> line)
+        where TWidth : struct, IVectorWidth
     {
         Count = 0;
         _maskBlock = -1;
@@ -99,7 +102,7 @@ internal sealed class NdjsonLineParser
 
             ref var entry = ref _entries[Count];
             var keyQuote = p;
-            var error = ScanString(line, ref p, out var keyEscaped, out _);
+            var error = ScanString<TWidth>(line, ref p, out var keyEscaped, out _);
             if (error is not null)
             {
                 return error;
@@ -127,7 +130,7 @@ internal sealed class NdjsonLineParser
                 return "truncated JSON object";
             }
 
-            error = ScanValue(line, ref p, ref entry);
+            error = ScanValue<TWidth>(line, ref p, ref entry);
             if (error is not null)
             {
                 return error;
@@ -161,8 +164,12 @@ internal sealed class NdjsonLineParser
     /// would, with <see cref="RecordEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
     /// (or any error), and then <see cref="Parse"/> decides: this is only a faster route to the same result.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryParseLayout(ReadOnlySpan<byte> line, RecordLayout layout)
+        => _vector256 ? TryParseLayout<Vector256Width>(line, layout) : TryParseLayout<Vector128Width>(line, layout);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryParseLayout<TWidth>(ReadOnlySpan<byte> line, RecordLayout layout)
+        where TWidth : struct, IVectorWidth
     {
         var count = layout.Count;
         if (count < 0 || line.IsEmpty || line[0] != '{')
@@ -185,7 +192,7 @@ internal sealed class NdjsonLineParser
                 p++;
             }
 
-            var tokenLength = layout.MatchKey(line, p, i);
+            var tokenLength = layout.MatchKey<TWidth>(line, p, i);
             if (tokenLength == 0)
             {
                 return false;
@@ -197,7 +204,7 @@ internal sealed class NdjsonLineParser
             entry.KeyEscaped = false;
             entry.Column = layout.Column(i);
             p += tokenLength;
-            if (p >= line.Length || ScanValue(line, ref p, ref entry) is not null)
+            if (p >= line.Length || ScanValue<TWidth>(line, ref p, ref entry) is not null)
             {
                 return false;
             }
@@ -212,7 +219,7 @@ internal sealed class NdjsonLineParser
         return true;
     }
 
-    /// <summary>Starts a line for <see cref="FindStringStop"/> outside <see cref="Parse"/>.</summary>
+    /// <summary>Starts a line for <see cref="FindStringStop{TWidth}"/> outside <see cref="Parse"/>.</summary>
     public void BeginLine() => _maskBlock = -1;
 
     /// <summary>Whether the object closes at <paramref name="p"/> with nothing but whitespace after it.</summary>
@@ -240,7 +247,8 @@ internal sealed class NdjsonLineParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref RecordEntry entry)
+    internal string? ScanValue<TWidth>(ReadOnlySpan<byte> line, ref int p, ref RecordEntry entry)
+        where TWidth : struct, IVectorWidth
     {
         var start = p;
         var b = line[p];
@@ -249,7 +257,7 @@ internal sealed class NdjsonLineParser
         {
             case (byte)'"':
                 entry.Kind = RecordValueKind.String;
-                var stop = FindStringStop(line, p + 1);
+                var stop = FindStringStop<TWidth>(line, p + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
                     // The common case: no escape, no delimiter, no control character.
@@ -261,13 +269,13 @@ internal sealed class NdjsonLineParser
                     return null;
                 }
 
-                error = ScanString(line, ref p, out entry.Escaped, out entry.HasDelimiter);
+                error = ScanString<TWidth>(line, ref p, out entry.Escaped, out entry.HasDelimiter);
                 entry.ValueStart = start + 1;
                 entry.ValueLength = p - start - 2;
                 return error;
             case (byte)'{' or (byte)'[':
                 var whitespace = false;
-                error = ScanNested(line, ref p, 1, ref whitespace);
+                error = ScanNested<TWidth>(line, ref p, 1, ref whitespace);
                 entry.Kind = RecordValueKind.Nested;
                 entry.Escaped = whitespace;
                 entry.HasDelimiter = false;
@@ -382,28 +390,30 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Skips a string inside a nested value (its content is kept verbatim).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private string? SkipString(ReadOnlySpan<byte> line, ref int p)
+    private string? SkipString<TWidth>(ReadOnlySpan<byte> line, ref int p)
+        where TWidth : struct, IVectorWidth
     {
-        var stop = FindStringStop(line, p + 1);
+        var stop = FindStringStop<TWidth>(line, p + 1);
         if (stop >= 0 && line[stop] == '"')
         {
             p = stop + 1;
             return null;
         }
 
-        return ScanString(line, ref p, out _, out _);
+        return ScanString<TWidth>(line, ref p, out _, out _);
     }
 
     /// <summary>Scans a string starting at its opening quote; leaves <paramref name="p"/> after the closing quote.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanString(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+    private string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+        where TWidth : struct, IVectorWidth
     {
         escaped = false;
         hasDelimiter = false;
         var i = p + 1;
         while (true)
         {
-            i = FindStringStop(line, i);
+            i = FindStringStop<TWidth>(line, i);
             if (i < 0)
             {
                 return "unterminated string";
@@ -482,7 +492,8 @@ internal sealed class NdjsonLineParser
     /// operations instead of a search call per string.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int FindStringStop(ReadOnlySpan<byte> s, int i)
+    internal int FindStringStop<TWidth>(ReadOnlySpan<byte> s, int i)
+        where TWidth : struct, IVectorWidth
     {
         while (true)
         {
@@ -494,7 +505,7 @@ internal sealed class NdjsonLineParser
                     return -1;
                 }
 
-                _mask = ClassifyBlock(s, block);
+                _mask = ClassifyBlock<TWidth>(s, block);
                 _maskBlock = block;
             }
 
@@ -510,39 +521,41 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Bit k set when byte <c>block + k</c> is a string stop (bits past the end of the line are clear).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong ClassifyBlock(ReadOnlySpan<byte> s, int block)
+    private ulong ClassifyBlock<TWidth>(ReadOnlySpan<byte> s, int block)
+        where TWidth : struct, IVectorWidth
     {
         if (s.Length - block >= 64)
         {
-            return Stops(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block));
+            ref var start = ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block);
+            return TWidth.Is256 ? Stops256(ref start) : Stops128(ref start);
         }
 
-        return ClassifyLastBlock(s, block);
+        return ClassifyLastBlock<TWidth>(s, block);
     }
 
     /// <summary><see cref="ClassifyBlock"/> for the last, partial block of a line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ulong ClassifyLastBlock(ReadOnlySpan<byte> s, int block)
+    private ulong ClassifyLastBlock<TWidth>(ReadOnlySpan<byte> s, int block)
+        where TWidth : struct, IVectorWidth
     {
         var remaining = s.Length - block;
         Span<byte> padded = stackalloc byte[64];
         padded.Fill((byte)'a');
         s[block..].CopyTo(padded);
-        return Stops(ref MemoryMarshal.GetReference(padded)) & ((1UL << remaining) - 1);
+        ref var p = ref MemoryMarshal.GetReference(padded);
+        return (TWidth.Is256 ? Stops256(ref p) : Stops128(ref p)) & ((1UL << remaining) - 1);
     }
 
-    /// <summary>The string stops of 64 bytes: two 256-bit vectors where they are accelerated, else four 128-bit ones.</summary>
+    /// <summary>The string stops of 64 bytes as two 256-bit vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong Stops(ref byte block)
-    {
-        if (_vector256)
-        {
-            return Stops(Vector256.LoadUnsafe(ref block)) | ((ulong)Stops(Vector256.LoadUnsafe(ref block, 32)) << 32);
-        }
+    private ulong Stops256(ref byte block)
+        => Stops(Vector256.LoadUnsafe(ref block)) | ((ulong)Stops(Vector256.LoadUnsafe(ref block, 32)) << 32);
 
-        return Stops(Vector128.LoadUnsafe(ref block)) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 16)) << 16)
+    /// <summary>The string stops of 64 bytes as four 128-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Stops128(ref byte block)
+        => Stops(Vector128.LoadUnsafe(ref block)) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 16)) << 16)
             | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 32)) << 32) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 48)) << 48);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Stops(Vector256<byte> v)
@@ -565,7 +578,8 @@ internal sealed class NdjsonLineParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanNested(ReadOnlySpan<byte> line, ref int p, int depth, ref bool whitespace)
+    private string? ScanNested<TWidth>(ReadOnlySpan<byte> line, ref int p, int depth, ref bool whitespace)
+        where TWidth : struct, IVectorWidth
     {
         if (depth > MaxDepth)
         {
@@ -599,7 +613,7 @@ internal sealed class NdjsonLineParser
                     return "expected a quoted key";
                 }
 
-                error = SkipString(line, ref p);
+                error = SkipString<TWidth>(line, ref p);
                 if (error is not null)
                 {
                     return error;
@@ -625,8 +639,8 @@ internal sealed class NdjsonLineParser
 
             error = line[p] switch
             {
-                (byte)'"' => SkipString(line, ref p),
-                (byte)'{' or (byte)'[' => ScanNested(line, ref p, depth + 1, ref whitespace),
+                (byte)'"' => SkipString<TWidth>(line, ref p),
+                (byte)'{' or (byte)'[' => ScanNested<TWidth>(line, ref p, depth + 1, ref whitespace),
                 (byte)'t' => ScanLiteral(line, ref p, "true"u8),
                 (byte)'f' => ScanLiteral(line, ref p, "false"u8),
                 (byte)'n' => ScanLiteral(line, ref p, "null"u8),

@@ -11,7 +11,7 @@ namespace LogpushKit.Transform;
 /// against it (<see cref="NdjsonLineParser.TryParseLayout"/>), and when the keys are exactly the columns in their order
 /// (<see cref="InColumnOrder"/>) converted in one pass. A record with an escaped key leaves no layout.
 /// </summary>
-internal sealed class RecordLayout(bool vector256)
+internal sealed class RecordLayout
 {
     /// <summary>Bytes after the last token, so a token can always be compared as one 32-byte load.</summary>
     private const int Slack = 32;
@@ -94,7 +94,8 @@ internal sealed class RecordLayout(bool vector256)
 
     /// <summary>When key <paramref name="index"/>'s token <c>"name":</c> is at <paramref name="p"/> in the line, its length; else 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int MatchKey(ReadOnlySpan<byte> line, int p, int index)
+    public int MatchKey<TWidth>(ReadOnlySpan<byte> line, int p, int index)
+        where TWidth : struct, IVectorWidth
     {
         ref readonly var key = ref _keys[index];
         if (key.Mask != 0 && (uint)p + Slack <= (uint)line.Length)
@@ -103,7 +104,7 @@ internal sealed class RecordLayout(bool vector256)
             ref var text = ref Unsafe.Add(ref MemoryMarshal.GetReference(line), p);
             ref var token = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tokens), key.Start);
             uint equal;
-            if (vector256)
+            if (TWidth.Is256)
             {
                 equal = Vector256.Equals(Vector256.LoadUnsafe(ref text), Vector256.LoadUnsafe(ref token)).ExtractMostSignificantBits();
             }

@@ -67,7 +67,15 @@ public sealed class CsvCellWriterTests
                 {
                     var dst = new byte[room];
                     var w = 3;
-                    CsvCellWriter.CopyCell(source, start, length, dst, ref w, vector256);
+                    if (vector256)
+                    {
+                        CsvCellWriter.CopyCell<Vector256Width>(source, start, length, dst, ref w);
+                    }
+                    else
+                    {
+                        CsvCellWriter.CopyCell<Vector128Width>(source, start, length, dst, ref w);
+                    }
+
                     Assert.Equal(3 + length, w);
                     Assert.True(source.AsSpan(start, length).SequenceEqual(dst.AsSpan(3, length)), $"length {length}, start {start}, room {room}");
                     Assert.Equal(new byte[3], dst[..3]);
