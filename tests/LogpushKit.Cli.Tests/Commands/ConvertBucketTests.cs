@@ -80,7 +80,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
         var run = await RunAsync(["convert", "s3://some-bucket/in.log.gz"], new() { [CliBucketsEndpointVariable] = string.Empty });
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--endpoint URL or the LOGPUSHKIT_S3_ENDPOINT environment variable", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("set --endpoint or the LOGPUSHKIT_S3_ENDPOINT environment variable", run.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
