@@ -390,38 +390,44 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     };
 
     /// <summary>
-    /// Refuses a template that writes each target over its source object: when source and target are one bucket or folder
-    /// tree, a Logpush-shaped key under the source prefix must not map onto itself (e.g. <c>{path}.log.gz</c>, <c>{file}</c>).
-    /// The processor still checks every object; this names the mistake before anything runs.
+    /// Refuses a template that writes targets over their source objects: when source and target are one bucket or folder
+    /// tree, a Logpush-shaped key under the source prefix (at its top and in a dated folder) must not map onto itself
+    /// (e.g. <c>{path}.log.gz</c>, <c>{file}</c>). The processor still checks every object; this names the mistake before
+    /// anything runs.
     /// </summary>
     private static void RefuseTargetOverSource(BucketLocation source, BucketLocation target, LogpushObjectProcessorOptions options, PipelineSettingNames names)
     {
         var suffix = string.IsNullOrEmpty(options.Suffix) ? ".log.gz" : options.Suffix;
-        var sample = (options.Prefix ?? string.Empty) + "20240101/20240101T000000Z_20240101T000100Z_0123abcd" + suffix;
-        string targetKey;
-        try
-        {
-            targetKey = options.TargetKeyTemplate.Apply(sample, options.TargetPrefix);
-        }
-        catch (LogpushKitException)
-        {
-            return; // the template cannot name this sample; the processor checks the real keys
-        }
-
-        var overwrites = (source.Kind, target.Kind) switch
-        {
-            (BucketLocationKind.FileSystem, BucketLocationKind.FileSystem) => string.Equals(
-                Path.GetFullPath(Path.Combine(source.Path!, sample)),
-                Path.GetFullPath(Path.Combine(target.Path!, targetKey)),
-                OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase),
-            _ => source.Kind == target.Kind && source.Bucket == target.Bucket && sample == targetKey,
-        };
-        if (overwrites)
+        const string Name = "20240101T000000Z_20240101T000100Z_0123abcd";
+        string[] samples = [$"{options.Prefix}{Name}{suffix}", $"{options.Prefix}20240101/{Name}{suffix}"];
+        if (samples.Any(sample => WritesOver(source, target, sample, options)))
         {
             throw new LogpushSettingException(
                 names.TargetKeyTemplate,
-                $"'{options.TargetKeyTemplate}' would write each CSV over its source object ({names.Source} and {names.Target} are the same place); use a template that changes the name, e.g. {{path}}.csv.");
+                $"'{options.TargetKeyTemplate}' would write CSV objects over their source objects ({names.Source} and {names.Target} are the same place); use a template that changes the name, e.g. {{path}}.csv.");
         }
+    }
+
+    private static bool WritesOver(BucketLocation source, BucketLocation target, string sourceKey, LogpushObjectProcessorOptions options)
+    {
+        string targetKey;
+        try
+        {
+            targetKey = options.TargetKeyTemplate.Apply(sourceKey, options.TargetPrefix);
+        }
+        catch (LogpushKitException)
+        {
+            return false; // the template cannot name this sample; the processor checks the real keys
+        }
+
+        return (source.Kind, target.Kind) switch
+        {
+            (BucketLocationKind.FileSystem, BucketLocationKind.FileSystem) => string.Equals(
+                Path.GetFullPath(Path.Combine(source.Path!, sourceKey)),
+                Path.GetFullPath(Path.Combine(target.Path!, targetKey)),
+                OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase),
+            _ => source.Kind == target.Kind && source.Bucket == target.Bucket && sourceKey == targetKey,
+        };
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
