@@ -35,32 +35,37 @@ public static class LogpushKitHostExtensions
         {
             foreach (var problem in problems)
             {
-                await error.WriteLineAsync(ObjectKeyText.Escape(problem)).ConfigureAwait(false);
+                await error.WriteLineAsync(OneLine(problem)).ConfigureAwait(false);
             }
 
             return ConfigurationErrorExitCode;
         }
 
+        var workers = host.Services.GetServices<IHostedService>().OfType<LogpushKitWorker>().ToList();
         try
         {
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            // RunAsync without its dispose: the caller owns the host, and the workers are read after the stop
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // the host has logged it; one line for whoever reads stderr
-            await error.WriteLineAsync(ObjectKeyText.Escape($"{LogpushKitOptions.SectionName}: stopped by an error: {ex.Message}")).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {ex.Message}")).ConfigureAwait(false);
             return FailureExitCode;
         }
 
-        var failed = host.Services.GetServices<IHostedService>().OfType<LogpushKitWorker>().FirstOrDefault(w => w.Failure is not null);
-        if (failed is not null)
+        if (workers.FirstOrDefault(w => w.Failure is not null) is { } failed)
         {
-            await error.WriteLineAsync(ObjectKeyText.Escape($"{LogpushKitOptions.SectionName}: stopped by an error: {failed.Failure!.Message}")).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {failed.Failure!.Message}")).ConfigureAwait(false);
             return FailureExitCode;
         }
 
         return 0;
     }
+
+    /// <summary>One line: control characters (from keys or paths in a message) escaped; plain text left as it is.</summary>
+    private static string OneLine(string text) => text.Any(char.IsControl) ? ObjectKeyText.Escape(text) : text;
 
     /// <summary>The lines to print for a configuration error, or <see langword="null"/> when <paramref name="exception"/> is not one.</summary>
     internal static IReadOnlyList<string>? ConfigurationProblems(Exception exception) => exception switch

@@ -32,20 +32,24 @@ public sealed class R2BucketProvider : IBucketProvider
     private readonly Action<R2BucketOptions>? _configure;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly TimeProvider? _timeProvider;
+    private readonly Func<string, string?> _getVariable;
 
     /// <summary>Creates a provider.</summary>
     /// <param name="configure">Sets options of every bucket opened (part size, retries, an HTTP handler, or credentials from configuration); the rule above fills in what it leaves unset.</param>
     /// <param name="loggerFactory">Loggers for the buckets.</param>
     /// <param name="timeProvider">The buckets' clock.</param>
-    public R2BucketProvider(Action<R2BucketOptions>? configure = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    /// <param name="getVariable">
+    /// Where the variables of the rule (<c>R2_*</c>, <c>AWS_*</c>, <c>LOGPUSHKIT_S3_ENDPOINT</c>) are read; default
+    /// <see cref="Environment.GetEnvironmentVariable(string)"/>. A host may read them from its configuration instead (which
+    /// then can include user secrets).
+    /// </param>
+    public R2BucketProvider(Action<R2BucketOptions>? configure = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, Func<string, string?>? getVariable = null)
     {
         _configure = configure;
         _loggerFactory = loggerFactory;
         _timeProvider = timeProvider;
+        _getVariable = getVariable ?? Environment.GetEnvironmentVariable;
     }
-
-    /// <summary>Reads environment variables; replaced in tests.</summary>
-    internal Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
 
     /// <inheritdoc />
     public bool CanOpen(BucketLocation location)
@@ -71,7 +75,7 @@ public sealed class R2BucketProvider : IBucketProvider
     }
 
     /// <summary>The options <see cref="Open"/> creates the bucket with (endpoint and credentials resolved and checked).</summary>
-    internal R2BucketOptions CreateOptions(BucketRequest request)
+    private R2BucketOptions CreateOptions(BucketRequest request)
     {
         var location = request.Location;
         if (!CanOpen(location))
@@ -80,10 +84,10 @@ public sealed class R2BucketProvider : IBucketProvider
         }
 
         var isS3 = location.Kind == BucketLocationKind.S3;
-        var options = new R2BucketOptions { GetEnvironmentVariable = GetEnvironmentVariable };
+        var options = new R2BucketOptions { GetEnvironmentVariable = _getVariable };
         _configure?.Invoke(options);
         options.Bucket = location.Bucket!;
-        options.GetEnvironmentVariable = GetEnvironmentVariable;
+        options.GetEnvironmentVariable = _getVariable;
 
         var missing = new List<string>();
         if (!string.IsNullOrWhiteSpace(request.Endpoint))
@@ -164,7 +168,7 @@ public sealed class R2BucketProvider : IBucketProvider
         };
     }
 
-    private string? Variable(string name) => GetEnvironmentVariable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
+    private string? Variable(string name) => _getVariable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
 
     /// <summary>Parses an endpoint; a problem names <paramref name="setting"/>, the flag, key or variable it came from.</summary>
     private static Uri ParseEndpoint(string text, string setting)
