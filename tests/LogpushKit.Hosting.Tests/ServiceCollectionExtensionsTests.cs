@@ -135,6 +135,17 @@ public sealed class ServiceCollectionExtensionsTests
         Assert.Contains("AddLogpushR2Locations", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StartAsync_NegativeDrainTimeoutWithoutQueue_FailsNamingTheKey()
+    {
+        using var temp = new TempDirectory();
+        using var host = BuildHost(o => (o.Source, o.Target, o.Queue.DrainTimeoutSeconds) = (temp.Path, temp.Path, -1));
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("LogpushKit:Queue:DrainTimeoutSeconds must not be negative.", Assert.Single(ex.Failures));
+    }
+
     internal static IHost BuildHost(Action<LogpushKitOptions> configure, Action<IServiceCollection>? more = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -63,6 +63,6 @@ internal static partial class CliText
     [GeneratedRegex(@" \(Parameter '[^']*'\)$", RegexOptions.CultureInvariant)]
     private static partial Regex ParameterNote();
 
-    [GeneratedRegex(@"(?<![\w/.:-])(Fields|WriteHeader|Dataset|InputFormat|Delimiter|RowEnding|WriteBom|TimestampOutput|TimestampCustomFormat|TimestampFields|TimestampInput|TimeZone|OnBadLine|FailOnUnknownKeys|EscapeFormulas|MaxDecompressedBytes|MaxLineBytes|TargetKeyTemplate)(?![\w/.-])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w/.:-])(Fields|WriteHeader|Dataset|InputFormat|Delimiter|RowEnding|WriteBom|TimestampOutput|TimestampCustomFormat|TimestampFields|TimestampInput|TimeZone|OnBadLine|FailOnUnknownKeys|EscapeFormulas|MaxDecompressedBytes|MaxLineBytes|TargetKeyTemplate)(?![\w/-]|\.\w)", RegexOptions.CultureInvariant)]
     private static partial Regex OptionName();
 }

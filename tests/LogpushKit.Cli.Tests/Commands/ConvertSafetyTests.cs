@@ -144,6 +144,19 @@ public sealed class ConvertSafetyTests : IDisposable
     }
 
     [Fact]
+    public async Task Convert_OptionTheLibraryRefuses_MessageNamesFlagsNotProperties()
+    {
+        var input = _dir.WriteGzip("x.log.gz", Ndjson);
+
+        var run = await CliProcess.RunAsync("convert", input, "--dataset", "nope", "--timestamps", "unix");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "logpushkit: --dataset 'nope' is not in the dataset catalog, so its timestamp fields are unknown; name them with --timestamp-fields.\n",
+            run.StandardError);
+    }
+
+    [Fact]
     public async Task Convert_FileNameWithControlCharacters_PrintedEscaped()
     {
         if (OperatingSystem.IsWindows())
