@@ -17,9 +17,8 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
     private readonly bool _quiet;
     private readonly string _source;
     private readonly bool _live;
-    private readonly long _interval;
+    private readonly ReportThrottle _throttle;
     private readonly Lock _lock = new();
-    private long _next;
     private bool _shown;
 
     /// <param name="writer">Where to print (stderr).</param>
@@ -33,8 +32,7 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
         _quiet = quiet;
         _source = source;
         _live = !Console.IsErrorRedirected && ReferenceEquals(writer, Console.Error);
-        _interval = _live ? Stopwatch.Frequency / 2 : Stopwatch.Frequency * 10;
-        _next = Stopwatch.GetTimestamp() + _interval;
+        _throttle = new ReportThrottle(_live ? Stopwatch.Frequency / 2 : Stopwatch.Frequency * 10);
     }
 
     public void Report(PipelineProgress value)
@@ -84,20 +82,13 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
             return;
         }
 
-        var now = Stopwatch.GetTimestamp();
-        if (now < Volatile.Read(ref _next))
+        if (!_throttle.TryTake(Stopwatch.GetTimestamp()))
         {
             return;
         }
 
         lock (_lock)
         {
-            if (now < _next)
-            {
-                return;
-            }
-
-            _next = now + _interval;
             var s = value.Summary;
             var line = string.Create(
                 CultureInfo.InvariantCulture,

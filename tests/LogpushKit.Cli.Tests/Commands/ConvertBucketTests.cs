@@ -9,6 +9,24 @@ namespace LogpushKit.Cli.Tests.Commands;
 public sealed class S3rverCliCollection : ICollectionFixture<S3rverServer>
 {
     public const string Name = "s3rver-cli";
+
+    /// <summary>Two new buckets on the plain-HTTP instance, with clients to arrange and inspect them.</summary>
+    internal static async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync(S3rverServer server, string prefix)
+    {
+        var source = server.NewBucketName(prefix + "-src");
+        var target = server.NewBucketName(prefix + "-dst");
+        await server.CreateBucketAsync(server.HttpEndpoint, source);
+        await server.CreateBucketAsync(server.HttpEndpoint, target);
+        return (Client(source), Client(target));
+
+        R2Bucket Client(string bucket) => new(new R2BucketOptions
+        {
+            Bucket = bucket,
+            Endpoint = server.HttpEndpoint,
+            AccessKeyId = S3rverServer.AccessKeyId,
+            SecretAccessKey = S3rverServer.SecretAccessKey,
+        });
+    }
 }
 
 /// <summary><c>logpushkit convert</c> between bucket objects on s3rver's plain-HTTP instance, through the real process.</summary>
@@ -150,22 +168,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
         ["R2_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey,
     };
 
-    private async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync()
-    {
-        var source = server.NewBucketName("cli-src");
-        var target = server.NewBucketName("cli-dst");
-        await server.CreateBucketAsync(server.HttpEndpoint, source);
-        await server.CreateBucketAsync(server.HttpEndpoint, target);
-        return (Client(source), Client(target));
-    }
-
-    private R2Bucket Client(string bucket) => new(new R2BucketOptions
-    {
-        Bucket = bucket,
-        Endpoint = server.HttpEndpoint,
-        AccessKeyId = S3rverServer.AccessKeyId,
-        SecretAccessKey = S3rverServer.SecretAccessKey,
-    });
+    private Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync() => S3rverCliCollection.CreateBucketsAsync(server, "cli");
 
     private static async Task<string> ReadAsync(IR2Bucket bucket, string key)
     {

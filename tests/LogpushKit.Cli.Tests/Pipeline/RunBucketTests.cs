@@ -66,22 +66,7 @@ public sealed class RunBucketTests(S3rverServer server)
         ["R2_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey,
     };
 
-    private async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync()
-    {
-        var source = server.NewBucketName("run-src");
-        var target = server.NewBucketName("run-dst");
-        await server.CreateBucketAsync(server.HttpEndpoint, source);
-        await server.CreateBucketAsync(server.HttpEndpoint, target);
-        return (Client(source), Client(target));
-    }
-
-    private R2Bucket Client(string bucket) => new(new R2BucketOptions
-    {
-        Bucket = bucket,
-        Endpoint = server.HttpEndpoint,
-        AccessKeyId = S3rverServer.AccessKeyId,
-        SecretAccessKey = S3rverServer.SecretAccessKey,
-    });
+    private Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync() => S3rverCliCollection.CreateBucketsAsync(server, "run");
 
     private static async Task<List<string>> KeysAsync(IR2Bucket bucket)
     {
