@@ -85,13 +85,7 @@ internal sealed class PipelineCommandOptions
             command.Options.Add(option);
         }
 
-        options.Concurrency.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 256)
-            {
-                r.AddError("--concurrency must be between 1 and 256.");
-            }
-        });
+        options.Concurrency.Require(n => n is >= 1 and <= 256, "--concurrency must be between 1 and 256.");
         foreach (var location in new[] { options.Source, options.Target })
         {
             location.Validators.Add(r =>

@@ -32,13 +32,7 @@ internal static class RunCommand
             Description = "With --watch: seconds between reconciles. Default: 60 for a bucket source; none for a folder (it is watched; with --interval, reconciles also run beside the watcher).",
             HelpName = "SECONDS",
         };
-        interval.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--interval must be at least 1 second.");
-            }
-        });
+        interval.Require(seconds => seconds >= 1, "--interval must be at least 1 second.");
         var from = new Option<DateTimeOffset?>("--from")
         {
             Description = "Only batches with records at or after this time (UTC unless an offset is given), from the Logpush file names and YYYYMMDD folders.",

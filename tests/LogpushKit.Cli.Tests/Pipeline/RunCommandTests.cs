@@ -87,6 +87,7 @@ public sealed class RunCommandTests
 
     [Theory]
     [InlineData("--concurrency", "0")]
+    [InlineData("--concurrency", "many")]
     [InlineData("--target-template", "{nope}.csv")]
     [InlineData("--from", "yesterday-ish")]
     public async Task Run_BadOption_UsageError(string option, string value)
@@ -167,6 +168,19 @@ public sealed class RunCommandTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--from/--to", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ParseErrorQuotingControlCharacters_PrintedEscaped()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--concurrency", "2\u001b[2J\nforged");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("2\\u001b[2J\\nforged", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', run.StandardError);
+        Assert.DoesNotContain(run.StandardError.Split('\n'), line => line.StartsWith("forged", StringComparison.Ordinal));
     }
 
     [Fact]
