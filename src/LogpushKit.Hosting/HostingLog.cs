@@ -9,7 +9,4 @@ internal static partial class HostingLog
 
     [LoggerMessage(101, LogLevel.Information, "LogpushKit worker stopped: {Converted} converted, {Skipped} skipped, {Failed} failed, {Rows} rows")]
     public static partial void Stopped(ILogger logger, long converted, long skipped, long failed, long rows);
-
-    [LoggerMessage(102, LogLevel.Error, "A periodic reconcile failed; the next one runs in {IntervalSeconds} s")]
-    public static partial void ReconcileFailed(ILogger logger, double intervalSeconds, Exception exception);
 }

@@ -12,11 +12,20 @@ public sealed class LogpushKitOptions
     /// <summary>The configuration section name, <c>LogpushKit</c>.</summary>
     public const string SectionName = "LogpushKit";
 
-    /// <summary>Where Logpush objects are: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    /// <summary>
+    /// Where Logpush objects are: a local folder (it must exist; it is never created), <c>r2://bucket/folder</c> or
+    /// <c>s3://bucket/folder</c>. The path names a folder: <c>r2://logs/gateway_http</c> takes <c>gateway_http/…</c> keys only. Required.
+    /// </summary>
     public string? Source { get; set; }
 
-    /// <summary>Where CSV objects go: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    /// <summary>Where CSV objects go: a local folder (created when missing), <c>r2://bucket/folder</c> or <c>s3://bucket/folder</c>. Required.</summary>
     public string? Target { get; set; }
+
+    /// <summary>
+    /// The endpoint URL of <c>s3://</c> locations (and, when set, of <c>r2://</c> ones). Default: the
+    /// <c>LOGPUSHKIT_S3_ENDPOINT</c> environment variable for <c>s3://</c>; <c>R2_ENDPOINT</c> or <c>R2_ACCOUNT_ID</c> for <c>r2://</c>.
+    /// </summary>
+    public string? Endpoint { get; set; }
 
     /// <summary>Only source keys under this prefix (after the prefix in <see cref="Source"/>).</summary>
     public string? Prefix { get; set; }

@@ -48,6 +48,12 @@ internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOp
         }
 
         var queue = options.Queue;
+        if (string.IsNullOrWhiteSpace(queue.QueueId) && queue.DrainTimeoutSeconds < 0)
+        {
+            // the folder watcher drains by it too
+            failures.Add($"{S}:Queue:DrainTimeoutSeconds must not be negative.");
+        }
+
         if (!string.IsNullOrWhiteSpace(queue.QueueId))
         {
             if (string.IsNullOrWhiteSpace(queue.AccountId ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID")))

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using LogpushKit.Pipeline;
 using LogpushKit.Tests.Infrastructure;
 using LogpushKit.Tests.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LogpushKit.Hosting.Tests;
 
@@ -18,12 +19,14 @@ public sealed class LogpushKitWorkerTests
         Directory.CreateDirectory(Path.Combine(source.Path, "gw", "20240821"));
         await File.WriteAllBytesAsync(Path.Combine(source.Path, "gw", "20240821", "20240821T000000Z_20240821T000100Z_a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(3, 1)));
         var measurements = new ConcurrentBag<(string Instrument, long Value, string? Status)>();
-        using var listener = Listen(measurements);
         using var host = ServiceCollectionExtensionsTests.BuildHost(o =>
         {
             (o.Source, o.Target) = (source.Path, target.Path);
             o.WatchDebounceMilliseconds = 100;
         });
+
+        // only this host's meter: other tests in the process convert objects on meters of the same name
+        using var listener = Listen(measurements, host.Services.GetRequiredService<IMeterFactory>());
 
         await host.StartAsync();
         var first = Path.Combine(target.Path, "gw", "20240821", "20240821T000000Z_20240821T000100Z_a.csv");
@@ -58,13 +61,13 @@ public sealed class LogpushKitWorkerTests
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopwatch.Elapsed}");
     }
 
-    private static MeterListener Listen(ConcurrentBag<(string, long, string?)> measurements)
+    private static MeterListener Listen(ConcurrentBag<(string, long, string?)> measurements, IMeterFactory scope)
     {
         var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == LogpushKitMetrics.MeterName)
+                if (instrument.Meter.Name == LogpushKitMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, scope))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -68,7 +68,7 @@ public sealed class ServiceCollectionExtensionsTests
 
         var options = provider.GetRequiredService<IOptions<LogpushKitOptions>>().Value;
         Assert.Equal(("/x", "/y", 7), (options.Source, options.Target, options.Concurrency));
-        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService)); // resolving it would open the pipeline (and find no /x)
     }
 
     [Theory]
@@ -131,7 +131,19 @@ public sealed class ServiceCollectionExtensionsTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("LogpushKit:Target 's3://csv-bucket/out/'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LogpushKit:Target: 's3://csv-bucket/out/'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AddLogpushR2Locations", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_NegativeDrainTimeoutWithoutQueue_FailsNamingTheKey()
+    {
+        using var temp = new TempDirectory();
+        using var host = BuildHost(o => (o.Source, o.Target, o.Queue.DrainTimeoutSeconds) = (temp.Path, temp.Path, -1));
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("LogpushKit:Queue:DrainTimeoutSeconds must not be negative.", Assert.Single(ex.Failures));
     }
 
     internal static IHost BuildHost(Action<LogpushKitOptions> configure, Action<IServiceCollection>? more = null)

@@ -41,7 +41,8 @@ internal static class CliApplication
         {
             foreach (var error in parseResult.Errors)
             {
-                await configuration.Error.WriteLineAsync($"logpushkit: {error.Message}");
+                // a parse error may quote what was typed (or pasted), control characters and all
+                await configuration.Error.WriteLineAsync($"logpushkit: {CliText.OneLine(error.Message)}");
             }
 
             var path = string.Join(' ', CommandPath(parseResult.CommandResult.Command));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LogpushKit.Storage;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Cli.Infrastructure;
@@ -34,14 +35,20 @@ internal static class CommandFailures
         return code;
     }
 
-    internal static (int Code, string Message) Classify(Exception exception, bool canceled) => exception switch
+    /// <summary>The exit code and the one line (in the user's names, control characters escaped) for <paramref name="exception"/>.</summary>
+    internal static (int Code, string Message) Classify(Exception exception, bool canceled)
     {
-        OperationCanceledException when canceled => (ExitCodes.Canceled, "cancelled"),
-        UsageException => (ExitCodes.Usage, exception.Message),
-        LogpushDataException => (ExitCodes.DataError, "bad input: " + exception.Message),
-        LogpushKitException => (ExitCodes.Failure, exception.Message),
-        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
-            => (ExitCodes.Failure, exception.Message),
-        _ => (ExitCodes.Failure, "unexpected error: " + exception),
-    };
+        var (code, message) = exception switch
+        {
+            OperationCanceledException when canceled => (ExitCodes.Canceled, "cancelled"),
+            _ when CliStreams.IsBrokenPipe(exception) => (ExitCodes.BrokenPipe, "stdout was closed by its reader (broken pipe); stopped before the output was complete."),
+            UsageException or LogpushSettingException => (ExitCodes.Usage, exception.Message),
+            LogpushDataException => (ExitCodes.DataError, "bad input: " + exception.Message),
+            LogpushKitException => (ExitCodes.Failure, exception.Message),
+            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
+                => (ExitCodes.Failure, exception.Message),
+            _ => (ExitCodes.Failure, $"unexpected error: {exception.GetType().Name}: {exception.Message}"),
+        };
+        return (code, CliText.ForUser(message));
+    }
 }

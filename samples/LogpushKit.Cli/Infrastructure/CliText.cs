@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using LogpushKit.Storage;
+
+namespace LogpushKit.Cli.Infrastructure;
+
+/// <summary>
+/// Every message the CLI prints passes through <see cref="ForUser"/>: the library's option names become the flags the user
+/// typed (<c>MaxDecompressedBytes</c> → <c>--max-output-bytes</c>), and control characters (from object keys or file
+/// names in a message) are escaped, so a message is always one line and cannot drive the terminal.
+/// </summary>
+internal static partial class CliText
+{
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["Fields"] = "--fields",
+        ["WriteHeader"] = "--no-header",
+        ["Dataset"] = "--dataset",
+        ["InputFormat"] = "--input-format",
+        ["Delimiter"] = "--delimiter",
+        ["RowEnding"] = "--crlf",
+        ["WriteBom"] = "--bom",
+        ["TimestampOutput"] = "--timestamps",
+        ["TimestampCustomFormat"] = "--timestamps",
+        ["TimestampFields"] = "--timestamp-fields",
+        ["TimestampInput"] = "--timestamp-input",
+        ["TimeZone"] = "--time-zone",
+        ["OnBadLine"] = "--on-bad-line",
+        ["FailOnUnknownKeys"] = "--fail-on-unknown-keys",
+        ["EscapeFormulas"] = "--escape-formulas",
+        ["MaxDecompressedBytes"] = "--max-output-bytes",
+        ["MaxLineBytes"] = "the line limit",
+        ["TargetKeyTemplate"] = "--target-template",
+    };
+
+    /// <summary>
+    /// <paramref name="message"/> as the user should read it: option names outside quoted text (<c>'…'</c>, which holds
+    /// keys and values) replaced by flags, the parameter note of an <see cref="ArgumentException"/> dropped, and control
+    /// characters escaped with <see cref="ObjectKeyText.Escape"/> when there are any.
+    /// </summary>
+    public static string ForUser(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var text = ParameterNote().Replace(message, string.Empty);
+        var parts = text.Split('\'');
+        for (var i = 0; i < parts.Length; i += 2)
+        {
+            parts[i] = OptionName().Replace(parts[i], m => Flags[m.Value]);
+        }
+
+        return OneLine(string.Join('\'', parts));
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with control characters escaped (<see cref="ObjectKeyText.Escape"/>), or unchanged when it
+    /// has none (backslashes alone, as in Windows paths, are left as they are).
+    /// </summary>
+    public static string OneLine(string text)
+    {
+        var escaped = ObjectKeyText.Escape(text);
+        return escaped.Length == text.Length + text.Count(c => c == '\\') ? text : escaped;
+    }
+
+    [GeneratedRegex(@" \(Parameter '[^']*'\)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ParameterNote();
+
+    [GeneratedRegex(@"(?<![\w/.:-])(Fields|WriteHeader|Dataset|InputFormat|Delimiter|RowEnding|WriteBom|TimestampOutput|TimestampCustomFormat|TimestampFields|TimestampInput|TimeZone|OnBadLine|FailOnUnknownKeys|EscapeFormulas|MaxDecompressedBytes|MaxLineBytes|TargetKeyTemplate)(?![\w/-]|\.\w)", RegexOptions.CultureInvariant)]
+    private static partial Regex OptionName();
+}
