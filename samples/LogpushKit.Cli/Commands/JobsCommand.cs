@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
-using LogpushKit.Datasets;
 using LogpushKit.Json;
 
 namespace LogpushKit.Cli.Commands;
@@ -386,121 +385,6 @@ internal static class JobsCommand
         private static string[] ParseList(ArgumentResult result) =>
             [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
     }
-}
-
-/// <summary>
-/// The Cloudflare connection options shared by <c>jobs</c>, <c>fields</c> (and <c>setup</c>): <c>--account-id</c>,
-/// <c>--zone-id</c>, <c>--api-base</c>, <c>--json</c>, with their environment variables; credentials come only from the
-/// environment (a token on the command line would show in process lists).
-/// </summary>
-internal sealed class CloudflareCommandOptions
-{
-    public const string AccountIdVariable = "CLOUDFLARE_ACCOUNT_ID";
-    public const string ZoneIdVariable = "CLOUDFLARE_ZONE_ID";
-    public const string ApiBaseVariable = "CLOUDFLARE_API_BASE_URL";
-
-    public const string HelpText =
-        "Credentials: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY). Account or zone: --account-id/--zone-id or "
-        + "CLOUDFLARE_ACCOUNT_ID/CLOUDFLARE_ZONE_ID. API base: --api-base or CLOUDFLARE_API_BASE_URL. "
-        + "Exit codes: 0 success; 1 API or network failure (status, Cloudflare codes, cf-ray); 2 usage error or missing credentials/ids.";
-
-    private CloudflareCommandOptions()
-    {
-    }
-
-    public Option<string?> AccountIdOption { get; } = new("--account-id") { Description = "The account id (default: CLOUDFLARE_ACCOUNT_ID).", HelpName = "ID" };
-
-    public Option<string?> ZoneIdOption { get; } = new("--zone-id") { Description = "The zone id, for zone-scoped datasets (default: CLOUDFLARE_ZONE_ID).", HelpName = "ID" };
-
-    public Option<Uri?> ApiBase { get; } = new("--api-base")
-    {
-        Description = "The API base URL (default: CLOUDFLARE_API_BASE_URL, else https://api.cloudflare.com/client/v4/).",
-        HelpName = "URL",
-        CustomParser = result =>
-        {
-            var text = result.Tokens[0].Value;
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-            {
-                return uri;
-            }
-
-            result.AddError($"--api-base must be an absolute http(s) URL; got '{text}'.");
-            return null;
-        },
-    };
-
-    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON for scripts instead of a table (secrets masked)." };
-
-    public static CloudflareCommandOptions AddTo(Command command)
-    {
-        var o = new CloudflareCommandOptions();
-        command.Options.Add(o.AccountIdOption);
-        command.Options.Add(o.ZoneIdOption);
-        command.Options.Add(o.ApiBase);
-        command.Options.Add(o.Json);
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(o.AccountIdOption) is not null && result.GetResult(o.ZoneIdOption) is not null && command.Name != "create")
-            {
-                result.AddError("Use either --account-id or --zone-id, not both.");
-            }
-        });
-        return o;
-    }
-
-    public string? AccountId(ParseResult p) => NonEmpty(p.GetValue(AccountIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(AccountIdVariable));
-
-    public string? ZoneId(ParseResult p) => NonEmpty(p.GetValue(ZoneIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(ZoneIdVariable));
-
-    /// <summary>
-    /// The scope: an explicit --zone-id or --account-id wins (both: the dataset's documented scope decides); from the
-    /// environment, the dataset's documented scope decides when both ids are set, else account.
-    /// </summary>
-    public LogpushScope ResolveScope(ParseResult p, string? dataset)
-    {
-        var zoneFlag = NonEmpty(p.GetValue(ZoneIdOption));
-        var accountFlag = NonEmpty(p.GetValue(AccountIdOption));
-        var datasetScope = dataset is not null && LogpushDatasetCatalog.Default.FindAll(dataset) is [var only] ? only.Scope : (LogpushDatasetScope?)null;
-        if (zoneFlag is not null && (accountFlag is null || datasetScope != LogpushDatasetScope.Account))
-        {
-            return LogpushScope.Zone(zoneFlag);
-        }
-
-        if (accountFlag is not null)
-        {
-            return LogpushScope.Account(accountFlag);
-        }
-
-        var zone = ZoneId(p);
-        var account = AccountId(p);
-        return (zone, account, datasetScope) switch
-        {
-            (not null, null, _) => LogpushScope.Zone(zone),
-            (null, not null, _) => LogpushScope.Account(account),
-            (not null, not null, LogpushDatasetScope.Zone) => LogpushScope.Zone(zone),
-            (not null, not null, _) => LogpushScope.Account(account),
-            _ => throw new UsageException(
-                $"No account or zone: set --account-id or {AccountIdVariable} (account datasets such as gateway_http), or --zone-id or {ZoneIdVariable} (zone datasets such as http_requests)."),
-        };
-    }
-
-    public T ClientOptions<T>(ParseResult p)
-        where T : CloudflareClientOptions, new()
-    {
-        var credentials = CloudflareCredentials.FromEnvironment()
-            ?? throw new UsageException($"No Cloudflare credentials: set {CloudflareCredentials.ApiTokenVariable} (or {CloudflareCredentials.EmailVariable} and {CloudflareCredentials.ApiKeyVariable}).");
-        var baseAddress = p.GetValue(ApiBase);
-        if (baseAddress is null && NonEmpty(Environment.GetEnvironmentVariable(ApiBaseVariable)) is { } fromEnvironment)
-        {
-            baseAddress = Uri.TryCreate(fromEnvironment, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                ? uri
-                : throw new UsageException($"{ApiBaseVariable} must be an absolute http(s) URL; got '{fromEnvironment}'.");
-        }
-
-        return new T { Credentials = credentials, BaseAddress = baseAddress ?? CloudflareClientOptions.DefaultBaseAddress };
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
 
 /// <summary>Left-aligned text columns separated by two spaces; an optional header row.</summary>
