@@ -36,4 +36,9 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(CreateQueueRequest))]
 [JsonSerializable(typeof(CreateConsumerRequest))]
 [JsonSerializable(typeof(CreateBucketRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<QueueConsumer>>))]
+[JsonSerializable(typeof(HttpPullConsumerRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2LifecycleConfiguration>))]
+[JsonSerializable(typeof(R2LifecycleRulesRequest))]
+[JsonSerializable(typeof(R2NotificationRuleDeleteRequest))]
 internal sealed partial class CloudflareJsonContext : JsonSerializerContext;
