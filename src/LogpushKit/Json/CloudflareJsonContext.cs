@@ -41,4 +41,6 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(CloudflareEnvelope<R2LifecycleConfiguration>))]
 [JsonSerializable(typeof(R2LifecycleRulesRequest))]
 [JsonSerializable(typeof(R2NotificationRuleDeleteRequest))]
+[JsonSerializable(typeof(CloudflareQueueSettings))]
+[JsonSerializable(typeof(QueueEditRequest))]
 internal sealed partial class CloudflareJsonContext : JsonSerializerContext;

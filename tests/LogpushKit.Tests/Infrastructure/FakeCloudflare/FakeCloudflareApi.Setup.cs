@@ -34,6 +34,7 @@ public sealed partial class FakeCloudflareApi
     };
 
     private readonly Dictionary<string, JsonObject> _lifecycles = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonObject> _queueSettings = new(StringComparer.Ordinal);
 
     /// <summary>
     /// When set, a <c>POST …/logpush/ownership</c> also hands (bucket, key, token) to this callback, as Cloudflare writes
@@ -69,6 +70,17 @@ public sealed partial class FakeCloudflareApi
         }
     }
 
+    /// <summary>The settings a queue reports (<c>delivery_delay</c>, <c>delivery_paused</c>, <c>message_retention_period</c>; 4 days unless changed).</summary>
+    /// <param name="queueId">The queue id.</param>
+    /// <returns>The settings.</returns>
+    public JsonObject QueueSettings(string queueId)
+    {
+        lock (_gate)
+        {
+            return (JsonObject)SettingsOf(queueId).DeepClone();
+        }
+    }
+
     /// <summary>Adds a Worker consumer to a queue (as if deployed with wrangler).</summary>
     /// <param name="queueId">The queue id.</param>
     /// <param name="scriptName">The Worker.</param>
@@ -92,6 +104,23 @@ public sealed partial class FakeCloudflareApi
     private (HttpStatusCode, JsonObject)? RouteSetup(RecordedRequest request, string[] s, JsonNode? body)
     {
         var m = request.Method;
+        if (s is ["accounts", _, "queues", var editedQueue] && m == "PATCH")
+        {
+            return EditQueue(editedQueue, body);
+        }
+
+        if (s is ["accounts", _, "queues"] or ["accounts", _, "queues", _] && m == "GET")
+        {
+            // The main route answers; every queue it returns gets its settings, as Cloudflare's Queue has them.
+            var (status, envelope) = RouteQueues(m, request, s[3..], body);
+            foreach (var queue in envelope["result"] switch { JsonArray all => all.OfType<JsonObject>(), JsonObject one => [one], _ => [] })
+            {
+                queue["settings"] = SettingsOf(queue["queue_id"]!.GetValue<string>()).DeepClone();
+            }
+
+            return (status, envelope);
+        }
+
         if (s is ["accounts", _, "queues", var queueId, "consumers", ..])
         {
             return RouteConsumers(m, queueId, s[5..], body);
@@ -113,6 +142,47 @@ public sealed partial class FakeCloudflareApi
         }
 
         return null;
+    }
+
+    private JsonObject SettingsOf(string queueId) => _queueSettings.TryGetValue(queueId, out var settings)
+        ? settings
+        : _queueSettings[queueId] = new JsonObject { ["delivery_delay"] = 0, ["delivery_paused"] = false, ["message_retention_period"] = CloudflareQueueSettings.DefaultMessageRetentionSeconds };
+
+    // QueueEditParams of cloudflare-typescript queues/queues.ts: queue_name and settings; retention 60 s to 14 days.
+    private (HttpStatusCode, JsonObject) EditQueue(string queueId, JsonNode? body)
+    {
+        if (!_queues.ContainsKey(queueId))
+        {
+            return NotFound("queue " + queueId);
+        }
+
+        if (body is not JsonObject edit || edit.Any(p => p.Key is not ("settings" or "queue_name")))
+        {
+            return BadRequest("the body may hold queue_name and settings only");
+        }
+
+        if (edit["settings"] is JsonObject settings)
+        {
+            if (settings.Any(p => p.Key is not ("delivery_delay" or "delivery_paused" or "message_retention_period")))
+            {
+                return BadRequest("unknown queue setting");
+            }
+
+            if (settings["message_retention_period"]?.GetValue<int>() is < 60 or > CloudflareQueueSettings.MaxMessageRetentionSeconds)
+            {
+                return BadRequest("message_retention_period must be 60-1209600");
+            }
+
+            var stored = SettingsOf(queueId);
+            foreach (var (name, value) in settings)
+            {
+                stored[name] = value?.DeepClone();
+            }
+        }
+
+        var (status, envelope) = RouteQueues("GET", new RecordedRequest("GET", string.Empty, string.Empty, new Dictionary<string, string>(), string.Empty), [queueId], null);
+        ((JsonObject)envelope["result"]!)["settings"] = SettingsOf(queueId).DeepClone();
+        return (status, envelope);
     }
 
     private (HttpStatusCode, JsonObject)? RouteConsumers(string method, string queueId, string[] rest, JsonNode? body)
