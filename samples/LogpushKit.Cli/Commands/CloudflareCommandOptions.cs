@@ -43,11 +43,19 @@ internal sealed class CloudflareCommandOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print JSON for scripts instead of a table (secrets masked)." };
 
-    public static CloudflareCommandOptions AddTo(Command command, bool json = true)
+    /// <summary>
+    /// Adds the options to <paramref name="command"/>: <c>--zone-id</c> only where a zone can apply (Logpush), <c>--json</c>
+    /// only where the command prints something a script reads, so that no option is accepted and then ignored.
+    /// </summary>
+    public static CloudflareCommandOptions AddTo(Command command, bool json = true, bool zone = true)
     {
         var o = new CloudflareCommandOptions();
         command.Options.Add(o.AccountIdOption);
-        command.Options.Add(o.ZoneIdOption);
+        if (zone)
+        {
+            command.Options.Add(o.ZoneIdOption);
+        }
+
         command.Options.Add(o.ApiBase);
         if (json)
         {
