@@ -117,7 +117,8 @@ internal static class SetupCommand
             using var queues = new QueuesClient(account, cloudflare.ClientOptions<QueuesClientOptions>(parseResult));
             using var rules = new R2EventNotificationRulesClient(account, cloudflare.ClientOptions<R2EventNotificationRulesClientOptions>(parseResult));
             using var logpush = new LogpushClient(cloudflare.ClientOptions<LogpushClientOptions>(parseResult));
-            using var sourceReader = dry ? null : OpenSourceReader(options, parseResult.GetValue(r2Endpoint));
+            // Opening makes no request; the plan only says the challenge will be read, the run reads it.
+            using var sourceReader = OpenSourceReader(options, parseResult.GetValue(r2Endpoint));
             var provisioner = new LogpushPipelineProvisioner(buckets, queues, rules, logpush, sourceReader);
 
             var plan = await provisioner.PlanAsync(options, cancellationToken);

@@ -38,7 +38,7 @@ public sealed class SetupCommandTests : IAsyncLifetime
             "+ HTTP pull consumer: logpush-events — create (dead-letter queue logpush-events-dlq, max retries 3, lease 5 min, retry delay 30 s, batch size 10)",
             "+ notification rule: logpush-src → logpush-events (object-create, prefix 'gateway_http/', suffix '.log.gz') — create",
             "? Logpush destination: r2://logpush-src/gateway_http/{DATE}?account-id=",
-            "? ownership challenge: r2://logpush-src/gateway_http/{DATE}/ownership-challenge.txt",
+            "? ownership challenge: r2://logpush-src/gateway_http/{DATE}/ownership-challenge.txt — request it, read it from the source bucket, validate it",
             "+ Logpush job: gateway_http → r2://logpush-src/gateway_http/{DATE} — create (all fields, ndjson, timestamps unix",
             "Dry run: 8 to create, 0 to change, 0 blocked; nothing changed.",
         })

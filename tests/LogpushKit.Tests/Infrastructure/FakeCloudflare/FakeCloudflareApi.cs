@@ -399,7 +399,10 @@ public sealed partial class FakeCloudflareApi : IAsyncDisposable
         var m = request.Method;
         lock (_gate)
         {
-            if (RouteSetup(request, s, body) is { } setup) return setup;
+            if (RouteSetup(request, s, body) is { } setup)
+            {
+                return setup;
+            }
 
             if (s.Length >= 3 && s[0] is "accounts" or "zones" && s[2] == "logpush")
             {
