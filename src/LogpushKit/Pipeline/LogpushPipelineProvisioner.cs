@@ -336,7 +336,14 @@ public sealed class LogpushPipelineProvisioner
             IReadOnlyList<R2LifecycleRule> rules = [];
             if (!_createdBuckets.Contains(options.TargetBucket) || apply)
             {
-                rules = (await owner._buckets.GetLifecycleRulesAsync(options.TargetBucket, Jurisdiction, cancellationToken).ConfigureAwait(false)).Rules;
+                try
+                {
+                    rules = (await owner._buckets.GetLifecycleRulesAsync(options.TargetBucket, Jurisdiction, cancellationToken).ConfigureAwait(false)).Rules;
+                }
+                catch (CloudflareApiException ex) when (IsNotFound(ex))
+                {
+                    // The bucket was just listed or created: a 404 here means it has no lifecycle configuration.
+                }
             }
 
             var mine = rules.FirstOrDefault(r => string.Equals(r.Id, options.LifecycleRuleId, StringComparison.Ordinal));

@@ -184,6 +184,18 @@ public sealed class LogpushPipelineProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApplyAsync_LifecycleReadIs404_TreatsItAsNoRules()
+    {
+        _api.AddBucket("logpush-csv");
+        _api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.NotFound, (10040, "The bucket has no lifecycle configuration")).For("GET", "/lifecycle"), times: 2);
+
+        var steps = await Provisioner().ApplyAsync(Options());
+
+        Assert.Contains("the bucket's 0 other rule(s) kept", steps.Single(s => s.Resource == "lifecycle rule").Detail, StringComparison.Ordinal);
+        Assert.Equal([ProvisioningOptions.DefaultLifecycleRuleId], _api.LifecycleRules("logpush-csv")!.Select(r => (string)r!["id"]!));
+    }
+
+    [Fact]
     public async Task ApplyAsync_ConsumerWithOtherSettings_IsUpdated()
     {
         var queue = _api.CreateQueue("logpush-events");
