@@ -121,4 +121,36 @@ public class R2EventNotificationRulesClient : CloudflareApiClient
         ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
         return $"{ConfigurationPath(bucketName)}/queues/{Escape(queueId)}";
     }
+
+    /// <summary>
+    /// Deletes some rules of a bucket for a queue by id (<c>DELETE …/configuration/queues/{queue_id}</c> with
+    /// <c>{"ruleIds":[…]}</c>, what <c>wrangler r2 bucket notification delete --rule</c> sends); the queue's other rules
+    /// stay. Retried after a 5xx; a 404 on a retry means an earlier attempt deleted them, which is reported as success.
+    /// </summary>
+    /// <param name="bucketName">The bucket.</param>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="ruleIds">The rule ids (<see cref="R2NotificationRule.RuleId"/>); at least one.</param>
+    /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the rules are gone.</returns>
+    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    public virtual async Task DeleteRulesByIdAsync(string bucketName, string queueId, IReadOnlyList<string> ruleIds, string? jurisdiction = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ruleIds);
+        if (ruleIds.Count == 0 || ruleIds.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("At least one rule id is required, and none may be blank (no ids would delete every rule of the queue).", nameof(ruleIds));
+        }
+
+        try
+        {
+            await Connection.SendAsync(
+                HttpMethod.Delete, QueuePath(bucketName, queueId), new R2NotificationRuleDeleteRequest { RuleIds = ruleIds }, CloudflareJsonContext.Default.R2NotificationRuleDeleteRequest,
+                CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement, retryOnServerError: true, Headers(jurisdiction), cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudflareApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound && ex.Attempts > 1)
+        {
+            // An earlier attempt timed out or got a 5xx after the server acted: the rules are gone, as asked.
+        }
+    }
 }

@@ -36,4 +36,11 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(CreateQueueRequest))]
 [JsonSerializable(typeof(CreateConsumerRequest))]
 [JsonSerializable(typeof(CreateBucketRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<QueueConsumer>>))]
+[JsonSerializable(typeof(HttpPullConsumerRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2LifecycleConfiguration>))]
+[JsonSerializable(typeof(R2LifecycleRulesRequest))]
+[JsonSerializable(typeof(R2NotificationRuleDeleteRequest))]
+[JsonSerializable(typeof(CloudflareQueueSettings))]
+[JsonSerializable(typeof(QueueEditRequest))]
 internal sealed partial class CloudflareJsonContext : JsonSerializerContext;

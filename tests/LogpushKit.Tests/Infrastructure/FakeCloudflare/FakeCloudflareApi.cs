@@ -24,7 +24,7 @@ namespace LogpushKit.Tests.Infrastructure.FakeCloudflare;
 /// (<see cref="FailNext"/>). Auth: <c>Authorization: Bearer {ApiToken}</c> or <c>X-Auth-Email</c> + <c>X-Auth-Key</c>.
 /// Error codes it invents where Cloudflare's are undocumented: 10000 authentication, 7003 no route, 1003 not found, 1004 bad request.
 /// </summary>
-public sealed class FakeCloudflareApi : IAsyncDisposable
+public sealed partial class FakeCloudflareApi : IAsyncDisposable
 {
     /// <summary>The API base path.</summary>
     public const string BasePath = "/client/v4/";
@@ -399,6 +399,11 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
         var m = request.Method;
         lock (_gate)
         {
+            if (RouteSetup(request, s, body) is { } setup)
+            {
+                return setup;
+            }
+
             if (s.Length >= 3 && s[0] is "accounts" or "zones" && s[2] == "logpush")
             {
                 return RouteLogpush(m, request, $"{s[0]}/{s[1]}", s[3..], body);
