@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
+using LogpushKit.Json;
 
 namespace LogpushKit.Cloudflare;
 
@@ -23,7 +25,8 @@ public sealed record CloudflareQueue : CloudflareObject
 
     /// <summary>The queue's consumers (a queue has at most one active consumer).</summary>
     [JsonPropertyName("consumers")]
-    public IReadOnlyList<QueueConsumer>? Consumers { get; init; }
+    [AllowNull]
+    public IReadOnlyList<QueueConsumer> Consumers { get => field ?? CloudflareCollections.Absent<QueueConsumer>(); init; }
 }
 
 /// <summary>A queue consumer (Worker or HTTP pull).</summary>
@@ -93,7 +96,8 @@ public sealed record R2BucketInfo : CloudflareObject
 internal sealed record R2BucketListResult : CloudflareObject
 {
     [JsonPropertyName("buckets")]
-    public IReadOnlyList<R2BucketInfo> Buckets { get; init; } = [];
+    [AllowNull]
+    public IReadOnlyList<R2BucketInfo> Buckets { get => field ?? CloudflareCollections.Absent<R2BucketInfo>(); init; }
 }
 
 internal sealed record CreateQueueRequest
