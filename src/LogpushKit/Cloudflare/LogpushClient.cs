@@ -261,7 +261,7 @@ public class LogpushClient : CloudflareApiClient
         return result;
     }
 
-    /// <summary>Validates that Cloudflare can write to a destination.</summary>
+    /// <summary>Validates that Cloudflare can write to a destination. Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -270,7 +270,7 @@ public class LogpushClient : CloudflareApiClient
     public virtual Task<LogpushValidationResult> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, cancellationToken);
 
-    /// <summary>Checks whether a job already writes to a destination.</summary>
+    /// <summary>Checks whether a job already writes to a destination. A read: retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -279,7 +279,7 @@ public class LogpushClient : CloudflareApiClient
     public virtual Task<LogpushDestinationExistsResult> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination/exists", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushDestinationExistsResult, cancellationToken);
 
-    /// <summary>Validates legacy <c>logpull_options</c>.</summary>
+    /// <summary>Validates legacy <c>logpull_options</c>. Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="logpullOptions">The options query string, e.g. <c>fields=RayID,ClientIP&amp;timestamps=rfc3339</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -296,7 +296,10 @@ public class LogpushClient : CloudflareApiClient
         return result ?? throw EmptyResult("POST", path);
     }
 
-    /// <summary>Asks Cloudflare to write an ownership-challenge file into the destination (needed for S3, GCS, Azure, Sumo Logic; not for R2).</summary>
+    /// <summary>
+    /// Asks Cloudflare to write an ownership-challenge file into the destination (needed for S3, GCS, Azure, Sumo Logic;
+    /// not for R2). Retried after a 5xx: a repeat only writes a fresh challenge, and the last one written is valid.
+    /// </summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -305,7 +308,7 @@ public class LogpushClient : CloudflareApiClient
     public virtual Task<LogpushOwnershipChallenge> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/ownership", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipChallenge, cancellationToken);
 
-    /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination).</summary>
+    /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination). Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="ownershipChallenge">The token.</param>
