@@ -32,7 +32,7 @@ public sealed partial record LogpushDatasetField(string Name, string? Type, stri
     /// Splits a value of the live fields API (<c>GET …/logpush/datasets/{dataset}/fields</c>), which is either a description
     /// or <c>"&lt;type&gt;; &lt;description&gt;"</c> (e.g. <c>"int or string; Timestamp at which …"</c>). The part before the
     /// first <c>;</c> counts as a type only when it is one (<c>string</c>, <c>int</c>, <c>float</c>, <c>bool</c>, <c>object</c>,
-    /// <c>array[…]</c>, unions with <c>or</c>, …), so a description that merely contains a <c>;</c> stays whole. A value that
+    /// <c>timestamp</c>, <c>array[…]</c>, unions with <c>or</c>), so a description that merely contains a <c>;</c> stays whole. A value that
     /// is a type and nothing else gives that type and no description.
     /// </summary>
     /// <param name="value">The API's value for a field.</param>
@@ -65,7 +65,7 @@ public sealed partial record LogpushDatasetField(string Name, string? Type, stri
 
     // A base type, optionally wrapped in array[…] (nested), and unions of those joined by "or" or "|".
     [GeneratedRegex(
-        @"^\s*(?:array\s*\[\s*)*(?:string|str|int|integer|int32|int64|uint|long|float|double|number|decimal|bool|boolean|object|map|timestamp|datetime|date-time|date|time|duration|ip|any)(?:\s*\])*(?:\s*(?:\bor\b|\|)\s*(?:array\s*\[\s*)*(?:string|str|int|integer|int32|int64|uint|long|float|double|number|decimal|bool|boolean|object|map|timestamp|datetime|date-time|date|time|duration|ip|any)(?:\s*\])*)*\s*$",
+        @"^\s*(?:array\s*\[\s*)*(?:string|int|integer|int64|float|double|number|bool|boolean|object|timestamp|datetime|date-time)(?:\s*\])*(?:\s*(?:\bor\b|\|)\s*(?:array\s*\[\s*)*(?:string|int|integer|int64|float|double|number|bool|boolean|object|timestamp|datetime|date-time)(?:\s*\])*)*\s*$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex TypeExpression();
 
