@@ -29,7 +29,7 @@ public static partial class SecretRedactor
     public const int MinimumSecretLength = 8;
 
     private static readonly Lock Gate = new();
-    private static string[] s_secrets = [];
+    private static string[] _secrets = [];
 
     /// <summary>
     /// Query parameters whose values are shown: identifiers, regions, endpoints and switches of the documented Logpush
@@ -60,13 +60,13 @@ public static partial class SecretRedactor
         lock (Gate)
         {
             var forms = new[] { value, Uri.EscapeDataString(value), value.Replace("+", "%2B", StringComparison.Ordinal) }
-                .Where(f => !s_secrets.Contains(f, StringComparer.Ordinal))
+                .Where(f => !_secrets.Contains(f, StringComparer.Ordinal))
                 .Distinct(StringComparer.Ordinal)
                 .ToArray();
             if (forms.Length > 0)
             {
                 // longest first, so a secret containing another is masked whole
-                s_secrets = [.. s_secrets.Concat(forms).OrderByDescending(s => s.Length)];
+                _secrets = [.. _secrets.Concat(forms).OrderByDescending(s => s.Length)];
             }
         }
     }
@@ -123,7 +123,7 @@ public static partial class SecretRedactor
 
     private static string MaskRegistered(string text)
     {
-        var secrets = Volatile.Read(ref s_secrets);
+        var secrets = Volatile.Read(ref _secrets);
         foreach (var secret in secrets)
         {
             if (text.Contains(secret, StringComparison.Ordinal))

@@ -13,8 +13,12 @@ namespace LogpushKit.Json;
 /// The pattern of every collection property of a model (source generation sets an init-only member the JSON does not
 /// have to <see langword="null"/>, overwriting any initializer, so the getter has to supply the empty value):
 /// <code>
+/// [AllowNull]
 /// public IReadOnlyList&lt;Thing&gt; Things { get => field ?? CloudflareCollections.Absent&lt;Thing&gt;(); init; }
 /// </code>
+/// <c>ResponseContractTests.EveryModelType_EmptyOrNullMembers_NoNullCollection</c> checks every model type of the
+/// library for it. A collection typed nullable on purpose (<see cref="Cloudflare.LogpushOutputOptions.FieldNames"/>:
+/// absent means Cloudflare's default) is exempt.
 /// </remarks>
 internal static class CloudflareCollections
 {
