@@ -7,8 +7,9 @@ namespace LogpushKit.Cloudflare;
 
 /// <summary>
 /// A Logpush job as the Logpush API returns and accepts it (account or zone scope). Every documented field is mapped;
-/// anything else is kept in <see cref="CloudflareObject.AdditionalProperties"/>. <see cref="object.ToString"/> masks
-/// the secrets inside <see cref="DestinationConf"/>.
+/// anything else is kept in <see cref="CloudflareObject.AdditionalProperties"/> (and not sent in create or update bodies,
+/// except inside <see cref="OutputOptions"/>). <see cref="object.ToString"/> masks every secret (see
+/// <see cref="WithMaskedSecrets"/>).
 /// </summary>
 public sealed record LogpushJob : CloudflareObject
 {
@@ -55,7 +56,7 @@ public sealed record LogpushJob : CloudflareObject
     [JsonPropertyName("max_upload_interval_seconds")]
     public int? MaxUploadIntervalSeconds { get; init; }
 
-    /// <summary><c>""</c> (Logpush) or <c>edge</c> (Edge Log Delivery); create-time only.</summary>
+    /// <summary><c>""</c> (Logpush) or <c>edge</c> (Edge Log Delivery); create-time only (<see cref="LogpushClient.UpdateJobAsync"/> does not send it).</summary>
     [JsonPropertyName("kind")]
     public string? Kind { get; init; }
 

@@ -34,7 +34,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
     }
 
     public static TheoryData<string> Variations() => new(
-        "documented",
+        "envelope-as-documented",
         "messages-as-strings",
         "lists-omitted",
         "bare-array-result",
