@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
+using LogpushKit.Json;
 
 namespace LogpushKit.Cloudflare;
 
@@ -23,7 +25,8 @@ public sealed record CloudflareQueue : CloudflareObject
 
     /// <summary>The queue's consumers (a queue has at most one active consumer).</summary>
     [JsonPropertyName("consumers")]
-    public IReadOnlyList<QueueConsumer>? Consumers { get; init; }
+    [AllowNull]
+    public IReadOnlyList<QueueConsumer> Consumers { get => field ?? CloudflareCollections.Absent<QueueConsumer>(); init; }
 }
 
 /// <summary>A queue consumer (Worker or HTTP pull).</summary>
@@ -93,7 +96,8 @@ public sealed record R2BucketInfo : CloudflareObject
 internal sealed record R2BucketListResult : CloudflareObject
 {
     [JsonPropertyName("buckets")]
-    public IReadOnlyList<R2BucketInfo> Buckets { get; init; } = [];
+    [AllowNull]
+    public IReadOnlyList<R2BucketInfo> Buckets { get => field ?? CloudflareCollections.Absent<R2BucketInfo>(); init; }
 }
 
 internal sealed record CreateQueueRequest
@@ -111,7 +115,31 @@ internal sealed record CreateConsumerRequest
     public string? DeadLetterQueue { get; init; }
 
     [JsonPropertyName("settings")]
-    public QueueConsumerSettings? Settings { get; init; }
+    public HttpConsumerSettingsRequest? Settings { get; init; }
+}
+
+/// <summary>The settings of an HTTP pull consumer as the create schema has them (no unknown members are sent).</summary>
+internal sealed record HttpConsumerSettingsRequest
+{
+    [JsonPropertyName("batch_size")]
+    public int? BatchSize { get; init; }
+
+    [JsonPropertyName("max_retries")]
+    public int? MaxRetries { get; init; }
+
+    [JsonPropertyName("retry_delay")]
+    public int? RetryDelay { get; init; }
+
+    [JsonPropertyName("visibility_timeout_ms")]
+    public long? VisibilityTimeoutMs { get; init; }
+
+    public static HttpConsumerSettingsRequest? From(QueueConsumerSettings? settings) => settings is null ? null : new()
+    {
+        BatchSize = settings.BatchSize,
+        MaxRetries = settings.MaxRetries,
+        RetryDelay = settings.RetryDelay,
+        VisibilityTimeoutMs = settings.VisibilityTimeoutMs,
+    };
 }
 
 internal sealed record CreateBucketRequest

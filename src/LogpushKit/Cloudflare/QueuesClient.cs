@@ -38,14 +38,14 @@ public class QueuesClient : CloudflareApiClient
         _accountId = string.Empty;
     }
 
-    /// <summary>Lists the account's queues (all pages).</summary>
+    /// <summary>Lists the account's queues (all pages). A read: retried after a 5xx.</summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
     /// <returns>The queues.</returns>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
     public virtual IAsyncEnumerable<CloudflareQueue> ListQueuesAsync(CancellationToken cancellationToken = default) =>
         Connection.PaginateAsync(QueuesPath, CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListCloudflareQueue, 100, null, cancellationToken);
 
-    /// <summary>Gets a queue by id.</summary>
+    /// <summary>Gets a queue by id. A read: retried after a 5xx.</summary>
     /// <param name="queueId">The queue id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The queue.</returns>
@@ -77,7 +77,10 @@ public class QueuesClient : CloudflareApiClient
         return null;
     }
 
-    /// <summary>Creates a queue (not retried after a 5xx, so it is never created twice).</summary>
+    /// <summary>
+    /// Creates a queue. Not retried after a 5xx or a timeout, so it is never created twice; such a failure has
+    /// <see cref="CloudflareApiException.MayHaveSucceeded"/> set — look the queue up before creating it again.
+    /// </summary>
     /// <param name="queueName">The queue name.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The created queue.</returns>
@@ -91,7 +94,12 @@ public class QueuesClient : CloudflareApiClient
             ?? throw new CloudflareApiException("POST", QueuesPath, System.Net.HttpStatusCode.OK, null, null, "the envelope has no result");
     }
 
-    /// <summary>Adds an HTTP pull consumer to a queue (a queue has one active consumer: remove a Worker consumer first).</summary>
+    /// <summary>
+    /// Adds an HTTP pull consumer to a queue (a queue has one active consumer: remove a Worker consumer first). Only the
+    /// members of the create schema are sent (<c>type</c>, <c>dead_letter_queue</c>, <c>settings</c> with
+    /// <c>batch_size</c>, <c>max_retries</c>, <c>retry_delay</c>, <c>visibility_timeout_ms</c>), so settings read from another
+    /// consumer can be passed. Not retried after a 5xx (a queue has one consumer; a repeat would fail).
+    /// </summary>
     /// <param name="queueId">The queue id.</param>
     /// <param name="settings">Batch size, max retries, retry delay, visibility timeout (all optional).</param>
     /// <param name="deadLetterQueue">The dead-letter queue name, if any.</param>
@@ -102,7 +110,7 @@ public class QueuesClient : CloudflareApiClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
         var path = $"{QueuesPath}/{Escape(queueId)}/consumers";
-        var request = new CreateConsumerRequest { Type = "http_pull", Settings = settings, DeadLetterQueue = deadLetterQueue };
+        var request = new CreateConsumerRequest { Type = "http_pull", Settings = HttpConsumerSettingsRequest.From(settings), DeadLetterQueue = deadLetterQueue };
         return await Connection.SendAsync(
             HttpMethod.Post, path, request, CloudflareJsonContext.Default.CreateConsumerRequest,
             CloudflareJsonContext.Default.CloudflareEnvelopeQueueConsumer, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false)

@@ -40,7 +40,7 @@ public class R2BucketsClient : CloudflareApiClient
         _accountId = string.Empty;
     }
 
-    /// <summary>Lists the account's buckets (cursor pagination followed inside).</summary>
+    /// <summary>Lists the account's buckets (cursor pagination followed inside). A read: retried after a 5xx.</summary>
     /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
     /// <param name="cancellationToken">Cancels the listing.</param>
     /// <returns>The buckets.</returns>
@@ -68,7 +68,10 @@ public class R2BucketsClient : CloudflareApiClient
         while (true);
     }
 
-    /// <summary>Creates a bucket (not retried after a 5xx).</summary>
+    /// <summary>
+    /// Creates a bucket. Not retried after a 5xx or a timeout; such a failure has
+    /// <see cref="CloudflareApiException.MayHaveSucceeded"/> set — list the buckets before creating it again.
+    /// </summary>
     /// <param name="name">The bucket name.</param>
     /// <param name="jurisdiction"><see langword="null"/> for the default, or <c>eu</c> / <c>fedramp</c>.</param>
     /// <param name="locationHint">Optional location hint, e.g. <c>weur</c>.</param>

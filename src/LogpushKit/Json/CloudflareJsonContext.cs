@@ -6,8 +6,16 @@ using LogpushKit.Events;
 namespace LogpushKit.Json;
 
 /// <summary>Source-generated (trimming and AOT safe) JSON metadata of the Cloudflare API models.</summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <remarks>
+/// A new model: a <c>sealed record</c> deriving from <see cref="CloudflareObject"/>, <c>[JsonPropertyName]</c> on every
+/// member, every collection member in the never-null pattern of <see cref="CloudflareCollections"/>, and its envelope
+/// (<c>CloudflareEnvelope&lt;TModel&gt;</c>) listed here. Integers read leniently (<see cref="FlexibleInt32Converter"/>).
+/// </remarks>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(FlexibleInt32Converter), typeof(FlexibleInt64Converter)])]
 [JsonSerializable(typeof(LogpushJob))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(CloudflareEnvelope<LogpushJob>))]
 [JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<LogpushJob>>))]
 [JsonSerializable(typeof(CloudflareEnvelope<Dictionary<string, JsonElement>>))]
@@ -28,6 +36,10 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(R2NotificationRulesRequest))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2NotificationConfiguration>))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2QueueNotificationRules>))]
+[JsonSerializable(typeof(R2NotificationConfiguration))]
+[JsonSerializable(typeof(R2QueueNotificationRules))]
+[JsonSerializable(typeof(R2NotificationRule))]
+[JsonSerializable(typeof(QueuePullResult))]
 [JsonSerializable(typeof(CloudflareEnvelope<CloudflareQueue>))]
 [JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<CloudflareQueue>>))]
 [JsonSerializable(typeof(CloudflareEnvelope<QueueConsumer>))]

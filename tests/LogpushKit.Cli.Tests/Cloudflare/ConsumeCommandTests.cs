@@ -1,0 +1,129 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using LogpushKit.Events;
+using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+
+namespace LogpushKit.Cli.Tests.Cloudflare;
+
+/// <summary><c>logpushkit consume</c> through the real process against the fake Cloudflare API.</summary>
+public sealed class ConsumeCommandTests : IAsyncLifetime
+{
+    private readonly TempDirectory _source = new();
+    private readonly TempDirectory _target = new();
+    private FakeCloudflareApi _api = null!;
+    private FakeQueue _queue = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeCloudflareApi.StartAsync();
+        _queue = _api.CreateQueue("logpush-events");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        _source.Dispose();
+        _target.Dispose();
+    }
+
+    [Fact]
+    public async Task Consume_ExitWhenEmpty_SchemaVariations_ConvertsEachObjectOnceAndExitsZero()
+    {
+        // strings in the envelope's messages, no errors list, a bare array as pull result, bodies raw and base64
+        _api.ResponseShaper = (request, envelope) =>
+        {
+            envelope["messages"] = new JsonArray("Pulled");
+            envelope.Remove("errors");
+            if (request.ApiPath.EndsWith("/messages/pull", StringComparison.Ordinal) && envelope["result"]?["messages"] is JsonArray messages)
+            {
+                envelope["result"] = messages.DeepClone();
+            }
+
+            return envelope;
+        };
+        for (var i = 0; i < 4; i++)
+        {
+            Publish($"gw/{i}.log.gz", $"{{\"RayID\":\"r{i}\",\"Status\":{200 + i}}}\n", i % 2 == 0 ? FakeBodyForm.Documented : FakeBodyForm.RawJsonValue);
+        }
+
+        Publish("gw/0.log.gz", "{\"RayID\":\"r0\",\"Status\":200}\n", FakeBodyForm.JsonText); // a duplicate event
+
+        var run = await CloudflareCli.RunAsync(Environment(), "consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, "--exit-when-empty", "--empty-pulls", "2");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal($"RayID,Status\nr{i},{200 + i}\n", await File.ReadAllTextAsync(Path.Combine(_target.Path, "gw", $"{i}.csv")));
+        }
+
+        Assert.Equal(5, _queue.AckedCount);
+        Assert.Equal(0, _queue.Count);
+        Assert.Contains("4 converted", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consume_PullsOnlyFail_ReportsCodesAndRayThenExitsOne()
+    {
+        _api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
+
+        var run = await CloudflareCli.RunAsync(Environment(), "consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, "--max-failure-duration", "2");
+
+        Assert.Equal(1, run.ExitCode);
+        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var first = Assert.Single(lines, l => l.Contains("Queue pull failed", StringComparison.Ordinal));
+        Assert.Contains("[10000] Authentication error", first, StringComparison.Ordinal);
+        Assert.Matches("cf-ray: [0-9a-f]{16}-LHR", first);
+        Assert.Contains(lines, l => l.Contains("gave up", StringComparison.Ordinal) && l.Contains("[10000] Authentication error", StringComparison.Ordinal));
+        Assert.DoesNotContain(_api.ApiToken, run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consume_RepliesThatCannotBeUsed_ReportedNotSilent()
+    {
+        _api.ResponseShaper = (request, envelope) => request.ApiPath.EndsWith("/messages/pull", StringComparison.Ordinal)
+            ? JsonNode.Parse("""{"success":true,"errors":[],"messages":[],"result":"not a pull result"}""")!
+            : envelope;
+
+        var run = await CloudflareCli.RunAsync(Environment(), "consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, "--max-failure-duration", "2");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("neither an object with messages nor an array of messages", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("cf-ray", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Consume_EmptyPullsWithoutExitWhenEmpty_UsageError()
+    {
+        var run = await CloudflareCli.RunAsync(Environment(), "consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, "--empty-pulls", "2");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--empty-pulls only applies with --exit-when-empty", run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(_api.Requests);
+    }
+
+    private Dictionary<string, string?> Environment() => CloudflareCli.Environment(_api);
+
+    private void Publish(string key, string ndjson, FakeBodyForm form)
+    {
+        var path = Path.Combine(_source.Path, key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var bytes = TempDirectory.Gzip(ndjson);
+        if (!File.Exists(path))
+        {
+            File.WriteAllBytes(path, bytes);
+        }
+
+        var data = File.ReadAllBytes(path);
+        _queue.PublishR2Event(
+            new R2EventNotification
+            {
+                Account = FakeCloudflareApi.DefaultAccountId,
+                Action = R2EventAction.PutObject,
+                Bucket = Path.GetFileName(_source.Path),
+                Object = new R2EventObject(key, data.Length, Convert.ToHexStringLower(MD5.HashData(data))),
+                EventTime = DateTimeOffset.UtcNow,
+            },
+            new FakeMessageShape { Body = form });
+    }
+}
