@@ -158,6 +158,8 @@ public sealed class CloudflareSettings
         explicitValues ??= new CloudflareConnectionOptions();
         names ??= CloudflareSettingNames.EnvironmentOnly;
         getVariable ??= Environment.GetEnvironmentVariable;
+        // every secret the process was given is masked wherever a server echoes it back
+        SecretRedactor.RegisterEnvironmentSecrets(getVariable);
         var malformed = new List<Problem>();
 
         var (accountId, accountExplicit) = ResolveId(explicitValues.AccountId, names.AccountId, AccountIdVariable, "account id", CloudflareSettingRequirements.AccountId, getVariable, malformed);
