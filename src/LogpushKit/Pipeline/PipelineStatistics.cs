@@ -45,6 +45,9 @@ public sealed record PipelineSummary
     /// <summary>Wall time since the statistics started.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Leftovers of interrupted puts (temporary files, multipart uploads) removed from the target.</summary>
+    public long LeftoversRemoved { get; init; }
+
     /// <summary>The failures (up to 100 kept), with their keys and reasons.</summary>
     public IReadOnlyList<ObjectProcessingResult> Failures { get; init; } = [];
 
@@ -71,6 +74,7 @@ public sealed class PipelineStatistics
     private long _bytesIn;
     private long _bytesDecompressed;
     private long _bytesOut;
+    private long _leftoversRemoved;
 
     /// <summary>Starts the clock.</summary>
     public PipelineStatistics(TimeProvider? timeProvider = null)
@@ -124,6 +128,9 @@ public sealed class PipelineStatistics
     /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
     public void AddFiltered() => Interlocked.Increment(ref _filtered);
 
+    /// <summary>Counts leftovers of interrupted puts removed from the target.</summary>
+    public void AddLeftoversRemoved(long count) => Interlocked.Add(ref _leftoversRemoved, count);
+
     /// <summary>The totals so far.</summary>
     public PipelineSummary Snapshot()
     {
@@ -147,6 +154,7 @@ public sealed class PipelineStatistics
             BytesDecompressed = Interlocked.Read(ref _bytesDecompressed),
             BytesOut = Interlocked.Read(ref _bytesOut),
             Elapsed = _timeProvider.GetElapsedTime(_started),
+            LeftoversRemoved = Interlocked.Read(ref _leftoversRemoved),
             Failures = failures,
         };
     }
