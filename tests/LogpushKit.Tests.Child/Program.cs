@@ -15,7 +15,7 @@ using LogpushKit.Transform;
 //                                     credentials in LOGPUSHKIT_TEST_S3_ENDPOINT / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY;
 //                                     waits for <file> to exist before starting (so two children start together);
 //                                     prints "result<TAB>status<TAB>key<TAB>reason" per object and
-//                                     "summary<TAB>converted<TAB>duplicates<TAB>failed<TAB>leftovers"
+//                                     "summary<TAB>converted<TAB>duplicates<TAB>failed<TAB>leftovers<TAB>source GETs"
 if (args.Length == 2 && args[0] is not ("list" or "lock"))
 {
     var bucket = new FileSystemBucket(args[0]);
@@ -90,7 +90,7 @@ static async Task<int> ReconcileAsync(string sourceFolder, string target, string
         }
     }
 
-    var source = new FileSystemBucket(sourceFolder, "source");
+    var source = new CountingSource(new FileSystemBucket(sourceFolder, "source"));
     using var remote = target.StartsWith("s3://", StringComparison.Ordinal)
         ? new R2Bucket(new R2BucketOptions
         {
@@ -134,8 +134,34 @@ static async Task<int> ReconcileAsync(string sourceFolder, string target, string
         await Console.Out.WriteLineAsync($"result\t{result.Status}\t{ObjectKeyText.Escape(result.SourceKey)}\t{result.Reason}");
     }
 
-    await Console.Out.WriteLineAsync($"summary\t{summary.Converted}\t{summary.SkippedDuplicate}\t{summary.Failed}\t{summary.LeftoversRemoved}");
+    await Console.Out.WriteLineAsync($"summary\t{summary.Converted}\t{summary.SkippedDuplicate}\t{summary.Failed}\t{summary.LeftoversRemoved}\t{source.Gets}");
     return 0;
+}
+
+/// <summary>The source bucket, counting GETs: an object converted once across processes is read once.</summary>
+internal sealed class CountingSource(IR2Bucket inner) : IR2Bucket
+{
+    private int _gets;
+
+    public int Gets => Volatile.Read(ref _gets);
+
+    public string Name => inner.Name;
+
+    public R2BucketIdentity? Identity => inner.Identity;
+
+    public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
+
+    public Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _gets);
+        return inner.GetAsync(key, range, cancellationToken);
+    }
+
+    public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
+
+    public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => inner.ListAsync(options, cancellationToken);
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
 }
 
 internal sealed class SynchronousProgress(Action<ReconcileProgress> report) : IProgress<ReconcileProgress>

@@ -17,8 +17,11 @@ namespace LogpushKit.Tests.Pipeline;
 /// </remarks>
 public static class ChildProcesses
 {
-    /// <summary>The child harness, next to the test assembly.</summary>
-    public static string ChildDll { get; } = Path.Combine(AppContext.BaseDirectory, "LogpushKit.Tests.Child.dll");
+    /// <summary>
+    /// The child harness in its own build output (artifacts/bin/LogpushKit.Tests.Child/&lt;config&gt;/), where all its
+    /// dependencies are; the copy next to a test assembly may lack those the test project gets from a shared framework.
+    /// </summary>
+    public static string ChildDll { get; } = FindChild();
 
     /// <summary>The dotnet host that runs the test process.</summary>
     public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
@@ -105,6 +108,13 @@ public static class ChildProcesses
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {(timeout ?? TimeSpan.FromSeconds(60)).TotalSeconds} s.");
         }
+    }
+
+    private static string FindChild()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var own = Path.Combine(testOutput.Parent!.Parent!.FullName, "LogpushKit.Tests.Child", testOutput.Name, "LogpushKit.Tests.Child.dll");
+        return File.Exists(own) ? own : Path.Combine(AppContext.BaseDirectory, "LogpushKit.Tests.Child.dll");
     }
 
     /// <summary>Makes a FIFO (named pipe) at <paramref name="path"/> with <c>mkfifo</c>.</summary>
