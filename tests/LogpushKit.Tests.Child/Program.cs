@@ -26,40 +26,40 @@ if (args.Length == 2 && args[0] is not ("list" or "lock"))
 switch (args.FirstOrDefault())
 {
     case "lock" when args.Length == 3:
-    {
-        var bucket = new FileSystemBucket(args[1]);
-        await using var held = await ((IR2Bucket)bucket).LockAsync(args[2]);
-        await Console.Out.WriteLineAsync(held is null ? "no lock" : "locked");
-        await Console.Out.FlushAsync();
-        await Task.Delay(Timeout.Infinite);
-        return 0;
-    }
+        {
+            var bucket = new FileSystemBucket(args[1]);
+            await using var held = await ((IR2Bucket)bucket).LockAsync(args[2]);
+            await Console.Out.WriteLineAsync(held is null ? "no lock" : "locked");
+            await Console.Out.FlushAsync();
+            await Task.Delay(Timeout.Infinite);
+            return 0;
+        }
 
     case "list" when args.Length == 2:
-    {
-        var bucket = new FileSystemBucket(args[1]);
-        try
         {
-            await foreach (var item in bucket.ListAsync())
+            var bucket = new FileSystemBucket(args[1]);
+            try
             {
-                await Console.Out.WriteLineAsync($"key\t{item.Key}");
+                await foreach (var item in bucket.ListAsync())
+                {
+                    await Console.Out.WriteLineAsync($"key\t{item.Key}");
+                }
             }
-        }
-        catch (R2ListIncompleteException ex)
-        {
-            foreach (var problem in ex.Problems)
+            catch (R2ListIncompleteException ex)
             {
-                await Console.Out.WriteLineAsync($"incomplete\t{problem.Key}\t{problem.Reason}");
+                foreach (var problem in ex.Problems)
+                {
+                    await Console.Out.WriteLineAsync($"incomplete\t{problem.Key}\t{problem.Reason}");
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            await Console.Out.WriteLineAsync($"error\t{ex.GetType().Name}\t{ex.Message}");
-            return 1;
-        }
+            catch (Exception ex)
+            {
+                await Console.Out.WriteLineAsync($"error\t{ex.GetType().Name}\t{ex.Message}");
+                return 1;
+            }
 
-        return 0;
-    }
+            return 0;
+        }
 
     case "reconcile" when args.Length >= 3:
         return await ReconcileAsync(args[1], args[2], args[3..]);

@@ -41,12 +41,12 @@ internal static class FileKinds
     private const int TypeDirectory = 0x4000;
     private const int TypeLink = 0xA000;
 
-    private static int s_nativeState; // 0 unknown, 1 available, -1 missing
+    private static int _nativeState; // 0 unknown, 1 available, -1 missing
 
     /// <summary>The kind of the entry at <paramref name="path"/>, not following a final link.</summary>
     public static FileKind Of(string path)
     {
-        if (OperatingSystem.IsWindows() || Volatile.Read(ref s_nativeState) < 0)
+        if (OperatingSystem.IsWindows() || Volatile.Read(ref _nativeState) < 0)
         {
             return OfByAttributes(path);
         }
@@ -59,11 +59,11 @@ internal static class FileKinds
                 return missing ? FileKind.Missing : OfByAttributes(path);
             }
 
-            Volatile.Write(ref s_nativeState, 1);
+            Volatile.Write(ref _nativeState, 1);
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {
-            Volatile.Write(ref s_nativeState, -1);
+            Volatile.Write(ref _nativeState, -1);
             return OfByAttributes(path);
         }
 

@@ -338,7 +338,7 @@ public sealed class S3StandInServer : IAsyncDisposable
             else
             {
                 var objects = _buckets[bucket];
-                    var parts = numbers.Select(n => upload.Parts[n]).ToArray();
+                var parts = numbers.Select(n => upload.Parts[n]).ToArray();
                 var content = parts.SelectMany(p => p).ToArray();
                 etag = Convert.ToHexStringLower(MD5.HashData(parts.SelectMany(p => MD5.HashData(p)).ToArray())) + "-" + parts.Length.ToString(CultureInfo.InvariantCulture);
                 objects[key] = new StoredObject(content, etag, DateTimeOffset.UtcNow, upload.ContentType, upload.Metadata);
