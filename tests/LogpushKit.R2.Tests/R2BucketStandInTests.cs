@@ -71,6 +71,27 @@ public sealed class R2BucketStandInTests(S3StandInFixture fixture)
     }
 
     [Fact]
+    public async Task Processor_TwoClientsOfOneBucket_TemplateOntoTheSourceKey_FailsAndLeavesTheSourceUntouched()
+    {
+        var name = fixture.Server.CreateBucket();
+        using var source = new R2Bucket(fixture.Options(name));
+        using var target = new R2Bucket(fixture.Options(name));
+        await source.PutAsync("gw/x.log.gz", new PatternStream(100, seed: 4));
+        var processor = new LogpushKit.Pipeline.LogpushObjectProcessor(source, target, new LogpushKit.Pipeline.LogpushObjectProcessorOptions
+        {
+            TargetKeyTemplate = new LogpushKit.Pipeline.TargetKeyTemplate("{dir}/{file}"),
+        });
+
+        var result = await processor.ProcessAsync("gw/x.log.gz");
+
+        Assert.Equal(LogpushKit.Pipeline.ObjectProcessingStatus.Failed, result.Status);
+        Assert.IsType<LogpushKit.Pipeline.TargetConflictException>(result.Exception);
+        Assert.Equal(1, fixture.Server.WritesOf(name, "gw/x.log.gz"));
+        await using var body = await source.GetAsync("gw/x.log.gz");
+        await PatternStream.AssertContentAsync(body!.Body, 100, seed: 4);
+    }
+
+    [Fact]
     public async Task CleanUpAsync_StaleUploadsOfMatchingKeys_AreAbortedAndNothingElse()
     {
         var name = fixture.Server.CreateBucket();

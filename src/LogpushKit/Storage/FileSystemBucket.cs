@@ -157,8 +157,8 @@ public sealed partial class FileSystemBucket : IR2Bucket
     public string GetPath(string key) => ResolvePath(key);
 
     /// <inheritdoc />
-    public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) =>
-        HeadCoreAsync(ResolvePath(key), key, cancellationToken);
+    public async Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) =>
+        await HeadCoreAsync(ResolvePath(key), key, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default)
