@@ -61,6 +61,9 @@ public sealed record PipelineSummary
     /// <summary>Wall time since the statistics started.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Leftovers of interrupted puts (temporary files, multipart uploads) removed from the target.</summary>
+    public long LeftoversRemoved { get; init; }
+
     /// <summary>The failures (up to <see cref="MaxFailuresKept"/> kept), with their keys and reasons.</summary>
     public IReadOnlyList<ObjectProcessingResult> Failures { get; init; } = [];
 
@@ -86,6 +89,7 @@ public sealed record PipelineSummary
             BytesIn = left.BytesIn + right.BytesIn,
             BytesDecompressed = left.BytesDecompressed + right.BytesDecompressed,
             BytesOut = left.BytesOut + right.BytesOut,
+            LeftoversRemoved = left.LeftoversRemoved + right.LeftoversRemoved,
             Elapsed = left.Elapsed + right.Elapsed,
             Failures = right.Failures.Count == 0 ? left.Failures
                 : left.Failures.Count == 0 ? right.Failures
@@ -115,6 +119,7 @@ public sealed class PipelineStatistics
     private long _bytesIn;
     private long _bytesDecompressed;
     private long _bytesOut;
+    private long _leftoversRemoved;
 
     /// <summary>Starts the clock.</summary>
     public PipelineStatistics(TimeProvider? timeProvider = null)
@@ -168,6 +173,9 @@ public sealed class PipelineStatistics
     /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
     public void AddFiltered() => Interlocked.Increment(ref _filtered);
 
+    /// <summary>Counts leftovers of interrupted puts removed from the target.</summary>
+    public void AddLeftoversRemoved(long count) => Interlocked.Add(ref _leftoversRemoved, count);
+
     /// <summary>The totals so far.</summary>
     public PipelineSummary Snapshot()
     {
@@ -191,6 +199,7 @@ public sealed class PipelineStatistics
             BytesDecompressed = Interlocked.Read(ref _bytesDecompressed),
             BytesOut = Interlocked.Read(ref _bytesOut),
             Elapsed = _timeProvider.GetElapsedTime(_started),
+            LeftoversRemoved = Interlocked.Read(ref _leftoversRemoved),
             Failures = failures,
         };
     }
