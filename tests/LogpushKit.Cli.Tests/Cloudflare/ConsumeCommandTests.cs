@@ -102,6 +102,35 @@ public sealed class ConsumeCommandTests : IAsyncLifetime
         Assert.Empty(_api.Requests);
     }
 
+    [Theory]
+    [InlineData("--batch-size", "abc")]
+    [InlineData("--visibility-timeout", "soon")]
+    [InlineData("--max-failure-duration", "5m")]
+    [InlineData("--retry-delay", "1.5")]
+    public async Task Consume_OptionValueThatDoesNotParse_UsageErrorWithoutStackTrace(string option, string value)
+    {
+        var run = await CloudflareCli.RunAsync(Environment(), "consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"'{value}'", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains(option, run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(_api.Requests);
+    }
+
+    [Theory]
+    [InlineData("--zone-id", FakeCloudflareApi.DefaultZoneId)]
+    [InlineData("--json")]
+    public async Task Consume_OptionThatCannotApply_RefusedNotIgnored(params string[] option)
+    {
+        var run = await CloudflareCli.RunAsync(Environment(), ["consume", "--queue-id", _queue.Id, "--source", _source.Path, "--target", _target.Path, "--exit-when-empty", .. option]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"Unrecognized command or argument '{option[0]}'", run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(_api.Requests);
+    }
+
     private Dictionary<string, string?> Environment() => CloudflareCli.Environment(_api);
 
     private void Publish(string key, string ndjson, FakeBodyForm form)
