@@ -4,6 +4,7 @@ using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.R2;
+using LogpushKit.Storage;
 
 namespace LogpushKit.Cli.Commands;
 
@@ -170,8 +171,8 @@ internal static class SetupCommand
             catch (ProvisioningException ex) when (ex.ChallengeFile is { } file)
             {
                 await error.WriteLineAsync(
-                    $"logpushkit: to finish, read the ownership challenge Cloudflare wrote to r2://{file.Bucket}/{file.Key}{(file.Jurisdiction is null ? string.Empty : " (jurisdiction " + file.Jurisdiction + ")")}, "
-                    + $"e.g. 'wrangler r2 object get {file.Bucket}/{file.Key} --remote{(file.Jurisdiction is null ? string.Empty : " --jurisdiction " + file.Jurisdiction)} --pipe', "
+                    $"logpushkit: to finish, read the ownership challenge Cloudflare wrote to r2://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}{(file.Jurisdiction is null ? string.Empty : " (jurisdiction " + file.Jurisdiction + ")")}, "
+                    + $"e.g. 'wrangler r2 object get {file.Bucket}/{ObjectKeyText.Escape(file.Key)} --remote{(file.Jurisdiction is null ? string.Empty : " --jurisdiction " + file.Jurisdiction)} --pipe', "
                     + "and run this setup again with --ownership-challenge <its content> (valid 7 days); everything done so far stays.");
                 throw;
             }

@@ -576,7 +576,7 @@ public sealed class LogpushPipelineProvisioner
                 {
                     var blocked = create with { Action = ProvisioningAction.Blocked, Detail = "Cloudflare refused the job without an ownership challenge", ChallengeFile = challenge.File };
                     Add(blocked);
-                    var where = challenge.File is { } file ? $"Cloudflare wrote it to r2://{file.Bucket}/{file.Key}{JurisdictionNote}" : "request it for this destination";
+                    var where = challenge.File is { } file ? $"Cloudflare wrote it to r2://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}{JurisdictionNote}" : "request it for this destination";
                     throw new ProvisioningException(blocked, $"Cloudflare refused the Logpush job ({ex.Message}); it may need the ownership challenge, which could not be read ({challenge.Reason}). {where}; read that object and pass its content as the ownership challenge.", ex)
                     {
                         ChallengeFile = challenge.File,
@@ -704,7 +704,7 @@ public sealed class LogpushPipelineProvisioner
             }
 
             var (token, file, readReason) = await ReadChallengeAsync(requested.FileName).ConfigureAwait(false);
-            var step = new ProvisioningStep("ownership challenge", file is null ? name : $"{(Jurisdiction is null ? "r2" : "s3")}://{file.Bucket}/{file.Key}", ProvisioningAction.Check, string.Empty) { ChallengeFile = file };
+            var step = new ProvisioningStep("ownership challenge", file is null ? name : $"{(Jurisdiction is null ? "r2" : "s3")}://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}", ProvisioningAction.Check, string.Empty) { ChallengeFile = file };
             if (token is null)
             {
                 Add(step with { Detail = $"not read: {readReason}" });
