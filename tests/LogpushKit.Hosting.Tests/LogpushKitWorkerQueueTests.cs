@@ -15,23 +15,14 @@ namespace LogpushKit.Hosting.Tests;
 /// <c>LogpushKit:Queue</c> settings by the library's <c>CloudflareSettings</c>, and the consumer's health shows in
 /// <see cref="LogpushKitWorkerState"/>.
 /// </summary>
-public sealed class LogpushKitWorkerQueueTests : IAsyncLifetime
+public sealed class LogpushKitWorkerQueueTests : FakeQueueTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TempDirectory _source = new("worker-queue-src");
     private readonly TempDirectory _target = new("worker-queue-dst");
-    private FakeCloudflareApi _api = null!;
-    private FakeQueue _queue = null!;
 
-    public async Task InitializeAsync()
+    protected override void CleanUp()
     {
-        _api = await FakeCloudflareApi.StartAsync();
-        _queue = _api.CreateQueue("logpush-events");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _api.DisposeAsync();
         _source.Dispose();
         _target.Dispose();
     }
@@ -46,14 +37,14 @@ public sealed class LogpushKitWorkerQueueTests : IAsyncLifetime
 
         await host.StartAsync();
         using var cts = new CancellationTokenSource(Timeout);
-        await WaitUntilAsync(() => _queue.AckedCount == 1, cts.Token);
+        await WaitUntilAsync(() => Queue.AckedCount == 1, cts.Token);
 
         Assert.Equal(LogpushKitWorkerStatus.Running, state.Status);
         Assert.Equal("queue consumer", state.Mode);
         Assert.Equal(PipelineActivity.Consuming, state.Health.Activity);
         Assert.Equal(QueueConsumerStatus.Healthy, state.Health.Consumer?.Status);
         Assert.True(state.IsHealthy);
-        Assert.All(_api.Requests, r => Assert.Equal("Bearer " + _api.ApiToken, r.Header("Authorization")));
+        Assert.All(Api.Requests, r => Assert.Equal("Bearer " + Api.ApiToken, r.Header("Authorization")));
         await host.StopAsync();
 
         Assert.Equal(LogpushKitWorkerStatus.Stopped, state.Status);
@@ -64,7 +55,7 @@ public sealed class LogpushKitWorkerQueueTests : IAsyncLifetime
     [Fact]
     public async Task Worker_PullsFailWithoutAFailureLimit_UnhealthyWhileFailingThenHealthyAgain()
     {
-        _api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 2);
+        Api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 2);
         using var host = BuildHost(o => o.Queue.MaxFailureSeconds = 0);
         var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
 
@@ -113,17 +104,17 @@ public sealed class LogpushKitWorkerQueueTests : IAsyncLifetime
         Assert.Contains(ex.Failures, f => f.StartsWith("LogpushKit:Queue:AccountId (or CLOUDFLARE_ACCOUNT_ID): 'https://dash.cloudflare.com/", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.StartsWith("LogpushKit:Queue:ApiBaseUrl must be an absolute http(s) URL", StringComparison.Ordinal));
         Assert.Contains("LogpushKit:Queue:MaxFailureSeconds must be 0 (never give up) or more.", ex.Failures);
-        Assert.DoesNotContain(ex.Failures, f => f.Contains(_api.ApiToken, StringComparison.Ordinal));
+        Assert.DoesNotContain(ex.Failures, f => f.Contains(Api.ApiToken, StringComparison.Ordinal));
     }
 
     private IHost BuildHost(Action<LogpushKitOptions>? configure = null) => ServiceCollectionExtensionsTests.BuildHost(o =>
     {
         (o.Source, o.Target) = (_source.Path, _target.Path);
         o.ReconcileOnStart = false;
-        o.Queue.QueueId = _queue.Id;
+        o.Queue.QueueId = Queue.Id;
         o.Queue.AccountId = FakeCloudflareApi.DefaultAccountId;
-        o.Queue.ApiToken = _api.ApiToken;
-        o.Queue.ApiBaseUrl = _api.BaseAddress.AbsoluteUri;
+        o.Queue.ApiToken = Api.ApiToken;
+        o.Queue.ApiBaseUrl = Api.BaseAddress.AbsoluteUri;
         o.Queue.RetryDelaySeconds = 0;
         configure?.Invoke(o);
     });
@@ -134,7 +125,7 @@ public sealed class LogpushKitWorkerQueueTests : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var bytes = PipelineTestData.Gzip(ndjson);
         File.WriteAllBytes(path, bytes);
-        _queue.PublishObjectCreated(Path.GetFileName(_source.Path), key, bytes.Length, Convert.ToHexStringLower(MD5.HashData(bytes)));
+        Queue.PublishObjectCreated(Path.GetFileName(_source.Path), key, bytes.Length, Convert.ToHexStringLower(MD5.HashData(bytes)));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)

@@ -185,28 +185,19 @@ public sealed class WorkerProcessBucketTests(S3rverServer s3) : IDisposable
 }
 
 /// <summary>The worker sample as a real process consuming a queue of the fake Cloudflare API (on loopback).</summary>
-public sealed class WorkerProcessQueueTests : IAsyncLifetime
+public sealed class WorkerProcessQueueTests : FakeQueueTest
 {
     private readonly TempDirectory _dir = new("logpushkit-worker-queue");
-    private FakeCloudflareApi _api = null!;
-    private FakeQueue _queue = null!;
 
-    public async Task InitializeAsync()
+    protected override void CleanUp()
     {
-        _api = await FakeCloudflareApi.StartAsync();
-        _queue = _api.CreateQueue("logpush-events");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _api.DisposeAsync();
         _dir.Dispose();
     }
 
     [Fact]
     public async Task Worker_QueueConsumerGivesUp_ExitsOneWithOneLine()
     {
-        _api.FailNext(FakeFailure.CloudflareErrors(System.Net.HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
+        Api.FailNext(FakeFailure.CloudflareErrors(System.Net.HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
         var settings = QueueSettings();
         settings["LogpushKit__Queue__MaxFailureSeconds"] = "1";
 
@@ -217,7 +208,7 @@ public sealed class WorkerProcessQueueTests : IAsyncLifetime
         Assert.StartsWith("LogpushKit: stopped by an error: the queue consumer gave up", line, StringComparison.Ordinal);
         Assert.Contains("[10000] Authentication error", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.StandardError + run.StandardOutput, StringComparison.Ordinal);
-        Assert.DoesNotContain(_api.ApiToken, run.StandardError + run.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(Api.ApiToken, run.StandardError + run.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -233,7 +224,7 @@ public sealed class WorkerProcessQueueTests : IAsyncLifetime
         Assert.Equal(
             "CLOUDFLARE_API_BASE_URL must be an absolute http(s) URL, e.g. https://api.cloudflare.com/client/v4/; got 'api.cloudflare.com/client/v4'.",
             run.StandardError.TrimEnd('\n'));
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
@@ -255,10 +246,10 @@ public sealed class WorkerProcessQueueTests : IAsyncLifetime
         var source = Path.Combine(_dir.Path, "logpush");
         Directory.CreateDirectory(source);
         var settings = WorkerProcessTests.Settings(source, Path.Combine(_dir.Path, "csv"));
-        settings["LogpushKit__Queue__QueueId"] = _queue.Id;
+        settings["LogpushKit__Queue__QueueId"] = Queue.Id;
         settings["LogpushKit__Queue__AccountId"] = FakeCloudflareApi.DefaultAccountId;
-        settings["LogpushKit__Queue__ApiToken"] = _api.ApiToken;
-        settings["LogpushKit__Queue__ApiBaseUrl"] = _api.BaseAddress.AbsoluteUri;
+        settings["LogpushKit__Queue__ApiToken"] = Api.ApiToken;
+        settings["LogpushKit__Queue__ApiBaseUrl"] = Api.BaseAddress.AbsoluteUri;
         return settings;
     }
 }

@@ -232,7 +232,8 @@ public sealed class NothingSilentStorageTests
 
     private static Process Start(string[] args) => Process.Start(StartInfo(args, false, null))!;
 
-    private static ProcessStartInfo StartInfo(string[] args, bool honourFilePermissions, Dictionary<string, string>? environment)
+    /// <summary>The CLI process with only the environment the test gives (no bucket credentials of the machine); as root, optionally without the permission override.</summary>
+    internal static ProcessStartInfo StartInfo(string[] args, bool honourFilePermissions, Dictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo(CliProcess.DotnetHost)
         {

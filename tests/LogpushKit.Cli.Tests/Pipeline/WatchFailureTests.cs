@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using LogpushKit.Tests.Pipeline;
 
 namespace LogpushKit.Cli.Tests.Pipeline;
 
@@ -24,25 +22,11 @@ public sealed class WatchFailureTests
         File.SetUnixFileMode(Path.Combine(moved, "locked"), UnixFileMode.None);
 
         // as root the CLI runs without the permission override, so the mode above denies it (see ChildProcesses)
-        using var process = Process.Start(ChildProcesses.HonourFilePermissions(StartInfo(["run", "--source", source, "--target", target, "--watch"])))!;
-        var stderr = new StringBuilder();
-        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-
-            if (e.Data?.Contains("watching", StringComparison.Ordinal) == true)
-            {
-                watching.TrySetResult();
-            }
-        };
-        process.BeginErrorReadLine();
+        using var process = Process.Start(NothingSilentStorageTests.StartInfo(["run", "--source", source, "--target", target, "--watch"], honourFilePermissions: true, null))!;
+        var stderr = new StderrLines(process, "watching");
         try
         {
-            await watching.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await stderr.Seen.WaitAsync(TimeSpan.FromSeconds(30));
 
             // a folder moved in makes the watcher scan the source; the scan cannot read moved/locked
             Directory.Move(moved, Path.Combine(source, "moved"));
@@ -61,11 +45,7 @@ public sealed class WatchFailureTests
             }
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            string printed;
-            lock (stderr)
-            {
-                printed = stderr.ToString();
-            }
+            var printed = stderr.Text;
 
             Assert.True(process.ExitCode == 1, printed);
             Assert.Contains("failed moved/locked/: ", printed, StringComparison.Ordinal);
@@ -82,24 +62,5 @@ public sealed class WatchFailureTests
             var locked = Directory.Exists(Path.Combine(source, "moved", "locked")) ? Path.Combine(source, "moved", "locked") : Path.Combine(moved, "locked");
             File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-    }
-
-    private static ProcessStartInfo StartInfo(string[] args)
-    {
-        var info = new ProcessStartInfo(CliProcess.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(CliProcess.CliDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        return info;
     }
 }

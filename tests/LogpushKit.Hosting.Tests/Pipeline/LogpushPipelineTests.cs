@@ -218,7 +218,7 @@ public sealed class LogpushPipelineTests : IDisposable
             if (p.Kind == PipelineProgressKind.Watching)
             {
                 // after the first pass: the next listing (the watcher's scan of a folder moved in) cannot read a part
-                buckets.Source!.FailLists = 1;
+                buckets.Source!.IncompleteLists = 1;
                 var moved = Path.Combine(_dir.Path, "moved");
                 Directory.CreateDirectory(moved);
                 File.WriteAllBytes(Path.Combine(moved, "a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(1, 1)));
@@ -306,51 +306,14 @@ public sealed class LogpushPipelineTests : IDisposable
     /// <summary>Local folders, the source wrapped so that its next listings can be made to miss an unreadable part.</summary>
     private sealed class FaultyFolderBuckets : IBucketProvider
     {
-        public FaultyFolder? Source { get; private set; }
+        public MemoryBuckets.TrackedBucket? Source { get; private set; }
 
         public bool CanOpen(BucketLocation location) => location.Kind == BucketLocationKind.FileSystem;
 
         public IR2Bucket Open(BucketRequest request)
         {
             var bucket = FolderBucketProvider.Instance.Open(request);
-            return request.Role == BucketRole.Source ? Source = new FaultyFolder(bucket) : bucket;
+            return request.Role == BucketRole.Source ? Source = new MemoryBuckets.TrackedBucket(bucket) : bucket;
         }
-    }
-
-    private sealed class FaultyFolder(IR2Bucket inner) : IR2Bucket
-    {
-        private int _failLists;
-
-        public string Name => inner.Name;
-
-        /// <summary>How many of the next listings end with an unreadable part, <c>locked/</c>, after everything readable.</summary>
-        public int FailLists
-        {
-            get => Volatile.Read(ref _failLists);
-            set => Volatile.Write(ref _failLists, value);
-        }
-
-        public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
-
-        public Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, range, cancellationToken);
-
-        public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
-
-        public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            await foreach (var item in inner.ListAsync(options, cancellationToken))
-            {
-                yield return item;
-            }
-
-            if (Interlocked.Decrement(ref _failLists) >= 0)
-            {
-                throw new R2ListIncompleteException(Name, [new R2BucketProblem("locked/", "the folder could not be read: Permission denied")]);
-            }
-
-            Interlocked.Exchange(ref _failLists, 0);
-        }
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 }
