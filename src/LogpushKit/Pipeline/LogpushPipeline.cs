@@ -24,7 +24,11 @@ namespace LogpushKit.Pipeline;
 /// <para><b>Failures.</b> A failed object is counted in the summary, never thrown. The first pass of a watch failing as a whole
 /// (the source cannot be listed) ends the watch with its exception; a later pass failing is logged, reported as
 /// <see cref="PipelineProgressKind.ReconcileFailed"/> and counted in <see cref="PipelineSummary.FailedPasses"/>, and the next
-/// pass runs at its time.</para>
+/// pass runs at its time. The folder watcher's own failures (a part of the folder it could not read, a failed scan) count
+/// as failures in the watch's summary. A local source folder removed after <see cref="Open"/> is reported by its setting
+/// (<see cref="PipelineSettingNames.Source"/>), one line a host can print as it is.</para>
+/// <para><b>Health.</b> <see cref="Health"/> says, while the pipeline runs, whether the queue consumer's pulls and acks
+/// work, whether the folder watcher or the reconcile passes are failing now: what a host's health check reports.</para>
 /// </remarks>
 public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 {
