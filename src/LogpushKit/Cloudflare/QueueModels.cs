@@ -165,42 +165,6 @@ internal sealed record CreateQueueRequest
     public required string QueueName { get; init; }
 }
 
-internal sealed record CreateConsumerRequest
-{
-    [JsonPropertyName("type")]
-    public required string Type { get; init; }
-
-    [JsonPropertyName("dead_letter_queue")]
-    public string? DeadLetterQueue { get; init; }
-
-    [JsonPropertyName("settings")]
-    public HttpConsumerSettingsRequest? Settings { get; init; }
-}
-
-/// <summary>The settings of an HTTP pull consumer as the create schema has them (no unknown members are sent).</summary>
-internal sealed record HttpConsumerSettingsRequest
-{
-    [JsonPropertyName("batch_size")]
-    public int? BatchSize { get; init; }
-
-    [JsonPropertyName("max_retries")]
-    public int? MaxRetries { get; init; }
-
-    [JsonPropertyName("retry_delay")]
-    public int? RetryDelay { get; init; }
-
-    [JsonPropertyName("visibility_timeout_ms")]
-    public long? VisibilityTimeoutMs { get; init; }
-
-    public static HttpConsumerSettingsRequest? From(QueueConsumerSettings? settings) => settings is null ? null : new()
-    {
-        BatchSize = settings.BatchSize,
-        MaxRetries = settings.MaxRetries,
-        RetryDelay = settings.RetryDelay,
-        VisibilityTimeoutMs = settings.VisibilityTimeoutMs,
-    };
-}
-
 internal sealed record CreateBucketRequest
 {
     [JsonPropertyName("name")]
