@@ -1,3 +1,4 @@
+using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,12 @@ public static class LogpushKitHostExtensions
     /// <c>LogpushKit:Source: the folder '/data/logpush' does not exist.</c>), with no stack trace, and returns
     /// <see cref="ConfigurationErrorExitCode"/> before anything starts.
     /// </summary>
+    /// <remarks>
+    /// When the pipeline fails while running (the queue consumer gave up after <c>LogpushKit:Queue:MaxFailureSeconds</c>,
+    /// the source can no longer be listed), the worker stops the host; this prints one line
+    /// (<c>LogpushKit: stopped by an error: …</c>, secrets masked) and returns <see cref="FailureExitCode"/>. The failure
+    /// and the pipeline's health stay readable in <see cref="LogpushKitWorkerState"/>.
+    /// </remarks>
     /// <returns>The process exit code: 0 after a normal stop, <see cref="ConfigurationErrorExitCode"/>, or <see cref="FailureExitCode"/> when the pipeline failed.</returns>
     public static async Task<int> RunLogpushKitAsync(this IHost host, CancellationToken cancellationToken = default)
     {
@@ -41,7 +48,7 @@ public static class LogpushKitHostExtensions
             return ConfigurationErrorExitCode;
         }
 
-        var workers = host.Services.GetServices<IHostedService>().OfType<LogpushKitWorker>().ToList();
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
         try
         {
             // RunAsync without its dispose: the caller owns the host, and the workers are read after the stop
@@ -51,13 +58,13 @@ public static class LogpushKitHostExtensions
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // the host has logged it; one line for whoever reads stderr
-            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {ex.Message}")).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {SecretRedactor.MaskText(ex.Message)}")).ConfigureAwait(false);
             return FailureExitCode;
         }
 
-        if (workers.FirstOrDefault(w => w.Failure is not null) is { } failed)
+        if (state.Failure is { } failure)
         {
-            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {failed.Failure!.Message}")).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine($"{LogpushKitOptions.SectionName}: stopped by an error: {SecretRedactor.MaskText(failure.Message)}")).ConfigureAwait(false);
             return FailureExitCode;
         }
 

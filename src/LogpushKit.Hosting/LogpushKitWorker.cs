@@ -13,15 +13,21 @@ namespace LogpushKit.Hosting;
 /// starts, so a wrong setting fails the start with a message that names its configuration key.
 /// </summary>
 /// <remarks>
-/// On shutdown the consumer stops pulling, releases leased messages it has not started, and lets in-flight objects finish for
+/// <para>On shutdown the consumer stops pulling, releases leased messages it has not started, and lets in-flight objects finish for
 /// <see cref="LogpushKitQueueOptions.DrainTimeoutSeconds"/> (keep it below the host's shutdown timeout, 30 s by default);
-/// objects still running after that are cancelled — their puts abort, nothing partial is written — and released.
+/// objects still running after that are cancelled — their puts abort, nothing partial is written — and released.</para>
+/// <para>When the pipeline fails as a whole (the queue consumer gives up after <see cref="LogpushKitQueueOptions.MaxFailureSeconds"/>
+/// of failing calls, or the source can no longer be listed), the worker logs one error line, records the failure in
+/// <see cref="LogpushKitWorkerState"/> and stops the host; <c>RunLogpushKitAsync</c> then prints one line and returns 1.
+/// An exception LogpushKit does not expect is left to the host (logged with its stack trace).</para>
 /// </remarks>
 internal sealed class LogpushKitWorker : BackgroundService
 {
     private readonly LogpushKitOptions _options;
     private readonly LogpushPipeline _pipeline;
     private readonly IObjectEventSource? _eventSource;
+    private readonly LogpushKitWorkerState _state;
+    private readonly IHostApplicationLifetime? _lifetime;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -30,36 +36,52 @@ internal sealed class LogpushKitWorker : BackgroundService
     public LogpushKitWorker(
         IOptions<LogpushKitOptions> options,
         LogpushPipeline pipeline,
+        LogpushKitWorkerState state,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
+        IHostApplicationLifetime? lifetime = null,
         IObjectEventSource? eventSource = null)
     {
         _options = options.Value;
         _pipeline = pipeline;
+        _state = state;
+        _lifetime = lifetime;
         _eventSource = eventSource;
         _loggerFactory = loggerFactory;
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<LogpushKitWorker>();
     }
 
-    /// <summary>The exception the pipeline ended with, if it failed (the host then stops).</summary>
-    internal Exception? Failure { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var events = _eventSource ?? CreateCloudflareSource();
         var mode = events is not null ? "queue consumer" : _pipeline.SourceFolder is not null ? "folder watcher" : "periodic reconcile";
+        _state.Started(_pipeline, mode);
         HostingLog.Started(_logger, mode, _pipeline.SourceLocation.ToString(), _pipeline.TargetLocation.ToString(), _options.Concurrency);
         try
         {
             var summary = events is null
                 ? await _pipeline.WatchAsync(progress: null, stoppingToken).ConfigureAwait(false)
                 : await _pipeline.ConsumeAsync(events, ConsumerOptions(), progress: null, stoppingToken).ConfigureAwait(false);
-            HostingLog.Stopped(_logger, summary.Converted, summary.Skipped, summary.Failed, summary.Rows);
+            LogStopped(summary);
+            _state.Stopped(summary);
+        }
+        catch (LogpushKitException ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // expected failures (the consumer gave up, the source is gone): one line, no stack trace; the host stops
+            var summary = (ex as QueueConsumerFailedException)?.Summary;
+            if (summary is not null)
+            {
+                LogStopped(summary);
+            }
+
+            HostingLog.Failed(_logger, SecretRedactor.MaskText(ex.Message));
+            _state.Failed(ex, summary);
+            _lifetime?.StopApplication();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            Failure = ex;
+            _state.Failed(ex, null);
             throw;
         }
     }
@@ -69,6 +91,9 @@ internal sealed class LogpushKitWorker : BackgroundService
         _ownedClient?.Dispose();
         base.Dispose();
     }
+
+    private void LogStopped(PipelineSummary summary)
+        => HostingLog.Stopped(_logger, summary.Converted, summary.Skipped, summary.Failed, summary.Rows, summary.LeftoversRemoved);
 
     private LogpushQueueConsumerOptions ConsumerOptions()
     {
@@ -82,6 +107,7 @@ internal sealed class LogpushKitWorker : BackgroundService
             RetryDelay = TimeSpan.FromSeconds(queue.RetryDelaySeconds),
             MaxAttempts = queue.MaxAttempts,
             DrainTimeout = TimeSpan.FromSeconds(queue.DrainTimeoutSeconds),
+            MaxFailureDuration = queue.MaxFailureSeconds > 0 ? TimeSpan.FromSeconds(queue.MaxFailureSeconds) : null,
         };
     }
 
@@ -93,15 +119,12 @@ internal sealed class LogpushKitWorker : BackgroundService
             return null;
         }
 
-        var accountId = queue.AccountId ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID");
-        var credentials = !string.IsNullOrWhiteSpace(queue.ApiToken) ? CloudflareCredentials.ApiToken(queue.ApiToken) : CloudflareCredentials.FromEnvironment();
-        var baseUrl = queue.ApiBaseUrl
-            ?? (Uri.TryCreate(Environment.GetEnvironmentVariable("CLOUDFLARE_API_BASE_URL"), UriKind.Absolute, out var fromEnvironment) ? fromEnvironment : null)
-            ?? CloudflareClientOptions.DefaultBaseAddress;
+        // the validator has checked these at start-up, by the same rule and names
+        var settings = queue.ResolveCloudflare().Require(CloudflareSettingRequirements.Credentials | CloudflareSettingRequirements.AccountId);
         _ownedClient = new QueuesPullClient(
-            accountId!,
-            new QueuesPullClientOptions { BaseAddress = baseUrl, Credentials = credentials, TimeProvider = _timeProvider },
+            settings.AccountId!,
+            settings.CreateClientOptions<QueuesPullClientOptions>() with { TimeProvider = _timeProvider },
             _loggerFactory.CreateLogger<QueuesPullClient>());
-        return new CloudflareQueueEventSource(_ownedClient, queue.QueueId);
+        return new CloudflareQueueEventSource(_ownedClient, queue.QueueId.Trim(), _loggerFactory.CreateLogger<CloudflareQueueEventSource>());
     }
 }

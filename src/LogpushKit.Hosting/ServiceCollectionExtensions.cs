@@ -10,7 +10,8 @@ namespace LogpushKit.Hosting;
 
 /// <summary>
 /// Registers the LogpushKit worker in a Generic Host: the options (validated at start-up), the
-/// <see cref="LogpushPipeline"/> they describe (a singleton that owns its buckets), and the worker that runs it. Local
+/// <see cref="LogpushPipeline"/> they describe (a singleton that owns its buckets), the worker that runs it, and its
+/// <see cref="LogpushKitWorkerState"/> (status and health, for health checks). Local
 /// folders open out of the box; <c>r2://</c> and <c>s3://</c> locations need an <see cref="IBucketProvider"/> for them,
 /// e.g. <c>services.AddLogpushR2Locations()</c> from the <c>LogpushKit.R2</c> package.
 /// </summary>
@@ -53,6 +54,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new LogpushKitMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(LogpushKitPipelineFactory.Create);
+        services.TryAddSingleton<LogpushKitWorkerState>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LogpushKitWorker>());
         return services;
     }

@@ -125,3 +125,46 @@ internal static class CliProcess
             ?? throw new InvalidOperationException("The built CLI was not found at " + string.Join(" or ", candidates));
     }
 }
+
+/// <summary>
+/// The stderr of a running CLI process, read line by line as it comes (for <c>run --watch</c> and other long runs):
+/// <see cref="Seen"/> completes when a line contains the awaited text, <see cref="Text"/> is everything so far.
+/// </summary>
+internal sealed class StderrLines
+{
+    private readonly StringBuilder _text = new();
+    private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Starts reading <paramref name="process"/>'s redirected stderr, watching for a line with <paramref name="awaited"/>.</summary>
+    public StderrLines(Process process, string awaited)
+    {
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_text)
+            {
+                _text.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains(awaited, StringComparison.Ordinal) == true)
+            {
+                _seen.TrySetResult();
+            }
+        };
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Completes when a line with the awaited text was printed.</summary>
+    public Task Seen => _seen.Task;
+
+    /// <summary>What was printed so far.</summary>
+    public string Text
+    {
+        get
+        {
+            lock (_text)
+            {
+                return _text.ToString();
+            }
+        }
+    }
+}

@@ -61,6 +61,31 @@ public sealed class LogpushKitWorkerTests
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopwatch.Elapsed}");
     }
 
+    [Fact]
+    public async Task Worker_SourceFolderRemovedAfterTheStartCheck_FailsWithOneLineNamingTheKeyAndStopsTheHost()
+    {
+        using var source = new TempDirectory();
+        using var target = new TempDirectory();
+        using var host = ServiceCollectionExtensionsTests.BuildHost(o => (o.Source, o.Target) = (source.Path, target.Path));
+        _ = host.Services.GetRequiredService<LogpushPipeline>(); // opened (checked) as RunLogpushKitAsync does before the start
+        Directory.Delete(source.Path);
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
+        var lifetime = host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+
+        await host.StartAsync();
+        using var cts = new CancellationTokenSource(Timeout);
+        while (state.Status != LogpushKitWorkerStatus.Failed)
+        {
+            await Task.Delay(25, cts.Token);
+        }
+
+        Assert.Equal($"LogpushKit:Source: the folder '{source.Path}' does not exist.", state.Failure?.Message);
+        Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "the worker did not stop the host");
+        Assert.False(state.IsHealthy);
+        Assert.False(Directory.Exists(source.Path));
+        await host.StopAsync();
+    }
+
     private static MeterListener Listen(ConcurrentBag<(string, long, string?)> measurements, IMeterFactory scope)
     {
         var listener = new MeterListener

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using LogpushKit.R2;
 using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Tests.Infrastructure.FakeCloudflare;
 using LogpushKit.Tests.Infrastructure.S3;
 using LogpushKit.Tests.Pipeline;
 
@@ -180,5 +181,75 @@ public sealed class WorkerProcessBucketTests(S3rverServer s3) : IDisposable
         }
 
         return keys;
+    }
+}
+
+/// <summary>The worker sample as a real process consuming a queue of the fake Cloudflare API (on loopback).</summary>
+public sealed class WorkerProcessQueueTests : FakeQueueTest
+{
+    private readonly TempDirectory _dir = new("logpushkit-worker-queue");
+
+    protected override void CleanUp()
+    {
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Worker_QueueConsumerGivesUp_ExitsOneWithOneLine()
+    {
+        Api.FailNext(FakeFailure.CloudflareErrors(System.Net.HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
+        var settings = QueueSettings();
+        settings["LogpushKit__Queue__MaxFailureSeconds"] = "1";
+
+        var run = await WorkerProcess.RunAsync(_dir.Path, settings);
+
+        Assert.True(run.ExitCode == 1, run.StandardError + run.StandardOutput);
+        var line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("LogpushKit: stopped by an error: the queue consumer gave up", line, StringComparison.Ordinal);
+        Assert.Contains("[10000] Authentication error", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardError + run.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(Api.ApiToken, run.StandardError + run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_QueueWithMalformedApiBaseUrlInTheEnvironment_ExitsTwoNamingTheVariable()
+    {
+        var settings = QueueSettings();
+        settings.Remove("LogpushKit__Queue__ApiBaseUrl");
+        settings["CLOUDFLARE_API_BASE_URL"] = "api.cloudflare.com/client/v4";
+
+        var run = await WorkerProcess.RunAsync(_dir.Path, settings);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "CLOUDFLARE_API_BASE_URL must be an absolute http(s) URL, e.g. https://api.cloudflare.com/client/v4/; got 'api.cloudflare.com/client/v4'.",
+            run.StandardError.TrimEnd('\n'));
+        Assert.Empty(Api.Requests);
+    }
+
+    [Fact]
+    public async Task Worker_QueueWithoutCredentials_ExitsTwoNamingTheKeyAndTheVariable()
+    {
+        var settings = QueueSettings();
+        settings.Remove("LogpushKit__Queue__ApiToken");
+
+        var run = await WorkerProcess.RunAsync(_dir.Path, settings);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "LogpushKit:Queue:QueueId is set but no Cloudflare credentials: set LogpushKit:Queue:ApiToken or CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY).",
+            run.StandardError.TrimEnd('\n'));
+    }
+
+    private Dictionary<string, string> QueueSettings()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        var settings = WorkerProcessTests.Settings(source, Path.Combine(_dir.Path, "csv"));
+        settings["LogpushKit__Queue__QueueId"] = Queue.Id;
+        settings["LogpushKit__Queue__AccountId"] = FakeCloudflareApi.DefaultAccountId;
+        settings["LogpushKit__Queue__ApiToken"] = Api.ApiToken;
+        settings["LogpushKit__Queue__ApiBaseUrl"] = Api.BaseAddress.AbsoluteUri;
+        return settings;
     }
 }

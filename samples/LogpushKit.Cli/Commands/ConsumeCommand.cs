@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
@@ -57,25 +58,19 @@ internal static class ConsumeCommand
         }
 
         var pipeline = PipelineCommandOptions.AddTo(command);
-        var cloudflare = CloudflareCommandOptions.AddTo(command);
-        Check(batchSize, v => v is >= 1 and <= 100, "--batch-size must be between 1 and 100.");
-        Check(retryDelay, v => v >= 0, "--retry-delay must not be negative.");
-        Check(drain, v => v >= 0, "--drain-timeout must not be negative.");
-        Check(maxAttempts, v => v >= 1, "--max-attempts must be at least 1.");
-        Check(maxFailure, v => v >= 0, "--max-failure-duration must not be negative (0 never gives up).");
-        Check(emptyPulls, v => v is >= 1 and <= 1000, "--empty-pulls must be between 1 and 1000.");
+        var cloudflare = CloudflareCommandOptions.AddTo(command, json: false, zone: false); // queues are account-scoped; consume prints no table
+        batchSize.RequireRange(1, 100);
+        retryDelay.Require(v => v >= 0, "--retry-delay must not be negative.");
+        drain.Require(v => v >= 0, "--drain-timeout must not be negative.");
+        maxAttempts.Require(v => v >= 1, "--max-attempts must be at least 1.");
+        maxFailure.Require(v => v >= 0, "--max-failure-duration must not be negative (0 never gives up).");
+        emptyPulls.RequireRange(1, 1000);
+        visibility.Require(v => v is >= 1 and <= 43_200, "--visibility-timeout must be between 1 and 43200 seconds (12 h).");
         command.Validators.Add(r =>
         {
-            if (r.GetResult(emptyPulls) is { Implicit: false } && !r.GetValue(exitWhenEmpty))
+            if (r.GetResult(emptyPulls) is { Implicit: false } && !TransformOptionsBinder.ValueOrDefault(r, exitWhenEmpty))
             {
                 r.AddError("--empty-pulls only applies with --exit-when-empty.");
-            }
-        });
-        visibility.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1 or > 43_200)
-            {
-                r.AddError("--visibility-timeout must be between 1 and 43200 seconds (12 h).");
             }
         });
 
@@ -85,49 +80,58 @@ internal static class ConsumeCommand
             var account = cloudflare.AccountId(parseResult)
                 ?? throw new UsageException($"No account: set --account-id or {CloudflareCommandOptions.AccountIdVariable}.");
             var clientOptions = cloudflare.ClientOptions<QueuesPullClientOptions>(parseResult);
-            var setup = pipeline.Bind(parseResult);
+            var quiet = parseResult.GetValue(pipeline.Quiet);
             var drainMode = parseResult.GetValue(exitWhenEmpty);
-            var logger = new StderrLogger(error, setup.Quiet ? LogLevel.Warning : LogLevel.Information);
+            using var loggers = new StderrLoggerFactory(error, quiet ? LogLevel.Warning : LogLevel.Information, typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!);
+            await using var consume = pipeline.Open(
+                parseResult,
+                o => o with
+                {
+                    ReconcileFirst = false, // the queue's events are the work list; 'run' reconciles
+                    DrainTimeout = TimeSpan.FromSeconds(parseResult.GetValue(drain)),
+                    ProgressInterval = TimeSpan.FromSeconds(10), // a consumer runs for days: a line when something happened, at most every 10 s
+                },
+                loggers);
             using var client = new QueuesPullClient(account, clientOptions);
-            var source = new CloudflareQueueEventSource(client, parseResult.GetRequiredValue(queueId), logger.For<CloudflareQueueEventSource>());
-            var consumer = new LogpushQueueConsumer(source, setup.Processor, new LogpushQueueConsumerOptions
+            var source = new CloudflareQueueEventSource(client, parseResult.GetRequiredValue(queueId), loggers.CreateLogger<CloudflareQueueEventSource>());
+            var consumerOptions = new LogpushQueueConsumerOptions
             {
                 MaxFailureDuration = parseResult.GetValue(maxFailure) is > 0 and var limit ? TimeSpan.FromSeconds(limit) : null,
                 StopWhenEmpty = drainMode,
                 EmptyReceivesBeforeStop = parseResult.GetValue(emptyPulls),
                 BatchSize = parseResult.GetValue(batchSize),
-                MaxConcurrency = setup.Concurrency,
+                MaxConcurrency = consume.Options.MaxConcurrency,
                 VisibilityTimeout = parseResult.GetValue(visibility) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 LargestExpectedObjectBytes = parseResult.GetValue(largest) ?? LogpushQueueConsumerOptions.Default.LargestExpectedObjectBytes,
                 RetryDelay = TimeSpan.FromSeconds(parseResult.GetValue(retryDelay)),
                 MaxAttempts = parseResult.GetValue(maxAttempts),
-                DrainTimeout = TimeSpan.FromSeconds(parseResult.GetValue(drain)),
-            }, logger.For<LogpushQueueConsumer>());
-
-            if (!setup.Quiet)
-            {
-                var until = drainMode ? "until the queue is empty" : "Ctrl-C stops";
-                await error.WriteLineAsync($"logpushkit: consuming queue {source.QueueId} ({setup.SourceDescription} -> {parseResult.GetRequiredValue(pipeline.Target)}), lease {consumer.VisibilityTimeout.TotalSeconds:0} s; {until}");
-            }
+                DrainTimeout = consume.Options.DrainTimeout,
+            };
+            var lease = consumerOptions.VisibilityTimeout
+                ?? LogpushQueueConsumer.DeriveVisibilityTimeout(consumerOptions.LargestExpectedObjectBytes, consumerOptions.ExpectedBytesPerSecond);
+            var until = drainMode ? "until the queue is empty" : "Ctrl-C stops";
+            var watching = string.Create(
+                CultureInfo.InvariantCulture,
+                $"consuming queue {source.QueueId} ({consume.SourceLocation} -> {consume.TargetLocation}), lease {lease.TotalSeconds:0} s; {until}");
 
             PipelineSummary summary;
             try
             {
-                summary = await RunWithReportsAsync(consumer, error, setup.Quiet, cancellationToken);
+                using var console = new PipelineConsole(error, "consume", quiet, consume.SourceLocation.ToString(), watching);
+                summary = await consume.ConsumeAsync(source, consumerOptions, console, cancellationToken);
             }
             catch (QueueConsumerFailedException ex)
             {
                 RunCommand.Finish(error, "consume", ex.Summary, quiet: false);
-                await error.WriteLineAsync($"logpushkit: {ex.Message}");
+                await error.WriteLineAsync($"logpushkit: {CliText.ForUser(ex.Message)}");
                 return ExitCodes.Failure;
             }
 
-            var exit = RunCommand.Finish(error, "consume", summary, setup.Quiet);
-            var health = consumer.Health;
-            if (drainMode && health.FailingSince is not null)
+            var exit = RunCommand.Finish(error, "consume", summary, quiet);
+            if (drainMode && consume.Health.Consumer is { FailingSince: not null } health)
             {
                 // drained, but the last acks were not sent: those messages come back, the queue is not empty
-                await error.WriteLineAsync($"logpushkit: consume: the queue was not left clean: {health.LastError}");
+                await error.WriteLineAsync($"logpushkit: consume: the queue was not left clean: {CliText.ForUser(health.LastError ?? "acks failed")}");
                 return exit == ExitCodes.Success ? ExitCodes.Failure : exit;
             }
 
@@ -136,78 +140,9 @@ internal static class ConsumeCommand
         return command;
     }
 
-    private static async Task<PipelineSummary> RunWithReportsAsync(LogpushQueueConsumer consumer, TextWriter error, bool quiet, CancellationToken cancellationToken)
-    {
-        var running = consumer.RunAsync(cancellationToken);
-        if (!quiet)
-        {
-            // a line whenever something happened, at most every 10 s (a consumer runs for days: no live line)
-            var last = consumer.Statistics.Snapshot();
-            while (await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)) != running)
-            {
-                var now = consumer.Statistics.Snapshot();
-                if (now.Objects != last.Objects)
-                {
-                    await error.WriteLineAsync($"logpushkit: {PipelineCommandOptions.FormatSummary("consume", now)}");
-                    last = now;
-                }
-            }
-        }
-
-        return await running;
-    }
-
-    private static void Check(Option<int> option, Func<int, bool> valid, string message)
-        => option.Validators.Add(r =>
-        {
-            if (!valid(r.GetValueOrDefault<int>()))
-            {
-                r.AddError(message);
-            }
-        });
-
     private static long? Error(System.CommandLine.Parsing.ArgumentResult result, string name)
     {
         result.AddError($"{name}: '{result.Tokens[^1].Value}' is not a positive size; give e.g. 104857600 or 100M.");
         return null;
-    }
-
-    /// <summary>Writes the consumer's log lines (failed pulls and acks, retries, poison messages) to stderr, one line each, secrets masked.</summary>
-    private sealed class StderrLogger(TextWriter error, LogLevel minimum) : ILogger
-    {
-        private readonly Lock _gate = new();
-
-        public ILogger<T> For<T>() => new Typed<T>(this);
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel))
-            {
-                return;
-            }
-
-            var prefix = logLevel >= LogLevel.Error ? "error: " : logLevel == LogLevel.Warning ? "warning: " : string.Empty;
-            var line = SecretRedactor.MaskText(formatter(state, exception)).ReplaceLineEndings(" ");
-            lock (_gate)
-            {
-                error.WriteLine($"logpushkit: {prefix}{line}");
-            }
-        }
-
-        private sealed class Typed<T>(StderrLogger inner) : ILogger<T>
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => inner.BeginScope(state);
-
-            public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-                => inner.Log(logLevel, eventId, state, exception, formatter);
-        }
     }
 }

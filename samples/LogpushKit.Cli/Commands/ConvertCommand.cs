@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
 using LogpushKit.Transform;
@@ -84,8 +85,8 @@ internal static class ConvertCommand
             RefuseOverwritingInput(inputPath, outputPath, "--output");
             RefuseOverwritingInput(inputPath, quarantinePath, "--quarantine");
             await using var source = await CliStreams.OpenInputAsync(inputPath, endpointUrl, cancellationToken);
-            await using var target = CliStreams.CreateOutput(outputPath, "--output", endpointUrl, cancellationToken);
-            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, "--quarantine", endpointUrl, cancellationToken);
+            await using var target = CliStreams.CreateOutput(outputPath, "--output", endpointUrl, LogpushObjectProcessor.ContentTypeFor(transformer.Options), cancellationToken);
+            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, "--quarantine", endpointUrl, LogpushObjectProcessor.QuarantineContentType, cancellationToken);
             TransformResult result;
             using (var progress = ConsoleProgress.CreateForStandardError($"converting {CliText.OneLine(source.Name)}", isQuiet))
             {

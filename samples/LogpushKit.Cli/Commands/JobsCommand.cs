@@ -58,24 +58,35 @@ internal static class JobsCommand
             var report = new JsonObject();
             var lines = new List<string>();
             var ok = true;
+            // a reply without a result (the schema allows one) is no answer: printed as unknown (null in --json), exit 1
             if (conf is not null)
             {
                 var masked = DestinationConf.Mask(conf);
                 var validation = await client.ValidateDestinationAsync(scope, conf, cancellationToken);
                 var exists = await client.ValidateDestinationExistsAsync(scope, conf, cancellationToken);
-                var message = DestinationConf.MaskSecretsInText(validation.Message);
-                ok &= validation.Valid;
-                report["destination"] = new JsonObject { ["destination_conf"] = masked, ["valid"] = validation.Valid, ["message"] = message, ["exists"] = exists.Exists };
-                lines.Add($"destination {masked}: {(validation.Valid ? "valid" : "INVALID: " + (string.IsNullOrEmpty(message) ? "no reason given" : message))}");
-                lines.Add(exists.Exists ? "a Logpush job already writes there" : "no Logpush job writes there");
+                ok &= validation?.Valid == true;
+                report["destination"] = new JsonObject
+                {
+                    ["destination_conf"] = masked,
+                    ["valid"] = validation?.Valid,
+                    ["message"] = DestinationConf.MaskSecretsInText(validation?.Message),
+                    ["exists"] = exists?.Exists,
+                };
+                lines.Add($"destination {masked}: {Verdict(validation)}");
+                lines.Add(exists switch
+                {
+                    null => "Cloudflare did not say whether a Logpush job writes there (its reply had no result)",
+                    { Exists: true } => "a Logpush job already writes there",
+                    _ => "no Logpush job writes there",
+                });
             }
 
             if (parseResult.GetValue(logpull) is { } options)
             {
                 var validation = await client.ValidateOriginAsync(scope, options, cancellationToken);
-                ok &= validation.Valid;
-                report["origin"] = new JsonObject { ["logpull_options"] = options, ["valid"] = validation.Valid, ["message"] = validation.Message };
-                lines.Add($"logpull options {options}: {(validation.Valid ? "valid" : "INVALID: " + (string.IsNullOrEmpty(validation.Message) ? "no reason given" : validation.Message))}");
+                ok &= validation?.Valid == true;
+                report["origin"] = new JsonObject { ["logpull_options"] = options, ["valid"] = validation?.Valid, ["message"] = DestinationConf.MaskSecretsInText(validation?.Message) };
+                lines.Add($"logpull options {options}: {Verdict(validation)}");
             }
 
             var output = parseResult.InvocationConfiguration.Output;
@@ -83,6 +94,13 @@ internal static class JobsCommand
             return ok ? ExitCodes.Success : ExitCodes.Failure;
         });
         return command;
+
+        static string Verdict(LogpushValidationResult? validation) => validation switch
+        {
+            null => "UNKNOWN: Cloudflare's reply had no result",
+            { Valid: true } => "valid",
+            _ => "INVALID: " + (string.IsNullOrEmpty(validation.Message) ? "no reason given" : DestinationConf.MaskSecretsInText(validation.Message)),
+        };
     }
 
     private static Command CreateOwnership()
@@ -110,16 +128,25 @@ internal static class JobsCommand
             {
                 var validation = await client.ValidateOwnershipChallengeAsync(scope, conf, token.Trim(), cancellationToken);
                 await output.WriteLineAsync(json
-                    ? new JsonObject { ["destination_conf"] = masked, ["valid"] = validation.Valid }.ToJsonString(IndentedJson)
-                    : $"ownership challenge for {masked}: {(validation.Valid ? "valid" : "NOT valid (request a new one; a challenge lasts 7 days and fits only this exact destination)")}");
-                return validation.Valid ? ExitCodes.Success : ExitCodes.Failure;
+                    ? new JsonObject { ["destination_conf"] = masked, ["valid"] = validation?.Valid }.ToJsonString(IndentedJson)
+                    : $"ownership challenge for {masked}: {validation switch
+                    {
+                        null => "UNKNOWN: Cloudflare's reply had no result",
+                        { Valid: true } => "valid",
+                        _ => "NOT valid (request a new one; a challenge lasts 7 days and fits only this exact destination)",
+                    }}");
+                return validation?.Valid == true ? ExitCodes.Success : ExitCodes.Failure;
             }
 
             var requested = await client.RequestOwnershipChallengeAsync(scope, conf, cancellationToken);
-            var message = DestinationConf.MaskSecretsInText(requested.Message);
+            var message = DestinationConf.MaskSecretsInText(requested?.Message);
             if (json)
             {
-                await output.WriteLineAsync(new JsonObject { ["destination_conf"] = masked, ["filename"] = requested.FileName, ["valid"] = requested.Valid, ["message"] = message }.ToJsonString(IndentedJson));
+                await output.WriteLineAsync(new JsonObject { ["destination_conf"] = masked, ["filename"] = requested?.FileName, ["valid"] = requested?.Valid, ["message"] = message }.ToJsonString(IndentedJson));
+            }
+            else if (requested is null)
+            {
+                await output.WriteLineAsync($"Cloudflare did not say whether it wrote an ownership challenge to {masked} (its reply had no result); request it again.");
             }
             else if (requested.Valid)
             {
@@ -132,7 +159,7 @@ internal static class JobsCommand
                 await output.WriteLineAsync($"Cloudflare could not write an ownership challenge to {masked}: {(string.IsNullOrEmpty(message) ? "no reason given" : message)}");
             }
 
-            return requested.Valid ? ExitCodes.Success : ExitCodes.Failure;
+            return requested?.Valid == true ? ExitCodes.Success : ExitCodes.Failure;
         });
         return command;
     }
@@ -173,22 +200,11 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Command CreateGet()
+    private static Command CreateGet() => ForOneJob("get", "Show one job.", async (parseResult, api, client, scope, jobId, cancellationToken) =>
     {
-        var command = new Command("get", "Show one job.");
-        var api = CloudflareCommandOptions.AddTo(command);
-        var id = JobIdArgument();
-        command.Arguments.Add(id);
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
-        {
-            var scope = api.ResolveScope(parseResult, dataset: null);
-            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var job = await client.GetJobAsync(scope, parseResult.GetValue(id), cancellationToken);
-            await PrintJobAsync(parseResult, api, job);
-            return ExitCodes.Success;
-        });
-        return command;
-    }
+        await PrintJobAsync(parseResult, api, await client.GetJobAsync(scope, jobId, cancellationToken));
+        return ExitCodes.Success;
+    });
 
     private static Command CreateCreate()
     {
@@ -221,16 +237,9 @@ internal static class JobsCommand
 
     private static Command CreateUpdate()
     {
-        var command = new Command("update", "Change a job: only the given options are changed (output options are merged into the job's current ones).");
-        var api = CloudflareCommandOptions.AddTo(command);
-        var id = JobIdArgument();
-        command.Arguments.Add(id);
-        var spec = JobOptions.AddTo(command, forCreate: false);
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        JobOptions spec = null!; // added after the id argument, as help lists them
+        var command = ForOneJob("update", "Change a job: only the given options are changed (output options are merged into the job's current ones).", async (parseResult, api, client, scope, jobId, cancellationToken) =>
         {
-            var scope = api.ResolveScope(parseResult, dataset: null);
-            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var jobId = parseResult.GetValue(id);
             LogpushJob? current = null;
             if (spec.ChangesOutputOptions(parseResult))
             {
@@ -255,12 +264,27 @@ internal static class JobsCommand
             await PrintJobAsync(parseResult, api, updated);
             return ExitCodes.Success;
         });
+        spec = JobOptions.AddTo(command, forCreate: false);
         return command;
     }
 
-    private static Command CreateDelete()
+    private static Command CreateDelete() => ForOneJob("delete", "Delete a job (irreversible).", async (parseResult, api, client, scope, jobId, cancellationToken) =>
     {
-        var command = new Command("delete", "Delete a job (irreversible).");
+        await client.DeleteJobAsync(scope, jobId, cancellationToken);
+        await parseResult.InvocationConfiguration.Output.WriteLineAsync(parseResult.GetValue(api.Json)
+            ? string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{jobId},\"deleted\":true}}")
+            : string.Create(CultureInfo.InvariantCulture, $"Deleted Logpush job {jobId} in {scope}."));
+        return ExitCodes.Success;
+    });
+
+    /// <summary>
+    /// A command on one job (<c>get</c>, <c>update</c>, <c>delete</c>): the connection options and the job id, then
+    /// <paramref name="run"/> with a client at the scope the options resolve to.
+    /// </summary>
+    private static Command ForOneJob(
+        string name, string description, Func<ParseResult, CloudflareCommandOptions, LogpushClient, LogpushScope, long, CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description);
         var api = CloudflareCommandOptions.AddTo(command);
         var id = JobIdArgument();
         command.Arguments.Add(id);
@@ -268,13 +292,7 @@ internal static class JobsCommand
         {
             var scope = api.ResolveScope(parseResult, dataset: null);
             using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var jobId = parseResult.GetValue(id);
-            await client.DeleteJobAsync(scope, jobId, cancellationToken);
-            var output = parseResult.InvocationConfiguration.Output;
-            await output.WriteLineAsync(parseResult.GetValue(api.Json)
-                ? string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{jobId},\"deleted\":true}}")
-                : string.Create(CultureInfo.InvariantCulture, $"Deleted Logpush job {jobId} in {scope}."));
-            return ExitCodes.Success;
+            return await run(parseResult, api, client, scope, parseResult.GetValue(id), cancellationToken);
         });
         return command;
     }

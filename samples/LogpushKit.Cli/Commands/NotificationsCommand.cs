@@ -2,6 +2,7 @@ using System.CommandLine;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Json;
+using LogpushKit.Storage;
 
 namespace LogpushKit.Cli.Commands;
 
@@ -49,7 +50,7 @@ internal static class NotificationsCommand
                     ["RULE ID", "QUEUE", "QUEUE ID", "PREFIX", "SUFFIX", "ACTIONS", "DESCRIPTION", "CREATED"],
                     rows.Select(x => new[]
                     {
-                        x.Rule.RuleId, x.Queue.QueueName, x.Queue.QueueId, x.Rule.Prefix, x.Rule.Suffix, string.Join(',', x.Rule.Actions ?? []), x.Rule.Description, x.Rule.CreatedAt,
+                        x.Rule.RuleId, x.Queue.QueueName, x.Queue.QueueId, ObjectKeyText.Escape(x.Rule.Prefix), ObjectKeyText.Escape(x.Rule.Suffix), string.Join(',', x.Rule.Actions ?? []), x.Rule.Description, x.Rule.CreatedAt,
                     })));
             }
 

@@ -5,6 +5,7 @@ using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
 using LogpushKit.Transform;
+using Microsoft.Extensions.Logging;
 
 namespace LogpushKit.Cli.Commands;
 
@@ -117,9 +118,10 @@ internal sealed class PipelineCommandOptions
 
     /// <summary>
     /// Opens the pipeline the options describe (the buckets, the processor); <paramref name="configure"/> adds settings of
-    /// the calling command (time window, watch intervals). Settings the library refuses become usage errors.
+    /// the calling command (time window, watch intervals), <paramref name="loggers"/> the log lines the command shows.
+    /// Settings the library refuses become usage errors.
     /// </summary>
-    public LogpushPipeline Open(ParseResult parseResult, Func<LogpushPipelineOptions, LogpushPipelineOptions>? configure = null)
+    public LogpushPipeline Open(ParseResult parseResult, Func<LogpushPipelineOptions, LogpushPipelineOptions>? configure = null, ILoggerFactory? loggers = null)
     {
         var transform = Transform.Bind(parseResult);
         try
@@ -143,32 +145,19 @@ internal sealed class PipelineCommandOptions
             MaxConcurrency = parseResult.GetValue(Concurrency),
             SettingNames = SettingNames,
         };
-        return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers);
+        return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers, loggers);
     }
 
-    /// <summary>Opens the pipeline for a command that drives its processor itself (<c>consume</c>).</summary>
-    public PipelineSetup Bind(ParseResult parseResult)
-        => new(Open(parseResult), parseResult.GetValue(Concurrency), parseResult.GetValue(Quiet));
-
-    /// <summary>One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB in 0.20 s, 6.0 MB/s</c>.</summary>
+    /// <summary>
+    /// One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB
+    /// in 0.20 s, 6.0 MB/s</c>; failed reconcile passes and removed leftovers of interrupted puts only when there were any.
+    /// </summary>
     public static string FormatSummary(string label, PipelineSummary s)
     {
         var passes = s.FailedPasses > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.FailedPasses:N0} failed reconcile passes") : string.Empty;
+        var leftovers = s.LeftoversRemoved > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {s.LeftoversRemoved:N0} leftovers of interrupted puts removed") : string.Empty;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{label}: {s.Converted:N0} converted, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s");
+            $"{label}: {s.Converted:N0} converted, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{leftovers}");
     }
-}
-
-/// <summary>What <see cref="PipelineCommandOptions.Bind"/> opens: the pipeline (which owns the buckets) and the run settings.</summary>
-internal sealed record PipelineSetup(LogpushPipeline Pipeline, int Concurrency, bool Quiet)
-{
-    /// <summary>The pipeline's processor.</summary>
-    public LogpushObjectProcessor Processor => Pipeline.Processor;
-
-    /// <summary>The local source folder, if the source is one.</summary>
-    public string? SourceFolder => Pipeline.SourceFolder;
-
-    /// <summary>The source as the user gave it, for messages.</summary>
-    public string SourceDescription => Pipeline.SourceLocation.ToString();
 }

@@ -50,11 +50,11 @@ internal static class QueuesCommand
                     ["CONSUMER ID", "TYPE", "WORKER", "DEAD LETTER QUEUE", "BATCH SIZE", "MAX RETRIES", "RETRY DELAY", "LEASE", "CREATED"],
                     list.Select(c => new[]
                     {
-                        c.ConsumerId, c.Type, Extra(c, "script_name"), string.IsNullOrEmpty(c.DeadLetterQueue) ? null : c.DeadLetterQueue,
+                        c.ConsumerId, c.Type, c.ScriptName, string.IsNullOrEmpty(c.DeadLetterQueue) ? null : c.DeadLetterQueue,
                         JobsCommand.Text(c.Settings?.BatchSize), JobsCommand.Text(c.Settings?.MaxRetries),
                         c.Settings?.RetryDelay is { } delay ? string.Create(CultureInfo.InvariantCulture, $"{delay} s") : null,
                         c.Settings?.VisibilityTimeoutMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $"{ms / 1000.0:0.###} s") : null,
-                        Extra(c, "created_on"),
+                        c.CreatedOn,
                     })));
             }
 
@@ -80,10 +80,10 @@ internal static class QueuesCommand
             command.Options.Add(option);
         }
 
-        Range(batchSize, 1, 100);
-        Range(maxRetries, 0, 100);
-        Range(retryDelay, 0, 43_200);
-        Range(visibility, 1, 43_200);
+        batchSize.RequireRange(1, 100);
+        maxRetries.RequireRange(0, 100);
+        retryDelay.RequireRange(0, 43_200);
+        visibility.RequireRange(1, 43_200);
         var api = CloudflareCommandOptions.AddTo(command, json: false, zone: false);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
@@ -148,18 +148,6 @@ internal static class QueuesCommand
         });
         return command;
     }
-
-    private static string? Extra(CloudflareObject model, string member) =>
-        model.AdditionalProperties?.TryGetValue(member, out var value) == true && value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null;
-
-    private static void Range(Option<int?> option, int min, int max)
-        => option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is { } value && (value < min || value > max))
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {min}-{max}; got {value}."));
-            }
-        });
 }
 
 /// <summary><c>--queue NAME</c> or <c>--queue-id ID</c> (exactly one), resolved to the queue's id and name.</summary>

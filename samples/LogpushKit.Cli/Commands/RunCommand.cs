@@ -96,13 +96,15 @@ internal static class RunCommand
 
     /// <summary>
     /// Prints the failures (keys escaped) and the summary; exit 0, or 3 when every failure was bad data, else 1 (a failed
-    /// reconcile pass of a watch counts as a failure).
+    /// reconcile pass of a watch, and a failure of the folder watcher itself, count as failures).
     /// </summary>
     internal static int Finish(TextWriter error, string label, PipelineSummary summary, bool quiet)
     {
         foreach (var failure in summary.Failures.Take(20))
         {
-            error.WriteLine($"logpushkit: failed {ObjectKeyText.Escape(failure.SourceKey)}: {CliText.ForUser(failure.Reason ?? "unknown reason")}");
+            // a failure with no key is the folder watcher's own (a scan that failed as a whole)
+            var what = string.IsNullOrEmpty(failure.SourceKey) ? string.Empty : " " + ObjectKeyText.Escape(failure.SourceKey);
+            error.WriteLine($"logpushkit: failed{what}: {CliText.ForUser(failure.Reason ?? "unknown reason")}");
         }
 
         if (summary.Failed > 20)

@@ -4,6 +4,7 @@ using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.R2;
+using LogpushKit.Storage;
 
 namespace LogpushKit.Cli.Commands;
 
@@ -71,12 +72,12 @@ internal static class SetupCommand
             command.Options.Add(option);
         }
 
-        Range(deadLetterDays, 1, 14);
-        Range(maxRetries, 0, 100);
-        Range(visibility, 1, 43_200);
-        Range(retryDelay, 0, 43_200);
-        Range(batchSize, 1, 100);
-        Range(abortDays, 1, 365);
+        deadLetterDays.RequireRange(1, 14);
+        maxRetries.RequireRange(0, 100);
+        visibility.RequireRange(1, 43_200);
+        retryDelay.RequireRange(0, 43_200);
+        batchSize.RequireRange(1, 100);
+        abortDays.RequireRange(1, 365);
         var cloudflare = CloudflareCommandOptions.AddTo(command, json: false);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
@@ -170,8 +171,8 @@ internal static class SetupCommand
             catch (ProvisioningException ex) when (ex.ChallengeFile is { } file)
             {
                 await error.WriteLineAsync(
-                    $"logpushkit: to finish, read the ownership challenge Cloudflare wrote to r2://{file.Bucket}/{file.Key}{(file.Jurisdiction is null ? string.Empty : " (jurisdiction " + file.Jurisdiction + ")")}, "
-                    + $"e.g. 'wrangler r2 object get {file.Bucket}/{file.Key} --remote{(file.Jurisdiction is null ? string.Empty : " --jurisdiction " + file.Jurisdiction)} --pipe', "
+                    $"logpushkit: to finish, read the ownership challenge Cloudflare wrote to r2://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}{(file.Jurisdiction is null ? string.Empty : " (jurisdiction " + file.Jurisdiction + ")")}, "
+                    + $"e.g. 'wrangler r2 object get {file.Bucket}/{ObjectKeyText.Escape(file.Key)} --remote{(file.Jurisdiction is null ? string.Empty : " --jurisdiction " + file.Jurisdiction)} --pipe', "
                     + "and run this setup again with --ownership-challenge <its content> (valid 7 days); everything done so far stays.");
                 throw;
             }
@@ -235,16 +236,6 @@ internal static class SetupCommand
             throw new UsageException($"reading the ownership challenge from {options.SourceBucket}: {ex.Message.Split(" (Parameter", 2)[0]}");
         }
     }
-
-    private static void Range(Option<int> option, int min, int max)
-        => option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<int>();
-            if (value < min || value > max)
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {min}-{max}; got {value}."));
-            }
-        });
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

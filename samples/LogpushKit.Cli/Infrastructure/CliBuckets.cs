@@ -1,4 +1,4 @@
-using System.IO.Pipelines;
+using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
 
@@ -35,56 +35,36 @@ internal static class CliBuckets
     }
 
     /// <summary>
-    /// Creates an output that streams into a put of the object. The object appears only when the output is committed;
-    /// disposing it uncommitted fails the put, so the bucket aborts it and nothing appears.
+    /// Creates an output that streams into a put of the object (the library's <see cref="BucketPutStream"/>, as the
+    /// pipeline's targets): the object appears only when the output is committed; disposing it uncommitted aborts the put,
+    /// so nothing appears (and no multipart upload is left).
     /// </summary>
-    public static CliOutput CreateOutput(string location, string setting, string? endpoint, CancellationToken cancellationToken)
+    /// <param name="location">The object, <c>r2://bucket/key</c> or <c>s3://bucket/key</c>.</param>
+    /// <param name="setting">The flag it came from, for messages.</param>
+    /// <param name="endpoint">An explicit endpoint (<c>--endpoint</c>).</param>
+    /// <param name="contentType">The object's content type (see <see cref="LogpushObjectProcessor.ContentTypeFor"/>).</param>
+    /// <param name="cancellationToken">Cancels the put (nothing appears).</param>
+    public static CliOutput CreateOutput(string location, string setting, string? endpoint, string contentType, CancellationToken cancellationToken)
     {
         var (parsed, bucket) = Open(location, setting, BucketRole.Target, endpoint);
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024));
-        var put = PutAsync(bucket, parsed.Key!, pipe.Reader, cancellationToken);
-        var writer = pipe.Writer.AsStream();
-        return CliOutput.Deferred(
-            writer,
-            location,
-            commit: async commitToken =>
-            {
-                await writer.FlushAsync(commitToken);
-                await pipe.Writer.CompleteAsync();
-                await put;
-            },
-            revoke: revokeToken => bucket.DeleteAsync(parsed.Key!, revokeToken),
-            dispose: async committed =>
-            {
-                if (!committed)
-                {
-                    await pipe.Writer.CompleteAsync(new OperationCanceledException("The output was abandoned before it was complete."));
-                    try
-                    {
-                        await put;
-                    }
-                    catch (Exception ex) when (ex is OperationCanceledException or LogpushKitException or IOException)
-                    {
-                        // Expected: the put was failed on purpose so that no object appears.
-                    }
-                }
-
-                (bucket as IDisposable)?.Dispose();
-            });
-    }
-
-    private static async Task PutAsync(IR2Bucket bucket, string key, PipeReader reader, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
         try
         {
-            await using var content = reader.AsStream(leaveOpen: true);
-            await bucket.PutAsync(key, content, new R2PutOptions { ContentType = "text/csv; charset=utf-8" }, cancellationToken);
+            var put = new BucketPutStream(bucket, parsed.Key!, new R2PutOptions { ContentType = contentType }, cancellationToken: cancellationToken);
+            return CliOutput.Deferred(
+                put,
+                location,
+                commit: async commitToken => await put.CommitAsync(commitToken),
+                revoke: revokeToken => bucket.DeleteAsync(parsed.Key!, revokeToken),
+                dispose: async _ =>
+                {
+                    await put.DisposeAsync(); // aborts the put unless it was committed
+                    (bucket as IDisposable)?.Dispose();
+                });
         }
-        finally
+        catch
         {
-            // Unblocks the writer if the put failed early; its error surfaces on commit.
-            await reader.CompleteAsync();
+            (bucket as IDisposable)?.Dispose();
+            throw;
         }
     }
 

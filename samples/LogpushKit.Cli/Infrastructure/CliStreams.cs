@@ -21,9 +21,12 @@ internal static class CliStreams
     public static async Task<CliInput> OpenInputAsync(string location, string? endpoint, CancellationToken cancellationToken) =>
         IsBucketUri(location) ? await CliBuckets.OpenInputAsync(location, InputSetting, endpoint, cancellationToken) : OpenInput(location);
 
-    /// <summary>Creates an output location given by <paramref name="setting"/>: a bucket object, or as <see cref="CreateOutput(string?, CancellationToken)"/>.</summary>
-    public static CliOutput CreateOutput(string? location, string setting, string? endpoint, CancellationToken cancellationToken) =>
-        location is not null && IsBucketUri(location) ? CliBuckets.CreateOutput(location, setting, endpoint, cancellationToken) : CreateOutput(location, setting, cancellationToken);
+    /// <summary>
+    /// Creates an output location given by <paramref name="setting"/>: a bucket object stored with
+    /// <paramref name="contentType"/>, or as <see cref="CreateOutput(string?, CancellationToken)"/>.
+    /// </summary>
+    public static CliOutput CreateOutput(string? location, string setting, string? endpoint, string contentType, CancellationToken cancellationToken) =>
+        location is not null && IsBucketUri(location) ? CliBuckets.CreateOutput(location, setting, endpoint, contentType, cancellationToken) : CreateOutput(location, setting, cancellationToken);
 
     /// <summary>Whether <paramref name="location"/> is a bucket URI rather than a path.</summary>
     public static bool IsBucketUri(string location) =>

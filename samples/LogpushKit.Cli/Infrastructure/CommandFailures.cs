@@ -35,7 +35,13 @@ internal static class CommandFailures
         return code;
     }
 
-    /// <summary>The exit code and the one line (in the user's names, control characters escaped) for <paramref name="exception"/>.</summary>
+    /// <summary>
+    /// The exit code and the one line for <paramref name="exception"/>: in the user's names, control characters escaped,
+    /// and secrets masked (<see cref="CliText.ForUser"/>) — also in the text of an exception LogpushKit did not expect,
+    /// which may quote a URL with credentials or a token a server echoed. Usage and setting errors are the exception: the
+    /// CLI and LogpushKit build them from setting names and checked values, never from a secret
+    /// (<see cref="LogpushSettingException"/>), and prose such as "no credentials: set …" must not read as a secret pair.
+    /// </summary>
     internal static (int Code, string Message) Classify(Exception exception, bool canceled)
     {
         var (code, message) = exception switch
@@ -49,6 +55,6 @@ internal static class CommandFailures
                 => (ExitCodes.Failure, exception.Message),
             _ => (ExitCodes.Failure, $"unexpected error: {exception.GetType().Name}: {exception.Message}"),
         };
-        return (code, CliText.ForUser(message));
+        return (code, CliText.ForUser(message, mask: code != ExitCodes.Usage));
     }
 }

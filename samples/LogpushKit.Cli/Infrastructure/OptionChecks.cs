@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace LogpushKit.Cli.Infrastructure;
 
@@ -24,4 +25,15 @@ internal static class OptionChecks
                 result.AddError(message);
             }
         });
+
+    /// <summary>Adds the check that the value is between <paramref name="min"/> and <paramref name="max"/> (inclusive).</summary>
+    public static void RequireRange(this Option<int> option, int min, int max)
+        => option.Require(value => value >= min && value <= max, RangeMessage(option, min, max));
+
+    /// <summary>Adds the check that the value, when given, is between <paramref name="min"/> and <paramref name="max"/> (inclusive).</summary>
+    public static void RequireRange(this Option<int?> option, int min, int max)
+        => option.Require(value => value >= min && value <= max, RangeMessage(option, min, max));
+
+    private static string RangeMessage(Option option, int min, int max)
+        => string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be {min}-{max}.");
 }

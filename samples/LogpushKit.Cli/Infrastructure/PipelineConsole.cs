@@ -15,7 +15,7 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
     private readonly TextWriter _writer;
     private readonly string _label;
     private readonly bool _quiet;
-    private readonly string _source;
+    private readonly string _watching;
     private readonly bool _live;
     private readonly ReportThrottle _throttle;
     private readonly Lock _lock = new();
@@ -25,12 +25,13 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
     /// <param name="label">What runs: <c>run</c>, <c>watch</c>, <c>consume</c>.</param>
     /// <param name="quiet">Print failures only.</param>
     /// <param name="source">The source, for the "watching" line.</param>
-    public PipelineConsole(TextWriter writer, string label, bool quiet, string source)
+    /// <param name="watching">The line printed once the first pass is over; default <c>watching &lt;source&gt; (Ctrl-C stops)</c>.</param>
+    public PipelineConsole(TextWriter writer, string label, bool quiet, string source, string? watching = null)
     {
         _writer = writer;
         _label = label;
         _quiet = quiet;
-        _source = source;
+        _watching = watching ?? $"watching {source} (Ctrl-C stops)";
         _live = !Console.IsErrorRedirected && ReferenceEquals(writer, Console.Error);
         _throttle = new ReportThrottle(_live ? Stopwatch.Frequency / 2 : Stopwatch.Frequency * 10);
     }
@@ -55,7 +56,7 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
                 PipelineProgressKind.Reconciled when _label == "run" => null, // the summary follows
                 PipelineProgressKind.Reconciled when value.IsFirstPass => PipelineCommandOptions.FormatSummary("initial pass", value.Summary),
                 PipelineProgressKind.Reconciled when value.Summary.Converted + value.Summary.Failed > 0 => PipelineCommandOptions.FormatSummary("reconcile", value.Summary),
-                PipelineProgressKind.Watching => $"watching {_source} (Ctrl-C stops)",
+                PipelineProgressKind.Watching => _watching,
                 PipelineProgressKind.Running => PipelineCommandOptions.FormatSummary(_label, value.Summary),
                 _ => null,
             };

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using LogpushKit.Json;
 
 namespace LogpushKit.Cloudflare;
 
@@ -28,15 +26,13 @@ public sealed record CloudflareQueueSettings : CloudflareObject
     [JsonPropertyName("message_retention_period")]
     public int? MessageRetentionPeriod { get; init; }
 
-    /// <summary>The settings of a queue as read from the API (the <c>settings</c> member), or <see langword="null"/> when it has none.</summary>
+    /// <summary>The settings of a queue as read from the API (<see cref="CloudflareQueue.Settings"/>), or <see langword="null"/> when it has none.</summary>
     /// <param name="queue">The queue.</param>
     /// <returns>The settings.</returns>
     public static CloudflareQueueSettings? Of(CloudflareQueue queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        return queue.AdditionalProperties?.TryGetValue("settings", out var settings) == true && settings.ValueKind == JsonValueKind.Object
-            ? CloudflareJson.Deserialize(settings, CloudflareJsonContext.Default.CloudflareQueueSettings)
-            : null;
+        return queue.Settings;
     }
 }
 

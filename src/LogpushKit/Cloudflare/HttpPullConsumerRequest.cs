@@ -3,8 +3,9 @@ using System.Text.Json.Serialization;
 namespace LogpushKit.Cloudflare;
 
 /// <summary>
-/// The body of <c>PUT /accounts/{id}/queues/{queue_id}/consumers/{consumer_id}</c> for an HTTP pull consumer: exactly the
-/// members of cloudflare-typescript's <c>ConsumerUpdateParams.MqHTTPConsumerRequest</c> (<c>type</c>,
+/// The body of <c>POST …/queues/{queue_id}/consumers</c> and <c>PUT …/consumers/{consumer_id}</c> for an HTTP pull consumer:
+/// exactly the members of cloudflare-typescript's <c>ConsumerCreateParams.MqHTTPConsumerRequest</c> and
+/// <c>ConsumerUpdateParams.MqHTTPConsumerRequest</c>, which are the same (<c>type</c>,
 /// <c>dead_letter_queue</c>, <c>settings</c> with <c>batch_size</c>, <c>max_retries</c>, <c>retry_delay</c>,
 /// <c>visibility_timeout_ms</c>), whatever a settings object read from the API carries besides.
 /// </summary>

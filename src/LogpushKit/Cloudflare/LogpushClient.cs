@@ -265,35 +265,36 @@ public class LogpushClient : CloudflareApiClient
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether it is valid, and why not.</returns>
+    /// <returns>Whether it is valid, and why not; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushValidationResult> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushValidationResult?> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, cancellationToken);
 
     /// <summary>Checks whether a job already writes to a destination. A read: retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether it exists.</returns>
+    /// <returns>Whether it exists; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushDestinationExistsResult> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushDestinationExistsResult?> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination/exists", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushDestinationExistsResult, cancellationToken);
 
     /// <summary>Validates legacy <c>logpull_options</c>. Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="logpullOptions">The options query string, e.g. <c>fields=RayID,ClientIP&amp;timestamps=rfc3339</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether they are valid.</returns>
+    /// <returns>Whether they are valid; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual async Task<LogpushValidationResult> ValidateOriginAsync(LogpushScope scope, string logpullOptions, CancellationToken cancellationToken = default)
+    public virtual Task<LogpushValidationResult?> ValidateOriginAsync(LogpushScope scope, string logpullOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(logpullOptions);
-        var path = $"{scope.PathPrefix}/logpush/validate/origin";
-        var result = await Connection.SendAsync(
-            HttpMethod.Post, path, new LogpushOriginRequest { LogpullOptions = logpullOptions }, CloudflareJsonContext.Default.LogpushOriginRequest,
-            CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
-        return result ?? throw EmptyResult("POST", path);
+        return Connection.SendAsync(
+            HttpMethod.Post, $"{scope.PathPrefix}/logpush/validate/origin", new LogpushOriginRequest { LogpullOptions = logpullOptions }, CloudflareJsonContext.Default.LogpushOriginRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, retryOnServerError: true, null, cancellationToken);
     }
 
     /// <summary>
@@ -303,9 +304,10 @@ public class LogpushClient : CloudflareApiClient
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Where the file was written.</returns>
+    /// <returns>Where the file was written; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushOwnershipChallenge> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushOwnershipChallenge?> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/ownership", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipChallenge, cancellationToken);
 
     /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination). Changes nothing, so retried after a 5xx.</summary>
@@ -313,24 +315,24 @@ public class LogpushClient : CloudflareApiClient
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="ownershipChallenge">The token.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether the token is valid.</returns>
+    /// <returns>Whether the token is valid; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed (a wrong token gives HTTP 400, code 1002).</exception>
-    public virtual Task<LogpushOwnershipValidation> ValidateOwnershipChallengeAsync(LogpushScope scope, string destinationConf, string ownershipChallenge, CancellationToken cancellationToken = default)
+    public virtual Task<LogpushOwnershipValidation?> ValidateOwnershipChallengeAsync(LogpushScope scope, string destinationConf, string ownershipChallenge, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ownershipChallenge);
         return PostDestinationAsync(scope, "logpush/ownership/validate", destinationConf, ownershipChallenge, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipValidation, cancellationToken);
     }
 
-    private async Task<T> PostDestinationAsync<T>(
+    private Task<T?> PostDestinationAsync<T>(
         LogpushScope scope, string tail, string destinationConf, string? ownershipChallenge, System.Text.Json.Serialization.Metadata.JsonTypeInfo<CloudflareEnvelope<T>> resultType, CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentException.ThrowIfNullOrWhiteSpace(destinationConf);
-        var path = $"{scope.PathPrefix}/{tail}";
         var request = new LogpushDestinationRequest { DestinationConf = destinationConf, OwnershipChallenge = ownershipChallenge };
-        var result = await Connection.SendAsync(
-            HttpMethod.Post, path, request, CloudflareJsonContext.Default.LogpushDestinationRequest, resultType, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
-        return result ?? throw EmptyResult("POST", path);
+        return Connection.SendAsync(
+            HttpMethod.Post, $"{scope.PathPrefix}/{tail}", request, CloudflareJsonContext.Default.LogpushDestinationRequest, resultType, retryOnServerError: true, null, cancellationToken);
     }
 
     private static string JobsPath(LogpushScope scope) => $"{scope.PathPrefix}/logpush/jobs";

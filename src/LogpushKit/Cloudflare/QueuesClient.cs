@@ -110,9 +110,9 @@ public class QueuesClient : CloudflareApiClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
         var path = $"{QueuesPath}/{Escape(queueId)}/consumers";
-        var request = new CreateConsumerRequest { Type = "http_pull", Settings = HttpConsumerSettingsRequest.From(settings), DeadLetterQueue = deadLetterQueue };
+        var request = HttpPullConsumerRequest.From(settings, deadLetterQueue); // the create and update schemas have the same members
         return await Connection.SendAsync(
-            HttpMethod.Post, path, request, CloudflareJsonContext.Default.CreateConsumerRequest,
+            HttpMethod.Post, path, request, CloudflareJsonContext.Default.HttpPullConsumerRequest,
             CloudflareJsonContext.Default.CloudflareEnvelopeQueueConsumer, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false)
             ?? new QueueConsumer { Type = "http_pull", Settings = settings, DeadLetterQueue = deadLetterQueue };
     }

@@ -46,7 +46,6 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(CloudflareEnvelope<R2BucketListResult>))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2BucketInfo>))]
 [JsonSerializable(typeof(CreateQueueRequest))]
-[JsonSerializable(typeof(CreateConsumerRequest))]
 [JsonSerializable(typeof(CreateBucketRequest))]
 [JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<QueueConsumer>>))]
 [JsonSerializable(typeof(HttpPullConsumerRequest))]

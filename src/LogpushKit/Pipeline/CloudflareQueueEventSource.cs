@@ -1,6 +1,7 @@
 using System.Globalization;
 using LogpushKit.Cloudflare;
 using LogpushKit.Events;
+using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -63,7 +64,7 @@ public sealed partial class CloudflareQueueEventSource : IObjectEventSource
             if (string.IsNullOrEmpty(message.LeaseId))
             {
                 withoutLease++;
-                LogWithoutLease(_logger, message.Id ?? "(no id)", QueueId, result.RayId ?? "(none)");
+                LogWithoutLease(_logger, message.Id is null ? "(no id)" : ObjectKeyText.Escape(message.Id), QueueId, result.RayId ?? "(none)");
                 continue; // cannot be settled; it comes back when its lease expires
             }
 
@@ -75,7 +76,8 @@ public sealed partial class CloudflareQueueEventSource : IObjectEventSource
             }
             catch (CloudflarePayloadException ex)
             {
-                error = ex.Message;
+                // the text quotes ids and bodies from the server: printed one line, control characters made visible
+                error = ObjectKeyText.Escape(ex.Message);
             }
 
             messages.Add(new ObjectEventMessage

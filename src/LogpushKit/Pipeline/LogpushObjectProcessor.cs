@@ -92,10 +92,13 @@ public sealed class LogpushObjectProcessor
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = metrics ?? LogpushKitMetrics.Shared;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _contentType = Options.Transform.Delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8";
+        _contentType = ContentTypeFor(Options.Transform);
         _overlap = new Lazy<StoreOverlap>(() => StoreOverlap.Of(Source, Target), LazyThreadSafetyMode.ExecutionAndPublication);
         _targetSuffix = Options.TargetKeyTemplate.LiteralSuffix;
     }
+
+    /// <summary>The content type of quarantine objects (one bad line of ndjson or csv with its reason per line): <c>text/plain; charset=utf-8</c>.</summary>
+    public const string QuarantineContentType = "text/plain; charset=utf-8";
 
     /// <summary>The bucket objects are read from.</summary>
     public IR2Bucket Source { get; }
@@ -105,6 +108,19 @@ public sealed class LogpushObjectProcessor
 
     /// <summary>The options in effect.</summary>
     public LogpushObjectProcessorOptions Options { get; }
+
+    /// <summary>
+    /// The content type a converted object is stored with, decided by its delimiter: <c>text/tab-separated-values;
+    /// charset=utf-8</c> for a tab, <c>text/csv; charset=utf-8</c> otherwise. The one rule every writer of converted
+    /// objects (the processor, the CLI's <c>convert</c> into a bucket) follows.
+    /// </summary>
+    /// <param name="transform">The transform options the object is written with.</param>
+    /// <returns>The content type.</returns>
+    public static string ContentTypeFor(TransformOptions transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        return transform.Delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8";
+    }
 
     /// <summary>
     /// Why <paramref name="key"/> is not converted, or <see langword="null"/> when it is: a folder marker, a key outside the
@@ -457,7 +473,7 @@ public sealed class LogpushObjectProcessor
 
         var quarantineKey = GetQuarantineKey(targetKey);
         var quarantine = Options.Transform.OnBadLine == BadLinePolicy.Quarantine
-            ? new BucketPutStream(Target, quarantineKey, new R2PutOptions { ContentType = "text/plain; charset=utf-8", CustomMetadata = putOptions.CustomMetadata }, createOnFirstWrite: true, cancellationToken: cancellationToken)
+            ? new BucketPutStream(Target, quarantineKey, new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = putOptions.CustomMetadata }, createOnFirstWrite: true, cancellationToken: cancellationToken)
             : null;
         try
         {

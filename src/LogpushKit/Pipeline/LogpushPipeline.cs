@@ -24,7 +24,11 @@ namespace LogpushKit.Pipeline;
 /// <para><b>Failures.</b> A failed object is counted in the summary, never thrown. The first pass of a watch failing as a whole
 /// (the source cannot be listed) ends the watch with its exception; a later pass failing is logged, reported as
 /// <see cref="PipelineProgressKind.ReconcileFailed"/> and counted in <see cref="PipelineSummary.FailedPasses"/>, and the next
-/// pass runs at its time.</para>
+/// pass runs at its time. The folder watcher's own failures (a part of the folder it could not read, a failed scan) count
+/// as failures in the watch's summary. A local source folder removed after <see cref="Open"/> is reported by its setting
+/// (<see cref="PipelineSettingNames.Source"/>), one line a host can print as it is.</para>
+/// <para><b>Health.</b> <see cref="Health"/> says, while the pipeline runs, whether the queue consumer's pulls and acks
+/// work, whether the folder watcher or the reconcile passes are failing now: what a host's health check reports.</para>
 /// </remarks>
 public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 {
@@ -32,7 +36,14 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly Lock _healthLock = new();
     private int _disposed;
+    private PipelineActivity _activity;
+    private LogpushQueueConsumer? _consumer;
+    private SourceFolderWatcher? _watcher;
+    private long _failedPasses;
+    private DateTimeOffset? _passesFailingSince;
+    private string? _lastPassError;
 
     private LogpushPipeline(LogpushPipelineOptions options, BucketLocation source, BucketLocation target, LogpushObjectProcessor processor, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -68,6 +79,41 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 
     /// <summary>The processor every object goes through (over the opened buckets).</summary>
     public LogpushObjectProcessor Processor { get; }
+
+    /// <summary>
+    /// The pipeline's health now (see <see cref="PipelineHealth"/>): the queue consumer's state while consuming, the folder
+    /// watcher's own failures while watching, and failing reconcile passes. Safe to read from any thread while the
+    /// pipeline runs; what a host's health check reports.
+    /// </summary>
+    public PipelineHealth Health
+    {
+        get
+        {
+            LogpushQueueConsumer? consumer;
+            SourceFolderWatcher? watcher;
+            PipelineHealth health;
+            lock (_healthLock)
+            {
+                consumer = _consumer;
+                watcher = _watcher;
+                health = new PipelineHealth
+                {
+                    Activity = _activity,
+                    FailedPasses = _failedPasses,
+                    PassesFailingSince = _passesFailingSince,
+                    LastPassError = _lastPassError,
+                };
+            }
+
+            return health with
+            {
+                Consumer = consumer?.Health,
+                WatcherFailingSince = watcher?.FailingSince,
+                WatcherFailures = watcher?.Statistics.Snapshot().Failed ?? 0,
+                WatcherLastError = watcher?.LastError,
+            };
+        }
+    }
 
     /// <summary>
     /// Opens the source and target buckets through <paramref name="buckets"/> and builds the processor. Problems with the
@@ -128,10 +174,19 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     /// <summary>One reconcile pass: lists the source and converts every object whose target is missing or stale.</summary>
     /// <returns>The totals; failed objects are counted there, not thrown.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; in-flight puts were aborted.</exception>
-    public Task<PipelineSummary> ReconcileAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="R2BucketException">The source cannot be listed; a local source folder that has gone since the pipeline opened is named by its setting (<see cref="PipelineSettingNames.Source"/>).</exception>
+    public async Task<PipelineSummary> ReconcileAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return PassAsync(Options.MaxConcurrency, isFirst: true, progress, cancellationToken);
+        SetActivity(PipelineActivity.Reconciling);
+        try
+        {
+            return await PassAsync(Options.MaxConcurrency, isFirst: true, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            SetActivity(PipelineActivity.Idle);
+        }
     }
 
     /// <summary>
@@ -139,20 +194,28 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     /// converting new objects until <paramref name="cancellationToken"/> fires (see the remarks for how). Stopping is not
     /// an error: the totals are returned.
     /// </summary>
-    /// <exception cref="LogpushSettingException">The source folder is gone.</exception>
+    /// <exception cref="LogpushSettingException">The source folder is gone when the watch starts.</exception>
+    /// <exception cref="R2BucketException">The first pass cannot list the source (a source folder that has gone since is named by its setting).</exception>
     public async Task<PipelineSummary> WatchAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var total = PipelineSummary.Empty;
         InProcessEventQueue? queue = null;
+        SourceFolderWatcher? watcher = null;
         var watching = Task.CompletedTask;
         if (SourceFolder is { } folder)
         {
             FolderBucketProvider.RequireFolder(folder, Options.SettingNames.Source);
             queue = new InProcessEventQueue(pollWait: WatchPollWait, timeProvider: _timeProvider);
-            var watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider);
-            watching = watcher.RunAsync(scanFirst: false, stop.Token);
+            watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider);
+            watching = NameMissingSourceAsync(watcher.RunAsync(scanFirst: false, stop.Token));
+        }
+
+        lock (_healthLock)
+        {
+            _activity = PipelineActivity.Watching;
+            _watcher = watcher;
         }
 
         var interval = Options.ReconcileInterval is { } every && every > TimeSpan.Zero ? every
@@ -175,7 +238,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             {
                 var consumer = new LogpushQueueConsumer(queue, Processor, WatchConsumerOptions(), _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider);
                 consuming = consumer.RunAsync(stop.Token);
-                reporting = ReportRunningAsync(consumer.Statistics, progress, stop.Token);
+                reporting = ReportRunningAsync(() => consumer.Statistics.Snapshot() + watcher!.Statistics.Snapshot(), progress, stop.Token);
                 running.Add(watching);
                 running.Add(consuming);
             }
@@ -199,11 +262,19 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(consuming, passes, reporting).ConfigureAwait(false);
-            await watching.ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(consuming, passes, reporting).ConfigureAwait(false);
+                await watching.ConfigureAwait(false);
+            }
+            finally
+            {
+                SetActivity(PipelineActivity.Idle);
+            }
         }
 
-        total = total + await consuming.ConfigureAwait(false) + await passes.ConfigureAwait(false);
+        // the watcher's own failures (unreadable parts of the folder, failed scans) count like failed objects
+        total = total + await consuming.ConfigureAwait(false) + await passes.ConfigureAwait(false) + (watcher?.Statistics.Snapshot() ?? PipelineSummary.Empty);
         LogStopped(total);
         return total;
     }
@@ -233,13 +304,19 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             consumerOptions ?? LogpushQueueConsumerOptions.Default with { MaxConcurrency = Options.MaxConcurrency },
             _loggerFactory.CreateLogger<LogpushQueueConsumer>(),
             _timeProvider);
+        lock (_healthLock)
+        {
+            _activity = PipelineActivity.Consuming;
+            _consumer = consumer;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var interval = Options.ReconcileInterval is { } every && every > TimeSpan.Zero ? every : (TimeSpan?)null;
         var passes = Options.ReconcileFirst || interval is not null
             ? PassesAsync(interval, Half(consumer.Options.MaxConcurrency), Options.ReconcileFirst, progress, stop.Token)
             : Task.FromResult(PipelineSummary.Empty);
         progress?.Report(new PipelineProgress(PipelineProgressKind.Watching, PipelineSummary.Empty));
-        var reporting = ReportRunningAsync(consumer.Statistics, progress, stop.Token);
+        var reporting = ReportRunningAsync(consumer.Statistics.Snapshot, progress, stop.Token);
         PipelineSummary consumed;
         try
         {
@@ -248,7 +325,14 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(passes, reporting).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(passes, reporting).ConfigureAwait(false);
+            }
+            finally
+            {
+                SetActivity(PipelineActivity.Idle);
+            }
         }
 
         var total = consumed + await passes.ConfigureAwait(false);
@@ -294,7 +378,16 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider);
         var options = new ReconcileOptions { From = Options.From, To = Options.To, MaxConcurrency = concurrency };
         var passProgress = progress is null ? null : new PassProgress(progress, isFirst);
-        var summary = await reconciler.RunAsync(options, passProgress, cancellationToken).ConfigureAwait(false);
+        PipelineSummary summary;
+        try
+        {
+            summary = await reconciler.RunAsync(options, passProgress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (R2BucketException ex) when (MissingSource(ex) is { } named)
+        {
+            throw named;
+        }
+
         progress?.Report(new PipelineProgress(PipelineProgressKind.Reconciled, summary) { Listed = passProgress?.Listed ?? 0, IsFirstPass = isFirst });
         return summary;
     }
@@ -334,31 +427,45 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     {
         try
         {
-            return await PassAsync(concurrency, isFirst, progress, cancellationToken).ConfigureAwait(false);
+            var summary = await PassAsync(concurrency, isFirst, progress, cancellationToken).ConfigureAwait(false);
+            lock (_healthLock)
+            {
+                _passesFailingSince = null;
+            }
+
+            return summary;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogpushPipelineLog.PassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex);
+            var now = _timeProvider.GetUtcNow();
+            lock (_healthLock)
+            {
+                _failedPasses++;
+                _passesFailingSince ??= now;
+                _lastPassError = ex.Message;
+            }
+
+            LogpushPipelineLog.PassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex.Message, ex is LogpushKitException ? null : ex);
             var failed = PipelineSummary.Empty with { FailedPasses = 1 };
             progress?.Report(new PipelineProgress(PipelineProgressKind.ReconcileFailed, failed) { Error = ex, NextPassIn = interval, IsFirstPass = isFirst });
             return failed;
         }
     }
 
-    private async Task ReportRunningAsync(PipelineStatistics statistics, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task ReportRunningAsync(Func<PipelineSummary> snapshot, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         if (progress is null)
         {
             return;
         }
 
-        var last = statistics.Snapshot();
+        var last = snapshot();
         using var timer = new PeriodicTimer(Options.ProgressInterval, _timeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                var now = statistics.Snapshot();
+                var now = snapshot();
                 if (now.Objects != last.Objects)
                 {
                     progress.Report(new PipelineProgress(PipelineProgressKind.Running, now));
@@ -373,7 +480,40 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     }
 
     private void LogStopped(PipelineSummary total)
-        => LogpushPipelineLog.Stopped(_logger, total.Converted, total.Skipped, total.Failed, total.FailedPasses, total.Rows);
+        => LogpushPipelineLog.Stopped(_logger, total.Converted, total.Skipped, total.Failed, total.FailedPasses, total.Rows, total.LeftoversRemoved);
+
+    private void SetActivity(PipelineActivity activity)
+    {
+        lock (_healthLock)
+        {
+            _activity = activity;
+        }
+    }
+
+    /// <summary>
+    /// A failure to list a local source folder that no longer exists, named by the source setting (a race with whoever
+    /// removed it after <see cref="Open"/> checked it): one line the user can act on. <see langword="null"/> for any other failure.
+    /// </summary>
+    private R2BucketException? MissingSource(R2BucketException exception)
+        => SourceFolder is { } folder && !Directory.Exists(folder) && exception is not R2ListIncompleteException
+            ? new R2BucketException(
+                $"{Options.SettingNames.Source}: the folder '{folder}' does not exist any more (it did when the pipeline opened); a source folder is never created.",
+                exception.Bucket,
+                null,
+                innerException: exception)
+            : null;
+
+    private async Task NameMissingSourceAsync(Task watching)
+    {
+        try
+        {
+            await watching.ConfigureAwait(false);
+        }
+        catch (R2BucketException ex) when (MissingSource(ex) is { } named)
+        {
+            throw named;
+        }
+    }
 
     private static int Half(int concurrency) => Math.Max(1, concurrency / 2);
 

@@ -11,9 +11,9 @@ internal static partial class LogpushPipelineLog
     [LoggerMessage(51, LogLevel.Information, "Watching {Source} ({How})")]
     public static partial void Watching(ILogger logger, string source, string how);
 
-    [LoggerMessage(52, LogLevel.Error, "A reconcile pass of {Source} failed; the next one runs in {IntervalSeconds} s")]
-    public static partial void PassFailed(ILogger logger, string source, double intervalSeconds, Exception exception);
+    [LoggerMessage(52, LogLevel.Error, "A reconcile pass of {Source} failed: {Reason}; the next one runs in {IntervalSeconds} s")]
+    public static partial void PassFailed(ILogger logger, string source, double intervalSeconds, string reason, Exception? exception);
 
-    [LoggerMessage(53, LogLevel.Information, "Pipeline stopped: {Converted} converted, {Skipped} skipped, {Failed} failed, {FailedPasses} failed passes, {Rows} rows")]
-    public static partial void Stopped(ILogger logger, long converted, long skipped, long failed, long failedPasses, long rows);
+    [LoggerMessage(53, LogLevel.Information, "Pipeline stopped: {Converted} converted, {Skipped} skipped, {Failed} failed, {FailedPasses} failed passes, {Rows} rows, {LeftoversRemoved} leftovers of interrupted puts removed")]
+    public static partial void Stopped(ILogger logger, long converted, long skipped, long failed, long failedPasses, long rows, long leftoversRemoved);
 }

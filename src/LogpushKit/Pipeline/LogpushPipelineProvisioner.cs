@@ -445,7 +445,7 @@ public sealed class LogpushPipelineProvisioner
             var pull = consumers.FirstOrDefault(c => string.Equals(c.Type, "http_pull", StringComparison.Ordinal));
             if (pull is null && other is not null)
             {
-                var script = other.AdditionalProperties?.TryGetValue("script_name", out var s) == true ? $" (Worker {s})" : string.Empty;
+                var script = other.ScriptName is { } name ? $" (Worker {name})" : string.Empty;
                 Add(new ProvisioningStep("HTTP pull consumer", options.QueueName, ProvisioningAction.Blocked,
                     $"the queue has a {other.Type} consumer{script}, id {other.ConsumerId}: a queue has one active consumer; remove it first"));
                 return;
@@ -576,7 +576,7 @@ public sealed class LogpushPipelineProvisioner
                 {
                     var blocked = create with { Action = ProvisioningAction.Blocked, Detail = "Cloudflare refused the job without an ownership challenge", ChallengeFile = challenge.File };
                     Add(blocked);
-                    var where = challenge.File is { } file ? $"Cloudflare wrote it to r2://{file.Bucket}/{file.Key}{JurisdictionNote}" : "request it for this destination";
+                    var where = challenge.File is { } file ? $"Cloudflare wrote it to r2://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}{JurisdictionNote}" : "request it for this destination";
                     throw new ProvisioningException(blocked, $"Cloudflare refused the Logpush job ({ex.Message}); it may need the ownership challenge, which could not be read ({challenge.Reason}). {where}; read that object and pass its content as the ownership challenge.", ex)
                     {
                         ChallengeFile = challenge.File,
@@ -603,7 +603,7 @@ public sealed class LogpushPipelineProvisioner
                 return planned;
             }
 
-            LogpushValidationResult validation;
+            LogpushValidationResult? validation;
             try
             {
                 validation = await owner._logpush.ValidateDestinationAsync(options.Scope, destination.ToUnmaskedString(), cancellationToken).ConfigureAwait(false);
@@ -613,6 +613,14 @@ public sealed class LogpushPipelineProvisioner
                 var failed = new ProvisioningStep("Logpush destination", name, ProvisioningAction.Blocked, "validation failed");
                 Add(failed);
                 throw new ProvisioningException(failed, $"Logpush destination {name}: {ex.Message}", ex);
+            }
+
+            if (validation is null)
+            {
+                // a 2xx reply without a result (the schema allows it) says nothing; the job's creation validates the destination itself
+                var unknown = new ProvisioningStep("Logpush destination", name, ProvisioningAction.Check, $"Cloudflare did not say whether it can write there (its reply had no result; creating the job checks it); {await ExistsAsync(destination).ConfigureAwait(false)}");
+                Add(unknown);
+                return unknown;
             }
 
             if (!validation.Valid)
@@ -629,16 +637,13 @@ public sealed class LogpushPipelineProvisioner
 
         private async Task<string> ExistsAsync(DestinationConf destination)
         {
-            try
+            var result = await owner._logpush.ValidateDestinationExistsAsync(options.Scope, destination.ToUnmaskedString(), cancellationToken).ConfigureAwait(false);
+            return result switch
             {
-                var result = await owner._logpush.ValidateDestinationExistsAsync(options.Scope, destination.ToUnmaskedString(), cancellationToken).ConfigureAwait(false);
-                return result.Exists ? "another Logpush job already writes there (allowed; its objects share the folder)" : "no other Logpush job writes there";
-            }
-            catch (CloudflareApiException ex) when (ex.StatusCode == HttpStatusCode.OK)
-            {
-                // The SDK types this result as nullable; a reply without one says nothing either way.
-                return "Cloudflare did not say whether another job writes there";
-            }
+                null => "Cloudflare did not say whether another job writes there", // a reply without a result says nothing either way
+                { Exists: true } => "another Logpush job already writes there (allowed; its objects share the folder)",
+                _ => "no other Logpush job writes there",
+            };
         }
 
         private async Task<(string? Token, (OwnershipChallengeFile? File, string Reason) Challenge)> OwnershipAsync(DestinationConf destination)
@@ -647,12 +652,15 @@ public sealed class LogpushPipelineProvisioner
             if (!string.IsNullOrWhiteSpace(options.OwnershipChallenge))
             {
                 var given = options.OwnershipChallenge.Trim();
+                var detail = "validate the given challenge";
                 if (apply)
                 {
-                    await ValidateTokenAsync(destination, given, new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, "the given challenge")).ConfigureAwait(false);
+                    detail = await ValidateTokenAsync(destination, given, new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, "the given challenge")).ConfigureAwait(false)
+                        ? "the given challenge is valid"
+                        : "the given challenge; Cloudflare did not say whether it is valid (its reply had no result; creating the job checks it)";
                 }
 
-                Add(new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, apply ? "the given challenge is valid" : "validate the given challenge"));
+                Add(new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, detail));
                 return (given, (null, "given"));
             }
 
@@ -669,16 +677,23 @@ public sealed class LogpushPipelineProvisioner
                 return (null, (null, "planned"));
             }
 
-            LogpushOwnershipChallenge requested;
+            LogpushOwnershipChallenge? requested;
             try
             {
                 requested = await owner._logpush.RequestOwnershipChallengeAsync(options.Scope, destination.ToUnmaskedString(), cancellationToken).ConfigureAwait(false);
             }
-            catch (CloudflareApiException ex) when (ex.StatusCode is { } status && (int)status is >= 400 and < 500 or 200)
+            catch (CloudflareApiException ex) when (ex.StatusCode is { } status && (int)status is >= 400 and < 500)
             {
                 var reason = $"Cloudflare issued none ({ex.Message})";
                 Add(new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, $"skipped: {reason}"));
                 return (null, (null, reason));
+            }
+
+            if (requested is null)
+            {
+                const string Reason = "Cloudflare issued none (its reply had no result)";
+                Add(new ProvisioningStep("ownership challenge", name, ProvisioningAction.Check, $"skipped: {Reason}"));
+                return (null, (null, Reason));
             }
 
             if (!requested.Valid && string.IsNullOrEmpty(requested.FileName))
@@ -689,26 +704,30 @@ public sealed class LogpushPipelineProvisioner
             }
 
             var (token, file, readReason) = await ReadChallengeAsync(requested.FileName).ConfigureAwait(false);
-            var step = new ProvisioningStep("ownership challenge", file is null ? name : $"{(Jurisdiction is null ? "r2" : "s3")}://{file.Bucket}/{file.Key}", ProvisioningAction.Check, string.Empty) { ChallengeFile = file };
+            var step = new ProvisioningStep("ownership challenge", file is null ? name : $"{(Jurisdiction is null ? "r2" : "s3")}://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}", ProvisioningAction.Check, string.Empty) { ChallengeFile = file };
             if (token is null)
             {
                 Add(step with { Detail = $"not read: {readReason}" });
                 return (null, (file, readReason));
             }
 
-            await ValidateTokenAsync(destination, token, step).ConfigureAwait(false);
-            Add(step with { Detail = "read from the source bucket and validated" });
+            var validated = await ValidateTokenAsync(destination, token, step).ConfigureAwait(false);
+            Add(step with { Detail = validated ? "read from the source bucket and validated" : "read from the source bucket; Cloudflare did not say whether it is valid (its reply had no result; creating the job checks it)" });
             return (token, (file, "read"));
         }
 
-        private async Task ValidateTokenAsync(DestinationConf destination, string token, ProvisioningStep step)
+        /// <summary>
+        /// Validates a challenge: <see langword="true"/> when Cloudflare says it is valid, <see langword="false"/> when its reply
+        /// had no result (it said nothing; creating the job checks the challenge again); a refused or invalid one throws.
+        /// </summary>
+        private async Task<bool> ValidateTokenAsync(DestinationConf destination, string token, ProvisioningStep step)
         {
             try
             {
                 var validation = await owner._logpush.ValidateOwnershipChallengeAsync(options.Scope, destination.ToUnmaskedString(), token, cancellationToken).ConfigureAwait(false);
-                if (validation.Valid)
+                if (validation is null || validation.Valid)
                 {
-                    return;
+                    return validation is not null;
                 }
             }
             catch (CloudflareApiException ex) when (ex.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.TooManyRequests)

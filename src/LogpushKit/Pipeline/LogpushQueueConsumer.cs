@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using LogpushKit.Cloudflare;
+using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -272,7 +273,7 @@ public sealed partial class LogpushQueueConsumer
             Statistics.Add(result);
             if (result.IsFailure)
             {
-                ScheduleRetry(message, notification.Object.Key, result.Reason);
+                ScheduleRetry(message, ObjectKeyText.Escape(notification.Object.Key), result.Reason);
             }
             else
             {
@@ -293,17 +294,20 @@ public sealed partial class LogpushQueueConsumer
         }
     }
 
+    /// <param name="message">The message.</param>
+    /// <param name="key">The object key, escaped for printing (<see cref="ObjectKeyText.Escape"/>), or <see langword="null"/>.</param>
+    /// <param name="reason">Why it failed.</param>
     private void ScheduleRetry(ObjectEventMessage message, string? key, string? reason)
     {
         if (message.Attempts >= Options.MaxAttempts)
         {
-            PipelineLog.MessagePoison(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, reason);
+            PipelineLog.MessagePoison(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, reason);
         }
 
         var delay = RetryDelayFor(message.Attempts);
         if (message.Attempts < Options.MaxAttempts)
         {
-            PipelineLog.MessageRetry(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
+            PipelineLog.MessageRetry(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
         }
 
         // a poison message is retried too: the queue's retry limit, not this consumer, moves it to the dead-letter queue
@@ -410,7 +414,7 @@ public sealed partial class LogpushQueueConsumer
         var remaining = (leaseDeadline - _timeProvider.GetUtcNow()).TotalSeconds;
         if (estimated > remaining)
         {
-            PipelineLog.LeaseTooShort(_logger, message.Id, message.Notification?.Object.Key, size, Math.Round(estimated, 1), Math.Round(remaining, 1));
+            PipelineLog.LeaseTooShort(_logger, ObjectKeyText.Escape(message.Id), ObjectKeyText.Escape(message.Notification!.Object.Key), size, Math.Round(estimated, 1), Math.Round(remaining, 1));
         }
     }
 
@@ -429,7 +433,7 @@ public sealed partial class LogpushQueueConsumer
     }
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Warning, Message = "Queue {Operation} failed: {Error}")]
-    private static partial void LogFirstFailure(ILogger logger, string operation, string error, Exception exception);
+    private static partial void LogFirstFailure(ILogger logger, string operation, string error, Exception? exception);
 
     [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "Queue {Operation} still failing: {Count} more failure(s) in the last {Seconds:0} s, {InARow} in a row since {Since:o}; last: {Error}")]
     private static partial void LogStillFailing(ILogger logger, string operation, int count, double seconds, int inARow, DateTimeOffset since, string error);
@@ -565,7 +569,8 @@ public sealed partial class LogpushQueueConsumer
 
             if (first)
             {
-                LogFirstFailure(owner._logger, Name(operation), error, exception);
+                // an API error's message says it all (status, codes, cf-ray): its stack trace is only for the unexpected
+                LogFirstFailure(owner._logger, Name(operation), error, exception is LogpushKitException ? null : exception);
             }
             else if (report)
             {

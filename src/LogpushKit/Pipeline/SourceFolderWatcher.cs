@@ -33,9 +33,12 @@ public sealed class SourceFolderWatcher
     private readonly TimeProvider _timeProvider;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _healthLock = new();
     private int _scanRequested;
     private long _rescanAt;
     private TimeSpan _nextRetryDelay;
+    private DateTimeOffset? _failingSince;
+    private string? _lastError;
 
     /// <summary>Creates a watcher of <paramref name="rootPath"/>, the folder behind <paramref name="processor"/>'s source bucket.</summary>
     /// <param name="rootPath">The source folder; it must exist when <see cref="RunAsync"/> starts.</param>
@@ -74,6 +77,33 @@ public sealed class SourceFolderWatcher
     /// one per failed scan. Objects' own failures are counted by whoever processes the queue.
     /// </summary>
     public PipelineStatistics Statistics { get; }
+
+    /// <summary>
+    /// When the watcher's current run of failures began (a scan or a part of one failed, and no scan has succeeded since),
+    /// or <see langword="null"/> while it works. A host reports the watcher unhealthy while this is set.
+    /// </summary>
+    public DateTimeOffset? FailingSince
+    {
+        get
+        {
+            lock (_healthLock)
+            {
+                return _failingSince;
+            }
+        }
+    }
+
+    /// <summary>The watcher's last failure (what could not be read or done, and why), or <see langword="null"/>.</summary>
+    public string? LastError
+    {
+        get
+        {
+            lock (_healthLock)
+            {
+                return _lastError;
+            }
+        }
+    }
 
     /// <summary>Enqueues an event for every object of the source bucket that passes the filter (a startup reconcile through the queue).</summary>
     /// <returns>The number of events enqueued.</returns>
@@ -165,6 +195,10 @@ public sealed class SourceFolderWatcher
         {
             await ScanAsync(cancellationToken).ConfigureAwait(false);
             _nextRetryDelay = RetryDelay;
+            lock (_healthLock)
+            {
+                _failingSince = null;
+            }
         }
         catch (R2ListIncompleteException ex)
         {
@@ -172,11 +206,9 @@ public sealed class SourceFolderWatcher
             foreach (var problem in ex.Problems)
             {
                 PipelineLog.WatcherProblem(_logger, _root, ObjectKeyText.Escape(problem.Key), problem.Reason, retry.TotalSeconds);
-                Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, problem.Key)
-                {
-                    Reason = $"'{ObjectKeyText.Escape(problem.Key)}' could not be read: {problem.Reason}",
-                    Exception = ex,
-                });
+                var reason = $"'{ObjectKeyText.Escape(problem.Key)}' could not be read: {problem.Reason}";
+                MarkFailing(reason);
+                Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, problem.Key) { Reason = reason, Exception = ex });
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -189,7 +221,19 @@ public sealed class SourceFolderWatcher
     {
         var retry = ScheduleRescan();
         PipelineLog.WatcherFailed(_logger, _root, reason, retry.TotalSeconds, exception);
-        Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, key) { Reason = $"watching '{_root}' failed: {reason}", Exception = exception });
+        var text = $"watching '{_root}' failed: {reason}";
+        MarkFailing(text);
+        Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, key) { Reason = text, Exception = exception });
+    }
+
+    private void MarkFailing(string error)
+    {
+        var now = _timeProvider.GetUtcNow();
+        lock (_healthLock)
+        {
+            _failingSince ??= now;
+            _lastError = error;
+        }
     }
 
     private TimeSpan ScheduleRescan()

@@ -132,6 +132,8 @@ public sealed class OperationalCommandsTests : IAsyncLifetime
     [InlineData("queues", "consumers", "list", "--queue", "q", "--queue-id", "i")]
     [InlineData("queues", "consumers", "add", "--queue", "q", "--batch-size", "101")]
     [InlineData("queues", "consumers", "add", "--queue", "q", "--json")]
+    [InlineData("queues", "consumers", "add", "--queue", "q", "--batch-size", "abc")] // ended the process with a stack trace
+    [InlineData("setup", "--max-retries", "three")] // likewise
     [InlineData("jobs", "validate")]
     [InlineData("jobs", "ownership")]
     public async Task Command_BadArguments_ExitUsageBeforeAnyCall(params string[] args)

@@ -56,6 +56,21 @@ public sealed class ConvertBucketTests(S3rverServer server)
     }
 
     [Fact]
+    public async Task Convert_TabDelimiterToS3Object_StoredAsTabSeparatedValues()
+    {
+        var (source, target) = await CreateBucketsAsync();
+        await source.PutAsync("in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+
+        var run = await RunAsync(
+            ["convert", $"s3://{source.Name}/in.log.gz", "--delimiter", "tab", "-o", $"s3://{target.Name}/out.tsv", "--endpoint", server.HttpEndpoint.AbsoluteUri],
+            new() { ["AWS_ACCESS_KEY_ID"] = S3rverServer.AccessKeyId, ["AWS_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey });
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Equal(ExpectedCsv.Replace(',', '\t'), await ReadAsync(target, "out.tsv"));
+        Assert.Equal("text/tab-separated-values; charset=utf-8", (await target.HeadAsync("out.tsv"))!.ContentType);
+    }
+
+    [Fact]
     public async Task Convert_R2ObjectToR2Object_WithEnvironmentCredentials_Converts()
     {
         var (source, target) = await CreateBucketsAsync();

@@ -146,6 +146,7 @@ public sealed class NothingSilentStorageTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("1 converted", run.StandardError, StringComparison.Ordinal);
+        Assert.EndsWith($"; {leftovers.Length} leftovers of interrupted puts removed", run.StandardError.TrimEnd('\n'), StringComparison.Ordinal);
         Assert.All(leftovers, l => Assert.False(File.Exists(l), l));
         Assert.True(File.Exists(fresh));
         Assert.Equal([".other.csv", "big.csv"], Directory.GetFiles(Path.Combine(target, "gw")).Select(p => Path.GetFileName(p)!)
@@ -180,6 +181,7 @@ public sealed class NothingSilentStorageTests
             environment: new() { ["AWS_ACCESS_KEY_ID"] = "STANDIN", ["AWS_SECRET_ACCESS_KEY"] = "STANDIN" });
 
         Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains("; 2 leftovers of interrupted puts removed", run.StandardError, StringComparison.Ordinal);
         Assert.Equal(
             ["elsewhere/gw/killed.csv", "siem/gw/not-ours.json", "siem/gw/running.csv"],
             server.Uploads(bucket).Select(u => u.Key).Order(StringComparer.Ordinal).ToArray());
@@ -218,6 +220,7 @@ public sealed class NothingSilentStorageTests
 
         Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.StandardError));
         Assert.All(runs, r => Assert.Contains("0 failed", r.StandardError, StringComparison.Ordinal));
+        Assert.All(runs, r => Assert.DoesNotContain("leftovers", r.StandardError, StringComparison.Ordinal)); // printed only when there were any
         var converted = runs.Sum(r => int.Parse(System.Text.RegularExpressions.Regex.Matches(r.StandardError, @"run: (\d+) converted")[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(objects, converted);
         Assert.Equal(objects, renames.Count);
@@ -229,7 +232,8 @@ public sealed class NothingSilentStorageTests
 
     private static Process Start(string[] args) => Process.Start(StartInfo(args, false, null))!;
 
-    private static ProcessStartInfo StartInfo(string[] args, bool honourFilePermissions, Dictionary<string, string>? environment)
+    /// <summary>The CLI process with only the environment the test gives (no bucket credentials of the machine); as root, optionally without the permission override.</summary>
+    internal static ProcessStartInfo StartInfo(string[] args, bool honourFilePermissions, Dictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo(CliProcess.DotnetHost)
         {

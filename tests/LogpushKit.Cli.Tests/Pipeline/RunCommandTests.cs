@@ -206,24 +206,10 @@ public sealed class RunCommandTests
         using var output = new TempDirectory();
         await File.WriteAllBytesAsync(Path.Combine(source.Path, "first.log.gz"), Gzip("{\"a\":1}\n"));
         using var process = CliProcess.Start(["run", "--source", source.Path, "--target", output.Path, "--watch"]);
-        var stderr = new StringBuilder();
-        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-
-            if (e.Data?.Contains("watching", StringComparison.Ordinal) == true)
-            {
-                watching.TrySetResult();
-            }
-        };
-        process.BeginErrorReadLine();
+        var stderr = new StderrLines(process, "watching");
         try
         {
-            await watching.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await stderr.Seen.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(File.Exists(Path.Combine(output.Path, "first.csv")));
 
             Directory.CreateDirectory(Path.Combine(source.Path, "new", "20240601"));
@@ -243,10 +229,7 @@ public sealed class RunCommandTests
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, process.ExitCode);
-            lock (stderr)
-            {
-                Assert.Contains("2 converted", stderr.ToString(), StringComparison.Ordinal);
-            }
+            Assert.Contains("2 converted", stderr.Text, StringComparison.Ordinal);
         }
         finally
         {

@@ -185,6 +185,68 @@ public sealed class LogpushPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task ReconcileAsync_SourceFolderRemovedAfterOpen_OneLineNamingTheSetting()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        await using var pipeline = LogpushPipeline.Open(new LogpushPipelineOptions
+        {
+            Source = source,
+            Target = Path.Combine(_dir.Path, "csv"),
+            SettingNames = PipelineSettingNames.ForSection("LogpushKit"),
+        });
+        Directory.Delete(source);
+
+        var ex = await Assert.ThrowsAsync<R2BucketException>(() => pipeline.ReconcileAsync());
+
+        Assert.Equal($"LogpushKit:Source: the folder '{source}' does not exist any more (it did when the pipeline opened); a source folder is never created.", ex.Message);
+        Assert.False(Directory.Exists(source));
+    }
+
+    [Fact]
+    public async Task WatchAsync_FolderWatcherCannotReadAPart_CountedInTheSummaryAndShownInHealth()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        var buckets = new FaultyFolderBuckets();
+        await using var pipeline = LogpushPipeline.Open(
+            new LogpushPipelineOptions { Source = source, Target = Path.Combine(_dir.Path, "csv"), WatchDebounce = TimeSpan.FromMilliseconds(50) },
+            buckets);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var progress = new Inline(p =>
+        {
+            if (p.Kind == PipelineProgressKind.Watching)
+            {
+                // after the first pass: the next listing (the watcher's scan of a folder moved in) cannot read a part
+                buckets.Source!.IncompleteLists = 1;
+                var moved = Path.Combine(_dir.Path, "moved");
+                Directory.CreateDirectory(moved);
+                File.WriteAllBytes(Path.Combine(moved, "a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(1, 1)));
+                Directory.Move(moved, Path.Combine(source, "moved"));
+            }
+        });
+
+        var watching = pipeline.WatchAsync(progress, stop.Token);
+        while (pipeline.Health.WatcherFailingSince is null || !File.Exists(Path.Combine(_dir.Path, "csv", "moved", "a.csv")))
+        {
+            await Task.Delay(25, stop.Token);
+        }
+
+        var during = pipeline.Health;
+        await stop.CancelAsync();
+        var summary = await watching;
+
+        Assert.Equal(PipelineActivity.Watching, during.Activity);
+        Assert.False(during.IsHealthy);
+        Assert.Equal(1, during.WatcherFailures);
+        Assert.Contains("'locked/' could not be read", during.WatcherLastError, StringComparison.Ordinal);
+        Assert.Equal(1, summary.Converted);
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal("locked/", Assert.Single(summary.Failures).SourceKey);
+        Assert.Equal(PipelineActivity.Idle, pipeline.Health.Activity);
+    }
+
+    [Fact]
     public async Task ConsumeAsync_EventsAndFirstPass_ConvertOnceWithTheSameProcessor()
     {
         var buckets = new MemoryBuckets();
@@ -239,5 +301,19 @@ public sealed class LogpushPipelineTests : IDisposable
     private sealed class Inline(Action<PipelineProgress> report) : IProgress<PipelineProgress>
     {
         public void Report(PipelineProgress value) => report(value);
+    }
+
+    /// <summary>Local folders, the source wrapped so that its next listings can be made to miss an unreadable part.</summary>
+    private sealed class FaultyFolderBuckets : IBucketProvider
+    {
+        public MemoryBuckets.TrackedBucket? Source { get; private set; }
+
+        public bool CanOpen(BucketLocation location) => location.Kind == BucketLocationKind.FileSystem;
+
+        public IR2Bucket Open(BucketRequest request)
+        {
+            var bucket = FolderBucketProvider.Instance.Open(request);
+            return request.Role == BucketRole.Source ? Source = new MemoryBuckets.TrackedBucket(bucket) : bucket;
+        }
     }
 }

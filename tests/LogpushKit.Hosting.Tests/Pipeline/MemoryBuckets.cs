@@ -47,9 +47,11 @@ internal sealed class MemoryBuckets : IBucketProvider
         return store;
     }
 
-    internal sealed class TrackedBucket(InMemoryBucket inner) : IR2Bucket, IDisposable
+    /// <summary>A bucket (in memory here; a folder in other tests) that records its disposal and can fail its listings.</summary>
+    internal sealed class TrackedBucket(IR2Bucket inner) : IR2Bucket, IDisposable
     {
         private int _failLists;
+        private int _incompleteLists;
 
         public string Name => inner.Name;
 
@@ -60,6 +62,13 @@ internal sealed class MemoryBuckets : IBucketProvider
         {
             get => Volatile.Read(ref _failLists);
             set => Volatile.Write(ref _failLists, value);
+        }
+
+        /// <summary>How many of the next listings end, after everything readable, with an unreadable part <c>locked/</c>.</summary>
+        public int IncompleteLists
+        {
+            get => Volatile.Read(ref _incompleteLists);
+            set => Volatile.Write(ref _incompleteLists, value);
         }
 
         public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
@@ -80,6 +89,13 @@ internal sealed class MemoryBuckets : IBucketProvider
             {
                 yield return item;
             }
+
+            if (Interlocked.Decrement(ref _incompleteLists) >= 0)
+            {
+                throw new R2ListIncompleteException(Name, [new R2BucketProblem("locked/", "the folder could not be read: Permission denied")]);
+            }
+
+            Interlocked.Exchange(ref _incompleteLists, 0);
         }
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);

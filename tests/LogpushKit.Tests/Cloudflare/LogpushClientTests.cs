@@ -246,9 +246,9 @@ public sealed class LogpushClientTests : IAsyncLifetime
         var exists = await _client.ValidateDestinationExistsAsync(Account, Destination);
         var origin = await _client.ValidateOriginAsync(Account, "fields=RayID,ClientIP&timestamps=rfc3339");
 
-        Assert.True(valid.Valid);
-        Assert.False(exists.Exists);
-        Assert.True(origin.Valid);
+        Assert.True(valid?.Valid);
+        Assert.False(exists?.Exists);
+        Assert.True(origin?.Valid);
         var r = _api.Requests;
         Assert.Equal(AccountPath("logpush/validate/destination"), r[0].Path);
         CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination }.ToJsonString(), r[0].Body);
@@ -266,8 +266,8 @@ public sealed class LogpushClientTests : IAsyncLifetime
         var token = _api.OwnershipTokenFor(Destination)!;
         var validation = await _client.ValidateOwnershipChallengeAsync(Account, Destination, token);
 
-        Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge.FileName);
-        Assert.True(validation.Valid);
+        Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge?.FileName);
+        Assert.True(validation?.Valid);
         Assert.Equal(AccountPath("logpush/ownership"), _api.Requests[0].Path);
         Assert.Equal(AccountPath("logpush/ownership/validate"), _api.Requests[1].Path);
         CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination, ["ownership_challenge"] = token }.ToJsonString(), _api.Requests[1].Body);

@@ -55,12 +55,13 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
         var pull = consumers[0];
         Assert.Equal(("7c1d3ac1e5e24a4b9b4bbf0d64b3b3a2", "http_pull", "logpush-events-dlq"), (pull.ConsumerId, pull.Type, pull.DeadLetterQueue));
         Assert.Equal((10, 3, 30, 300_000L), (pull.Settings!.BatchSize, pull.Settings.MaxRetries, pull.Settings.RetryDelay, pull.Settings.VisibilityTimeoutMs));
-        Assert.Equal("2025-06-01T09:00:00.000Z", pull.AdditionalProperties!["created_on"].GetString());
+        Assert.Equal(("2025-06-01T09:00:00.000Z", "logpush-events", null), (pull.CreatedOn, pull.QueueName, pull.ScriptName));
         var worker = consumers[1];
         Assert.Equal(("worker", string.Empty), (worker.Type, worker.DeadLetterQueue));
-        Assert.Equal("my-consumer-worker", worker.AdditionalProperties!["script_name"].GetString());
-        Assert.Equal(5, worker.Settings!.AdditionalProperties!["max_concurrency"].GetInt32());
+        Assert.Equal(("my-consumer-worker", "2025-05-01T09:00:00.000Z", "logpush-events"), (worker.ScriptName, worker.CreatedOn, worker.QueueName));
+        Assert.Equal((5, 5000L), (worker.Settings!.MaxConcurrency, worker.Settings.MaxWaitTimeMs));
         Assert.Null(worker.Settings.VisibilityTimeoutMs);
+        Assert.All(consumers, c => Assert.Null(c.AdditionalProperties)); // every member the schema lists is a property
     }
 
     [Fact]

@@ -34,9 +34,14 @@ public sealed class QueuesClientSettingsTests : IAsyncLifetime
     [Fact]
     public async Task Of_FullQueue_ReadsSettings()
     {
-        var settings = CloudflareQueueSettings.Of(await GetServedAsync("queues-queue-get-full.json"));
+        var queue = await GetServedAsync("queues-queue-get-full.json");
+        var settings = CloudflareQueueSettings.Of(queue);
 
         Assert.Equal((0, false, 1_209_600), (settings!.DeliveryDelay, settings.DeliveryPaused, settings.MessageRetentionPeriod));
+        Assert.Same(queue.Settings, settings);
+        Assert.Equal((0, 2), (queue.ConsumersTotalCount, queue.ProducersTotalCount));
+        Assert.Equal([("r2_bucket", "logpush-src", null), ("worker", null, "producer-worker")], queue.Producers.Select(p => (p.Type, p.BucketName, p.Script)));
+        Assert.Null(queue.AdditionalProperties); // every member the schema lists is a property
     }
 
     [Fact]

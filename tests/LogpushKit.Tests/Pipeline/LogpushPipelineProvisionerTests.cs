@@ -345,6 +345,23 @@ public sealed class LogpushPipelineProvisionerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApplyAsync_ValidationAndChallengeResultsNull_ReportedAsUnknownAndTheJobIsCreated()
+    {
+        // result: null is what the SDK allows for validate/destination and ownership; it is no answer, neither valid nor a failure
+        const string NoResult = """{"success":true,"errors":[],"messages":[],"result":null}""";
+        // the plan's "exists" check comes first and matches its own canned reply; the validation then gets no result
+        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = """{"success":true,"errors":[],"messages":[],"result":{"exists":false}}""" }.For("POST", "/validate/destination/exists"));
+        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = NoResult }.For("POST", "/validate/destination"));
+        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = NoResult }.For("POST", "/logpush/ownership"));
+
+        var steps = await Provisioner().ApplyAsync(Options());
+
+        Assert.StartsWith("Cloudflare did not say whether it can write there", steps.Single(s => s.Resource == "Logpush destination").Detail, StringComparison.Ordinal);
+        Assert.Equal("skipped: Cloudflare issued none (its reply had no result)", steps.Single(s => s.Resource == "ownership challenge").Detail);
+        Assert.Single(_api.JobsOf(AccountScope));
+    }
+
+    [Fact]
     public async Task ApplyAsync_QueueCreateGets5xx_IsNotRetried_AndRunningAgainResumes()
     {
         _api.FailNext(FakeFailure.ServerError().For("POST", "/queues"));

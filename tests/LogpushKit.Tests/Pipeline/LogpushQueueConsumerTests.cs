@@ -92,6 +92,39 @@ public sealed class LogpushQueueConsumerTests
     }
 
     [Fact]
+    public async Task RunAsync_FailingObjectWithControlCharactersInItsKey_LogLinesEscapeKeyAndMessageId()
+    {
+        // a key (and a message id, from the queue's server) with a line break and a terminal escape: printed raw they
+        // would forge a log line or drive the terminal
+        const string Key = "logs/x\n2024-01-01 INFO forged\u001b[2J.log.gz";
+        const string EscapedKey = @"logs/x\n2024-01-01 INFO forged\u001b[2J.log.gz";
+        _source.Add(Key, [0x1f, 0x8b, 0x08, 0x00]);
+        var message = Message("m\r1", Key, 4) with { Notification = PipelineTestData.Event("logpush", Key, _source.Info(Key).ETag) };
+        var source = new ScriptedSource(message, message with { Attempts = 2 });
+        var logger = new Cloudflare.ListLogger<LogpushQueueConsumer>();
+        var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxAttempts = 2 }, logger);
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var run = consumer.RunAsync(cts.Token);
+        while (source.Retries.Count < 2)
+        {
+            await Task.Delay(10, cts.Token);
+        }
+
+        await cts.CancelAsync();
+        await run;
+
+        var lines = logger.Entries.Where(e => e.Id.Id is 30 or 31).Select(e => e.Message).ToList();
+        Assert.Equal(2, lines.Count); // a retry, then the poison message
+        Assert.All(lines, line =>
+        {
+            Assert.False(line.Any(char.IsControl), line);
+            Assert.Contains(EscapedKey, line, StringComparison.Ordinal);
+            Assert.Contains(@"essage m\r1 for ", line, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public void RetryDelayFor_Attempts_DoublesUpToMax()
     {
         var consumer = new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions

@@ -45,6 +45,48 @@ internal static class ModelAssert
         }
     }
 
+    /// <summary>
+    /// The JSON members that landed in <see cref="CloudflareObject.AdditionalProperties"/> anywhere in the graph (as
+    /// <c>path.member</c>): for a payload with only schema members, each is a member the model does not map.
+    /// </summary>
+    public static IEnumerable<string> UnmappedMembers(object? model, string path = "$")
+    {
+        switch (model)
+        {
+            case null or string:
+                yield break;
+            case CloudflareObject cloudflare:
+                foreach (var name in cloudflare.AdditionalProperties?.Keys ?? [])
+                {
+                    yield return $"{path}.{name}";
+                }
+
+                foreach (var property in model.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                {
+                    if (property.GetIndexParameters().Length == 0 && property.Name != nameof(CloudflareObject.AdditionalProperties))
+                    {
+                        foreach (var unmapped in UnmappedMembers(property.GetValue(model), $"{path}.{property.Name}"))
+                        {
+                            yield return unmapped;
+                        }
+                    }
+                }
+
+                yield break;
+            case IEnumerable items when model is not IDictionary:
+                var i = 0;
+                foreach (var item in items)
+                {
+                    foreach (var unmapped in UnmappedMembers(item, $"{path}[{i++}]"))
+                    {
+                        yield return unmapped;
+                    }
+                }
+
+                yield break;
+        }
+    }
+
     /// <summary>Every model type of the library (CloudflareObject and its subclasses, public or not).</summary>
     public static IEnumerable<Type> ModelTypes() =>
         typeof(CloudflareObject).Assembly.GetTypes().Where(t => !t.IsAbstract && !t.ContainsGenericParameters && typeof(CloudflareObject).IsAssignableFrom(t));
