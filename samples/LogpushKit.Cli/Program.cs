@@ -9,5 +9,7 @@ root.Subcommands.Add(SetupCommand.Create());
 root.Subcommands.Add(JobsCommand.Create());
 root.Subcommands.Add(FieldsCommand.Create());
 root.Subcommands.Add(DatasetsCommand.Create());
+root.Subcommands.Add(NotificationsCommand.Create());
+root.Subcommands.Add(QueuesCommand.Create());
 // One line per command: root.Subcommands.Add(XxxCommand.Create());
 return await CliApplication.InvokeAsync(root, args);

@@ -1,17 +1,15 @@
 using LogpushKit.Hosting;
-using LogpushKit.Worker;
 
 // 1. Configuration: appsettings.json, then appsettings.{Environment}.json, user secrets (Development),
 //    environment variables (LogpushKit__Source=..., LogpushKit__Queue__QueueId=...) and the command line.
 var builder = Host.CreateApplicationBuilder(args);
 
-// 2. The pipeline, configured by the "LogpushKit" section and validated at start-up:
-//    no Queue:QueueId → watch the local Source folder; with one → consume the Cloudflare queue.
+// 2. The pipeline, configured by the "LogpushKit" section: no Queue:QueueId → watch the Source; with one → consume the queue.
 builder.Services.AddLogpushKit(builder.Configuration.GetSection(LogpushKitOptions.SectionName));
 
-// 3. Buckets: local folders work out of the box; r2:// and s3:// locations open through LogpushKit.R2.
-builder.Services.AddSingleton<ILogpushBucketProvider, R2LocationBucketProvider>();
+// 3. r2:// and s3:// locations open through LogpushKit.R2 (endpoint and credentials from R2_* / AWS_* / LOGPUSHKIT_S3_ENDPOINT).
+builder.Services.AddLogpushR2Locations();
 
-// 4. Run until Ctrl-C or SIGTERM: in-flight objects finish, leases not started are released.
+// 4. Run until Ctrl-C or SIGTERM. A configuration error prints one line per setting and exits 2; a failure exits 1.
 using var host = builder.Build();
-await host.RunAsync();
+return await host.RunLogpushKitAsync();

@@ -1,3 +1,4 @@
+using LogpushKit.Cloudflare;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Hosting;
@@ -12,11 +13,20 @@ public sealed class LogpushKitOptions
     /// <summary>The configuration section name, <c>LogpushKit</c>.</summary>
     public const string SectionName = "LogpushKit";
 
-    /// <summary>Where Logpush objects are: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    /// <summary>
+    /// Where Logpush objects are: a local folder (it must exist; it is never created), <c>r2://bucket/folder</c> or
+    /// <c>s3://bucket/folder</c>. The path names a folder: <c>r2://logs/gateway_http</c> takes <c>gateway_http/…</c> keys only. Required.
+    /// </summary>
     public string? Source { get; set; }
 
-    /// <summary>Where CSV objects go: a local folder, <c>r2://bucket/prefix</c> or <c>s3://bucket/prefix</c>. Required.</summary>
+    /// <summary>Where CSV objects go: a local folder (created when missing), <c>r2://bucket/folder</c> or <c>s3://bucket/folder</c>. Required.</summary>
     public string? Target { get; set; }
+
+    /// <summary>
+    /// The endpoint URL of <c>s3://</c> locations (and, when set, of <c>r2://</c> ones). Default: the
+    /// <c>LOGPUSHKIT_S3_ENDPOINT</c> environment variable for <c>s3://</c>; <c>R2_ENDPOINT</c> or <c>R2_ACCOUNT_ID</c> for <c>r2://</c>.
+    /// </summary>
+    public string? Endpoint { get; set; }
 
     /// <summary>Only source keys under this prefix (after the prefix in <see cref="Source"/>).</summary>
     public string? Prefix { get; set; }
@@ -105,9 +115,18 @@ public sealed class LogpushKitTransformOptions
     public string MaxDecompressedBytes { get; set; } = "8G";
 }
 
-/// <summary>The Cloudflare Queues HTTP pull consumer's settings.</summary>
+/// <summary>
+/// The Cloudflare Queues HTTP pull consumer's settings (the <c>LogpushKit:Queue</c> section). The connection settings
+/// (<see cref="AccountId"/>, <see cref="ApiToken"/>, <see cref="ApiBaseUrl"/>) are resolved like the CLI's flags, by the
+/// library's <see cref="CloudflareSettings"/>: a value set here wins over its environment variable
+/// (<c>CLOUDFLARE_ACCOUNT_ID</c>, <c>CLOUDFLARE_API_TOKEN</c> or <c>CLOUDFLARE_EMAIL</c> + <c>CLOUDFLARE_API_KEY</c>,
+/// <c>CLOUDFLARE_API_BASE_URL</c>), and they are needed only with a <see cref="QueueId"/>.
+/// </summary>
 public sealed class LogpushKitQueueOptions
 {
+    /// <summary>The configuration section of these settings, <c>LogpushKit:Queue</c>.</summary>
+    public const string SectionName = LogpushKitOptions.SectionName + ":Queue";
+
     /// <summary>The queue id. Empty: no queue (the worker watches a local source folder).</summary>
     public string? QueueId { get; set; }
 
@@ -117,8 +136,8 @@ public sealed class LogpushKitQueueOptions
     /// <summary>An API token with Queues Edit. Default: <c>CLOUDFLARE_API_TOKEN</c>. Keep it in user secrets or the environment.</summary>
     public string? ApiToken { get; set; }
 
-    /// <summary>The API base URL. Default: Cloudflare's (<c>CLOUDFLARE_API_BASE_URL</c> overrides).</summary>
-    public Uri? ApiBaseUrl { get; set; }
+    /// <summary>The API base URL, an absolute http(s) URL. Default: <c>CLOUDFLARE_API_BASE_URL</c>, else Cloudflare's.</summary>
+    public string? ApiBaseUrl { get; set; }
 
     /// <summary>Messages per pull (1–100). Default 10.</summary>
     public int BatchSize { get; set; } = 10;
@@ -137,4 +156,20 @@ public sealed class LogpushKitQueueOptions
 
     /// <summary>On shutdown, how long in-flight objects may finish, in seconds. Default 20 (below the host's 30 s shutdown timeout).</summary>
     public int DrainTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// How long the consumer may do nothing but fail (every pull, or every ack, failing) before it gives up, in seconds:
+    /// the worker then stops with exit code 1 and one line on stderr. Default 300; 0 never gives up (the failing state
+    /// shows in <see cref="LogpushKitWorkerState.Health"/> instead).
+    /// </summary>
+    public int MaxFailureSeconds { get; set; } = 300;
+
+    /// <summary>How messages name the connection settings: <c>LogpushKit:Queue:AccountId</c>, <c>…:ApiToken</c>, <c>…:ApiBaseUrl</c> (and the environment variables).</summary>
+    internal static CloudflareSettingNames SettingNames { get; } = CloudflareSettingNames.ForConfigurationSection(SectionName) with { Email = null, ApiKey = null, ZoneId = null };
+
+    /// <summary>The connection settings: the values set here, else the environment's.</summary>
+    internal CloudflareSettings ResolveCloudflare(Func<string, string?>? getVariable = null) => CloudflareSettings.Resolve(
+        new CloudflareConnectionOptions { AccountId = AccountId, ApiToken = ApiToken, ApiBaseUrl = ApiBaseUrl },
+        SettingNames,
+        getVariable);
 }

@@ -1,3 +1,4 @@
+using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Options;
@@ -40,16 +41,35 @@ internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOp
         _ = TransformOptionsFactory.TryCreate(options.Transform, TransformOptionsFactory.Section, failures);
 
         var queue = options.Queue;
-        if (!string.IsNullOrWhiteSpace(queue.QueueId))
+        if (string.IsNullOrWhiteSpace(queue.QueueId) && queue.DrainTimeoutSeconds < 0)
         {
-            if (string.IsNullOrWhiteSpace(queue.AccountId ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID")))
+            // the folder watcher drains by it too
+            failures.Add($"{S}:Queue:DrainTimeoutSeconds must not be negative.");
+        }
+
+        if (string.IsNullOrWhiteSpace(queue.QueueId))
+        {
+            // the connection settings are not used without a queue (so the environment's are not checked), but a value set
+            // here must still be one
+            failures.AddRange(queue.ResolveCloudflare(getVariable: _ => null).Problems.Select(p => p + "."));
+        }
+        else
+        {
+            // what the consumer needs, resolved as it will be (configuration first, then the environment); each message names
+            // the configuration key and the environment variable
+            var cloudflare = queue.ResolveCloudflare();
+            try
             {
-                failures.Add($"{S}:Queue:AccountId is required with a QueueId (or set CLOUDFLARE_ACCOUNT_ID).");
+                cloudflare.Require(CloudflareSettingRequirements.Credentials | CloudflareSettingRequirements.AccountId);
+            }
+            catch (CloudflareSettingsException ex)
+            {
+                failures.AddRange(ex.Problems.Select(p => cloudflare.Problems.Contains(p) ? p + "." : $"{S}:Queue:QueueId is set but {p}."));
             }
 
-            if (string.IsNullOrWhiteSpace(queue.ApiToken ?? Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN")))
+            if (queue.MaxFailureSeconds < 0)
             {
-                failures.Add($"{S}:Queue:ApiToken is required with a QueueId (or set CLOUDFLARE_API_TOKEN; keep it in user secrets, not appsettings.json).");
+                failures.Add($"{S}:Queue:MaxFailureSeconds must be 0 (never give up) or more.");
             }
 
             if (queue.BatchSize is < 1 or > 100)

@@ -1,4 +1,5 @@
 using LogpushKit.Pipeline;
+using LogpushKit.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -7,7 +8,13 @@ using Microsoft.Extensions.Options;
 
 namespace LogpushKit.Hosting;
 
-/// <summary>Registers the LogpushKit worker in a Generic Host.</summary>
+/// <summary>
+/// Registers the LogpushKit worker in a Generic Host: the options (validated at start-up), the
+/// <see cref="LogpushPipeline"/> they describe (a singleton that owns its buckets), the worker that runs it, and its
+/// <see cref="LogpushKitWorkerState"/> (status and health, for health checks). Local
+/// folders open out of the box; <c>r2://</c> and <c>s3://</c> locations need an <see cref="IBucketProvider"/> for them,
+/// e.g. <c>services.AddLogpushR2Locations()</c> from the <c>LogpushKit.R2</c> package.
+/// </summary>
 public static class ServiceCollectionExtensions
 {
     /// <summary>
@@ -43,9 +50,11 @@ public static class ServiceCollectionExtensions
     {
         services.AddOptions<LogpushKitOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LogpushKitOptions>, LogpushKitOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILogpushBucketProvider, FolderBucketProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBucketProvider>(FolderBucketProvider.Instance));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new LogpushKitMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(LogpushKitPipelineFactory.Create);
+        services.TryAddSingleton<LogpushKitWorkerState>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LogpushKitWorker>());
         return services;
     }

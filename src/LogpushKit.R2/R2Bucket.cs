@@ -34,6 +34,19 @@ namespace LogpushKit.R2;
 /// logged as a warning and the original error is thrown.
 /// </para>
 /// <para>
+/// <b>Conditional puts</b> (<see cref="PutIfAsync"/>) send <c>If-None-Match: *</c> or <c>If-Match</c> on the
+/// PutObject or the CompleteMultipartUpload request, so the server decides atomically (R2 and S3 both implement them);
+/// an answer of 412 Precondition Failed or 409 ConditionalRequestConflict means another writer won: nothing is written
+/// (a multipart upload is aborted) and the result is <see langword="null"/>. A server that answers 501 Not Implemented
+/// to the conditional header gets the same request without it, and a warning is logged once per bucket client; later
+/// puts of this client are then unconditional.
+/// </para>
+/// <para>
+/// <b>Cleanup.</b> <see cref="CleanUpAsync"/> lists the bucket's incomplete multipart uploads under the prefix
+/// (ListMultipartUploads) and aborts those started before the given age whose key passes the filter. A server that
+/// cannot list them (some S3 emulators answer 501) is reported in the result's problems, not thrown.
+/// </para>
+/// <para>
 /// <b>Failures.</b> Transient failures (5xx, throttling, connection resets) are retried with backoff by the SDK's
 /// standard retry mode, up to <see cref="R2BucketOptions.MaxRetries"/> times; other failures surface at once as
 /// <see cref="R2BucketException"/> with the bucket, key and HTTP status. A missing object is <see langword="null"/>
@@ -56,6 +69,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
     private readonly int _partsInFlight;
     private readonly int _singlePutThreshold;
     private readonly int? _listPageSize;
+    private int _conditionalWrites; // 0: sent, -1: the server answered 501, so no longer sent
 
     /// <summary>Creates a client for the bucket <paramref name="options"/> describe.</summary>
     /// <param name="options">The settings; read once, here.</param>
@@ -102,6 +116,12 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
     /// <summary>The endpoint requests go to.</summary>
     public Uri Endpoint { get; }
+
+    /// <summary>The endpoint and bucket, so that two clients of one bucket are recognised as one store.</summary>
+    public R2BucketIdentity Identity => new("s3:" + Endpoint.AbsoluteUri.TrimEnd('/') + "/" + Name + "/");
+
+    /// <summary>Whether the server refused a conditional header with 501, so puts of this client are unconditional.</summary>
+    internal bool ConditionalWritesRefused => Volatile.Read(ref _conditionalWrites) < 0;
 
     /// <summary>The SDK configuration in effect (for tests of R2's settings).</summary>
     internal AmazonS3Config Config { get; }
@@ -184,6 +204,17 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
     /// <inheritdoc />
     public async Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+        => (await PutCoreAsync(key, content, options, null, cancellationToken).ConfigureAwait(false))!;
+
+    /// <inheritdoc />
+    /// <remarks>The server checks the condition (see the class remarks, also for servers without conditional writes).</remarks>
+    public Task<R2ObjectInfo?> PutIfAsync(string key, Stream content, R2Conditional condition, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return PutCoreAsync(key, content, options, condition, cancellationToken);
+    }
+
+    private async Task<R2ObjectInfo?> PutCoreAsync(string key, Stream content, R2PutOptions? options, R2Conditional? condition, CancellationToken cancellationToken)
     {
         CheckKey(key);
         ArgumentNullException.ThrowIfNull(content);
@@ -212,12 +243,12 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
             if (ended && firstLength <= _singlePutThreshold)
             {
-                return await PutSingleAsync(key, first, firstLength, options?.ContentType, metadata, cancellationToken).ConfigureAwait(false);
+                return await PutSingleAsync(key, first, firstLength, options?.ContentType, metadata, condition, cancellationToken).ConfigureAwait(false);
             }
 
             var owned = first;
             first = null;
-            return await PutMultipartAsync(key, content, owned, firstLength, carried, ended, options?.ContentType, metadata, slots, cancellationToken).ConfigureAwait(false);
+            return await PutMultipartAsync(key, content, owned, firstLength, carried, ended, options?.ContentType, metadata, condition, slots, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -310,6 +341,78 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Lists the incomplete multipart uploads under <see cref="R2CleanupOptions.Prefix"/> and aborts those started at
+    /// least <see cref="R2CleanupOptions.OlderThan"/> ago (by the upload's start time as the server reports it, against
+    /// this client's clock) whose key passes the filter. Their sizes are not known without listing their parts, so
+    /// <see cref="R2Leftover.Size"/> is <see langword="null"/>.
+    /// </remarks>
+    public async Task<R2CleanupResult> CleanUpAsync(R2CleanupOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new R2CleanupOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.OlderThan, TimeSpan.Zero, nameof(options));
+        var cutoff = _timeProvider.GetUtcNow() - options.OlderThan;
+        var removed = new List<R2Leftover>();
+        var problems = new List<R2BucketProblem>();
+        var prefix = options.Prefix ?? string.Empty;
+        string? keyMarker = null;
+        string? uploadIdMarker = null;
+        while (true)
+        {
+            ListMultipartUploadsResponse page;
+            try
+            {
+                page = await _client.ListMultipartUploadsAsync(
+                    new ListMultipartUploadsRequest { BucketName = Name, Prefix = NullIfEmpty(options.Prefix), KeyMarker = keyMarker, UploadIdMarker = uploadIdMarker },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed)
+            {
+                problems.Add(new R2BucketProblem(prefix, $"the server does not list incomplete multipart uploads (HTTP {(int)ex.StatusCode} {ex.ErrorCode}), so those of killed puts are not removed; a lifecycle rule that aborts incomplete multipart uploads does it instead"));
+                break;
+            }
+            catch (Exception ex) when (IsRemoteFailure(ex, cancellationToken))
+            {
+                problems.Add(new R2BucketProblem(prefix, Failure("list multipart uploads", options.Prefix, ex).Message));
+                break;
+            }
+
+            foreach (var upload in page.MultipartUploads ?? [])
+            {
+                var started = ToOffset(upload.Initiated);
+                if (started > cutoff || upload.Key is null || upload.UploadId is null || !options.Covers(upload.Key))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Name, Key = upload.Key, UploadId = upload.UploadId }, cancellationToken).ConfigureAwait(false);
+                    removed.Add(new R2Leftover(R2LeftoverKind.MultipartUpload, upload.Key, upload.UploadId, null, started));
+                }
+                catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+                {
+                    // completed or aborted meanwhile
+                }
+                catch (Exception ex) when (IsRemoteFailure(ex, cancellationToken))
+                {
+                    problems.Add(new R2BucketProblem(upload.Key, Failure("abort multipart upload " + upload.UploadId + " of", upload.Key, ex).Message));
+                }
+            }
+
+            if (page.IsTruncated != true || (page.NextKeyMarker is null && page.NextUploadIdMarker is null))
+            {
+                break;
+            }
+
+            keyMarker = page.NextKeyMarker;
+            uploadIdMarker = page.NextUploadIdMarker;
+        }
+
+        return removed.Count == 0 && problems.Count == 0 ? R2CleanupResult.Nothing : new R2CleanupResult(removed, problems);
+    }
+
     /// <summary>Releases the HTTP connections.</summary>
     public void Dispose()
     {
@@ -353,22 +456,89 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         DisableDefaultChecksumValidation = true,
     };
 
-    private async Task<R2ObjectInfo> PutSingleAsync(string key, byte[] buffer, int length, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    private async Task<R2ObjectInfo?> PutSingleAsync(string key, byte[] buffer, int length, string? contentType, IReadOnlyDictionary<string, string>? metadata, R2Conditional? condition, CancellationToken cancellationToken)
     {
-        using var body = new MemoryStream(buffer, 0, length, writable: false);
-        try
+        while (true)
         {
-            var response = await _client.PutObjectAsync(CreatePutObjectRequest(key, body, contentType, metadata), cancellationToken).ConfigureAwait(false);
-            LogPut(_logger, Name, key, length);
-            return PutResult(key, length, response.ETag, contentType, metadata);
-        }
-        catch (Exception ex) when (IsRemoteFailure(ex, cancellationToken))
-        {
-            throw Failure("put", key, ex);
+            using var body = new MemoryStream(buffer, 0, length, writable: false);
+            var request = CreatePutObjectRequest(key, body, contentType, metadata);
+            var conditional = ApplyCondition(condition, request);
+            try
+            {
+                var response = await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+                LogPut(_logger, Name, ObjectKeyText.Escape(key), length);
+                return PutResult(key, length, response.ETag, contentType, metadata);
+            }
+            catch (AmazonS3Exception ex) when (conditional && IsConditionFailed(ex))
+            {
+                return null;
+            }
+            catch (AmazonS3Exception ex) when (conditional && ex.StatusCode == HttpStatusCode.NotImplemented)
+            {
+                RefuseConditionalWrites(ex);
+            }
+            catch (Exception ex) when (IsRemoteFailure(ex, cancellationToken))
+            {
+                throw Failure("put", key, ex);
+            }
         }
     }
 
-    private async Task<R2ObjectInfo> PutMultipartAsync(
+    /// <summary>Puts the condition's header on the request, unless the server refused conditional writes before.</summary>
+    private bool ApplyCondition(R2Conditional? condition, PutObjectRequest request)
+    {
+        if (condition is null || ConditionalWritesRefused)
+        {
+            return false;
+        }
+
+        if (condition.ETag is { } etag)
+        {
+            request.IfMatch = Quote(etag);
+        }
+        else
+        {
+            request.IfNoneMatch = "*";
+        }
+
+        return true;
+    }
+
+    private bool ApplyCondition(R2Conditional? condition, CompleteMultipartUploadRequest request)
+    {
+        if (condition is null || ConditionalWritesRefused)
+        {
+            return false;
+        }
+
+        if (condition.ETag is { } etag)
+        {
+            request.IfMatch = Quote(etag);
+        }
+        else
+        {
+            request.IfNoneMatch = "*";
+        }
+
+        return true;
+    }
+
+    private static string Quote(string etag) => "\"" + etag + "\"";
+
+    /// <summary>412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write won).</summary>
+    private static bool IsConditionFailed(AmazonS3Exception ex) =>
+        ex.StatusCode == HttpStatusCode.PreconditionFailed ||
+        (ex.StatusCode == HttpStatusCode.Conflict && string.Equals(ex.ErrorCode, "ConditionalRequestConflict", StringComparison.Ordinal));
+
+    private void RefuseConditionalWrites(AmazonS3Exception ex)
+    {
+        if (Interlocked.Exchange(ref _conditionalWrites, -1) == 0)
+        {
+            LogConditionalWritesRefused(_logger, Name, Endpoint.Authority, (int)ex.StatusCode, ex.ErrorCode);
+        }
+    }
+
+    private async Task<R2ObjectInfo?> PutMultipartAsync(
         string key,
         Stream content,
         byte[] first,
@@ -377,6 +547,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         bool ended,
         string? contentType,
         IReadOnlyDictionary<string, string>? metadata,
+        R2Conditional? condition,
         SemaphoreSlim slots,
         CancellationToken cancellationToken)
     {
@@ -405,7 +576,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             throw;
         }
 
-        LogMultipartStarted(_logger, Name, key, _partSize);
+        LogMultipartStarted(_logger, Name, ObjectKeyText.Escape(key), _partSize);
         using var uploads = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var parts = new List<Task<PartETag>>();
         long size = firstLength;
@@ -453,7 +624,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
                     ArrayPool<byte>.Shared.Return(buffer);
                     slots.Release();
                     throw new R2BucketException(
-                        $"R2 bucket '{Name}': put '{key}' failed: the object is larger than {MaxParts} parts of {_partSize} bytes; raise PartSize.",
+                        $"R2 bucket '{Name}': put '{ObjectKeyText.Escape(key)}' failed: the object is larger than {MaxParts} parts of {_partSize} bytes; raise PartSize.",
                         Name,
                         key);
                 }
@@ -463,10 +634,27 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             }
 
             var etags = await Task.WhenAll(parts).ConfigureAwait(false);
-            var complete = new CompleteMultipartUploadRequest { BucketName = Name, Key = key, UploadId = uploadId, PartETags = [.. etags] };
-            var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-            LogMultipartCompleted(_logger, Name, key, size, etags.Length);
-            return PutResult(key, size, response.ETag, contentType, metadata);
+            while (true)
+            {
+                var complete = new CompleteMultipartUploadRequest { BucketName = Name, Key = key, UploadId = uploadId, PartETags = [.. etags] };
+                var conditional = ApplyCondition(condition, complete);
+                try
+                {
+                    var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+                    LogMultipartCompleted(_logger, Name, ObjectKeyText.Escape(key), size, etags.Length);
+                    return PutResult(key, size, response.ETag, contentType, metadata);
+                }
+                catch (AmazonS3Exception ex) when (conditional && IsConditionFailed(ex))
+                {
+                    // Another writer won: the parts must not stay behind.
+                    await AbortAsync(key, uploadId, parts.Count).ConfigureAwait(false);
+                    return null;
+                }
+                catch (AmazonS3Exception ex) when (conditional && ex.StatusCode == HttpStatusCode.NotImplemented)
+                {
+                    RefuseConditionalWrites(ex);
+                }
+            }
         }
         catch (Exception ex)
         {
@@ -529,15 +717,15 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         try
         {
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Name, Key = key, UploadId = uploadId }, timeout.Token).ConfigureAwait(false);
-            LogMultipartAborted(_logger, Name, key, parts);
+            LogMultipartAborted(_logger, Name, ObjectKeyText.Escape(key), parts);
         }
         catch (AmazonS3Exception ex)
         {
-            LogAbortRefused(_logger, Name, key, (int)ex.StatusCode, ex.ErrorCode);
+            LogAbortRefused(_logger, Name, ObjectKeyText.Escape(key), (int)ex.StatusCode, ex.ErrorCode);
         }
         catch (Exception ex) when (ex is AmazonClientException or HttpRequestException or IOException or SocketException or OperationCanceledException)
         {
-            LogAbortFailed(_logger, Name, key, ex);
+            LogAbortFailed(_logger, Name, ObjectKeyText.Escape(key), ex);
         }
     }
 
@@ -575,7 +763,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
         if (Encoding.UTF8.GetByteCount(key) > FileSystemBucket.MaxKeyBytes)
         {
-            throw new ObjectKeyException($"R2 bucket '{Name}': key '{key[..64]}…' is not allowed: it is longer than {FileSystemBucket.MaxKeyBytes} UTF-8 bytes.", Name, key);
+            throw new ObjectKeyException($"R2 bucket '{Name}': key '{ObjectKeyText.Escape(key[..64])}…' is not allowed: it is longer than {FileSystemBucket.MaxKeyBytes} UTF-8 bytes.", Name, key);
         }
     }
 
@@ -590,7 +778,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         {
             if (!MetadataEncoding.IsValidKey(name))
             {
-                throw new ArgumentException($"R2 bucket '{Name}': put '{key}': metadata key '{name}' is not an HTTP header token (use lower-case letters, digits and '-').", nameof(metadata));
+                throw new ArgumentException($"R2 bucket '{Name}': put '{ObjectKeyText.Escape(key)}': metadata key '{ObjectKeyText.Escape(name)}' is not an HTTP header token (use lower-case letters, digits and '-').", nameof(metadata));
             }
 
             ArgumentNullException.ThrowIfNull(value, nameof(metadata));
@@ -648,7 +836,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
     private R2BucketException Failure(string operation, string? key, Exception ex)
     {
-        var target = key is null ? string.Empty : $" '{key}'";
+        var target = key is null ? string.Empty : $" '{ObjectKeyText.Escape(key)}'";
         return ex switch
         {
             AmazonServiceException service when service.StatusCode != 0 => new R2BucketException(
@@ -679,6 +867,9 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "R2 bucket {Bucket}: could not abort the multipart upload of {Key}; its parts may remain until the bucket's lifecycle removes them")]
     private static partial void LogAbortFailed(ILogger logger, string bucket, string key, Exception exception);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "R2 bucket {Bucket}: the server at {Server} does not implement conditional writes (HTTP {Status} {ErrorCode} to If-None-Match/If-Match); puts are made unconditionally from now on, so two processes converting one object at once may both write it")]
+    private static partial void LogConditionalWritesRefused(ILogger logger, string bucket, string server, int status, string? errorCode);
 
     /// <summary>A GetObject response body that disposes the response with it.</summary>
     private sealed class ResponseStream(GetObjectResponse response) : Stream

@@ -7,7 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers an <see cref="R2Bucket"/> as the application's <see cref="IR2Bucket"/>.</summary>
+/// <summary>
+/// Registers R2 in a host: <see cref="AddLogpushR2Locations(IServiceCollection)"/> lets <c>r2://</c> and <c>s3://</c>
+/// locations (e.g. <c>LogpushKit:Source</c>) open as buckets; <see cref="AddLogpushR2(IServiceCollection)"/> registers one
+/// <see cref="R2Bucket"/> as the application's <see cref="IR2Bucket"/>.
+/// </summary>
 public static class R2ServiceCollectionExtensions
 {
     /// <summary>
@@ -46,6 +50,25 @@ public static class R2ServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(section);
         services.AddLogpushR2();
         services.Configure<R2BucketOptions>(section);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="R2BucketProvider"/> as an <see cref="IBucketProvider"/>, so <c>r2://bucket/folder</c> and
+    /// <c>s3://bucket/folder</c> locations in the host's settings open as <see cref="R2Bucket"/>s (endpoint and credentials
+    /// by the provider's rule, from the environment). Calling it again adds nothing.
+    /// </summary>
+    public static IServiceCollection AddLogpushR2Locations(this IServiceCollection services) => services.AddLogpushR2Locations(configure: null);
+
+    /// <summary>
+    /// As <see cref="AddLogpushR2Locations(IServiceCollection)"/>; <paramref name="configure"/> sets options of every
+    /// bucket opened (part size, retries, an HTTP handler, or credentials from configuration, which win over the environment).
+    /// </summary>
+    public static IServiceCollection AddLogpushR2Locations(this IServiceCollection services, Action<R2BucketOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBucketProvider, R2BucketProvider>(
+            provider => new R2BucketProvider(configure, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>())));
         return services;
     }
 }

@@ -21,11 +21,20 @@ internal static class CliProcess
 
     public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
+    /// <summary>The environment variables that carry bucket credentials and endpoints; cleared when a test sets an environment.</summary>
+    public static readonly string[] BucketVariables =
+        ["R2_ACCOUNT_ID", "R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOGPUSHKIT_S3_ENDPOINT"];
+
     public static Task<CliRun> RunAsync(params string[] args) => RunAsync(args, stdin: null);
 
-    public static async Task<CliRun> RunAsync(IReadOnlyList<string> args, byte[]? stdin, string? workingDirectory = null, TimeSpan? timeout = null)
+    /// <summary>Runs with exactly the bucket variables in <paramref name="environment"/> (none of the machine's).</summary>
+    public static Task<CliRun> RunWithEnvironmentAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
+        => RunAsync(args, stdin: null, environment: environment);
+
+    public static async Task<CliRun> RunAsync(
+        IReadOnlyList<string> args, byte[]? stdin, string? workingDirectory = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Start(args, workingDirectory);
+        using var process = Start(args, workingDirectory, environment);
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         var stdout = new MemoryStream();
         var readOut = process.StandardOutput.BaseStream.CopyToAsync(stdout, cts.Token);
@@ -49,8 +58,11 @@ internal static class CliProcess
         }
     }
 
-    /// <summary>Starts the process with redirected stdin/stdout/stderr; the caller drives it.</summary>
-    public static Process Start(IReadOnlyList<string> args, string? workingDirectory = null)
+    /// <summary>
+    /// Starts the process with redirected stdin/stdout/stderr; the caller drives it. With <paramref name="environment"/>,
+    /// the machine's bucket variables are removed and these set instead.
+    /// </summary>
+    public static Process Start(IReadOnlyList<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost)
         {
@@ -68,6 +80,19 @@ internal static class CliProcess
         }
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (environment is not null)
+        {
+            foreach (var name in BucketVariables)
+            {
+                info.Environment.Remove(name);
+            }
+
+            foreach (var (name, value) in environment)
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the CLI process.");
     }
 
@@ -98,5 +123,48 @@ internal static class CliProcess
         };
         return candidates.FirstOrDefault(c => File.Exists(c) && File.Exists(Path.ChangeExtension(c, ".runtimeconfig.json")))
             ?? throw new InvalidOperationException("The built CLI was not found at " + string.Join(" or ", candidates));
+    }
+}
+
+/// <summary>
+/// The stderr of a running CLI process, read line by line as it comes (for <c>run --watch</c> and other long runs):
+/// <see cref="Seen"/> completes when a line contains the awaited text, <see cref="Text"/> is everything so far.
+/// </summary>
+internal sealed class StderrLines
+{
+    private readonly StringBuilder _text = new();
+    private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Starts reading <paramref name="process"/>'s redirected stderr, watching for a line with <paramref name="awaited"/>.</summary>
+    public StderrLines(Process process, string awaited)
+    {
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_text)
+            {
+                _text.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains(awaited, StringComparison.Ordinal) == true)
+            {
+                _seen.TrySetResult();
+            }
+        };
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Completes when a line with the awaited text was printed.</summary>
+    public Task Seen => _seen.Task;
+
+    /// <summary>What was printed so far.</summary>
+    public string Text
+    {
+        get
+        {
+            lock (_text)
+            {
+                return _text.ToString();
+            }
+        }
     }
 }

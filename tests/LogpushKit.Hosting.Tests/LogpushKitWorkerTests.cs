@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using LogpushKit.Pipeline;
 using LogpushKit.Tests.Infrastructure;
 using LogpushKit.Tests.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LogpushKit.Hosting.Tests;
 
@@ -18,12 +19,14 @@ public sealed class LogpushKitWorkerTests
         Directory.CreateDirectory(Path.Combine(source.Path, "gw", "20240821"));
         await File.WriteAllBytesAsync(Path.Combine(source.Path, "gw", "20240821", "20240821T000000Z_20240821T000100Z_a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(3, 1)));
         var measurements = new ConcurrentBag<(string Instrument, long Value, string? Status)>();
-        using var listener = Listen(measurements);
         using var host = ServiceCollectionExtensionsTests.BuildHost(o =>
         {
             (o.Source, o.Target) = (source.Path, target.Path);
             o.WatchDebounceMilliseconds = 100;
         });
+
+        // only this host's meter: other tests in the process convert objects on meters of the same name
+        using var listener = Listen(measurements, host.Services.GetRequiredService<IMeterFactory>());
 
         await host.StartAsync();
         var first = Path.Combine(target.Path, "gw", "20240821", "20240821T000000Z_20240821T000100Z_a.csv");
@@ -58,13 +61,38 @@ public sealed class LogpushKitWorkerTests
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopwatch.Elapsed}");
     }
 
-    private static MeterListener Listen(ConcurrentBag<(string, long, string?)> measurements)
+    [Fact]
+    public async Task Worker_SourceFolderRemovedAfterTheStartCheck_FailsWithOneLineNamingTheKeyAndStopsTheHost()
+    {
+        using var source = new TempDirectory();
+        using var target = new TempDirectory();
+        using var host = ServiceCollectionExtensionsTests.BuildHost(o => (o.Source, o.Target) = (source.Path, target.Path));
+        _ = host.Services.GetRequiredService<LogpushPipeline>(); // opened (checked) as RunLogpushKitAsync does before the start
+        Directory.Delete(source.Path);
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
+        var lifetime = host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+
+        await host.StartAsync();
+        using var cts = new CancellationTokenSource(Timeout);
+        while (state.Status != LogpushKitWorkerStatus.Failed)
+        {
+            await Task.Delay(25, cts.Token);
+        }
+
+        Assert.Equal($"LogpushKit:Source: the folder '{source.Path}' does not exist.", state.Failure?.Message);
+        Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "the worker did not stop the host");
+        Assert.False(state.IsHealthy);
+        Assert.False(Directory.Exists(source.Path));
+        await host.StopAsync();
+    }
+
+    private static MeterListener Listen(ConcurrentBag<(string, long, string?)> measurements, IMeterFactory scope)
     {
         var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == LogpushKitMetrics.MeterName)
+                if (instrument.Meter.Name == LogpushKitMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, scope))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

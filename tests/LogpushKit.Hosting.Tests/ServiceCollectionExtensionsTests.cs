@@ -68,7 +68,7 @@ public sealed class ServiceCollectionExtensionsTests
 
         var options = provider.GetRequiredService<IOptions<LogpushKitOptions>>().Value;
         Assert.Equal(("/x", "/y", 7), (options.Source, options.Target, options.Concurrency));
-        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService)); // resolving it would open the pipeline (and find no /x)
     }
 
     [Theory]
@@ -111,16 +111,18 @@ public sealed class ServiceCollectionExtensionsTests
     [Fact]
     public async Task StartAsync_QueueWithoutToken_FailsWithoutEchoingSecrets()
     {
-        if (Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN") is not null)
+        if (Environment.GetEnvironmentVariable("CLOUDFLARE_API_TOKEN") is not null || Environment.GetEnvironmentVariable("CLOUDFLARE_API_KEY") is not null)
         {
-            return; // the environment supplies a token: nothing to report
+            return; // the environment supplies credentials: nothing to report
         }
 
         using var host = BuildHost(o => (o.Source, o.Target, o.Queue.QueueId, o.Queue.AccountId) = ("/s", "/t", "q", "acct"));
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("LogpushKit:Queue:ApiToken is required", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "LogpushKit:Queue:QueueId is set but no Cloudflare credentials: set LogpushKit:Queue:ApiToken or CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY).",
+            ex.Failures);
     }
 
     [Fact]
@@ -131,7 +133,19 @@ public sealed class ServiceCollectionExtensionsTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("LogpushKit:Target 's3://csv-bucket/out/'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LogpushKit:Target: 's3://csv-bucket/out/'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AddLogpushR2Locations", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_NegativeDrainTimeoutWithoutQueue_FailsNamingTheKey()
+    {
+        using var temp = new TempDirectory();
+        using var host = BuildHost(o => (o.Source, o.Target, o.Queue.DrainTimeoutSeconds) = (temp.Path, temp.Path, -1));
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("LogpushKit:Queue:DrainTimeoutSeconds must not be negative.", Assert.Single(ex.Failures));
     }
 
     internal static IHost BuildHost(Action<LogpushKitOptions> configure, Action<IServiceCollection>? more = null)

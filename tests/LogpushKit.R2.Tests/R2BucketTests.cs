@@ -30,6 +30,46 @@ public sealed class R2BucketTests(S3rverServer server, Xunit.Abstractions.ITestO
     }
 
     [Fact]
+    public async Task S3rver_IgnoresIfNoneMatchOnPut_SoConditionalPutsAreTestedAgainstTheStandIn()
+    {
+        // s3rver 3.7.1 reads If-None-Match only on GET: a create-only put over an existing key succeeds. The
+        // conditional-put contract of R2Bucket therefore runs against S3StandInServer (R2BucketConditionalPutTests).
+        using var bucket = await S3rverBuckets.CreateAsync(server, tls: false);
+        await bucket.PutAsync("taken.csv", new PatternStream(10, seed: 1));
+
+        var stored = await bucket.PutIfAsync("taken.csv", new PatternStream(20, seed: 2), R2Conditional.DoesNotExist);
+
+        Assert.NotNull(stored);
+        Assert.Equal(20, (await bucket.HeadAsync("taken.csv"))!.Size);
+    }
+
+    [Fact]
+    public async Task CleanUpAsync_S3rverCannotListUploads_ReportsItWithoutThrowingOrRemovingAnything()
+    {
+        using var bucket = await S3rverBuckets.CreateAsync(server, tls: false);
+        await bucket.PutAsync("keep.csv", new PatternStream(10));
+
+        var result = await bucket.CleanUpAsync(new R2CleanupOptions { OlderThan = TimeSpan.Zero });
+
+        Assert.Empty(result.Removed);
+        var problem = Assert.Single(result.Problems);
+        Assert.Contains("HTTP 501", problem.Reason, StringComparison.Ordinal);
+        Assert.NotNull(await bucket.HeadAsync("keep.csv"));
+    }
+
+    [Fact]
+    public void Identity_IsTheEndpointAndBucket()
+    {
+        using var a = new R2Bucket(S3rverBuckets.Options(server, server.HttpEndpoint, "same-bucket"));
+        using var b = new R2Bucket(S3rverBuckets.Options(server, server.HttpEndpoint, "same-bucket"));
+        using var c = new R2Bucket(S3rverBuckets.Options(server, server.HttpEndpoint, "other-bucket"));
+
+        Assert.Equal(a.Identity, b.Identity);
+        Assert.NotEqual(a.Identity, c.Identity);
+        Assert.Equal($"s3:{server.HttpEndpoint.AbsoluteUri.TrimEnd('/')}/same-bucket/", a.Identity.Store);
+    }
+
+    [Fact]
     public async Task PutAsync_OverTls_SendsUnsignedPayload()
     {
         using var bucket = await S3rverBuckets.CreateAsync(server, tls: true);

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Pipeline;
+using LogpushKit.R2;
+using LogpushKit.Storage;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Cli.Commands;
@@ -32,7 +35,7 @@ internal static class ConvertCommand
         };
         var endpoint = new Option<string?>("--endpoint")
         {
-            Description = $"The S3-compatible server of s3:// locations (default: ${CliBuckets.S3EndpointVariable}); also overrides R2_ENDPOINT for r2:// ones. r2:// takes R2_ACCOUNT_ID (or R2_ENDPOINT), R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY from the environment; s3:// takes AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (else the R2_ ones).",
+            Description = $"The S3-compatible server of s3:// locations (default: ${R2BucketProvider.S3EndpointVariable}); also overrides R2_ENDPOINT for r2:// ones. r2:// takes R2_ACCOUNT_ID (or R2_ENDPOINT), R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY from the environment; s3:// takes AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (else the R2_ ones).",
             HelpName = "URL",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print no summary or progress on stderr (errors are still printed)." };
@@ -61,7 +64,7 @@ internal static class ConvertCommand
             {
                 result.AddError("--on-bad-line quarantine while writing to stdout needs --quarantine PATH.");
             }
-            else if (quarantinePath is not null && outputPath is not null && quarantinePath == outputPath)
+            else if (quarantinePath is not null && outputPath is not null && (quarantinePath == outputPath || FileIdentity.IsSameFile(quarantinePath, outputPath)))
             {
                 result.AddError("--quarantine must not be the output file.");
             }
@@ -78,20 +81,18 @@ internal static class ConvertCommand
             var stopwatch = Stopwatch.StartNew();
 
             var endpointUrl = parseResult.GetValue(endpoint);
-            await using var source = await CliStreams.OpenInputAsync(parseResult.GetRequiredValue(input), endpointUrl, cancellationToken);
-            await using var target = CliStreams.CreateOutput(outputPath, endpointUrl, cancellationToken);
-            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, endpointUrl, cancellationToken);
+            var inputPath = parseResult.GetRequiredValue(input);
+            RefuseOverwritingInput(inputPath, outputPath, "--output");
+            RefuseOverwritingInput(inputPath, quarantinePath, "--quarantine");
+            await using var source = await CliStreams.OpenInputAsync(inputPath, endpointUrl, cancellationToken);
+            await using var target = CliStreams.CreateOutput(outputPath, "--output", endpointUrl, LogpushObjectProcessor.ContentTypeFor(transformer.Options), cancellationToken);
+            await using var badLines = quarantinePath is null ? null : CliStreams.CreateOutput(quarantinePath, "--quarantine", endpointUrl, LogpushObjectProcessor.QuarantineContentType, cancellationToken);
             TransformResult result;
-            using (var progress = ConsoleProgress.CreateForStandardError($"converting {source.Name}", isQuiet))
+            using (var progress = ConsoleProgress.CreateForStandardError($"converting {CliText.OneLine(source.Name)}", isQuiet))
             {
                 var context = new TransformContext { SourceName = source.Name, Quarantine = badLines?.Stream, Progress = progress };
                 result = await transformer.TransformAsync(source.Stream, target.Stream, context, cancellationToken);
-                if (badLines is not null)
-                {
-                    await badLines.CommitAsync(cancellationToken);
-                }
-
-                await target.CommitAsync(cancellationToken);
+                await CommitAsync(target, badLines, cancellationToken);
             }
 
             if (!isQuiet)
@@ -102,11 +103,56 @@ internal static class ConvertCommand
                     summary += $"; bad lines in {badLines.Name}";
                 }
 
-                await parseResult.InvocationConfiguration.Error.WriteLineAsync("logpushkit: " + summary);
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync("logpushkit: " + CliText.OneLine(summary));
             }
 
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Makes the quarantine and then the output visible; when the output cannot be committed, the committed quarantine
+    /// is removed again, so a failed convert leaves neither.
+    /// </summary>
+    private static async Task CommitAsync(CliOutput target, CliOutput? badLines, CancellationToken cancellationToken)
+    {
+        if (badLines is null)
+        {
+            await target.CommitAsync(cancellationToken);
+            return;
+        }
+
+        await badLines.CommitAsync(cancellationToken);
+        try
+        {
+            await target.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            await badLines.RevokeAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses an output that is the input itself: the same file (by path, symbolic link or hard link), or the same
+    /// bucket object. Writing it would replace the source with its own conversion.
+    /// </summary>
+    private static void RefuseOverwritingInput(string input, string? output, string setting)
+    {
+        if (output is null || input == CliStreams.StandardStream || output == CliStreams.StandardStream)
+        {
+            return;
+        }
+
+        var same = CliStreams.IsBucketUri(input) || CliStreams.IsBucketUri(output)
+            ? BucketLocation.TryParse(input, out var a, out _) && BucketLocation.TryParse(output, out var b, out _)
+              && a.IsBucket && a.Kind == b.Kind && a.Bucket == b.Bucket && a.Key == b.Key
+            : FileIdentity.IsSameFile(input, output);
+        if (same)
+        {
+            throw new UsageException($"{setting}: '{output}' is the input itself; convert would replace its source with the CSV. Write to another name.");
+        }
     }
 }

@@ -8,7 +8,8 @@ namespace LogpushKit.Cli.Commands;
 
 /// <summary>
 /// <c>logpushkit fields &lt;dataset&gt;</c>: the fields Cloudflare lists now for a dataset (the live fields API), with
-/// their documented types; <c>--offline</c> prints the documented fields from the embedded catalog instead.
+/// the types the API gives (<c>"&lt;type&gt;; &lt;description&gt;"</c>), else the documented ones; <c>--offline</c> prints the
+/// documented fields from the embedded catalog instead. Timestamp fields (converted by <c>--timestamps</c>) are marked.
 /// </summary>
 internal static class FieldsCommand
 {
@@ -18,7 +19,8 @@ internal static class FieldsCommand
         var offline = new Option<bool>("--offline") { Description = "Print the documented fields from the embedded catalog; no API call, no credentials." };
         var command = new Command(
             "fields",
-            "List the fields of a Logpush dataset in Cloudflare's order (what a job needs for 'all fields'), with types where documented.\n"
+            "List the fields of a Logpush dataset in Cloudflare's order (what a job needs for 'all fields'), with their types: the API's where it gives one, else the documented type. "
+            + "TIMESTAMP marks the fields whose values follow the job's timestamp_format.\n"
             + CloudflareCommandOptions.HelpText);
         command.Arguments.Add(dataset);
         command.Options.Add(offline);
@@ -51,7 +53,9 @@ internal static class FieldsCommand
             }
             else
             {
-                await output.WriteAsync(CliTable.Format(["FIELD", "TYPE", "DESCRIPTION"], result.Fields.Select(f => new[] { f.Name, f.Type, f.Description })));
+                await output.WriteAsync(CliTable.Format(
+                    ["FIELD", "TYPE", "TIMESTAMP", "DESCRIPTION"],
+                    result.Fields.Select(f => new[] { f.Name, f.Type, f.IsTimestamp ? "yes" : "no", SecretRedactor.MaskText(f.Description) })));
             }
 
             return ExitCodes.Success;
@@ -73,7 +77,8 @@ internal static class FieldsCommand
                 writer.WriteStartObject();
                 writer.WriteString("name", field.Name);
                 writer.WriteString("type", field.Type);
-                writer.WriteString("description", field.Description);
+                writer.WriteBoolean("timestamp", field.IsTimestamp);
+                writer.WriteString("description", SecretRedactor.MaskText(field.Description));
                 writer.WriteEndObject();
             }
 

@@ -2,19 +2,21 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
-using LogpushKit.Datasets;
 using LogpushKit.Json;
 
 namespace LogpushKit.Cli.Commands;
 
 /// <summary>
-/// <c>logpushkit jobs list|get|create|update|delete</c>: Logpush jobs at account or zone scope. Output is a table, or
+/// <c>logpushkit jobs list|get|create|update|delete|validate|ownership</c>: Logpush jobs at account or zone scope. Output is a table, or
 /// JSON with <c>--json</c>; destination secrets are masked in both.
 /// </summary>
 internal static class JobsCommand
 {
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new(CloudflareJson.Options) { WriteIndented = true };
+
     public static Command Create()
     {
         var command = new Command("jobs", "Manage Logpush jobs (account or zone scope) through the Cloudflare API.\n" + CloudflareCommandOptions.HelpText);
@@ -23,6 +25,142 @@ internal static class JobsCommand
         command.Subcommands.Add(CreateCreate());
         command.Subcommands.Add(CreateUpdate());
         command.Subcommands.Add(CreateDelete());
+        command.Subcommands.Add(CreateValidate());
+        command.Subcommands.Add(CreateOwnership());
+        return command;
+    }
+
+    private static Command CreateValidate()
+    {
+        var command = new Command(
+            "validate",
+            "Ask Cloudflare whether it can write to a destination (logpush/validate/destination) and whether a job already writes there "
+            + "(…/destination/exists), and/or whether legacy logpull options are valid (logpush/validate/origin). Exit code 1 when something is invalid.");
+        var destination = new DestinationOptions();
+        destination.AddTo(command);
+        var dataset = new Option<string?>("--dataset") { Description = "The dataset the job is for (its scope picks account or zone when both ids are set).", HelpName = "NAME" };
+        var logpull = new Option<string?>("--logpull-options") { Description = "Legacy logpull options to validate, e.g. 'fields=RayID,ClientIP&timestamps=rfc3339'.", HelpName = "QUERY" };
+        command.Options.Add(dataset);
+        command.Options.Add(logpull);
+        var api = CloudflareCommandOptions.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(destination.Destination) is null && result.GetResult(destination.R2Bucket) is null && result.GetResult(logpull) is null)
+            {
+                result.AddError("Name what to validate: --r2-bucket B [--r2-path P] or --destination CONF, and/or --logpull-options QUERY.");
+            }
+        });
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var scope = api.ResolveScope(parseResult, parseResult.GetValue(dataset));
+            var conf = destination.Build(parseResult, api, scope);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var report = new JsonObject();
+            var lines = new List<string>();
+            var ok = true;
+            // a reply without a result (the schema allows one) is no answer: printed as unknown (null in --json), exit 1
+            if (conf is not null)
+            {
+                var masked = DestinationConf.Mask(conf);
+                var validation = await client.ValidateDestinationAsync(scope, conf, cancellationToken);
+                var exists = await client.ValidateDestinationExistsAsync(scope, conf, cancellationToken);
+                ok &= validation?.Valid == true;
+                report["destination"] = new JsonObject
+                {
+                    ["destination_conf"] = masked,
+                    ["valid"] = validation?.Valid,
+                    ["message"] = DestinationConf.MaskSecretsInText(validation?.Message),
+                    ["exists"] = exists?.Exists,
+                };
+                lines.Add($"destination {masked}: {Verdict(validation)}");
+                lines.Add(exists switch
+                {
+                    null => "Cloudflare did not say whether a Logpush job writes there (its reply had no result)",
+                    { Exists: true } => "a Logpush job already writes there",
+                    _ => "no Logpush job writes there",
+                });
+            }
+
+            if (parseResult.GetValue(logpull) is { } options)
+            {
+                var validation = await client.ValidateOriginAsync(scope, options, cancellationToken);
+                ok &= validation?.Valid == true;
+                report["origin"] = new JsonObject { ["logpull_options"] = options, ["valid"] = validation?.Valid, ["message"] = DestinationConf.MaskSecretsInText(validation?.Message) };
+                lines.Add($"logpull options {options}: {Verdict(validation)}");
+            }
+
+            var output = parseResult.InvocationConfiguration.Output;
+            await output.WriteLineAsync(parseResult.GetValue(api.Json) ? report.ToJsonString(IndentedJson) : string.Join('\n', lines));
+            return ok ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+
+        static string Verdict(LogpushValidationResult? validation) => validation switch
+        {
+            null => "UNKNOWN: Cloudflare's reply had no result",
+            { Valid: true } => "valid",
+            _ => "INVALID: " + (string.IsNullOrEmpty(validation.Message) ? "no reason given" : DestinationConf.MaskSecretsInText(validation.Message)),
+        };
+    }
+
+    private static Command CreateOwnership()
+    {
+        var command = new Command(
+            "ownership",
+            "Ask Cloudflare to write an ownership challenge into a destination (logpush/ownership; S3, GCS, Azure and Sumo Logic need one, R2 "
+            + "does not), or with --challenge check a token read from it (logpush/ownership/validate). A challenge is valid 7 days, for this exact destination.");
+        var destination = new DestinationOptions();
+        destination.AddTo(command, required: true);
+        var dataset = new Option<string?>("--dataset") { Description = "The dataset the job is for (its scope picks account or zone when both ids are set).", HelpName = "NAME" };
+        var challenge = new Option<string?>("--challenge") { Description = "Check this token (the content of the challenge file) instead of requesting a new one.", HelpName = "TOKEN" };
+        command.Options.Add(dataset);
+        command.Options.Add(challenge);
+        var api = CloudflareCommandOptions.AddTo(command);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            var scope = api.ResolveScope(parseResult, parseResult.GetValue(dataset));
+            var conf = destination.Build(parseResult, api, scope)!;
+            var masked = DestinationConf.Mask(conf);
+            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+            var output = parseResult.InvocationConfiguration.Output;
+            var json = parseResult.GetValue(api.Json);
+            if (parseResult.GetValue(challenge) is { Length: > 0 } token)
+            {
+                var validation = await client.ValidateOwnershipChallengeAsync(scope, conf, token.Trim(), cancellationToken);
+                await output.WriteLineAsync(json
+                    ? new JsonObject { ["destination_conf"] = masked, ["valid"] = validation?.Valid }.ToJsonString(IndentedJson)
+                    : $"ownership challenge for {masked}: {validation switch
+                    {
+                        null => "UNKNOWN: Cloudflare's reply had no result",
+                        { Valid: true } => "valid",
+                        _ => "NOT valid (request a new one; a challenge lasts 7 days and fits only this exact destination)",
+                    }}");
+                return validation?.Valid == true ? ExitCodes.Success : ExitCodes.Failure;
+            }
+
+            var requested = await client.RequestOwnershipChallengeAsync(scope, conf, cancellationToken);
+            var message = DestinationConf.MaskSecretsInText(requested?.Message);
+            if (json)
+            {
+                await output.WriteLineAsync(new JsonObject { ["destination_conf"] = masked, ["filename"] = requested?.FileName, ["valid"] = requested?.Valid, ["message"] = message }.ToJsonString(IndentedJson));
+            }
+            else if (requested is null)
+            {
+                await output.WriteLineAsync($"Cloudflare did not say whether it wrote an ownership challenge to {masked} (its reply had no result); request it again.");
+            }
+            else if (requested.Valid)
+            {
+                await output.WriteLineAsync(
+                    $"Cloudflare wrote the ownership challenge to {requested.FileName ?? "ownership-challenge.txt"} in {masked}. Read that file and pass its content to "
+                    + "'logpushkit jobs create … --ownership-challenge TOKEN' or 'logpushkit setup … --ownership-challenge TOKEN' (check it first with 'jobs ownership … --challenge TOKEN'); it is valid 7 days.");
+            }
+            else
+            {
+                await output.WriteLineAsync($"Cloudflare could not write an ownership challenge to {masked}: {(string.IsNullOrEmpty(message) ? "no reason given" : message)}");
+            }
+
+            return requested?.Valid == true ? ExitCodes.Success : ExitCodes.Failure;
+        });
         return command;
     }
 
@@ -62,22 +200,11 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Command CreateGet()
+    private static Command CreateGet() => ForOneJob("get", "Show one job.", async (parseResult, api, client, scope, jobId, cancellationToken) =>
     {
-        var command = new Command("get", "Show one job.");
-        var api = CloudflareCommandOptions.AddTo(command);
-        var id = JobIdArgument();
-        command.Arguments.Add(id);
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
-        {
-            var scope = api.ResolveScope(parseResult, dataset: null);
-            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var job = await client.GetJobAsync(scope, parseResult.GetValue(id), cancellationToken);
-            await PrintJobAsync(parseResult, api, job);
-            return ExitCodes.Success;
-        });
-        return command;
-    }
+        await PrintJobAsync(parseResult, api, await client.GetJobAsync(scope, jobId, cancellationToken));
+        return ExitCodes.Success;
+    });
 
     private static Command CreateCreate()
     {
@@ -110,16 +237,9 @@ internal static class JobsCommand
 
     private static Command CreateUpdate()
     {
-        var command = new Command("update", "Change a job: only the given options are changed (output options are merged into the job's current ones).");
-        var api = CloudflareCommandOptions.AddTo(command);
-        var id = JobIdArgument();
-        command.Arguments.Add(id);
-        var spec = JobOptions.AddTo(command, forCreate: false);
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        JobOptions spec = null!; // added after the id argument, as help lists them
+        var command = ForOneJob("update", "Change a job: only the given options are changed (output options are merged into the job's current ones).", async (parseResult, api, client, scope, jobId, cancellationToken) =>
         {
-            var scope = api.ResolveScope(parseResult, dataset: null);
-            using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var jobId = parseResult.GetValue(id);
             LogpushJob? current = null;
             if (spec.ChangesOutputOptions(parseResult))
             {
@@ -144,12 +264,27 @@ internal static class JobsCommand
             await PrintJobAsync(parseResult, api, updated);
             return ExitCodes.Success;
         });
+        spec = JobOptions.AddTo(command, forCreate: false);
         return command;
     }
 
-    private static Command CreateDelete()
+    private static Command CreateDelete() => ForOneJob("delete", "Delete a job (irreversible).", async (parseResult, api, client, scope, jobId, cancellationToken) =>
     {
-        var command = new Command("delete", "Delete a job (irreversible).");
+        await client.DeleteJobAsync(scope, jobId, cancellationToken);
+        await parseResult.InvocationConfiguration.Output.WriteLineAsync(parseResult.GetValue(api.Json)
+            ? string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{jobId},\"deleted\":true}}")
+            : string.Create(CultureInfo.InvariantCulture, $"Deleted Logpush job {jobId} in {scope}."));
+        return ExitCodes.Success;
+    });
+
+    /// <summary>
+    /// A command on one job (<c>get</c>, <c>update</c>, <c>delete</c>): the connection options and the job id, then
+    /// <paramref name="run"/> with a client at the scope the options resolve to.
+    /// </summary>
+    private static Command ForOneJob(
+        string name, string description, Func<ParseResult, CloudflareCommandOptions, LogpushClient, LogpushScope, long, CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description);
         var api = CloudflareCommandOptions.AddTo(command);
         var id = JobIdArgument();
         command.Arguments.Add(id);
@@ -157,13 +292,7 @@ internal static class JobsCommand
         {
             var scope = api.ResolveScope(parseResult, dataset: null);
             using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
-            var jobId = parseResult.GetValue(id);
-            await client.DeleteJobAsync(scope, jobId, cancellationToken);
-            var output = parseResult.InvocationConfiguration.Output;
-            await output.WriteLineAsync(parseResult.GetValue(api.Json)
-                ? string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{jobId},\"deleted\":true}}")
-                : string.Create(CultureInfo.InvariantCulture, $"Deleted Logpush job {jobId} in {scope}."));
-            return ExitCodes.Success;
+            return await run(parseResult, api, client, scope, parseResult.GetValue(id), cancellationToken);
         });
         return command;
     }
@@ -247,17 +376,13 @@ internal static class JobsCommand
 
         public Option<string?> Filter { get; } = new("--filter") { Description = "The filter JSON, e.g. '{\"where\":{\"key\":\"Action\",\"operator\":\"eq\",\"value\":\"block\"}}'.", HelpName = "JSON" };
 
-        public Option<string?> Destination { get; } = new("--destination") { Description = "A complete destination_conf (instead of --r2-bucket).", HelpName = "CONF" };
+        public DestinationOptions Destination { get; } = new();
 
-        public Option<string?> R2Bucket { get; } = new("--r2-bucket") { Description = "Write to this R2 bucket (r2:// destination; S3-compatible form with --r2-jurisdiction eu|fedramp).", HelpName = "BUCKET" };
-
-        public Option<string?> R2Path { get; } = new("--r2-path") { Description = "Folder in the bucket; {DATE} becomes the UTC date (YYYYMMDD).", HelpName = "PATH" };
-
-        public Option<string?> R2Jurisdiction { get; } = new Option<string?>("--r2-jurisdiction") { Description = "The bucket's jurisdiction: default, eu or fedramp.", HelpName = "J" }.AcceptOnlyFromAmong("default", "eu", "fedramp");
-
-        public Option<string?> R2AccessKeyId { get; } = new("--r2-access-key-id") { Description = "R2 access key id for the destination (default: R2_ACCESS_KEY_ID).", HelpName = "ID" };
-
-        public Option<string?> R2SecretAccessKey { get; } = new("--r2-secret-access-key") { Description = "R2 secret access key for the destination (default: R2_SECRET_ACCESS_KEY; prefer the variable).", HelpName = "SECRET" };
+        public Option<string?> OwnershipChallenge { get; } = new("--ownership-challenge")
+        {
+            Description = "The ownership-challenge token Cloudflare wrote into the destination ('jobs ownership'); needed for S3, GCS, Azure, Sumo Logic, not for R2.",
+            HelpName = "TOKEN",
+        };
 
         public Option<long?> MaxUploadBytes { get; } = new("--max-upload-bytes") { Description = "Uncompressed bytes per file: 0 or 5000000–1000000000.", HelpName = "N" };
 
@@ -277,28 +402,19 @@ internal static class JobsCommand
 
             foreach (var option in new Option[]
             {
-                o.AllFields, o.Fields, o.OutputType, o.TimestampFormat, o.SampleRate, o.Name, o.Filter, o.Destination, o.R2Bucket, o.R2Path,
-                o.R2Jurisdiction, o.R2AccessKeyId, o.R2SecretAccessKey, o.MaxUploadBytes, o.MaxUploadRecords, o.MaxUploadIntervalSeconds, o.Enabled,
+                o.AllFields, o.Fields, o.OutputType, o.TimestampFormat, o.SampleRate, o.Name, o.Filter, o.OwnershipChallenge,
+                o.MaxUploadBytes, o.MaxUploadRecords, o.MaxUploadIntervalSeconds, o.Enabled,
             })
             {
                 command.Options.Add(option);
             }
 
+            o.Destination.AddTo(command);
             command.Validators.Add(result =>
             {
                 if (result.GetResult(o.AllFields) is not null && result.GetValue(o.AllFields) && result.GetResult(o.Fields) is not null)
                 {
                     result.AddError("Use either --all-fields or --fields, not both.");
-                }
-
-                if (result.GetResult(o.Destination) is not null && result.GetResult(o.R2Bucket) is not null)
-                {
-                    result.AddError("Use either --destination or --r2-bucket, not both.");
-                }
-
-                if (result.GetResult(o.R2Bucket) is null && (result.GetResult(o.R2Path) ?? result.GetResult(o.R2Jurisdiction) ?? result.GetResult(o.R2AccessKeyId) ?? result.GetResult(o.R2SecretAccessKey)) is { } orphan)
-                {
-                    result.AddError($"{orphan.IdentifierToken?.Value ?? "--r2-*"} is only used with --r2-bucket.");
                 }
 
                 if (result.GetValue(o.SampleRate) is { } rate && (rate <= 0 || rate > 1))
@@ -347,7 +463,8 @@ internal static class JobsCommand
                 Name = p.GetValue(Name),
                 Enabled = p.GetResult(Enabled) is null ? null : p.GetValue(Enabled) ?? true,
                 Filter = p.GetValue(Filter),
-                DestinationConf = BuildDestination(p, api, scope),
+                DestinationConf = Destination.Build(p, api, scope),
+                OwnershipChallenge = string.IsNullOrWhiteSpace(p.GetValue(OwnershipChallenge)) ? null : p.GetValue(OwnershipChallenge)!.Trim(),
                 OutputOptions = output,
                 MaxUploadBytes = p.GetValue(MaxUploadBytes),
                 MaxUploadRecords = p.GetValue(MaxUploadRecords),
@@ -355,7 +472,55 @@ internal static class JobsCommand
             };
         }
 
-        private string? BuildDestination(ParseResult p, CloudflareCommandOptions api, LogpushScope scope)
+        private static string[] ParseList(ArgumentResult result) =>
+            [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+    }
+
+    /// <summary>
+    /// Where a job writes: <c>--destination CONF</c>, or <c>--r2-bucket B [--r2-path P] [--r2-jurisdiction J]</c> with the R2
+    /// key from <c>--r2-access-key-id</c>/<c>--r2-secret-access-key</c> or <c>R2_ACCESS_KEY_ID</c>/<c>R2_SECRET_ACCESS_KEY</c>.
+    /// </summary>
+    internal sealed class DestinationOptions
+    {
+        public Option<string?> Destination { get; } = new("--destination") { Description = "A complete destination_conf (instead of --r2-bucket).", HelpName = "CONF" };
+
+        public Option<string?> R2Bucket { get; } = new("--r2-bucket") { Description = "Write to this R2 bucket (r2:// destination; S3-compatible form with --r2-jurisdiction eu|fedramp).", HelpName = "BUCKET" };
+
+        public Option<string?> R2Path { get; } = new("--r2-path") { Description = "Folder in the bucket; {DATE} becomes the UTC date (YYYYMMDD).", HelpName = "PATH" };
+
+        public Option<string?> R2Jurisdiction { get; } = new Option<string?>("--r2-jurisdiction") { Description = "The bucket's jurisdiction: default, eu or fedramp.", HelpName = "J" }.AcceptOnlyFromAmong("default", "eu", "fedramp");
+
+        public Option<string?> R2AccessKeyId { get; } = new("--r2-access-key-id") { Description = "R2 access key id for the destination (default: R2_ACCESS_KEY_ID).", HelpName = "ID" };
+
+        public Option<string?> R2SecretAccessKey { get; } = new("--r2-secret-access-key") { Description = "R2 secret access key for the destination (default: R2_SECRET_ACCESS_KEY; prefer the variable).", HelpName = "SECRET" };
+
+        public void AddTo(Command command, bool required = false)
+        {
+            foreach (var option in new Option[] { Destination, R2Bucket, R2Path, R2Jurisdiction, R2AccessKeyId, R2SecretAccessKey })
+            {
+                command.Options.Add(option);
+            }
+
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(Destination) is not null && result.GetResult(R2Bucket) is not null)
+                {
+                    result.AddError("Use either --destination or --r2-bucket, not both.");
+                }
+
+                if (result.GetResult(R2Bucket) is null && (result.GetResult(R2Path) ?? result.GetResult(R2Jurisdiction) ?? result.GetResult(R2AccessKeyId) ?? result.GetResult(R2SecretAccessKey)) is { } orphan)
+                {
+                    result.AddError($"{orphan.IdentifierToken?.Value ?? "--r2-*"} is only used with --r2-bucket.");
+                }
+
+                if (required && result.GetResult(Destination) is null && result.GetResult(R2Bucket) is null)
+                {
+                    result.AddError("Name the destination with --r2-bucket B [--r2-path P] or --destination CONF.");
+                }
+            });
+        }
+
+        public string? Build(ParseResult p, CloudflareCommandOptions api, LogpushScope scope)
         {
             if (p.GetValue(Destination) is { } destination)
             {
@@ -383,124 +548,7 @@ internal static class JobsCommand
                 : DestinationConf.S3Compatible(bucket, path, keyId, secret, DestinationConf.R2Endpoint(accountId, jurisdiction)).ToUnmaskedString();
         }
 
-        private static string[] ParseList(ArgumentResult result) =>
-            [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
     }
-}
-
-/// <summary>
-/// The Cloudflare connection options shared by <c>jobs</c>, <c>fields</c> (and <c>setup</c>): <c>--account-id</c>,
-/// <c>--zone-id</c>, <c>--api-base</c>, <c>--json</c>, with their environment variables; credentials come only from the
-/// environment (a token on the command line would show in process lists).
-/// </summary>
-internal sealed class CloudflareCommandOptions
-{
-    public const string AccountIdVariable = "CLOUDFLARE_ACCOUNT_ID";
-    public const string ZoneIdVariable = "CLOUDFLARE_ZONE_ID";
-    public const string ApiBaseVariable = "CLOUDFLARE_API_BASE_URL";
-
-    public const string HelpText =
-        "Credentials: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY). Account or zone: --account-id/--zone-id or "
-        + "CLOUDFLARE_ACCOUNT_ID/CLOUDFLARE_ZONE_ID. API base: --api-base or CLOUDFLARE_API_BASE_URL. "
-        + "Exit codes: 0 success; 1 API or network failure (status, Cloudflare codes, cf-ray); 2 usage error or missing credentials/ids.";
-
-    private CloudflareCommandOptions()
-    {
-    }
-
-    public Option<string?> AccountIdOption { get; } = new("--account-id") { Description = "The account id (default: CLOUDFLARE_ACCOUNT_ID).", HelpName = "ID" };
-
-    public Option<string?> ZoneIdOption { get; } = new("--zone-id") { Description = "The zone id, for zone-scoped datasets (default: CLOUDFLARE_ZONE_ID).", HelpName = "ID" };
-
-    public Option<Uri?> ApiBase { get; } = new("--api-base")
-    {
-        Description = "The API base URL (default: CLOUDFLARE_API_BASE_URL, else https://api.cloudflare.com/client/v4/).",
-        HelpName = "URL",
-        CustomParser = result =>
-        {
-            var text = result.Tokens[0].Value;
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-            {
-                return uri;
-            }
-
-            result.AddError($"--api-base must be an absolute http(s) URL; got '{text}'.");
-            return null;
-        },
-    };
-
-    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON for scripts instead of a table (secrets masked)." };
-
-    public static CloudflareCommandOptions AddTo(Command command)
-    {
-        var o = new CloudflareCommandOptions();
-        command.Options.Add(o.AccountIdOption);
-        command.Options.Add(o.ZoneIdOption);
-        command.Options.Add(o.ApiBase);
-        command.Options.Add(o.Json);
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(o.AccountIdOption) is not null && result.GetResult(o.ZoneIdOption) is not null && command.Name != "create")
-            {
-                result.AddError("Use either --account-id or --zone-id, not both.");
-            }
-        });
-        return o;
-    }
-
-    public string? AccountId(ParseResult p) => NonEmpty(p.GetValue(AccountIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(AccountIdVariable));
-
-    public string? ZoneId(ParseResult p) => NonEmpty(p.GetValue(ZoneIdOption)) ?? NonEmpty(Environment.GetEnvironmentVariable(ZoneIdVariable));
-
-    /// <summary>
-    /// The scope: an explicit --zone-id or --account-id wins (both: the dataset's documented scope decides); from the
-    /// environment, the dataset's documented scope decides when both ids are set, else account.
-    /// </summary>
-    public LogpushScope ResolveScope(ParseResult p, string? dataset)
-    {
-        var zoneFlag = NonEmpty(p.GetValue(ZoneIdOption));
-        var accountFlag = NonEmpty(p.GetValue(AccountIdOption));
-        var datasetScope = dataset is not null && LogpushDatasetCatalog.Default.FindAll(dataset) is [var only] ? only.Scope : (LogpushDatasetScope?)null;
-        if (zoneFlag is not null && (accountFlag is null || datasetScope != LogpushDatasetScope.Account))
-        {
-            return LogpushScope.Zone(zoneFlag);
-        }
-
-        if (accountFlag is not null)
-        {
-            return LogpushScope.Account(accountFlag);
-        }
-
-        var zone = ZoneId(p);
-        var account = AccountId(p);
-        return (zone, account, datasetScope) switch
-        {
-            (not null, null, _) => LogpushScope.Zone(zone),
-            (null, not null, _) => LogpushScope.Account(account),
-            (not null, not null, LogpushDatasetScope.Zone) => LogpushScope.Zone(zone),
-            (not null, not null, _) => LogpushScope.Account(account),
-            _ => throw new UsageException(
-                $"No account or zone: set --account-id or {AccountIdVariable} (account datasets such as gateway_http), or --zone-id or {ZoneIdVariable} (zone datasets such as http_requests)."),
-        };
-    }
-
-    public T ClientOptions<T>(ParseResult p)
-        where T : CloudflareClientOptions, new()
-    {
-        var credentials = CloudflareCredentials.FromEnvironment()
-            ?? throw new UsageException($"No Cloudflare credentials: set {CloudflareCredentials.ApiTokenVariable} (or {CloudflareCredentials.EmailVariable} and {CloudflareCredentials.ApiKeyVariable}).");
-        var baseAddress = p.GetValue(ApiBase);
-        if (baseAddress is null && NonEmpty(Environment.GetEnvironmentVariable(ApiBaseVariable)) is { } fromEnvironment)
-        {
-            baseAddress = Uri.TryCreate(fromEnvironment, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                ? uri
-                : throw new UsageException($"{ApiBaseVariable} must be an absolute http(s) URL; got '{fromEnvironment}'.");
-        }
-
-        return new T { Credentials = credentials, BaseAddress = baseAddress ?? CloudflareClientOptions.DefaultBaseAddress };
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
 
 /// <summary>Left-aligned text columns separated by two spaces; an optional header row.</summary>

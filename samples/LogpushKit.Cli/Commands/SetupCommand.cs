@@ -1,25 +1,34 @@
 using System.CommandLine;
+using System.Globalization;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
+using LogpushKit.R2;
+using LogpushKit.Storage;
 
 namespace LogpushKit.Cli.Commands;
 
 /// <summary>
-/// <c>logpushkit setup --source-bucket B --target-bucket T --queue NAME [--dataset D] [--logpush-path P] [--dry-run]</c>:
-/// provisions what the seed did by hand (buckets, queue, HTTP pull consumer, object-create notification rule, Logpush job),
-/// printing the plan first; idempotent.
+/// <c>logpushkit setup --source-bucket B --target-bucket T --queue NAME [--jurisdiction eu] [--dry-run] …</c>: provisions
+/// the Cloudflare side of the pipeline through <see cref="LogpushPipelineProvisioner"/> (which does the work; this
+/// command parses and prints), printing the plan first and every step as it is done. Idempotent.
 /// </summary>
 internal static class SetupCommand
 {
+    private const string R2AccessKeyIdVariable = R2BucketOptions.AccessKeyIdVariable;
+    private const string R2SecretAccessKeyVariable = R2BucketOptions.SecretAccessKeyVariable;
+
     public static Command Create()
     {
         var command = new Command(
             "setup",
-            "Provision the Cloudflare side of the pipeline: the source and target R2 buckets, the queue, its HTTP pull consumer, the source "
-            + "bucket's object-create notification rule (suffix .log.gz) into the queue, and the Logpush job writing to the source bucket. "
-            + "Prints the plan first; --dry-run prints only. Running it again creates nothing new. The Logpush job's destination uses "
-            + "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY.\n" + CloudflareCommandOptions.HelpText);
+            "Provision the Cloudflare side of the pipeline, in order: the source and target R2 buckets; a lifecycle rule on the target bucket "
+            + "that aborts incomplete multipart uploads (added to the bucket's rules, never replacing them); a dead-letter queue; the queue; its "
+            + "HTTP pull consumer with the dead-letter queue, max retries, lease and retry delay set; the source bucket's object-create "
+            + "notification rule (suffix .log.gz) into the queue; and the Logpush job writing to the source bucket, after its destination is "
+            + "validated and the ownership challenge is read from the bucket. Prints the plan, then every step as it is done; --dry-run prints "
+            + "the plan only. Running it again changes nothing. The job's destination and the challenge read use R2_ACCESS_KEY_ID and "
+            + "R2_SECRET_ACCESS_KEY.\n" + CloudflareCommandOptions.HelpText);
         var sourceBucket = new Option<string>("--source-bucket") { Description = "The R2 bucket Logpush writes to.", HelpName = "BUCKET", Required = true };
         var targetBucket = new Option<string>("--target-bucket") { Description = "The R2 bucket for the CSV objects.", HelpName = "BUCKET", Required = true };
         var queue = new Option<string>("--queue") { Description = "The queue name for the bucket's events.", HelpName = "NAME", Required = true };
@@ -29,19 +38,53 @@ internal static class SetupCommand
         outputType.AcceptOnlyFromAmong("ndjson", "csv");
         var timestampFormat = new Option<string>("--timestamp-format") { Description = "Logpush timestamp_format. Default unix.", DefaultValueFactory = _ => "unix" };
         timestampFormat.AcceptOnlyFromAmong("unix", "unixnano", "rfc3339", "rfc3339ms", "rfc3339ns");
+        var jurisdiction = new Option<string>("--jurisdiction")
+        {
+            Description = "The buckets' jurisdiction: default, eu or fedramp (sent as cf-r2-jurisdiction; the job then writes through the jurisdiction's S3 endpoint). Default default.",
+            DefaultValueFactory = _ => "default",
+            HelpName = "J",
+        };
+        jurisdiction.AcceptOnlyFromAmong("default", "eu", "fedramp");
+        var deadLetterQueue = new Option<string?>("--dead-letter-queue") { Description = "The queue poison messages end in. Default <queue>-dlq.", HelpName = "NAME" };
+        var deadLetterDays = new Option<int>("--dead-letter-retention-days") { Description = "Days the dead-letter queue keeps messages, 1-14. Default 14 (Cloudflare's own default is 4).", DefaultValueFactory = _ => 14, HelpName = "DAYS" };
+        var maxRetries = new Option<int>("--max-retries") { Description = "Deliveries after the first before a message goes to the dead-letter queue, 0-100 (consume's --max-attempts is this + 1). Default 3.", DefaultValueFactory = _ => 3, HelpName = "N" };
+        var visibility = new Option<int>("--visibility-timeout") { Description = "The consumer's default lease in seconds, 1-43200 (consume sets its own per pull). Default 300.", DefaultValueFactory = _ => 300, HelpName = "SECONDS" };
+        var retryDelay = new Option<int>("--retry-delay") { Description = "Seconds before a retried message is visible again, 0-43200. Default 30.", DefaultValueFactory = _ => 30, HelpName = "SECONDS" };
+        var batchSize = new Option<int>("--batch-size") { Description = "The consumer's default batch size, 1-100 (consume sets its own per pull). Default 10.", DefaultValueFactory = _ => 10, HelpName = "N" };
+        var abortDays = new Option<int>("--abort-multipart-days") { Description = "Days after which the target bucket's lifecycle rule aborts incomplete multipart uploads, 1-365. Default 1.", DefaultValueFactory = _ => 1, HelpName = "DAYS" };
+        var ownershipChallenge = new Option<string?>("--ownership-challenge")
+        {
+            Description = "The content of the ownership-challenge.txt Cloudflare wrote to the source bucket, when setup cannot read it itself (valid 7 days).",
+            HelpName = "TOKEN",
+        };
+        var r2Endpoint = new Option<string?>("--r2-endpoint")
+        {
+            Description = "The S3 endpoint setup reads the ownership challenge through (default: R2_ENDPOINT, else the account's endpoint for the jurisdiction).",
+            HelpName = "URL",
+        };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and change nothing." };
-        foreach (var option in new Option[] { sourceBucket, targetBucket, queue, dataset, path, outputType, timestampFormat, dryRun })
+        foreach (var option in new Option[]
+        {
+            sourceBucket, targetBucket, queue, dataset, path, outputType, timestampFormat, jurisdiction, deadLetterQueue, deadLetterDays, maxRetries,
+            visibility, retryDelay, batchSize, abortDays, ownershipChallenge, r2Endpoint, dryRun,
+        })
         {
             command.Options.Add(option);
         }
 
-        var cloudflare = CloudflareCommandOptions.AddTo(command);
+        deadLetterDays.RequireRange(1, 14);
+        maxRetries.RequireRange(0, 100);
+        visibility.RequireRange(1, 43_200);
+        retryDelay.RequireRange(0, 43_200);
+        batchSize.RequireRange(1, 100);
+        abortDays.RequireRange(1, 365);
+        var cloudflare = CloudflareCommandOptions.AddTo(command, json: false);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            var account = cloudflare.AccountId(parseResult)
-                ?? throw new UsageException($"No account: set --account-id or {CloudflareCommandOptions.AccountIdVariable} (buckets and queues are account resources).");
+            var error = parseResult.InvocationConfiguration.Error;
             var datasetName = parseResult.GetRequiredValue(dataset);
+            var account = cloudflare.AccountId(parseResult)!;
             var options = new ProvisioningOptions
             {
                 SourceBucket = parseResult.GetRequiredValue(sourceBucket),
@@ -53,53 +96,148 @@ internal static class SetupCommand
                 LogpushPath = parseResult.GetValue(path),
                 OutputType = parseResult.GetRequiredValue(outputType),
                 TimestampFormat = parseResult.GetRequiredValue(timestampFormat),
-                R2AccessKeyId = Environment.GetEnvironmentVariable("R2_ACCESS_KEY_ID"),
-                R2SecretAccessKey = Environment.GetEnvironmentVariable("R2_SECRET_ACCESS_KEY"),
+                Jurisdiction = parseResult.GetRequiredValue(jurisdiction),
+                R2AccessKeyId = NonEmpty(Environment.GetEnvironmentVariable(R2AccessKeyIdVariable)),
+                R2SecretAccessKey = NonEmpty(Environment.GetEnvironmentVariable(R2SecretAccessKeyVariable)),
+                OwnershipChallenge = NonEmpty(parseResult.GetValue(ownershipChallenge)),
+                DeadLetterQueueName = NonEmpty(parseResult.GetValue(deadLetterQueue)),
+                DeadLetterRetention = TimeSpan.FromDays(parseResult.GetValue(deadLetterDays)),
+                MaxRetries = parseResult.GetValue(maxRetries),
+                VisibilityTimeoutMs = parseResult.GetValue(visibility) * 1000L,
+                RetryDelaySeconds = parseResult.GetValue(retryDelay),
+                BatchSize = parseResult.GetValue(batchSize),
+                AbortIncompleteUploadsAfter = TimeSpan.FromDays(parseResult.GetValue(abortDays)),
             };
+            if (options.EffectiveDeadLetterQueueName == options.QueueName)
+            {
+                throw new UsageException("--dead-letter-queue must name another queue than --queue.");
+            }
 
+            var dry = parseResult.GetValue(dryRun);
             using var buckets = new R2BucketsClient(account, cloudflare.ClientOptions<R2BucketsClientOptions>(parseResult));
             using var queues = new QueuesClient(account, cloudflare.ClientOptions<QueuesClientOptions>(parseResult));
             using var rules = new R2EventNotificationRulesClient(account, cloudflare.ClientOptions<R2EventNotificationRulesClientOptions>(parseResult));
             using var logpush = new LogpushClient(cloudflare.ClientOptions<LogpushClientOptions>(parseResult));
-            var provisioner = new LogpushPipelineProvisioner(buckets, queues, rules, logpush);
+            // Opening makes no request; the plan only says the challenge will be read, the run reads it.
+            using var sourceReader = OpenSourceReader(options, parseResult.GetValue(r2Endpoint));
+            var provisioner = new LogpushPipelineProvisioner(buckets, queues, rules, logpush, sourceReader);
 
             var plan = await provisioner.PlanAsync(options, cancellationToken);
             await output.WriteLineAsync("Plan:");
             foreach (var step in plan)
             {
-                await output.WriteLineAsync($"  {(step.Exists ? "=" : "+")} {step.Resource}: {step.Name} — {step.Detail}");
+                await output.WriteLineAsync(Line(step));
             }
 
-            var missing = plan.Count(s => !s.Exists);
-            if (parseResult.GetValue(dryRun) || missing == 0)
+            var changes = plan.Count(s => s.Action is ProvisioningAction.Create or ProvisioningAction.Update);
+            var blocked = plan.Where(s => s.Action == ProvisioningAction.Blocked).ToList();
+            if (dry)
             {
-                await output.WriteLineAsync(missing == 0 ? "Nothing to do: everything exists." : $"Dry run: {missing} to create, nothing changed.");
+                await output.WriteLineAsync(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Dry run: {plan.Count(s => s.Action == ProvisioningAction.Create)} to create, {plan.Count(s => s.Action == ProvisioningAction.Update)} to change, {blocked.Count} blocked; nothing changed."));
                 return ExitCodes.Success;
             }
 
-            if (plan.Any(s => s.Resource == "Logpush job" && !s.Exists) && (options.R2AccessKeyId is null || options.R2SecretAccessKey is null))
+            if (blocked.Any(s => s.Resource == "Logpush job") && (options.R2AccessKeyId is null || options.R2SecretAccessKey is null))
             {
-                throw new UsageException("Creating the Logpush job needs R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (the key Logpush writes to the source bucket with).");
+                throw new UsageException($"Creating the Logpush job needs {R2AccessKeyIdVariable} and {R2SecretAccessKeyVariable} (the R2 key Logpush writes to the source bucket with).");
+            }
+
+            if (blocked.Count > 0)
+            {
+                throw new LogpushKitException($"setup cannot go on, nothing was changed: {string.Join("; ", blocked.Select(s => $"{s.Resource} {s.Name}: {s.Detail}"))}.");
+            }
+
+            if (changes == 0 && plan.All(s => s.Action == ProvisioningAction.None))
+            {
+                await output.WriteLineAsync("Nothing to do: everything exists.");
+                return ExitCodes.Success;
             }
 
             await output.WriteLineAsync("Applying:");
-            var created = 0;
-            await provisioner.ApplyAsync(
-                options,
-                new SynchronousProgress(step =>
-                {
-                    if (!step.Exists)
+            var done = new List<ProvisioningStep>();
+            try
+            {
+                await provisioner.ApplyAsync(
+                    options,
+                    new SynchronousProgress(step =>
                     {
-                        created++;
-                        output.WriteLine($"  + created {step.Resource}: {step.Name}");
-                    }
-                }),
-                cancellationToken);
-            await output.WriteLineAsync($"Done: {created} created.");
+                        done.Add(step);
+                        output.WriteLine(Line(step));
+                    }),
+                    cancellationToken);
+            }
+            catch (ProvisioningException ex) when (ex.ChallengeFile is { } file)
+            {
+                await error.WriteLineAsync(
+                    $"logpushkit: to finish, read the ownership challenge Cloudflare wrote to r2://{file.Bucket}/{ObjectKeyText.Escape(file.Key)}{(file.Jurisdiction is null ? string.Empty : " (jurisdiction " + file.Jurisdiction + ")")}, "
+                    + $"e.g. 'wrangler r2 object get {file.Bucket}/{ObjectKeyText.Escape(file.Key)} --remote{(file.Jurisdiction is null ? string.Empty : " --jurisdiction " + file.Jurisdiction)} --pipe', "
+                    + "and run this setup again with --ownership-challenge <its content> (valid 7 days); everything done so far stays.");
+                throw;
+            }
+
+            await output.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Done: {done.Count(s => s.Action == ProvisioningAction.Create)} created, {done.Count(s => s.Action == ProvisioningAction.Update)} changed. "
+                + $"Poison messages end in queue {options.EffectiveDeadLetterQueueName} after {options.MaxRetries + 1} deliveries (consume --max-attempts {options.MaxRetries + 1})."));
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static string Line(ProvisioningStep step)
+    {
+        var symbol = step.Action switch
+        {
+            ProvisioningAction.None => "=",
+            ProvisioningAction.Create => "+",
+            ProvisioningAction.Update => "~",
+            ProvisioningAction.Check => "?",
+            _ => "!",
+        };
+        return $"  {symbol} {step.Resource}: {step.Name} — {step.Detail}";
+    }
+
+    // The source bucket through the S3 API, to read the ownership challenge: only with R2 credentials.
+    private static R2Bucket? OpenSourceReader(ProvisioningOptions options, string? endpoint)
+    {
+        if (options.R2AccessKeyId is null || options.R2SecretAccessKey is null)
+        {
+            return null;
+        }
+
+        var bucketOptions = new R2BucketOptions
+        {
+            Bucket = options.SourceBucket,
+            AccessKeyId = options.R2AccessKeyId,
+            SecretAccessKey = options.R2SecretAccessKey,
+            Jurisdiction = options.EffectiveJurisdiction switch { "eu" => R2Jurisdiction.Eu, "fedramp" => R2Jurisdiction.FedRamp, _ => R2Jurisdiction.Default },
+            MaxRetries = 1,
+        };
+        endpoint = NonEmpty(endpoint) ?? NonEmpty(Environment.GetEnvironmentVariable(R2BucketOptions.EndpointVariable));
+        if (endpoint is not null)
+        {
+            bucketOptions.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? uri
+                : throw new UsageException($"--r2-endpoint (or {R2BucketOptions.EndpointVariable}) must be an absolute http(s) URL; got '{endpoint}'.");
+        }
+        else
+        {
+            bucketOptions.AccountId = options.AccountId;
+        }
+
+        try
+        {
+            return new R2Bucket(bucketOptions);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"reading the ownership challenge from {options.SourceBucket}: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private sealed class SynchronousProgress(Action<ProvisioningStep> report) : IProgress<ProvisioningStep>
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Runtime.InteropServices;
+using LogpushKit.Cloudflare;
 
 namespace LogpushKit.Cli.Infrastructure;
 
@@ -33,6 +34,8 @@ internal static class CliApplication
     /// </summary>
     public static async Task<int> InvokeAsync(Command root, string[] args)
     {
+        // the process's own credentials are masked in everything it prints, whichever command runs and whoever echoes them
+        SecretRedactor.RegisterEnvironmentSecrets();
         var parseResult = root.Parse(args);
         // Our own signal handling instead of System.CommandLine's: its handler can end the process before the
         // command's clean-up has run.
@@ -41,7 +44,8 @@ internal static class CliApplication
         {
             foreach (var error in parseResult.Errors)
             {
-                await configuration.Error.WriteLineAsync($"logpushkit: {error.Message}");
+                // a parse error may quote what was typed (or pasted), control characters and all
+                await configuration.Error.WriteLineAsync($"logpushkit: {CliText.Masked(error.Message)}");
             }
 
             var path = string.Join(' ', CommandPath(parseResult.CommandResult.Command));

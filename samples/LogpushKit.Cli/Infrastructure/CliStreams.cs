@@ -1,25 +1,38 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace LogpushKit.Cli.Infrastructure;
 
 /// <summary>
 /// The one place where a command-line location becomes a stream: <c>-</c> is stdin/stdout, <c>r2://bucket/key</c> and
-/// <c>s3://bucket/key</c> are bucket objects (<see cref="CliBuckets"/>), anything else a local file.
+/// <c>s3://bucket/key</c> are bucket objects (<see cref="CliBuckets"/>), anything else a local file. Messages name the
+/// location as the user gave it (never a temporary name) and the flag it came from.
 /// </summary>
 internal static class CliStreams
 {
     /// <summary>The name that stands for stdin or stdout.</summary>
     public const string StandardStream = "-";
 
+    /// <summary>The name of <c>convert</c>'s input argument, as help shows it.</summary>
+    public const string InputSetting = "input";
+
     private const int FileBufferSize = 0; // the transformer reads and writes in large blocks: no FileStream buffer
 
     /// <summary>Opens an input location (a bucket object, stdin or a file) for reading.</summary>
     public static async Task<CliInput> OpenInputAsync(string location, string? endpoint, CancellationToken cancellationToken) =>
-        CliBuckets.IsBucketUri(location) ? await CliBuckets.OpenInputAsync(location, endpoint, cancellationToken) : OpenInput(location);
+        IsBucketUri(location) ? await CliBuckets.OpenInputAsync(location, InputSetting, endpoint, cancellationToken) : OpenInput(location);
 
-    /// <summary>Creates an output location: a bucket object, or as <see cref="CreateOutput(string?, CancellationToken)"/>.</summary>
-    public static CliOutput CreateOutput(string? location, string? endpoint, CancellationToken cancellationToken) =>
-        location is not null && CliBuckets.IsBucketUri(location) ? CliBuckets.CreateOutput(location, endpoint, cancellationToken) : CreateOutput(location, cancellationToken);
+    /// <summary>
+    /// Creates an output location given by <paramref name="setting"/>: a bucket object stored with
+    /// <paramref name="contentType"/>, or as <see cref="CreateOutput(string?, CancellationToken)"/>.
+    /// </summary>
+    public static CliOutput CreateOutput(string? location, string setting, string? endpoint, string contentType, CancellationToken cancellationToken) =>
+        location is not null && IsBucketUri(location) ? CliBuckets.CreateOutput(location, setting, endpoint, contentType, cancellationToken) : CreateOutput(location, setting, cancellationToken);
 
-    /// <summary>Opens an input location for reading.</summary>
+    /// <summary>Whether <paramref name="location"/> is a bucket URI rather than a path.</summary>
+    public static bool IsBucketUri(string location) =>
+        location.StartsWith("r2://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Opens an input location for reading; a folder is a usage error that says so.</summary>
     public static CliInput OpenInput(string location)
     {
         if (location == StandardStream)
@@ -27,20 +40,29 @@ internal static class CliStreams
             return new CliInput(Console.OpenStandardInput(), "stdin", null);
         }
 
+        if (Directory.Exists(location))
+        {
+            throw new UsageException($"{InputSetting}: '{location}' is a folder, not a file; convert takes one object (run --source converts a folder).");
+        }
+
         var stream = new FileStream(location, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
         return new CliInput(stream, location, stream.CanSeek ? stream.Length : null);
     }
 
+    /// <summary>As <see cref="CreateOutput(string?, string, CancellationToken)"/> for <c>--output</c>.</summary>
+    public static CliOutput CreateOutput(string? location, CancellationToken cancellationToken) => CreateOutput(location, "--output", cancellationToken);
+
     /// <summary>
     /// Creates an output location. A regular file is written atomically (temporary name beside it, renamed on
     /// <see cref="CliOutput.CommitAsync"/>, deleted otherwise, and deleted at once when <paramref name="cancellationToken"/>
-    /// fires, so even a process that is stopped before it can clean up leaves nothing); <c>-</c> or <see langword="null"/> is stdout.
+    /// fires, so even a process that is stopped before it can clean up leaves nothing); <c>-</c> or <see langword="null"/>
+    /// is stdout, where a reader that has gone (a closed pipe) fails the next write (<see cref="IsBrokenPipe"/>).
     /// </summary>
-    public static CliOutput CreateOutput(string? location, CancellationToken cancellationToken)
+    public static CliOutput CreateOutput(string? location, string setting, CancellationToken cancellationToken)
     {
         if (location is null or StandardStream)
         {
-            return CliOutput.Direct(Console.OpenStandardOutput(), "stdout");
+            return CliOutput.Direct(OpenStandardOutput(), "stdout");
         }
 
         if (IsDevice(location))
@@ -49,8 +71,42 @@ internal static class CliStreams
             return CliOutput.Direct(new FileStream(location, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, FileBufferSize), location);
         }
 
+        if (Directory.Exists(location))
+        {
+            throw new UsageException($"{setting}: '{location}' is a folder; give a file name.");
+        }
+
         return CliOutput.AtomicFile(location, FileBufferSize, cancellationToken);
     }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a write to a pipe or socket whose reader has gone (EPIPE), as when
+    /// <c>| head</c> stops reading.
+    /// </summary>
+    public static bool IsBrokenPipe(Exception exception)
+    {
+        const int EPipe = 32; // Linux and macOS
+        const int ErrorBrokenPipe = unchecked((int)0x8007006D); // Windows ERROR_BROKEN_PIPE as an HRESULT
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is IOException { HResult: EPipe or ErrorBrokenPipe })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Standard output as a plain file stream on POSIX: the console stream .NET hands out ignores EPIPE (a reader that has
+    /// gone), so <c>convert big.log.gz | head</c> would convert everything into nothing and succeed. A file stream on
+    /// descriptor 1 fails the first write after the reader has gone.
+    /// </summary>
+    private static Stream OpenStandardOutput()
+        => OperatingSystem.IsWindows()
+            ? Console.OpenStandardOutput()
+            : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     private static bool IsDevice(string location)
     {
@@ -90,6 +146,7 @@ internal sealed class CliOutput : IAsyncDisposable
     private readonly string? _targetPath;
     private readonly CancellationTokenRegistration _deleteOnCancel;
     private readonly Func<CancellationToken, Task>? _deferredCommit;
+    private readonly Func<CancellationToken, Task>? _deferredRevoke;
     private readonly Func<bool, ValueTask>? _deferredDispose;
     private bool _committed;
 
@@ -111,19 +168,21 @@ internal sealed class CliOutput : IAsyncDisposable
     /// <summary>The name used in messages (the target path, or <c>stdout</c>).</summary>
     public string Name { get; }
 
-    private CliOutput(Stream stream, string name, Func<CancellationToken, Task> commit, Func<bool, ValueTask> dispose)
+    private CliOutput(Stream stream, string name, Func<CancellationToken, Task> commit, Func<CancellationToken, Task> revoke, Func<bool, ValueTask> dispose)
         : this(stream, name, null, null, CancellationToken.None)
     {
         _deferredCommit = commit;
+        _deferredRevoke = revoke;
         _deferredDispose = dispose;
     }
 
     /// <summary>
     /// Writes to <paramref name="stream"/>; <paramref name="commit"/> makes the result visible (e.g. completes a bucket
-    /// put) and <paramref name="dispose"/> (told whether it was committed) cleans up or abandons it.
+    /// put), <paramref name="revoke"/> removes a committed result again, and <paramref name="dispose"/> (told whether it
+    /// was committed) cleans up or abandons it.
     /// </summary>
-    public static CliOutput Deferred(Stream stream, string name, Func<CancellationToken, Task> commit, Func<bool, ValueTask> dispose) =>
-        new(stream, name, commit, dispose);
+    public static CliOutput Deferred(Stream stream, string name, Func<CancellationToken, Task> commit, Func<CancellationToken, Task> revoke, Func<bool, ValueTask> dispose) =>
+        new(stream, name, commit, revoke, dispose);
 
     /// <summary>Writes straight to <paramref name="stream"/> (stdout, a device).</summary>
     public static CliOutput Direct(Stream stream, string name) => new(stream, name, null, null, CancellationToken.None);
@@ -137,8 +196,33 @@ internal sealed class CliOutput : IAsyncDisposable
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? ".";
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Path.GetRandomFileName().Replace(".", "", StringComparison.Ordinal)}.tmp");
-        var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new DirectoryNotFoundException($"{path}: the folder '{directory}' does not exist.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw NameTarget(ex, temporary, path);
+        }
+
         return new CliOutput(stream, path, temporary, full, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same failure, its message naming <paramref name="target"/> where it named the temporary file (which the user
+    /// never asked for and which is gone by the time they read it).
+    /// </summary>
+    private static Exception NameTarget(Exception exception, string temporary, string target)
+    {
+        var message = exception.Message.Contains(temporary, StringComparison.Ordinal)
+            ? exception.Message.Replace(temporary, target, StringComparison.Ordinal)
+            : $"{target}: {exception.Message}";
+        return exception is UnauthorizedAccessException ? new UnauthorizedAccessException(message, exception) : new IOException(message, exception);
     }
 
     /// <summary>Flushes the data (to disk, for files) and makes the output visible at its target.</summary>
@@ -160,10 +244,45 @@ internal sealed class CliOutput : IAsyncDisposable
             await Stream.DisposeAsync();
             await _deleteOnCancel.DisposeAsync();
             cancellationToken.ThrowIfCancellationRequested();
-            File.Move(_temporaryPath, _targetPath, overwrite: true);
+            try
+            {
+                File.Move(_temporaryPath, _targetPath, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw NameTarget(ex, _temporaryPath, Name);
+            }
         }
 
         _committed = true;
+    }
+
+    /// <summary>
+    /// Removes a committed output again (when a later step of the command failed, so that a failed command leaves
+    /// nothing); stdout and devices cannot be taken back. Best effort: a failure to remove is not thrown.
+    /// </summary>
+    public async Task RevokeAsync(CancellationToken cancellationToken)
+    {
+        if (!_committed)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_deferredRevoke is not null)
+            {
+                await _deferredRevoke(cancellationToken);
+            }
+            else if (_targetPath is not null)
+            {
+                File.Delete(_targetPath);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LogpushKitException or OperationCanceledException)
+        {
+            // the command reports its own failure; this one would only hide it
+        }
     }
 
     /// <inheritdoc />

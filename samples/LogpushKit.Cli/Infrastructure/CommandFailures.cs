@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LogpushKit.Storage;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Cli.Infrastructure;
@@ -34,15 +35,27 @@ internal static class CommandFailures
         return code;
     }
 
-    internal static (int Code, string Message) Classify(Exception exception, bool canceled) => exception switch
+    /// <summary>
+    /// The exit code and the one line for <paramref name="exception"/>: in the user's names, control characters escaped,
+    /// and secrets masked (<see cref="CliText.ForUser"/>) — also in the text of an exception LogpushKit did not expect,
+    /// which may quote a URL with credentials or a token a server echoed. Usage and setting errors are the exception: the
+    /// CLI and LogpushKit build them from setting names and checked values, never from a secret
+    /// (<see cref="LogpushSettingException"/>), and prose such as "no credentials: set …" must not read as a secret pair.
+    /// </summary>
+    internal static (int Code, string Message) Classify(Exception exception, bool canceled)
     {
-        OperationCanceledException when canceled => (ExitCodes.Canceled, "cancelled"),
-        UsageException => (ExitCodes.Usage, exception.Message),
-        TransformOptionsException options => (ExitCodes.Usage, TransformOptionsBinder.Describe(options)),
-        LogpushDataException data => (ExitCodes.DataError, "bad input: " + TransformOptionsBinder.Describe(data)),
-        LogpushKitException => (ExitCodes.Failure, exception.Message),
-        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
-            => (ExitCodes.Failure, exception.Message),
-        _ => (ExitCodes.Failure, "unexpected error: " + exception),
-    };
+        var (code, message) = exception switch
+        {
+            OperationCanceledException when canceled => (ExitCodes.Canceled, "cancelled"),
+            _ when CliStreams.IsBrokenPipe(exception) => (ExitCodes.BrokenPipe, "stdout was closed by its reader (broken pipe); stopped before the output was complete."),
+            UsageException or LogpushSettingException => (ExitCodes.Usage, exception.Message),
+            TransformOptionsException options => (ExitCodes.Usage, TransformOptionsBinder.Describe(options)),
+            LogpushDataException data => (ExitCodes.DataError, "bad input: " + TransformOptionsBinder.Describe(data)),
+            LogpushKitException => (ExitCodes.Failure, exception.Message),
+            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
+                => (ExitCodes.Failure, exception.Message),
+            _ => (ExitCodes.Failure, $"unexpected error: {exception.GetType().Name}: {exception.Message}"),
+        };
+        return (code, CliText.ForUser(message, mask: code != ExitCodes.Usage));
+    }
 }

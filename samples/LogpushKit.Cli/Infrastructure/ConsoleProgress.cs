@@ -15,14 +15,13 @@ internal sealed class ConsoleProgress : IProgress<long>, IDisposable
     private readonly string _label;
     private readonly long _start = Stopwatch.GetTimestamp();
     private readonly Lock _lock = new();
-    private long _next;
+    private readonly ReportThrottle _throttle = new(ReportInterval);
     private bool _shown;
 
     private ConsoleProgress(TextWriter writer, string label)
     {
         _writer = writer;
         _label = label;
-        _next = _start + ReportInterval;
     }
 
     /// <summary>
@@ -36,19 +35,13 @@ internal sealed class ConsoleProgress : IProgress<long>, IDisposable
     public void Report(long value)
     {
         var now = Stopwatch.GetTimestamp();
-        if (now < Volatile.Read(ref _next))
+        if (!_throttle.TryTake(now))
         {
             return;
         }
 
         lock (_lock)
         {
-            if (now < _next)
-            {
-                return;
-            }
-
-            _next = now + ReportInterval;
             var seconds = Stopwatch.GetElapsedTime(_start, now).TotalSeconds;
             _writer.Write(string.Create(
                 CultureInfo.InvariantCulture,

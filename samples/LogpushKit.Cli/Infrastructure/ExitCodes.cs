@@ -20,7 +20,15 @@ internal static class ExitCodes
     /// <summary>Cancelled by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).</summary>
     public const int Canceled = 130;
 
+    /// <summary>
+    /// The reader of stdout went away (a closed pipe, e.g. <c>convert big.log.gz | head</c>): the command stops at the first
+    /// write that fails. 128 + SIGPIPE, the status a shell shows for any Unix filter killed by SIGPIPE (.NET ignores the
+    /// signal and sees the EPIPE error instead), so pipelines with <c>set -o pipefail</c> treat it as they treat
+    /// <c>yes | head</c>, and scripts can tell it from a real I/O failure (1).
+    /// </summary>
+    public const int BrokenPipe = 141;
+
     /// <summary>The help text block that lists the exit codes.</summary>
     public const string HelpText =
-        "Exit codes: 0 success; 1 I/O or other failure; 2 usage error; 3 bad input data (corrupt gzip, malformed line, size limit); 130 cancelled.";
+        "Exit codes: 0 success; 1 I/O or other failure; 2 usage error; 3 bad input data (corrupt gzip, malformed line, size limit); 130 cancelled; 141 stdout closed by its reader (broken pipe, as SIGPIPE).";
 }

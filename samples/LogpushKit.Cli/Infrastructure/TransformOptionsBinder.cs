@@ -12,7 +12,8 @@ namespace LogpushKit.Cli.Infrastructure;
 /// </summary>
 internal sealed class TransformOptionsBinder
 {
-    private static readonly Dictionary<string, string> FlagsByOption = new(StringComparer.Ordinal)
+    /// <summary>The flag that sets each <see cref="TransformOptions"/> property, for messages in the command line's terms.</summary>
+    internal static readonly Dictionary<string, string> FlagsByOption = new(StringComparer.Ordinal)
     {
         [nameof(TransformOptions.Fields)] = "--fields",
         [nameof(TransformOptions.WriteHeader)] = "--no-header",

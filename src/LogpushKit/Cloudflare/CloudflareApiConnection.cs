@@ -41,6 +41,23 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         _pipeline = BuildPipeline(options.Retry, options.TimeProvider);
     }
 
+    /// <summary>The options of the client (retry limits, clock).</summary>
+    public CloudflareClientOptions Options => _options;
+
+    /// <summary>The client's logger.</summary>
+    public ILogger Logger => _logger;
+
+    /// <summary>
+    /// Waits before a client-level repeat of a call (one whose outcome had to be read back first): the retry options'
+    /// exponential backoff for the given repeat (1-based), capped by their maximum delay.
+    /// </summary>
+    public Task DelayBeforeRepeatAsync(int repeat, CancellationToken cancellationToken)
+    {
+        var retry = _options.Retry;
+        var delay = TimeSpan.FromTicks(Math.Min(retry.MaxDelay.Ticks, retry.BaseDelay.Ticks * (1L << Math.Clamp(repeat - 1, 0, 20))));
+        return Task.Delay(delay, _options.TimeProvider, cancellationToken);
+    }
+
     public void Dispose()
     {
         if (_ownsHttpClient)
@@ -150,7 +167,11 @@ internal sealed partial class CloudflareApiConnection : IDisposable
             var detail = ex is HttpRequestException hre
                 ? $"network error ({hre.HttpRequestError}): {hre.Message}"
                 : "timed out";
-            throw new CloudflareApiException(method.Method, path, null, null, null, detail, attempts: state.Attempts, innerException: ex);
+            var neverSent = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
+            throw new CloudflareApiException(method.Method, path, null, null, null, detail, attempts: state.Attempts, innerException: ex)
+            {
+                MayHaveSucceeded = state.Uncertain || !neverSent,
+            };
         }
         finally
         {
@@ -162,53 +183,76 @@ internal sealed partial class CloudflareApiConnection : IDisposable
             var rayId = response.Headers.TryGetValues("cf-ray", out var rays) ? rays.FirstOrDefault() : null;
             LogRequest(_logger, method.Method, path, (int)response.StatusCode, Elapsed(started), rayId ?? "-", state.Attempts);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            CloudflareEnvelope<TResult>? envelope = null;
-            string? parseError = null;
+            var status = response.StatusCode;
+            var uncertain = state.Uncertain || (int)status >= 500;
+            var retryAfter = GetRetryAfter(response, _options.TimeProvider);
+            JsonDocument? document = null;
+            string? detail = null;
             try
             {
-                envelope = bytes.Length == 0 ? null : ParseEnvelope(bytes, resultType);
-                if (envelope is null)
+                document = bytes.Length == 0 ? null : JsonDocument.Parse(bytes);
+                if (document is null || document.RootElement.ValueKind == JsonValueKind.Null)
                 {
-                    parseError = "the response body is empty or JSON null, not a Cloudflare envelope";
+                    detail = "the response body is empty or JSON null, not a Cloudflare envelope";
+                }
+                else if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    detail = $"the response is JSON {document.RootElement.ValueKind}, not a Cloudflare envelope object";
                 }
             }
             catch (JsonException ex)
             {
-                parseError = $"the response is not a Cloudflare JSON envelope (content-type {response.Content.Headers.ContentType?.MediaType ?? "none"}, {bytes.Length} bytes): {ex.Message}";
+                detail = $"the response is not a Cloudflare JSON envelope (content-type {response.Content.Headers.ContentType?.MediaType ?? "none"}, {bytes.Length} bytes): {ex.Message}";
             }
 
-            if (response.IsSuccessStatusCode && envelope is { Success: true })
+            using (document)
             {
-                return envelope;
-            }
+                IReadOnlyList<CloudflareMessage>? errors = null;
+                if (detail is null)
+                {
+                    var root = document!.RootElement;
+                    var success = root.TryGetProperty("success", out var flag) && flag.ValueKind == JsonValueKind.True;
+                    if (response.IsSuccessStatusCode && success)
+                    {
+                        CloudflareEnvelope<TResult>? envelope;
+                        try
+                        {
+                            envelope = CloudflareJson.Deserialize(root, resultType);
+                        }
+                        catch (JsonException ex)
+                        {
+                            throw new CloudflareApiException(
+                                method.Method, path, status, null, rayId, $"the reply's result does not have the documented shape: {ex.Message}", retryAfter, state.Attempts, ex);
+                        }
 
-            var errors = envelope?.Errors;
-            if (envelope is null && !response.IsSuccessStatusCode)
-            {
-                errors = TryParseErrors(bytes);
-            }
+                        envelope!.RayId = rayId;
+                        foreach (var message in envelope.Messages)
+                        {
+                            LogInformational(_logger, method.Method, path, SecretRedactor.MaskText(message.ToString()));
+                        }
 
-            var detail = parseError is not null && errors is not { Count: > 0 }
-                ? parseError
-                : response.IsSuccessStatusCode ? "the envelope says success: false" : null;
-            throw new CloudflareApiException(method.Method, path, response.StatusCode, errors, rayId, detail, GetRetryAfter(response, _options.TimeProvider), state.Attempts);
+                        return envelope;
+                    }
+
+                    errors = TryReadErrors(root);
+                    detail = !response.IsSuccessStatusCode ? null
+                        : flag.ValueKind == JsonValueKind.Undefined ? "the envelope has no 'success' member"
+                        : "the envelope says success: false";
+                }
+
+                throw new CloudflareApiException(method.Method, path, status, errors, rayId, detail, retryAfter, state.Attempts)
+                {
+                    MayHaveSucceeded = uncertain,
+                };
+            }
         }
     }
 
-    private static CloudflareEnvelope<TResult>? ParseEnvelope<TResult>(byte[] bytes, JsonTypeInfo<CloudflareEnvelope<TResult>> resultType)
-    {
-        using var document = JsonDocument.Parse(bytes);
-        return CloudflareJson.Deserialize(document.RootElement, resultType);
-    }
-
-    private static IReadOnlyList<CloudflareMessage>? TryParseErrors(byte[] bytes)
+    private static IReadOnlyList<CloudflareMessage>? TryReadErrors(JsonElement root)
     {
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? CloudflareJson.Deserialize(document.RootElement, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement)?.Errors
-                : null;
+            return CloudflareJson.Deserialize(root, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement)?.Errors;
         }
         catch (JsonException)
         {
@@ -262,6 +306,9 @@ internal sealed partial class CloudflareApiConnection : IDisposable
                     var reason = args.Outcome.Result is { } r
                         ? ((int)r.StatusCode).ToString(CultureInfo.InvariantCulture)
                         : args.Outcome.Exception?.GetType().Name ?? "unknown";
+                    state.Uncertain |= args.Outcome.Result is { } failed
+                        ? (int)failed.StatusCode >= 500
+                        : args.Outcome.Exception is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
                     LogRetry(_logger, state.Method.Method, state.Uri.AbsolutePath, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
@@ -309,6 +356,9 @@ internal sealed partial class CloudflareApiConnection : IDisposable
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} failed without a response ({Error}) in {ElapsedMs:0.0} ms after {Attempts} attempt(s)")]
     private static partial void LogFailed(ILogger logger, string method, string path, string error, double elapsedMs, int attempts);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} succeeded with a message: {Text}")]
+    private static partial void LogInformational(ILogger logger, string method, string path, string text);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path}: {Reason}, retry {Retry} in {DelayMs:0} ms")]
     private static partial void LogRetry(ILogger logger, string method, string path, string reason, int retry, double delayMs);
 
@@ -321,6 +371,9 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         public Uri Uri { get; } = uri;
 
         public int Attempts { get; set; }
+
+        // An earlier attempt may have taken effect on the server (a 5xx, a timeout, a connection lost after sending).
+        public bool Uncertain { get; set; }
 
         public HttpRequestMessage CreateRequest()
         {

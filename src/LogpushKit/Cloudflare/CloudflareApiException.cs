@@ -54,8 +54,8 @@ public sealed class CloudflareApiException : LogpushKitException
     /// <summary>The envelope's errors.</summary>
     public IReadOnlyList<CloudflareMessage> Errors { get; }
 
-    /// <summary>The Cloudflare error codes (e.g. 1002 for a wrong ownership challenge).</summary>
-    public IReadOnlyList<int> ErrorCodes => [.. Errors.Select(e => e.Code)];
+    /// <summary>The Cloudflare error codes (e.g. 1002 for a wrong ownership challenge); plain-text errors have none.</summary>
+    public IReadOnlyList<int> ErrorCodes => [.. Errors.Where(e => e.Code != 0).Select(e => e.Code)];
 
     /// <summary>The <c>cf-ray</c> id to quote to Cloudflare support.</summary>
     public string? RayId { get; }
@@ -65,6 +65,13 @@ public sealed class CloudflareApiException : LogpushKitException
 
     /// <summary>How many attempts were made (1 when not retried).</summary>
     public int Attempts { get; }
+
+    /// <summary>
+    /// Whether the call (this attempt or an earlier one) may have taken effect on the server although it failed: a 5xx,
+    /// a timeout, or a connection lost after the request was sent. A non-idempotent call that failed this way must be
+    /// checked (read back) before it is repeated.
+    /// </summary>
+    public bool MayHaveSucceeded { get; init; }
 
     private static string BuildMessage(
         string method, string path, HttpStatusCode? status, IReadOnlyList<CloudflareMessage> errors, string? rayId, string? detail, TimeSpan? retryAfter, int attempts)
@@ -86,13 +93,13 @@ public sealed class CloudflareApiException : LogpushKitException
                     b.Append("; ");
                 }
 
-                b.Append(CultureInfo.InvariantCulture, $"[{errors[i].Code}] {DestinationConf.MaskSecretsInText(errors[i].Message)}");
+                b.Append(SecretRedactor.MaskText(errors[i].ToString()));
             }
         }
 
         if (!string.IsNullOrEmpty(detail))
         {
-            b.Append("; ").Append(DestinationConf.MaskSecretsInText(detail));
+            b.Append("; ").Append(SecretRedactor.MaskText(detail));
         }
 
         if (retryAfter is { } ra)

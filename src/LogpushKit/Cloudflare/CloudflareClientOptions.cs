@@ -21,6 +21,19 @@ public abstract record CloudflareClientOptions
     /// <summary>The clock (backoff delays, Retry-After dates, elapsed times).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Prints the options with the base address's userinfo and query values masked and the credentials' secret hidden.</summary>
+    /// <param name="builder">The builder of <see cref="object.ToString"/>.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("BaseAddress = ").Append(SecretRedactor.MaskDestination(BaseAddress.OriginalString))
+            .Append(", Credentials = ").Append(Credentials)
+            .Append(", Retry = ").Append(Retry)
+            .Append(", TimeProvider = ").Append(TimeProvider);
+        return true;
+    }
+
     internal void Validate(string clientName)
     {
         if (Credentials is null)

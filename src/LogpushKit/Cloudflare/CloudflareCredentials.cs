@@ -4,7 +4,8 @@ namespace LogpushKit.Cloudflare;
 
 /// <summary>
 /// Cloudflare API credentials: an API token (<c>Authorization: Bearer …</c>, preferred) or the legacy email + global API
-/// key pair (<c>X-Auth-Email</c> / <c>X-Auth-Key</c>). <see cref="ToString"/> never shows the secret.
+/// key pair (<c>X-Auth-Email</c> / <c>X-Auth-Key</c>). <see cref="ToString"/> never shows the secret, and creating
+/// credentials registers the secret with <see cref="SecretRedactor"/>, so no LogpushKit output ever shows it.
 /// </summary>
 public sealed class CloudflareCredentials
 {
@@ -37,6 +38,7 @@ public sealed class CloudflareCredentials
     public static CloudflareCredentials ApiToken(string token)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        SecretRedactor.Register(token);
         return new CloudflareCredentials(token.Trim(), null, null);
     }
 
@@ -48,17 +50,21 @@ public sealed class CloudflareCredentials
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(email);
         ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        SecretRedactor.Register(apiKey);
         return new CloudflareCredentials(null, email.Trim(), apiKey.Trim());
     }
 
     /// <summary>
-    /// Reads <c>CLOUDFLARE_API_TOKEN</c>, or else <c>CLOUDFLARE_EMAIL</c> + <c>CLOUDFLARE_API_KEY</c>.
+    /// Reads <c>CLOUDFLARE_API_TOKEN</c>, or else <c>CLOUDFLARE_EMAIL</c> + <c>CLOUDFLARE_API_KEY</c>. Also registers the
+    /// other secrets of the environment (R2 and AWS secret keys) with <see cref="SecretRedactor"/>, so that a server
+    /// echoing any of them never gets it printed.
     /// </summary>
     /// <param name="getVariable">Reads a variable; <see cref="Environment.GetEnvironmentVariable(string)"/> by default.</param>
     /// <returns>The credentials, or <see langword="null"/> when none are set.</returns>
     public static CloudflareCredentials? FromEnvironment(Func<string, string?>? getVariable = null)
     {
         getVariable ??= Environment.GetEnvironmentVariable;
+        SecretRedactor.RegisterEnvironmentSecrets(getVariable);
         var token = getVariable(ApiTokenVariable);
         if (!string.IsNullOrWhiteSpace(token))
         {

@@ -1,8 +1,14 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
+using LogpushKit.Json;
 
 namespace LogpushKit.Cloudflare;
 
-/// <summary>The Cloudflare v4 API response envelope; the clients unwrap <see cref="Result"/> and raise <see cref="CloudflareApiException"/> on failure.</summary>
+/// <summary>
+/// The Cloudflare v4 API response envelope; the clients unwrap <see cref="Result"/> and raise <see cref="CloudflareApiException"/> on failure.
+/// <see cref="Errors"/> and <see cref="Messages"/> items may be objects or plain strings (the Queues API sends strings);
+/// a 2xx reply with <c>success: true</c> is a success whatever they hold.
+/// </summary>
 /// <typeparam name="T">The type of <see cref="Result"/>.</typeparam>
 public sealed record CloudflareEnvelope<T> : CloudflareObject
 {
@@ -10,13 +16,17 @@ public sealed record CloudflareEnvelope<T> : CloudflareObject
     [JsonPropertyName("success")]
     public bool Success { get; init; }
 
-    /// <summary>Errors (empty on success).</summary>
+    /// <summary>Errors (empty on success, and when the reply omits them).</summary>
     [JsonPropertyName("errors")]
-    public IReadOnlyList<CloudflareMessage>? Errors { get; init; }
+    [JsonConverter(typeof(CloudflareMessageListConverter))]
+    [AllowNull]
+    public IReadOnlyList<CloudflareMessage> Errors { get => field ?? CloudflareCollections.Absent<CloudflareMessage>(); init; }
 
-    /// <summary>Informational messages.</summary>
+    /// <summary>Informational messages (empty when the reply omits them); never a reason to fail.</summary>
     [JsonPropertyName("messages")]
-    public IReadOnlyList<CloudflareMessage>? Messages { get; init; }
+    [JsonConverter(typeof(CloudflareMessageListConverter))]
+    [AllowNull]
+    public IReadOnlyList<CloudflareMessage> Messages { get => field ?? CloudflareCollections.Absent<CloudflareMessage>(); init; }
 
     /// <summary>The result (<see langword="null"/> on failure).</summary>
     [JsonPropertyName("result")]
@@ -25,12 +35,16 @@ public sealed record CloudflareEnvelope<T> : CloudflareObject
     /// <summary>Pagination information for collections.</summary>
     [JsonPropertyName("result_info")]
     public CloudflareResultInfo? ResultInfo { get; init; }
+
+    /// <summary>The <c>cf-ray</c> header of the reply this envelope came in (set by the clients).</summary>
+    [JsonIgnore]
+    internal string? RayId { get; set; }
 }
 
-/// <summary>An error or message of the Cloudflare envelope.</summary>
+/// <summary>An error or message of the Cloudflare envelope (an object, or a plain string the API sent instead).</summary>
 public sealed record CloudflareMessage : CloudflareObject
 {
-    /// <summary>The Cloudflare code (≥ 1000).</summary>
+    /// <summary>The Cloudflare code (≥ 1000), or 0 when the item had none (a plain-string message).</summary>
     [JsonPropertyName("code")]
     public int Code { get; init; }
 
@@ -45,6 +59,13 @@ public sealed record CloudflareMessage : CloudflareObject
     /// <summary>The part of the request the error is about.</summary>
     [JsonPropertyName("source")]
     public CloudflareMessageSource? Source { get; init; }
+
+    /// <summary>Whether the item arrived as a plain JSON string (then only <see cref="Message"/> is set).</summary>
+    [JsonIgnore]
+    public bool IsPlainText { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => IsPlainText || Code == 0 ? Message ?? string.Empty : $"[{Code}] {Message}";
 }
 
 /// <summary>The <c>source</c> of a Cloudflare error.</summary>

@@ -5,8 +5,11 @@ namespace LogpushKit.Cloudflare;
 
 /// <summary>
 /// Base of every Cloudflare API model. Members that this version of LogpushKit does not know are kept in
-/// <see cref="AdditionalProperties"/> and written back unchanged, and members that arrived as an explicit JSON
-/// <c>null</c> are written back as <c>null</c>, so a model read from the API and sent back never drops a field.
+/// <see cref="AdditionalProperties"/> and written back unchanged by <see cref="Json.CloudflareJson"/>, and members that
+/// arrived as an explicit JSON <c>null</c> are written back as <c>null</c>, so serializing a model read from the API never
+/// drops a field. Request bodies are a different matter: the clients send only what Cloudflare's request schema allows
+/// (see <see cref="LogpushClient.UpdateJobAsync"/>). Collections are never <see langword="null"/>: an omitted list reads
+/// as empty and is not written back.
 /// </summary>
 public abstract record CloudflareObject
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace LogpushKit.Cloudflare;
 
@@ -11,10 +10,10 @@ namespace LogpushKit.Cloudflare;
 /// <c>s3://bucket/path?region=auto&amp;access-key-id=…&amp;secret-access-key=…&amp;endpoint=&lt;account&gt;.eu.r2.cloudflarestorage.com</c>.
 /// <see cref="ToString"/> masks the secret access key; <see cref="ToUnmaskedString"/> gives the value to send to the API.
 /// </summary>
-public sealed partial record DestinationConf
+public sealed record DestinationConf
 {
     /// <summary>What replaces secrets in printed values.</summary>
-    public const string MaskedValue = "***";
+    public const string MaskedValue = SecretRedactor.MaskedValue;
 
     private readonly string _secretAccessKey;
 
@@ -25,6 +24,8 @@ public sealed partial record DestinationConf
         Path = string.IsNullOrEmpty(path) ? null : path.Trim('/');
         AccessKeyId = accessKeyId;
         _secretAccessKey = secretAccessKey;
+        SecretRedactor.Register(secretAccessKey);
+        SecretRedactor.Register(Uri.EscapeDataString(secretAccessKey));
     }
 
     /// <summary>Which form this is.</summary>
@@ -145,76 +146,19 @@ public sealed partial record DestinationConf
     public override string ToString() => Format(MaskedValue);
 
     /// <summary>
-    /// Masks the secrets of any destination_conf text (any scheme): the values of query parameters whose names hold
-    /// secrets (<c>secret-access-key</c>, SAS signatures, <c>header_*</c>, tokens, passwords, API keys).
+    /// Masks the secrets of any destination_conf text (any scheme): URL userinfo and every query value except the
+    /// known-safe ones (see <see cref="SecretRedactor.MaskDestination"/>).
     /// </summary>
     /// <param name="destinationConf">The text, or <see langword="null"/>.</param>
     /// <returns>The text with secret values replaced by <c>***</c>.</returns>
     [return: NotNullIfNotNull(nameof(destinationConf))]
-    public static string? Mask(string? destinationConf)
-    {
-        if (string.IsNullOrEmpty(destinationConf))
-        {
-            return destinationConf;
-        }
+    public static string? Mask(string? destinationConf) => SecretRedactor.MaskDestination(destinationConf);
 
-        var query = destinationConf.IndexOf('?', StringComparison.Ordinal);
-        if (query < 0)
-        {
-            return destinationConf;
-        }
-
-        var builder = new StringBuilder(destinationConf.Length);
-        builder.Append(destinationConf, 0, query + 1);
-        var parts = destinationConf[(query + 1)..].Split('&');
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append('&');
-            }
-
-            var part = parts[i];
-            var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0 && IsSecretParameter(part[..eq]))
-            {
-                builder.Append(part, 0, eq + 1).Append(MaskedValue);
-            }
-            else
-            {
-                builder.Append(part);
-            }
-        }
-
-        return builder.ToString();
-    }
-
-    /// <summary>Masks destination secrets that appear anywhere in free text (e.g. an API error message echoing a destination).</summary>
+    /// <summary>Masks secrets that appear anywhere in free text (e.g. an API error message echoing a destination); see <see cref="SecretRedactor.MaskText"/>.</summary>
     /// <param name="text">The text, or <see langword="null"/>.</param>
-    /// <returns>The text with secret parameter values replaced by <c>***</c>.</returns>
+    /// <returns>The text with secret values replaced by <c>***</c>.</returns>
     [return: NotNullIfNotNull(nameof(text))]
-    public static string? MaskSecretsInText(string? text) =>
-        string.IsNullOrEmpty(text) ? text : SecretParameterInText().Replace(text, m => m.Groups["name"].Value + "=" + MaskedValue);
-
-    private static bool IsSecretParameter(string name)
-    {
-        var n = Uri.UnescapeDataString(name).ToUpperInvariant();
-        if (n is "ACCESS-KEY-ID" or "ACCOUNT-ID" or "REGION" or "ENDPOINT" or "SSE" or "SV" or "SS" or "SRT" or "SP" or "SE" or "ST" or "SPR")
-        {
-            return false;
-        }
-
-        return n.StartsWith("HEADER_", StringComparison.Ordinal)
-            || n.Contains("SECRET", StringComparison.Ordinal)
-            || n.Contains("KEY", StringComparison.Ordinal)
-            || n.Contains("TOKEN", StringComparison.Ordinal)
-            || n.Contains("PASSWORD", StringComparison.Ordinal)
-            || n.Contains("AUTH", StringComparison.Ordinal)
-            || n == "SIG";
-    }
-
-    [GeneratedRegex(@"(?<name>secret-access-key|secret_access_key|sig|header_[A-Za-z0-9_-]+)=[^&\s""']+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex SecretParameterInText();
+    public static string? MaskSecretsInText(string? text) => SecretRedactor.MaskText(text);
 
     private string Format(string secret)
     {

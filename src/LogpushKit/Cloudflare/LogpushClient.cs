@@ -10,6 +10,12 @@ namespace LogpushKit.Cloudflare;
 /// The Logpush API at account or zone scope (<see cref="LogpushScope"/>): jobs, dataset fields, destination and origin
 /// validation, ownership challenges. Needs a token with Logs Edit (job configs contain secrets).
 /// </summary>
+/// <remarks>
+/// <para><b>Retries.</b> Every method retries a 429 and a connection that failed before the request was sent. What happens
+/// after a 5xx, a timeout or a connection lost after sending — when the server may have acted — depends on the call, and
+/// each method says it: reads, validations and the update (the same body twice gives the same job) are retried; a create is
+/// not (a retry could create a second job); a delete is retried and a 404 on the retry counts as deleted.</para>
+/// </remarks>
 public class LogpushClient : CloudflareApiClient
 {
     /// <summary>Creates a client over a caller-owned <see cref="HttpClient"/> (e.g. from <c>IHttpClientFactory</c>).</summary>
@@ -34,7 +40,7 @@ public class LogpushClient : CloudflareApiClient
     {
     }
 
-    /// <summary>Lists the jobs of a scope.</summary>
+    /// <summary>Lists the jobs of a scope (a read: retried after a 5xx).</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="cancellationToken">Cancels the listing.</param>
     /// <returns>The jobs (pages, if Cloudflare ever pages this list, are fetched as needed).</returns>
@@ -45,7 +51,7 @@ public class LogpushClient : CloudflareApiClient
         return Connection.PaginateAsync(JobsPath(scope), CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListLogpushJob, null, null, cancellationToken);
     }
 
-    /// <summary>Lists the jobs of one dataset.</summary>
+    /// <summary>Lists the jobs of one dataset (a read: retried after a 5xx).</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
     /// <param name="cancellationToken">Cancels the listing.</param>
@@ -58,7 +64,7 @@ public class LogpushClient : CloudflareApiClient
         return Connection.PaginateAsync($"{scope.PathPrefix}/logpush/datasets/{Escape(dataset)}/jobs", CloudflareJsonContext.Default.CloudflareEnvelopeIReadOnlyListLogpushJob, null, null, cancellationToken);
     }
 
-    /// <summary>Gets one job.</summary>
+    /// <summary>Gets one job (a read: retried after a 5xx).</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="jobId">The job id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -74,11 +80,13 @@ public class LogpushClient : CloudflareApiClient
 
     /// <summary>
     /// Creates a job. <see cref="LogpushJob.DestinationConf"/> is required; jobs are created disabled unless
-    /// <see cref="LogpushJob.Enabled"/> is <see langword="true"/>. Retried only when Cloudflare certainly did not act on it
-    /// (429, or no connection), never after a 5xx, so that a job is never created twice.
+    /// <see cref="LogpushJob.Enabled"/> is <see langword="true"/>. Only the members of Cloudflare's create schema are sent.
+    /// Retried only when Cloudflare certainly did not act on it (429, or no connection), never after a 5xx or a timeout, so
+    /// that a job is never created twice; such a failure has <see cref="CloudflareApiException.MayHaveSucceeded"/> set —
+    /// list the jobs before creating again.
     /// </summary>
     /// <param name="scope">Account or zone, matching the dataset's scope.</param>
-    /// <param name="job">The job; read-only members (<see cref="LogpushJob.Id"/>, <see cref="LogpushJob.LastComplete"/>, …) are not sent.</param>
+    /// <param name="job">The job; read-only members (<see cref="LogpushJob.Id"/>, <see cref="LogpushJob.LastComplete"/>, …) and unknown top-level members are not sent.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The created job.</returns>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
@@ -93,7 +101,7 @@ public class LogpushClient : CloudflareApiClient
 
         var path = JobsPath(scope);
         var created = await Connection.SendAsync(
-            HttpMethod.Post, path, job.ForRequest(), CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, path, job.ForCreate(), CloudflareJsonContext.Default.JsonObject, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: false, null, cancellationToken).ConfigureAwait(false);
         return created ?? throw EmptyResult("POST", path);
     }
 
@@ -126,9 +134,13 @@ public class LogpushClient : CloudflareApiClient
     }
 
     /// <summary>
-    /// Updates a job. Only the non-null members of <paramref name="changes"/> are sent (a partial update such as
-    /// <c>{"enabled":true}</c>), without the read-only members; a job read from the API can be sent back with changes
-    /// (<c>job with { Enabled = true }</c>). A member cannot be cleared by setting it to <see langword="null"/>.
+    /// Updates a job. Only the non-null members of <paramref name="changes"/> that Cloudflare's update schema allows are
+    /// sent (a partial update such as <c>{"enabled":true}</c>): never the read-only members (<c>id</c>, <c>last_complete</c>,
+    /// <c>last_error</c>, <c>error_message</c>), never the create-time members <c>dataset</c> and <c>kind</c>, never an
+    /// unknown top-level member; unknown members inside <c>output_options</c> are sent back (they are output settings, and
+    /// output_options is replaced as a whole). So a job read from the API can be sent back with changes
+    /// (<c>job with { Enabled = true }</c>). A member cannot be cleared by setting it to <see langword="null"/>. Idempotent
+    /// (the same body twice gives the same job), so retried after a 5xx.
     /// </summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="jobId">The job id.</param>
@@ -142,24 +154,37 @@ public class LogpushClient : CloudflareApiClient
         ArgumentNullException.ThrowIfNull(changes);
         var path = JobPath(scope, jobId);
         var updated = await Connection.SendAsync(
-            HttpMethod.Put, path, changes.ForRequest(), CloudflareJsonContext.Default.LogpushJob, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Put, path, changes.ForUpdate(), CloudflareJsonContext.Default.JsonObject, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushJob, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
         return updated ?? throw EmptyResult("PUT", path);
     }
 
-    /// <summary>Deletes a job (irreversible).</summary>
+    /// <summary>
+    /// Deletes a job (irreversible). Retried after a 5xx or a timeout; when such a retry finds the job gone (404), an
+    /// earlier attempt deleted it and the call succeeds. A 404 on a call that never met a 5xx is an error (no such job).
+    /// </summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="jobId">The job id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the job is deleted.</returns>
-    /// <exception cref="CloudflareApiException">The API call failed.</exception>
+    /// <exception cref="CloudflareApiException">The API call failed (e.g. 404: no such job).</exception>
     public virtual async Task DeleteJobAsync(LogpushScope scope, long jobId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        await Connection.SendAsync<object, JsonElement>(
-            HttpMethod.Delete, JobPath(scope, jobId), null, null, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Connection.SendAsync<object, JsonElement>(
+                HttpMethod.Delete, JobPath(scope, jobId), null, null, CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudflareApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound && ex.Attempts > 1 && ex.MayHaveSucceeded)
+        {
+            // an attempt before this 404 got a 5xx or timed out after the server had deleted the job: it is gone, as asked
+        }
     }
 
-    /// <summary>The fields of a dataset as Cloudflare lists them: name → description, in Cloudflare's order.</summary>
+    /// <summary>
+    /// The fields of a dataset as Cloudflare lists them: name → the API's text (<c>"&lt;type&gt;; &lt;description&gt;"</c> or a
+    /// description), in Cloudflare's order. A read: retried after a 5xx. <see cref="GetDatasetAsync"/> parses the types.
+    /// </summary>
     /// <param name="scope">Account or zone (the dataset's scope).</param>
     /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -191,13 +216,14 @@ public class LogpushClient : CloudflareApiClient
     }
 
     /// <summary>
-    /// A dataset refreshed from the live fields API: the field names and descriptions Cloudflare lists now, with the
-    /// documented types from <paramref name="catalog"/> (<see cref="LogpushDatasetCatalog.Default"/> when
-    /// <see langword="null"/>) where it knows the field, so timestamp fields stay recognised.
+    /// A dataset refreshed from the live fields API: the fields Cloudflare lists now, in its order, with the types the API
+    /// gives (<c>"&lt;type&gt;; &lt;description&gt;"</c>); where the API gives no type, the documented type from
+    /// <paramref name="catalog"/> (<see cref="LogpushDatasetCatalog.Default"/> when <see langword="null"/>), the offline
+    /// fallback. So a timestamp field the embedded catalog does not know is still a timestamp. A read: retried after a 5xx.
     /// </summary>
     /// <param name="scope">Account or zone (the dataset's scope).</param>
     /// <param name="dataset">The dataset, e.g. <c>gateway_http</c>.</param>
-    /// <param name="catalog">Where field types come from.</param>
+    /// <param name="catalog">Where types come from when the API gives none.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The dataset with the live field list.</returns>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
@@ -207,77 +233,106 @@ public class LogpushClient : CloudflareApiClient
         var fields = await GetDatasetFieldsAsync(scope, dataset, cancellationToken).ConfigureAwait(false);
         var datasetScope = scope.Kind == LogpushScopeKind.Account ? LogpushDatasetScope.Account : LogpushDatasetScope.Zone;
         (catalog ?? LogpushDatasetCatalog.Default).TryGet(dataset, datasetScope, out var documented);
-        var types = documented?.Fields.ToDictionary(f => f.Name, f => f.Type, StringComparer.Ordinal) ?? [];
-        return new LogpushDataset(dataset, datasetScope, [.. fields.Select(f => new LogpushDatasetField(f.Key, types.GetValueOrDefault(f.Key), f.Value))]);
+        return LogpushDataset.FromFields(dataset, datasetScope, fields.Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)), documented);
     }
 
-    /// <summary>Validates that Cloudflare can write to a destination.</summary>
+    /// <summary>
+    /// A dataset catalog with live entries: <paramref name="catalog"/> (<see cref="LogpushDatasetCatalog.Default"/> when
+    /// <see langword="null"/>) with each of <paramref name="datasets"/> replaced by what <see cref="GetDatasetAsync"/> returns
+    /// for it. Give it to <c>TransformOptions.DatasetCatalog</c> so conversions use the live timestamp fields; datasets
+    /// not asked for keep their documented entries.
+    /// </summary>
+    /// <param name="scope">Account or zone (the datasets' scope).</param>
+    /// <param name="datasets">The datasets to refresh.</param>
+    /// <param name="catalog">The catalog to start from.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>The refreshed catalog.</returns>
+    /// <exception cref="CloudflareApiException">An API call failed.</exception>
+    public virtual async Task<LogpushDatasetCatalog> GetDatasetCatalogAsync(LogpushScope scope, IEnumerable<string> datasets, LogpushDatasetCatalog? catalog = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(datasets);
+        var result = catalog ?? LogpushDatasetCatalog.Default;
+        foreach (var name in datasets.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            result = result.With(await GetDatasetAsync(scope, name, catalog, cancellationToken).ConfigureAwait(false));
+        }
+
+        return result;
+    }
+
+    /// <summary>Validates that Cloudflare can write to a destination. Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether it is valid, and why not.</returns>
+    /// <returns>Whether it is valid, and why not; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushValidationResult> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushValidationResult?> ValidateDestinationAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, cancellationToken);
 
-    /// <summary>Checks whether a job already writes to a destination.</summary>
+    /// <summary>Checks whether a job already writes to a destination. A read: retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether it exists.</returns>
+    /// <returns>Whether it exists; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushDestinationExistsResult> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushDestinationExistsResult?> ValidateDestinationExistsAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/validate/destination/exists", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushDestinationExistsResult, cancellationToken);
 
-    /// <summary>Validates legacy <c>logpull_options</c>.</summary>
+    /// <summary>Validates legacy <c>logpull_options</c>. Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="logpullOptions">The options query string, e.g. <c>fields=RayID,ClientIP&amp;timestamps=rfc3339</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether they are valid.</returns>
+    /// <returns>Whether they are valid; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual async Task<LogpushValidationResult> ValidateOriginAsync(LogpushScope scope, string logpullOptions, CancellationToken cancellationToken = default)
+    public virtual Task<LogpushValidationResult?> ValidateOriginAsync(LogpushScope scope, string logpullOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(logpullOptions);
-        var path = $"{scope.PathPrefix}/logpush/validate/origin";
-        var result = await Connection.SendAsync(
-            HttpMethod.Post, path, new LogpushOriginRequest { LogpullOptions = logpullOptions }, CloudflareJsonContext.Default.LogpushOriginRequest,
-            CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
-        return result ?? throw EmptyResult("POST", path);
+        return Connection.SendAsync(
+            HttpMethod.Post, $"{scope.PathPrefix}/logpush/validate/origin", new LogpushOriginRequest { LogpullOptions = logpullOptions }, CloudflareJsonContext.Default.LogpushOriginRequest,
+            CloudflareJsonContext.Default.CloudflareEnvelopeLogpushValidationResult, retryOnServerError: true, null, cancellationToken);
     }
 
-    /// <summary>Asks Cloudflare to write an ownership-challenge file into the destination (needed for S3, GCS, Azure, Sumo Logic; not for R2).</summary>
+    /// <summary>
+    /// Asks Cloudflare to write an ownership-challenge file into the destination (needed for S3, GCS, Azure, Sumo Logic;
+    /// not for R2). Retried after a 5xx: a repeat only writes a fresh challenge, and the last one written is valid.
+    /// </summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Where the file was written.</returns>
+    /// <returns>Where the file was written; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed.</exception>
-    public virtual Task<LogpushOwnershipChallenge> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
+    public virtual Task<LogpushOwnershipChallenge?> RequestOwnershipChallengeAsync(LogpushScope scope, string destinationConf, CancellationToken cancellationToken = default) =>
         PostDestinationAsync(scope, "logpush/ownership", destinationConf, null, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipChallenge, cancellationToken);
 
-    /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination).</summary>
+    /// <summary>Validates an ownership-challenge token read from the challenge file (valid 7 days, bound to the exact destination). Changes nothing, so retried after a 5xx.</summary>
     /// <param name="scope">Account or zone.</param>
     /// <param name="destinationConf">The destination (unmasked).</param>
     /// <param name="ownershipChallenge">The token.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>Whether the token is valid.</returns>
+    /// <returns>Whether the token is valid; <see langword="null"/> when the reply has no result (see remarks).</returns>
+    /// <remarks>Cloudflare's schema allows a 2xx reply without a <c>result</c> (the SDKs type it <c>| null</c>); then this returns <see langword="null"/>: Cloudflare said nothing either way, and the caller decides (LogpushKit's own callers report it as unknown, never as valid).</remarks>
     /// <exception cref="CloudflareApiException">The API call failed (a wrong token gives HTTP 400, code 1002).</exception>
-    public virtual Task<LogpushOwnershipValidation> ValidateOwnershipChallengeAsync(LogpushScope scope, string destinationConf, string ownershipChallenge, CancellationToken cancellationToken = default)
+    public virtual Task<LogpushOwnershipValidation?> ValidateOwnershipChallengeAsync(LogpushScope scope, string destinationConf, string ownershipChallenge, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ownershipChallenge);
         return PostDestinationAsync(scope, "logpush/ownership/validate", destinationConf, ownershipChallenge, CloudflareJsonContext.Default.CloudflareEnvelopeLogpushOwnershipValidation, cancellationToken);
     }
 
-    private async Task<T> PostDestinationAsync<T>(
+    private Task<T?> PostDestinationAsync<T>(
         LogpushScope scope, string tail, string destinationConf, string? ownershipChallenge, System.Text.Json.Serialization.Metadata.JsonTypeInfo<CloudflareEnvelope<T>> resultType, CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentException.ThrowIfNullOrWhiteSpace(destinationConf);
-        var path = $"{scope.PathPrefix}/{tail}";
         var request = new LogpushDestinationRequest { DestinationConf = destinationConf, OwnershipChallenge = ownershipChallenge };
-        var result = await Connection.SendAsync(
-            HttpMethod.Post, path, request, CloudflareJsonContext.Default.LogpushDestinationRequest, resultType, retryOnServerError: true, null, cancellationToken).ConfigureAwait(false);
-        return result ?? throw EmptyResult("POST", path);
+        return Connection.SendAsync(
+            HttpMethod.Post, $"{scope.PathPrefix}/{tail}", request, CloudflareJsonContext.Default.LogpushDestinationRequest, resultType, retryOnServerError: true, null, cancellationToken);
     }
 
     private static string JobsPath(LogpushScope scope) => $"{scope.PathPrefix}/logpush/jobs";

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using LogpushKit.Json;
 
@@ -6,8 +7,9 @@ namespace LogpushKit.Cloudflare;
 
 /// <summary>
 /// A Logpush job as the Logpush API returns and accepts it (account or zone scope). Every documented field is mapped;
-/// anything else is kept in <see cref="CloudflareObject.AdditionalProperties"/>. <see cref="object.ToString"/> masks
-/// the secrets inside <see cref="DestinationConf"/>.
+/// anything else is kept in <see cref="CloudflareObject.AdditionalProperties"/> (and not sent in create or update bodies,
+/// except inside <see cref="OutputOptions"/>). <see cref="object.ToString"/> masks every secret (see
+/// <see cref="WithMaskedSecrets"/>).
 /// </summary>
 public sealed record LogpushJob : CloudflareObject
 {
@@ -54,7 +56,7 @@ public sealed record LogpushJob : CloudflareObject
     [JsonPropertyName("max_upload_interval_seconds")]
     public int? MaxUploadIntervalSeconds { get; init; }
 
-    /// <summary><c>""</c> (Logpush) or <c>edge</c> (Edge Log Delivery); create-time only.</summary>
+    /// <summary><c>""</c> (Logpush) or <c>edge</c> (Edge Log Delivery); create-time only (<see cref="LogpushClient.UpdateJobAsync"/> does not send it).</summary>
     [JsonPropertyName("kind")]
     public string? Kind { get; init; }
 
@@ -85,27 +87,111 @@ public sealed record LogpushJob : CloudflareObject
     public string? ErrorMessage { get; init; }
 
     /// <summary>
-    /// A copy for printing: secrets in <see cref="DestinationConf"/> and <see cref="ErrorMessage"/> replaced by <c>***</c>,
-    /// <see cref="OwnershipChallenge"/> masked. Never send it back to the API.
+    /// A copy for printing: every text member masked (<see cref="SecretRedactor"/>) — the destination's userinfo and query
+    /// values, secrets inside <see cref="ErrorMessage"/> and any other text (also in members this version does not know),
+    /// and every secret this process was given (API token, R2 keys) wherever a server echoed it;
+    /// <see cref="OwnershipChallenge"/> replaced by <c>***</c>. Never send it back to the API.
     /// </summary>
     /// <returns>The masked copy.</returns>
-    public LogpushJob WithMaskedSecrets() => this with
+    public LogpushJob WithMaskedSecrets()
     {
-        DestinationConf = Cloudflare.DestinationConf.Mask(DestinationConf),
-        OwnershipChallenge = OwnershipChallenge is null ? null : Cloudflare.DestinationConf.MaskedValue,
-        ErrorMessage = Cloudflare.DestinationConf.MaskSecretsInText(ErrorMessage),
+        var node = JsonNode.Parse(CloudflareJson.Serialize(this))!;
+        MaskStrings(node, null);
+        return CloudflareJson.Deserialize<LogpushJob>(node.ToJsonString())!;
+    }
+
+    /// <summary>
+    /// The body of a create call (<c>logpush_job_create</c> in Cloudflare's schema): the members the schema lists, nothing
+    /// read-only (<c>id</c>, <c>last_complete</c>, <c>last_error</c>, <c>error_message</c>) and no unknown top-level member.
+    /// </summary>
+    internal JsonObject ForCreate() => RequestBody(CreateMembers);
+
+    /// <summary>
+    /// The body of an update call (<c>logpush_job_update</c>): as <see cref="ForCreate"/> without the create-time members
+    /// <c>dataset</c> and <c>kind</c>.
+    /// </summary>
+    internal JsonObject ForUpdate() => RequestBody(UpdateMembers);
+
+    // Members of Cloudflare's request schemas (cloudflare-typescript src/resources/logpush/jobs.ts JobCreateParams and
+    // JobUpdateParams); the value says whether the schema lets it be null. An explicit null is sent only where it may be.
+    private static readonly Dictionary<string, bool> UpdateMembers = new(StringComparer.Ordinal)
+    {
+        ["destination_conf"] = false,
+        ["enabled"] = false,
+        ["filter"] = true,
+        ["frequency"] = true,
+        ["logpull_options"] = true,
+        ["max_upload_bytes"] = true,
+        ["max_upload_interval_seconds"] = true,
+        ["max_upload_records"] = true,
+        ["name"] = true,
+        ["output_options"] = true,
+        ["ownership_challenge"] = false,
     };
 
-    /// <summary>The job as a create/update body: the read-only members (id, last_complete, last_error, error_message) removed.</summary>
-    internal LogpushJob ForRequest()
+    private static readonly Dictionary<string, bool> CreateMembers = new(UpdateMembers, StringComparer.Ordinal)
     {
-        var request = this with { Id = null, LastComplete = null, LastError = null, ErrorMessage = null };
-        foreach (var name in (ReadOnlySpan<string>)["id", "last_complete", "last_error", "error_message"])
+        ["dataset"] = true,
+        ["kind"] = false,
+    };
+
+    // Unknown members inside output_options are kept: output_options is replaced as a whole on update, and a member there
+    // is an output setting added after this version — dropping it would silently reset it. Unknown top-level members are
+    // not sent: a reply's extra member is as likely read-only (created_on, ...) as settable.
+    private JsonObject RequestBody(Dictionary<string, bool> allowed)
+    {
+        var all = JsonNode.Parse(CloudflareJson.Serialize(this))!.AsObject();
+        var body = new JsonObject();
+        foreach (var (name, value) in all)
         {
-            request.ForgetExplicitNull(name);
+            if (allowed.TryGetValue(name, out var nullable) && (value is not null || nullable))
+            {
+                body[name] = value?.DeepClone();
+            }
         }
 
-        return request;
+        return body;
+    }
+
+    private static void MaskStrings(JsonNode? node, string? name)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, child) in o.ToList())
+                {
+                    if (child is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    {
+                        var text = v.GetValue<string>();
+                        o[key] = key switch
+                        {
+                            "destination_conf" => SecretRedactor.MaskDestination(text),
+                            "ownership_challenge" => SecretRedactor.MaskedValue,
+                            _ => SecretRedactor.MaskText(text),
+                        };
+                    }
+                    else
+                    {
+                        MaskStrings(child, key);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    {
+                        a[i] = SecretRedactor.MaskText(v.GetValue<string>());
+                    }
+                    else
+                    {
+                        MaskStrings(a[i], name);
+                    }
+                }
+
+                break;
+        }
     }
 
     /// <inheritdoc />
@@ -113,22 +199,22 @@ public sealed record LogpushJob : CloudflareObject
     {
         ArgumentNullException.ThrowIfNull(builder);
         var masked = WithMaskedSecrets();
-        builder.Append("Id = ").Append(Id)
-            .Append(", Dataset = ").Append(Dataset)
-            .Append(", Name = ").Append(Name)
-            .Append(", Enabled = ").Append(Enabled)
+        builder.Append("Id = ").Append(masked.Id)
+            .Append(", Dataset = ").Append(masked.Dataset)
+            .Append(", Name = ").Append(masked.Name)
+            .Append(", Enabled = ").Append(masked.Enabled)
             .Append(", DestinationConf = ").Append(masked.DestinationConf)
-            .Append(", Filter = ").Append(Filter)
-            .Append(", OutputOptions = ").Append(OutputOptions)
-            .Append(", MaxUploadBytes = ").Append(MaxUploadBytes)
-            .Append(", MaxUploadRecords = ").Append(MaxUploadRecords)
-            .Append(", MaxUploadIntervalSeconds = ").Append(MaxUploadIntervalSeconds)
-            .Append(", Kind = ").Append(Kind)
-            .Append(", Frequency = ").Append(Frequency)
-            .Append(", LogpullOptions = ").Append(LogpullOptions)
+            .Append(", Filter = ").Append(masked.Filter)
+            .Append(", OutputOptions = ").Append(masked.OutputOptions)
+            .Append(", MaxUploadBytes = ").Append(masked.MaxUploadBytes)
+            .Append(", MaxUploadRecords = ").Append(masked.MaxUploadRecords)
+            .Append(", MaxUploadIntervalSeconds = ").Append(masked.MaxUploadIntervalSeconds)
+            .Append(", Kind = ").Append(masked.Kind)
+            .Append(", Frequency = ").Append(masked.Frequency)
+            .Append(", LogpullOptions = ").Append(masked.LogpullOptions)
             .Append(", OwnershipChallenge = ").Append(masked.OwnershipChallenge)
-            .Append(", LastComplete = ").Append(LastComplete?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
-            .Append(", LastError = ").Append(LastError?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", LastComplete = ").Append(masked.LastComplete?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", LastError = ").Append(masked.LastError?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
             .Append(", ErrorMessage = ").Append(masked.ErrorMessage);
         if (base.PrintMembers(builder.Append(", ")))
         {
@@ -144,6 +230,7 @@ public sealed record LogpushJob : CloudflareObject
 public sealed record LogpushOutputOptions : CloudflareObject
 {
     /// <summary>Fields to emit, in this order. There is no "all fields" wildcard.</summary>
+    /// <remarks>Typed nullable on purpose, unlike the other collections of the models: absent means Cloudflare's default field set.</remarks>
     [JsonPropertyName("field_names")]
     public IReadOnlyList<string>? FieldNames { get; init; }
 

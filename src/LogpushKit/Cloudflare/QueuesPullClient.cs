@@ -53,7 +53,14 @@ public class QueuesPullClient : CloudflareApiClient
     /// <summary>
     /// Pulls up to <paramref name="batchSize"/> messages and leases them for <paramref name="visibilityTimeout"/>; unacked
     /// messages reappear after it with <see cref="QueueMessage.Attempts"/> + 1. Short polling: may return no messages.
+    /// Retried after a 5xx (a pull whose reply was lost only delays its messages until their lease expires).
     /// </summary>
+    /// <remarks>
+    /// The reply's <c>result</c> is read in both forms it has had: an object (<c>{message_backlog_count, messages,
+    /// metadata}</c>, current) and a bare array of messages (older SDKs); a missing or null <c>messages</c> is no messages. A
+    /// message whose members do not fit the schema does not fail the pull: it comes back with what could be read (id,
+    /// lease) and its <see cref="QueueMessage.DecodeBody"/> explains the problem, so it can still be retried.
+    /// </remarks>
     /// <param name="queueId">The queue id.</param>
     /// <param name="batchSize">1–100 (Cloudflare's default is 5).</param>
     /// <param name="visibilityTimeout">The lease length, up to 12 h (Cloudflare's default is 30 s); the lease cannot be extended.</param>
@@ -75,19 +82,25 @@ public class QueuesPullClient : CloudflareApiClient
             BatchSize = batchSize,
             VisibilityTimeoutMs = visibilityTimeout is { } t ? (long)Math.Ceiling(t.TotalMilliseconds) : null,
         };
-        var result = await Connection.SendAsync(
+        var path = QueuePath(queueId, "messages/pull");
+        var envelope = await Connection.SendForEnvelopeAsync(
             HttpMethod.Post,
-            QueuePath(queueId, "messages/pull"),
+            path,
             request,
             CloudflareJsonContext.Default.QueuePullRequest,
-            CloudflareJsonContext.Default.CloudflareEnvelopeQueuePullResult,
+            CloudflareJsonContext.Default.CloudflareEnvelopeJsonElement,
             retryOnServerError: true,
             headers: null,
             cancellationToken).ConfigureAwait(false);
-        return result ?? new QueuePullResult();
+        var result = QueuePullResult.Read(envelope.Result)
+            ?? throw new CloudflareApiException("POST", path, System.Net.HttpStatusCode.OK, null, envelope.RayId, $"the pull reply's result is JSON {envelope.Result.ValueKind}, neither an object with messages nor an array of messages");
+        return result with { RayId = envelope.RayId };
     }
 
-    /// <summary>Acks processed messages and retries (releases) others, by lease id, in one call. Either list may be empty.</summary>
+    /// <summary>
+    /// Acks processed messages and retries (releases) others, by lease id, in one call. Either list may be empty. Retried
+    /// after a 5xx: a repeated ack or retry of a lease that was already settled only comes back as a warning.
+    /// </summary>
     /// <param name="queueId">The queue id.</param>
     /// <param name="acks">Lease ids of messages to delete from the queue.</param>
     /// <param name="retries">Leases to release for redelivery, each with an optional delay.</param>

@@ -1,5 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using LogpushKit.Events;
+using LogpushKit.Json;
 
 namespace LogpushKit.Cloudflare;
 
@@ -12,7 +15,8 @@ public sealed record R2NotificationConfiguration : CloudflareObject
 
     /// <summary>The queues notified by the bucket, each with its rules.</summary>
     [JsonPropertyName("queues")]
-    public IReadOnlyList<R2QueueNotificationRules> Queues { get; init; } = [];
+    [AllowNull]
+    public IReadOnlyList<R2QueueNotificationRules> Queues { get => field ?? CloudflareCollections.Absent<R2QueueNotificationRules>(); init; }
 }
 
 /// <summary>The notification rules of one bucket for one queue.</summary>
@@ -28,7 +32,8 @@ public sealed record R2QueueNotificationRules : CloudflareObject
 
     /// <summary>The rules.</summary>
     [JsonPropertyName("rules")]
-    public IReadOnlyList<R2NotificationRule> Rules { get; init; } = [];
+    [AllowNull]
+    public IReadOnlyList<R2NotificationRule> Rules { get => field ?? CloudflareCollections.Absent<R2NotificationRule>(); init; }
 }
 
 /// <summary>
@@ -40,7 +45,8 @@ public sealed record R2NotificationRule : CloudflareObject
 {
     /// <summary>The actions that fire the rule, e.g. <c>PutObject</c>, <c>CompleteMultipartUpload</c>.</summary>
     [JsonPropertyName("actions")]
-    public IReadOnlyList<string> Actions { get; init; } = [];
+    [AllowNull]
+    public IReadOnlyList<string> Actions { get => field ?? CloudflareCollections.Absent<string>(); init; }
 
     /// <summary>Only keys starting with this (literal, no wildcards).</summary>
     [JsonPropertyName("prefix")]
@@ -124,5 +130,97 @@ public static class R2EventActions
 internal sealed record R2NotificationRulesRequest
 {
     [JsonPropertyName("rules")]
-    public required IReadOnlyList<R2NotificationRule> Rules { get; init; }
+    public required IReadOnlyList<R2NotificationRuleRequest> Rules { get; init; }
+}
+
+/// <summary>A rule as the PUT schema has it (EventNotificationUpdateParams.Rule): actions, prefix, suffix, description.</summary>
+internal sealed record R2NotificationRuleRequest
+{
+    [JsonPropertyName("actions")]
+    public required IReadOnlyList<string> Actions { get; init; }
+
+    [JsonPropertyName("prefix")]
+    public string? Prefix { get; init; }
+
+    [JsonPropertyName("suffix")]
+    public string? Suffix { get; init; }
+
+    [JsonPropertyName("description")]
+    public string? Description { get; init; }
+
+    public static R2NotificationRuleRequest From(R2NotificationRule rule) =>
+        new() { Actions = rule.Actions, Prefix = rule.Prefix, Suffix = rule.Suffix, Description = rule.Description };
+}
+
+/// <summary>
+/// Reads the event-notification configuration replies in both forms: the current one
+/// (<c>{bucketName, queues:[{queueId, queueName, rules}]}</c>, cloudflare-typescript
+/// <c>src/resources/r2/buckets/event-notifications.ts</c>) and the older map
+/// (<c>{"&lt;bucket&gt;": {"&lt;id&gt;": {queue, rules}}}</c>, still read by wrangler:
+/// <c>packages/wrangler/src/r2/helpers.ts</c> <c>GetNotificationConfigResponseOld</c>).
+/// </summary>
+internal static class R2NotificationConfigurationReader
+{
+    /// <summary>The configuration, or <see langword="null"/> when <paramref name="result"/> is in neither form.</summary>
+    public static R2NotificationConfiguration? ReadConfiguration(JsonElement result, string bucketName)
+    {
+        switch (result.ValueKind)
+        {
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                return new R2NotificationConfiguration { BucketName = bucketName };
+            case JsonValueKind.Object when result.TryGetProperty("queues", out _) || result.TryGetProperty("bucketName", out _):
+                return CloudflareJson.Deserialize(result, CloudflareJsonContext.Default.R2NotificationConfiguration);
+            case JsonValueKind.Object when IsOldForm(result):
+                var queues = new List<R2QueueNotificationRules>();
+                string? name = null;
+                foreach (var bucket in result.EnumerateObject())
+                {
+                    name ??= bucket.Name;
+                    queues.AddRange(OldEntries(bucket.Value));
+                }
+
+                return new R2NotificationConfiguration { BucketName = name ?? bucketName, Queues = queues };
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The rules for one queue, or <see langword="null"/> when <paramref name="result"/> is in neither form.</summary>
+    public static R2QueueNotificationRules? ReadQueueRules(JsonElement result, string queueId)
+    {
+        switch (result.ValueKind)
+        {
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                return new R2QueueNotificationRules { QueueId = queueId };
+            case JsonValueKind.Object when result.TryGetProperty("rules", out _) || result.TryGetProperty("queueId", out _) || result.TryGetProperty("queueName", out _):
+                var rules = CloudflareJson.Deserialize(result, CloudflareJsonContext.Default.R2QueueNotificationRules)!;
+                return rules.QueueId is null ? rules with { QueueId = queueId } : rules;
+            case JsonValueKind.Object when IsOldForm(result):
+                var matching = result.EnumerateObject().SelectMany(b => OldEntries(b.Value)).Where(q => q.QueueId == queueId).ToList();
+                return new R2QueueNotificationRules { QueueId = queueId, Rules = [.. matching.SelectMany(q => q.Rules)] };
+            case JsonValueKind.Object when !result.EnumerateObject().Any():
+                return new R2QueueNotificationRules { QueueId = queueId };
+            default:
+                return null;
+        }
+    }
+
+    // { "<bucket>": { "<id>": { "queue": "...", "rules": [...] } } } — every value an object of objects (an empty map is empty).
+    private static bool IsOldForm(JsonElement result) =>
+        result.EnumerateObject().All(b => b.Value.ValueKind == JsonValueKind.Object
+            && b.Value.EnumerateObject().All(d => d.Value.ValueKind == JsonValueKind.Object
+                && (d.Value.TryGetProperty("queue", out _) || d.Value.TryGetProperty("rules", out _))));
+
+    private static IEnumerable<R2QueueNotificationRules> OldEntries(JsonElement details)
+    {
+        foreach (var detail in details.EnumerateObject())
+        {
+            var queue = detail.Value.TryGetProperty("queue", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
+            var rules = detail.Value.TryGetProperty("rules", out var r) && r.ValueKind == JsonValueKind.Array
+                ? r.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Object)
+                    .Select(x => CloudflareJson.Deserialize(x, CloudflareJsonContext.Default.R2NotificationRule)!).ToList()
+                : [];
+            yield return new R2QueueNotificationRules { QueueId = queue, Rules = rules };
+        }
+    }
 }

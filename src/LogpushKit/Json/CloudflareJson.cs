@@ -90,7 +90,8 @@ public static class CloudflareJson
         return options;
     }
 
-    // A null property of a CloudflareObject is omitted, unless it arrived as an explicit null.
+    // A null property of a CloudflareObject is omitted, unless it arrived as an explicit null; a collection that stands
+    // for an absent member (CloudflareCollections) is omitted too.
     private static void KeepExplicitNulls(JsonTypeInfo typeInfo)
     {
         if (typeInfo.Kind != JsonTypeInfoKind.Object || !typeof(CloudflareObject).IsAssignableFrom(typeInfo.Type))
@@ -106,7 +107,7 @@ public static class CloudflareJson
             }
 
             var name = property.Name;
-            property.ShouldSerialize = (owner, value) => value is not null || ((CloudflareObject)owner).IsExplicitNull(name);
+            property.ShouldSerialize = (owner, value) => value is null ? ((CloudflareObject)owner).IsExplicitNull(name) : !CloudflareCollections.IsAbsent(value);
         }
     }
 

@@ -6,8 +6,16 @@ using LogpushKit.Events;
 namespace LogpushKit.Json;
 
 /// <summary>Source-generated (trimming and AOT safe) JSON metadata of the Cloudflare API models.</summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <remarks>
+/// A new model: a <c>sealed record</c> deriving from <see cref="CloudflareObject"/>, <c>[JsonPropertyName]</c> on every
+/// member, every collection member in the never-null pattern of <see cref="CloudflareCollections"/>, and its envelope
+/// (<c>CloudflareEnvelope&lt;TModel&gt;</c>) listed here. Integers read leniently (<see cref="FlexibleInt32Converter"/>).
+/// </remarks>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(FlexibleInt32Converter), typeof(FlexibleInt64Converter)])]
 [JsonSerializable(typeof(LogpushJob))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(CloudflareEnvelope<LogpushJob>))]
 [JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<LogpushJob>>))]
 [JsonSerializable(typeof(CloudflareEnvelope<Dictionary<string, JsonElement>>))]
@@ -28,12 +36,22 @@ namespace LogpushKit.Json;
 [JsonSerializable(typeof(R2NotificationRulesRequest))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2NotificationConfiguration>))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2QueueNotificationRules>))]
+[JsonSerializable(typeof(R2NotificationConfiguration))]
+[JsonSerializable(typeof(R2QueueNotificationRules))]
+[JsonSerializable(typeof(R2NotificationRule))]
+[JsonSerializable(typeof(QueuePullResult))]
 [JsonSerializable(typeof(CloudflareEnvelope<CloudflareQueue>))]
 [JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<CloudflareQueue>>))]
 [JsonSerializable(typeof(CloudflareEnvelope<QueueConsumer>))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2BucketListResult>))]
 [JsonSerializable(typeof(CloudflareEnvelope<R2BucketInfo>))]
 [JsonSerializable(typeof(CreateQueueRequest))]
-[JsonSerializable(typeof(CreateConsumerRequest))]
 [JsonSerializable(typeof(CreateBucketRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<IReadOnlyList<QueueConsumer>>))]
+[JsonSerializable(typeof(HttpPullConsumerRequest))]
+[JsonSerializable(typeof(CloudflareEnvelope<R2LifecycleConfiguration>))]
+[JsonSerializable(typeof(R2LifecycleRulesRequest))]
+[JsonSerializable(typeof(R2NotificationRuleDeleteRequest))]
+[JsonSerializable(typeof(CloudflareQueueSettings))]
+[JsonSerializable(typeof(QueueEditRequest))]
 internal sealed partial class CloudflareJsonContext : JsonSerializerContext;

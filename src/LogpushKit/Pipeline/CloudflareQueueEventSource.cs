@@ -1,5 +1,9 @@
+using System.Globalization;
 using LogpushKit.Cloudflare;
 using LogpushKit.Events;
+using LogpushKit.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LogpushKit.Pipeline;
 
@@ -9,16 +13,27 @@ namespace LogpushKit.Pipeline;
 /// body that is not one becomes a message with <see cref="ObjectEventMessage.Error"/> set (the consumer retries it, so the
 /// queue's retry limit moves it to the dead-letter queue).
 /// </summary>
-public sealed class CloudflareQueueEventSource : IObjectEventSource
+/// <remarks>
+/// A pulled message without a <c>lease_id</c> cannot be acked or retried: it is left to come back when its lease expires,
+/// and a warning names it. A reply whose messages all lack a lease is a failed pull (<see cref="CloudflareApiException"/>),
+/// so a consumer that can use nothing it pulls reports it and, in the end, stops.
+/// </remarks>
+public sealed partial class CloudflareQueueEventSource : IObjectEventSource
 {
     private readonly QueuesPullClient _client;
+    private readonly ILogger _logger;
+    private long _backlog = -1;
 
     /// <summary>Creates a source over queue <paramref name="queueId"/>.</summary>
-    public CloudflareQueueEventSource(QueuesPullClient client, string queueId)
+    /// <param name="client">The pull client.</param>
+    /// <param name="queueId">The queue id.</param>
+    /// <param name="logger">Logs messages of a pull reply that cannot be used.</param>
+    public CloudflareQueueEventSource(QueuesPullClient client, string queueId, ILogger<CloudflareQueueEventSource>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrWhiteSpace(queueId);
         _client = client;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         QueueId = queueId;
     }
 
@@ -26,16 +41,30 @@ public sealed class CloudflareQueueEventSource : IObjectEventSource
     public string QueueId { get; }
 
     /// <inheritdoc />
+    public long? Backlog
+    {
+        get
+        {
+            var value = Interlocked.Read(ref _backlog);
+            return value < 0 ? null : value;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<ObjectEventMessage>> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
     {
         var batch = Math.Clamp(maxMessages, 1, QueuesPullClient.MaxBatchSize);
         var lease = visibilityTimeout > QueuesPullClient.MaxVisibilityTimeout ? QueuesPullClient.MaxVisibilityTimeout : visibilityTimeout;
         var result = await _client.PullAsync(QueueId, batch, lease, cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _backlog, result.Backlog is { } backlog ? Math.Max(0, backlog) : -1);
         var messages = new List<ObjectEventMessage>(result.Messages.Count);
+        var withoutLease = 0;
         foreach (var message in result.Messages)
         {
             if (string.IsNullOrEmpty(message.LeaseId))
             {
+                withoutLease++;
+                LogWithoutLease(_logger, message.Id is null ? "(no id)" : ObjectKeyText.Escape(message.Id), QueueId, result.RayId ?? "(none)");
                 continue; // cannot be settled; it comes back when its lease expires
             }
 
@@ -47,7 +76,8 @@ public sealed class CloudflareQueueEventSource : IObjectEventSource
             }
             catch (CloudflarePayloadException ex)
             {
-                error = ex.Message;
+                // the text quotes ids and bodies from the server: printed one line, control characters made visible
+                error = ObjectKeyText.Escape(ex.Message);
             }
 
             messages.Add(new ObjectEventMessage
@@ -59,6 +89,17 @@ public sealed class CloudflareQueueEventSource : IObjectEventSource
                 Notification = notification,
                 Error = error,
             });
+        }
+
+        if (withoutLease > 0 && messages.Count == 0)
+        {
+            throw new CloudflareApiException(
+                "POST",
+                $"queues/{QueueId}/messages/pull",
+                System.Net.HttpStatusCode.OK,
+                null,
+                result.RayId,
+                string.Create(CultureInfo.InvariantCulture, $"the pull reply has {withoutLease} message(s) and none has a lease_id, so none can be acked or retried"));
         }
 
         return messages;
@@ -80,4 +121,7 @@ public sealed class CloudflareQueueEventSource : IObjectEventSource
             retries.Select(r => new QueueRetry(r.Message.LeaseId, (int)Math.Clamp(Math.Ceiling(r.Delay.TotalSeconds), 0, 43_200))),
             cancellationToken).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "Queue message {MessageId} of queue {QueueId} has no lease_id, so it cannot be acked or retried; it comes back when its lease expires (cf-ray {RayId})")]
+    private static partial void LogWithoutLease(ILogger logger, string messageId, string queueId, string rayId);
 }

@@ -16,6 +16,12 @@ public interface IObjectEventSource
 
     /// <summary>Acknowledges processed messages (they are gone) and hands others back for a later delivery after a delay.</summary>
     Task SettleAsync(IReadOnlyList<ObjectEventMessage> acks, IReadOnlyList<ObjectEventRetry> retries, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The messages the queue still holds (visible, leased or delayed) as of the last receive, when the source knows it;
+    /// <see langword="null"/> when it does not. Used to tell "drained" from "nothing visible right now".
+    /// </summary>
+    long? Backlog => null;
 }
 
 /// <summary>One leased message.</summary>

@@ -18,6 +18,7 @@ public sealed class InProcessEventQueue : IObjectEventSource
     private readonly ConcurrentQueue<R2EventNotification> _deadLetters = new();
     private readonly TimeProvider _timeProvider;
     private long _sequence;
+    private int _delayed;
 
     /// <summary>Creates an empty queue.</summary>
     /// <param name="maxAttempts">Deliveries before a failing message goes to <see cref="DeadLetters"/> (Cloudflare's <c>max_retries</c> + 1). Default 4.</param>
@@ -42,6 +43,12 @@ public sealed class InProcessEventQueue : IObjectEventSource
 
     /// <summary>Messages currently leased to a consumer.</summary>
     public int LeasedCount => _leased.Count;
+
+    /// <summary>Messages handed back with a delay that are not yet visible again.</summary>
+    public int DelayedCount => Volatile.Read(ref _delayed);
+
+    /// <inheritdoc />
+    public long? Backlog => Count + LeasedCount + DelayedCount;
 
     /// <summary>Notifications that failed <see cref="MaxAttempts"/> times.</summary>
     public IReadOnlyCollection<R2EventNotification> DeadLetters => _deadLetters;
@@ -145,8 +152,16 @@ public sealed class InProcessEventQueue : IObjectEventSource
 
     private async Task RequeueLaterAsync(Entry entry, TimeSpan delay)
     {
-        await Task.Delay(delay, _timeProvider).ConfigureAwait(false);
-        _ready.Writer.TryWrite(entry);
+        Interlocked.Increment(ref _delayed);
+        try
+        {
+            await Task.Delay(delay, _timeProvider).ConfigureAwait(false);
+            _ready.Writer.TryWrite(entry);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _delayed);
+        }
     }
 
     private sealed record Entry(string Id, R2EventNotification Notification, DateTimeOffset Timestamp, int Attempts);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Reflection;
 using LogpushKit.Events;
 using LogpushKit.Storage;
@@ -11,24 +10,41 @@ namespace LogpushKit.Pipeline;
 
 /// <summary>
 /// Converts one Logpush object from the source bucket into a CSV object in the target bucket:
-/// event (or key) → filter → target key → skip when the target already records this source ETag → stream the source
-/// through <see cref="LogpushCsvTransformer"/> straight into the target's put → result.
+/// event (or key) → filter → target key → refuse a target that would destroy data → skip when the target already records
+/// this source ETag → stream the source through <see cref="LogpushCsvTransformer"/> straight into the target's put → result.
 /// </summary>
 /// <remarks>
-/// <para><b>Streaming.</b> The source body, the transformer and the target put are joined by a <see cref="Pipe"/>: the
-/// put reads while the transformer writes, so memory stays bounded whatever the object size, and no temporary file is used.</para>
-/// <para><b>Atomic.</b> The put is completed only when the transformer succeeded; on any failure the pipe is completed
-/// with the error, the put aborts, and no target (and no quarantine object) is left. A redelivered event then converts again.</para>
-/// <para><b>Idempotent.</b> The target carries <see cref="ProvenanceMetadata"/>. A target whose recorded source ETag is the
-/// source's ETag is not written again (<see cref="ObjectProcessingStatus.SkippedDuplicate"/>); a source with a new ETag is
-/// converted again. Row and byte counts are known only at the end of the stream, after the put has sent its metadata,
-/// so they are reported in the result, the logs and the metrics, not stored on the object.</para>
-/// <para>Thread-safe: one processor serves any number of concurrent calls; calls for the same target key run one after
-/// the other, so duplicate events in one process convert once. Separate processes may convert the same object at the same
-/// time (a redelivery racing a slow consumer); both write the same bytes, and the put is atomic.</para>
+/// <para><b>Streaming.</b> The transformer writes into a <see cref="BucketPutStream"/>: the put reads while the transformer
+/// writes, so memory stays bounded whatever the object size, and no temporary file is used.</para>
+/// <para><b>Atomic.</b> The put is committed only when the transformer succeeded; on any failure the put is aborted and no
+/// target (and no quarantine object) is left. A redelivered event then converts again. Bucket exceptions pass through
+/// unwrapped (<see cref="ObjectProcessingResult.Exception"/> is the bucket's <see cref="R2BucketException"/>).</para>
+/// <para><b>Never over the source.</b> A target key that names the source object itself, or any object the source filter
+/// would take (same store: the same folder reached by any path, the same S3 endpoint and bucket; see
+/// <see cref="IR2Bucket.Identity"/>), is refused with <see cref="TargetConflictException"/> before anything is read or written.</para>
+/// <para><b>Provenance and collisions.</b> The target carries <see cref="ProvenanceMetadata"/>: the source bucket, key and ETag.
+/// A target whose recorded source ETag is the source's ETag is not written again
+/// (<see cref="ObjectProcessingStatus.SkippedDuplicate"/>); a source with a new ETag is converted again. A target that records
+/// <em>another</em> source object (two source keys map to one target key: case variants such as <c>x.log.gz</c> and
+/// <c>x.LOG.GZ</c>, or a template that drops the part that tells them apart) is never overwritten: the second source fails
+/// with <see cref="TargetConflictException"/> naming both keys, on every run, whichever process comes second. Row and byte
+/// counts are known only at the end of the stream, after the put has sent its metadata, so they are reported in the result,
+/// the logs and the metrics, not stored on the object.</para>
+/// <para><b>Concurrency.</b> Thread-safe: one processor serves any number of concurrent calls; calls for the same target key
+/// run one after the other. Across processes (two runs, a run and a consumer), each object is converted once: the target is
+/// claimed with <see cref="IR2Bucket.LockAsync"/> where the bucket has a lock (a folder), and the provenance is read again
+/// once it is held; the put is conditional (<see cref="IR2Bucket.PutIfAsync"/>: "does not exist" for a new target, "still
+/// has the ETag I read" for a stale one), which on S3/R2 is the claim itself. The process that loses the race writes nothing
+/// and reports <see cref="ObjectProcessingStatus.SkippedDuplicate"/> with the reason "converted by another process". A target
+/// bucket without conditional puts gets unconditional ones, with a warning logged once.</para>
+/// <para><b>Leftovers.</b> <see cref="CleanUpTargetAsync"/> removes what killed processes left under the target (temporary
+/// files, multipart uploads) for keys this processor writes; <see cref="LogpushReconciler"/> calls it at the start of every pass.</para>
+/// <para>Keys are printed escaped (<see cref="ObjectKeyText.Escape"/>) in every message, reason and log line.</para>
 /// </remarks>
 public sealed class LogpushObjectProcessor
 {
+    private const string ConvertedByAnotherProcess = "converted by another process";
+
     private static readonly string ConverterVersion = "LogpushKit/" + (typeof(LogpushObjectProcessor).Assembly
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0");
 
@@ -40,10 +56,13 @@ public sealed class LogpushObjectProcessor
     private readonly TimeProvider _timeProvider;
     private readonly string _contentType;
     private readonly KeyedLock _targetLocks = new();
+    private readonly Lazy<StoreOverlap> _overlap;
+    private readonly string? _targetSuffix;
+    private int _warnedUnconditional;
 
     /// <summary>Creates a processor from <paramref name="source"/> to <paramref name="target"/>.</summary>
-    /// <param name="source">The bucket Logpush writes to.</param>
-    /// <param name="target">The bucket (or folder) the CSV objects go to. It may be the source bucket.</param>
+    /// <param name="source">The bucket Logpush writes to. Not disposed by the processor (see <see cref="IR2Bucket"/>).</param>
+    /// <param name="target">The bucket (or folder) the CSV objects go to. It may be the source bucket. Not disposed by the processor.</param>
     /// <param name="options">Filter, naming and transform options; <see cref="LogpushObjectProcessorOptions.Default"/> when <see langword="null"/>.</param>
     /// <param name="logger">One line per object.</param>
     /// <param name="metrics">Where outcomes are counted; <see cref="LogpushKitMetrics.Shared"/> when <see langword="null"/>.</param>
@@ -64,12 +83,22 @@ public sealed class LogpushObjectProcessor
         ArgumentNullException.ThrowIfNull(Options.TargetKeyTemplate, nameof(options));
         ArgumentNullException.ThrowIfNull(Options.Transform, nameof(options));
         ArgumentException.ThrowIfNullOrEmpty(Options.QuarantineSuffix, nameof(options));
+        if (Options.LeftoverAge is { } age)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero, nameof(options));
+        }
+
         _transformer = new LogpushCsvTransformer(Options.Transform);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = metrics ?? LogpushKitMetrics.Shared;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _contentType = Options.Transform.Delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8";
+        _contentType = ContentTypeFor(Options.Transform);
+        _overlap = new Lazy<StoreOverlap>(() => StoreOverlap.Of(Source, Target), LazyThreadSafetyMode.ExecutionAndPublication);
+        _targetSuffix = Options.TargetKeyTemplate.LiteralSuffix;
     }
+
+    /// <summary>The content type of quarantine objects (one bad line of ndjson or csv with its reason per line): <c>text/plain; charset=utf-8</c>.</summary>
+    public const string QuarantineContentType = "text/plain; charset=utf-8";
 
     /// <summary>The bucket objects are read from.</summary>
     public IR2Bucket Source { get; }
@@ -79,6 +108,19 @@ public sealed class LogpushObjectProcessor
 
     /// <summary>The options in effect.</summary>
     public LogpushObjectProcessorOptions Options { get; }
+
+    /// <summary>
+    /// The content type a converted object is stored with, decided by its delimiter: <c>text/tab-separated-values;
+    /// charset=utf-8</c> for a tab, <c>text/csv; charset=utf-8</c> otherwise. The one rule every writer of converted
+    /// objects (the processor, the CLI's <c>convert</c> into a bucket) follows.
+    /// </summary>
+    /// <param name="transform">The transform options the object is written with.</param>
+    /// <returns>The content type.</returns>
+    public static string ContentTypeFor(TransformOptions transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        return transform.Delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8";
+    }
 
     /// <summary>
     /// Why <paramref name="key"/> is not converted, or <see langword="null"/> when it is: a folder marker, a key outside the
@@ -125,6 +167,72 @@ public sealed class LogpushObjectProcessor
     /// <summary>The key of the quarantine side object of <paramref name="targetKey"/>.</summary>
     public string GetQuarantineKey(string targetKey) => targetKey + Options.QuarantineSuffix;
 
+    /// <summary>
+    /// Whether <paramref name="key"/> of the target bucket has the form of this processor's outputs: under
+    /// <see cref="LogpushObjectProcessorOptions.TargetPrefix"/> and ending like the template's targets (e.g. <c>.csv</c>) or
+    /// their quarantine objects; with a template that has no fixed ending, any key under the prefix that the source filter
+    /// does not take. Used to pick the leftovers <see cref="CleanUpTargetAsync"/> may remove.
+    /// </summary>
+    public bool IsTargetKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!string.IsNullOrEmpty(Options.TargetPrefix) && !key.StartsWith(Options.TargetPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (_targetSuffix is { Length: > 0 } suffix)
+        {
+            return key.EndsWith(suffix, StringComparison.Ordinal) || key.EndsWith(suffix + Options.QuarantineSuffix, StringComparison.Ordinal);
+        }
+
+        return _overlap.Value.SourceKeyOf(key) is not { } asSource || GetFilterReason(asSource) is not null;
+    }
+
+    /// <summary>
+    /// Removes what interrupted puts of this processor's targets left in the target bucket (see
+    /// <see cref="IR2Bucket.CleanUpAsync"/>): leftovers of keys <see cref="IsTargetKey"/> accepts, older than
+    /// <see cref="LogpushObjectProcessorOptions.LeftoverAge"/>. Logs each removal and each problem; never throws for them.
+    /// Does nothing when <see cref="LogpushObjectProcessorOptions.LeftoverAge"/> is <see langword="null"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public async Task<R2CleanupResult> CleanUpTargetAsync(CancellationToken cancellationToken = default)
+    {
+        if (Options.LeftoverAge is not { } age)
+        {
+            return R2CleanupResult.Nothing;
+        }
+
+        R2CleanupResult result;
+        try
+        {
+            result = await Target.CleanUpAsync(
+                new R2CleanupOptions { Prefix = Options.TargetPrefix, OlderThan = age, KeyFilter = IsTargetKey },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            PipelineLog.CleanupProblem(_logger, Target.Name, string.Empty, Describe(ex));
+            return new R2CleanupResult([], [new R2BucketProblem(Options.TargetPrefix ?? string.Empty, Describe(ex))]);
+        }
+
+        foreach (var leftover in result.Removed)
+        {
+            PipelineLog.LeftoverRemoved(_logger, Target.Name, LeftoverKindText(leftover.Kind), ObjectKeyText.Escape(leftover.Key), ObjectKeyText.Escape(leftover.Id), leftover.Size ?? 0, leftover.LastModified);
+        }
+
+        foreach (var problem in result.Problems)
+        {
+            PipelineLog.CleanupProblem(_logger, Target.Name, ObjectKeyText.Escape(problem.Key), problem.Reason);
+        }
+
+        return result;
+    }
+
     /// <summary>Processes the object an R2 event notification is about. Only object-create actions are converted.</summary>
     /// <remarks>Never throws for a failed object (the result says <see cref="ObjectProcessingStatus.Failed"/>); throws
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires, leaving no target.</remarks>
@@ -158,7 +266,7 @@ public sealed class LogpushObjectProcessor
     private ObjectProcessingResult Filtered(string key, string reason)
     {
         var result = new ObjectProcessingResult(ObjectProcessingStatus.SkippedFiltered, key) { Reason = reason };
-        PipelineLog.SkippedFiltered(_logger, key, reason);
+        PipelineLog.SkippedFiltered(_logger, ObjectKeyText.Escape(key), reason);
         _metrics.Record(result);
         return result;
     }
@@ -209,46 +317,147 @@ public sealed class LogpushObjectProcessor
 
     private async Task<ObjectProcessingResult> ConvertAsync(string key, string targetKey, string? expectedETag, CancellationToken cancellationToken)
     {
+        RefuseTargetInSource(key, targetKey);
         var existing = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
-        var recordedETag = existing is not null && existing.CustomMetadata.TryGetValue(ProvenanceMetadata.SourceETag, out var r) ? NormalizeETag(r) : null;
-        if (expectedETag is not null && string.Equals(expectedETag, recordedETag, StringComparison.Ordinal))
+        var recorded = OwnedBy(existing, key, targetKey);
+        if (expectedETag is not null && recorded is not null && string.Equals(expectedETag, recorded.ETag, StringComparison.Ordinal))
         {
-            return new ObjectProcessingResult(ObjectProcessingStatus.SkippedDuplicate, key) { TargetKey = targetKey, SourceETag = expectedETag };
+            return Skipped(key, targetKey, expectedETag, reason: null);
         }
 
-        var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
-        if (body is null)
+        // Across processes: hold the target's lock (a folder bucket has one), then look again: the holder before us may
+        // have converted this very object.
+        var claim = await Target.LockAsync(targetKey, cancellationToken).ConfigureAwait(false);
+        try
         {
-            return new ObjectProcessingResult(ObjectProcessingStatus.SkippedNotFound, key)
+            var changedWhileWaiting = false;
+            if (claim is not null)
             {
-                TargetKey = targetKey,
-                SourceETag = expectedETag,
-                Reason = $"source object '{key}' does not exist in bucket '{Source.Name}'",
-            };
-        }
+                var again = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
+                if (!SameVersion(existing, again))
+                {
+                    changedWhileWaiting = true;
+                    existing = again;
+                    recorded = OwnedBy(existing, key, targetKey);
+                    if (expectedETag is not null && recorded is not null && string.Equals(expectedETag, recorded.ETag, StringComparison.Ordinal))
+                    {
+                        return Skipped(key, targetKey, expectedETag, ConvertedByAnotherProcess);
+                    }
+                }
+            }
 
-        await using (body.ConfigureAwait(false))
-        {
-            var sourceETag = NormalizeETag(body.Info.ETag);
-            if (sourceETag is not null && string.Equals(sourceETag, recordedETag, StringComparison.Ordinal))
+            var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
+            if (body is null)
             {
-                return new ObjectProcessingResult(ObjectProcessingStatus.SkippedDuplicate, key)
+                return new ObjectProcessingResult(ObjectProcessingStatus.SkippedNotFound, key)
                 {
                     TargetKey = targetKey,
-                    SourceETag = sourceETag,
-                    SourceSize = body.Info.Size,
+                    SourceETag = expectedETag,
+                    Reason = $"source object '{ObjectKeyText.Escape(key)}' does not exist in bucket '{Source.Name}'",
                 };
             }
 
-            return await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                var sourceETag = NormalizeETag(body.Info.ETag);
+                if (sourceETag is not null && recorded is not null && string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal))
+                {
+                    return Skipped(key, targetKey, sourceETag, changedWhileWaiting ? ConvertedByAnotherProcess : null) with { SourceSize = body.Info.Size };
+                }
+
+                var condition = existing is null ? R2Conditional.DoesNotExist : R2Conditional.ETagIs(existing.ETag);
+                var converted = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, condition, cancellationToken).ConfigureAwait(false);
+                if (converted is not null)
+                {
+                    return converted;
+                }
+
+                // The conditional put lost: someone wrote the target after we looked. Say who.
+                var winner = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
+                if (OwnedBy(winner, key, targetKey) is not null)
+                {
+                    return Skipped(key, targetKey, sourceETag, ConvertedByAnotherProcess) with { SourceSize = body.Info.Size };
+                }
+
+                throw new LogpushKitException(
+                    $"Target '{ObjectKeyText.Escape(targetKey)}' in bucket '{Target.Name}' changed while '{ObjectKeyText.Escape(key)}' was converted "
+                    + "(written or deleted by something other than LogpushKit); nothing was written, the next attempt converts again.");
+            }
+        }
+        finally
+        {
+            if (claim is not null)
+            {
+                await claim.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
-    private async Task<ObjectProcessingResult> TransformIntoTargetAsync(
-        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, CancellationToken cancellationToken)
+    private static ObjectProcessingResult Skipped(string key, string targetKey, string? sourceETag, string? reason) =>
+        new(ObjectProcessingStatus.SkippedDuplicate, key) { TargetKey = targetKey, SourceETag = sourceETag, Reason = reason };
+
+    private static bool SameVersion(R2ObjectInfo? a, R2ObjectInfo? b) =>
+        a is null ? b is null : b is not null && string.Equals(a.ETag, b.ETag, StringComparison.Ordinal) && a.LastModified == b.LastModified;
+
+    /// <summary>
+    /// The provenance of <paramref name="target"/> when it belongs to <paramref name="key"/>; <see langword="null"/> when
+    /// there is no target or it has no provenance. Throws when it belongs to another source object.
+    /// </summary>
+    private ProvenanceMetadata.Recorded? OwnedBy(R2ObjectInfo? target, string key, string targetKey)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = linked.Token;
+        var recorded = ProvenanceMetadata.Read(target);
+        if (recorded is null || recorded.Is(Source.Name, key))
+        {
+            return recorded;
+        }
+
+        var other = recorded.Bucket is null || string.Equals(recorded.Bucket, Source.Name, StringComparison.Ordinal)
+            ? $"'{ObjectKeyText.Escape(recorded.Key)}'"
+            : $"'{ObjectKeyText.Escape(recorded.Key)}' of bucket '{recorded.Bucket}'";
+        throw new TargetConflictException(
+            $"Two source objects map to target '{ObjectKeyText.Escape(targetKey)}' in bucket '{Target.Name}': it holds the conversion of {other}, "
+            + $"so '{ObjectKeyText.Escape(key)}' was not written over it. Change the target template so that the two keys get different targets "
+            + "(keys that differ only in case, or in a part the template drops), or remove one of the sources.",
+            key,
+            targetKey,
+            recorded.Key);
+    }
+
+    private void RefuseTargetInSource(string key, string targetKey)
+    {
+        var overlap = _overlap.Value;
+        foreach (var written in (ReadOnlySpan<string>)[targetKey, GetQuarantineKey(targetKey)])
+        {
+            if (overlap.SourceKeyOf(written) is not { } asSource)
+            {
+                continue;
+            }
+
+            if (overlap.KeysEqual(asSource, key))
+            {
+                throw new TargetConflictException(
+                    $"Target '{ObjectKeyText.Escape(written)}' in bucket '{Target.Name}' is the source object '{ObjectKeyText.Escape(key)}' itself: "
+                    + "refusing to write over the source. Use another target folder or bucket, or a target template that changes the name (e.g. {path}.csv).",
+                    key,
+                    targetKey);
+            }
+
+            if (GetFilterReason(asSource) is null)
+            {
+                throw new TargetConflictException(
+                    $"Target '{ObjectKeyText.Escape(written)}' of '{ObjectKeyText.Escape(key)}' lies in the source bucket '{Source.Name}' as '{ObjectKeyText.Escape(asSource)}', "
+                    + "a key the source filter takes as a Logpush object: refusing to write it (it could destroy a source object, and would be read back as one). "
+                    + "Use another target folder or bucket, or a target template ending in .csv.",
+                    key,
+                    targetKey,
+                    asSource);
+            }
+        }
+    }
+
+    private async Task<ObjectProcessingResult?> TransformIntoTargetAsync(
+        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, R2Conditional condition, CancellationToken cancellationToken)
+    {
         var putOptions = new R2PutOptions
         {
             ContentType = _contentType,
@@ -264,110 +473,70 @@ public sealed class LogpushObjectProcessor
 
         var quarantineKey = GetQuarantineKey(targetKey);
         var quarantine = Options.Transform.OnBadLine == BadLinePolicy.Quarantine
-            ? new LazyPutStream(Target, quarantineKey, new R2PutOptions { ContentType = "text/plain; charset=utf-8", CustomMetadata = putOptions.CustomMetadata }, token)
+            ? new BucketPutStream(Target, quarantineKey, new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = putOptions.CustomMetadata }, createOnFirstWrite: true, cancellationToken: cancellationToken)
             : null;
-        var context = new TransformContext { SourceName = key, Quarantine = quarantine };
-
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, useSynchronizationContext: false));
-        var transform = Task.Run(
-            async () =>
-            {
-                var output = pipe.Writer.AsStream(leaveOpen: true);
-                try
-                {
-                    var transformed = await _transformer.TransformAsync(body.Body, output, context, token).ConfigureAwait(false);
-                    await output.FlushAsync(token).ConfigureAwait(false);
-                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-                    return transformed;
-                }
-                catch (Exception ex)
-                {
-                    // the put sees this error instead of an end of stream, so it aborts and nothing becomes visible
-                    await pipe.Writer.CompleteAsync(ex).ConfigureAwait(false);
-                    throw;
-                }
-            },
-            CancellationToken.None);
-
-        var input = pipe.Reader.AsStream(leaveOpen: true);
-        Exception? putError = null;
         try
         {
-            await Target.PutAsync(targetKey, input, putOptions, token).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            putError = ex;
-            await linked.CancelAsync().ConfigureAwait(false);
+            TransformResult transformed;
+            R2ObjectInfo? written;
+            var target = new BucketPutStream(Target, targetKey, putOptions, condition, cancellationToken: cancellationToken);
+            await using (target.ConfigureAwait(false))
+            {
+                var context = new TransformContext { SourceName = ObjectKeyText.Escape(key), Quarantine = quarantine };
+                transformed = await _transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+                written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
+                {
+                    PipelineLog.UnconditionalPuts(_logger, Target.Name, Target.GetType().Name);
+                }
+            }
+
+            if (written is null)
+            {
+                // another process wrote the target first; the quarantine is aborted with it
+                return null;
+            }
+
+            string? writtenQuarantine = null;
+            if (quarantine is not null)
+            {
+                try
+                {
+                    if (await quarantine.CommitAsync(cancellationToken).ConfigureAwait(false) is not null)
+                    {
+                        writtenQuarantine = quarantineKey;
+                    }
+                }
+                catch (Exception)
+                {
+                    // the CSV is there but its quarantine is not: remove the CSV so that a retry converts the object again
+                    await TryDeleteAsync(targetKey, key).ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            if (writtenQuarantine is null && targetExisted)
+            {
+                // a reconversion with no bad lines must not leave an older version's quarantine behind
+                await Target.DeleteAsync(quarantineKey, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new ObjectProcessingResult(ObjectProcessingStatus.Converted, key)
+            {
+                TargetKey = targetKey,
+                SourceETag = sourceETag,
+                SourceSize = body.Info.Size,
+                Transform = transformed,
+                QuarantineKey = writtenQuarantine,
+            };
         }
         finally
         {
-            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-        }
-
-        TransformResult transformed;
-        try
-        {
-            transformed = await transform.ConfigureAwait(false);
-        }
-        catch (Exception transformError)
-        {
-            await AbortQuarantineAsync(quarantine, transformError).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (putError is not null && transformError is OperationCanceledException)
+            if (quarantine is not null)
             {
-                throw new LogpushKitException($"Writing '{targetKey}' to bucket '{Target.Name}' failed: {putError.Message}", putError);
+                // aborts the quarantine put unless it was committed
+                await quarantine.DisposeAsync().ConfigureAwait(false);
             }
-
-            throw;
-        }
-
-        if (putError is not null)
-        {
-            await AbortQuarantineAsync(quarantine, putError).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new LogpushKitException($"Writing '{targetKey}' to bucket '{Target.Name}' failed: {putError.Message}", putError);
-        }
-
-        string? writtenQuarantine = null;
-        if (quarantine is not null)
-        {
-            try
-            {
-                if (await quarantine.CompleteAsync().ConfigureAwait(false) is not null)
-                {
-                    writtenQuarantine = quarantineKey;
-                }
-            }
-            catch (Exception ex)
-            {
-                // the CSV is there but its quarantine is not: remove the CSV so that a retry converts the object again
-                await TryDeleteAsync(targetKey, key).ConfigureAwait(false);
-                throw new LogpushKitException($"Writing quarantine object '{quarantineKey}' to bucket '{Target.Name}' failed: {ex.Message}", ex);
-            }
-        }
-
-        if (writtenQuarantine is null && targetExisted)
-        {
-            // a reconversion with no bad lines must not leave an older version's quarantine behind
-            await Target.DeleteAsync(quarantineKey, cancellationToken).ConfigureAwait(false);
-        }
-
-        return new ObjectProcessingResult(ObjectProcessingStatus.Converted, key)
-        {
-            TargetKey = targetKey,
-            SourceETag = sourceETag,
-            SourceSize = body.Info.Size,
-            Transform = transformed,
-            QuarantineKey = writtenQuarantine,
-        };
-    }
-
-    private static async Task AbortQuarantineAsync(LazyPutStream? quarantine, Exception error)
-    {
-        if (quarantine is not null)
-        {
-            await quarantine.CompleteAsync(error).ConfigureAwait(false);
         }
     }
 
@@ -379,41 +548,53 @@ public sealed class LogpushObjectProcessor
         }
         catch (Exception ex)
         {
-            PipelineLog.CleanupFailed(_logger, key, sourceKey, ex);
+            PipelineLog.CleanupFailed(_logger, ObjectKeyText.Escape(key), ObjectKeyText.Escape(sourceKey), ex);
         }
     }
 
     private void LogResult(ObjectProcessingResult result)
     {
+        var sourceKey = ObjectKeyText.Escape(result.SourceKey);
+        var targetKey = result.TargetKey is null ? null : ObjectKeyText.Escape(result.TargetKey);
         switch (result.Status)
         {
             case ObjectProcessingStatus.Converted:
                 var t = result.Transform!;
-                PipelineLog.Converted(_logger, result.SourceKey, result.SourceETag, result.TargetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
+                PipelineLog.Converted(_logger, sourceKey, result.SourceETag, targetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
                 if (result.QuarantineKey is not null)
                 {
-                    PipelineLog.Quarantined(_logger, result.SourceKey, t.BadLines, result.QuarantineKey);
+                    PipelineLog.Quarantined(_logger, sourceKey, t.BadLines, ObjectKeyText.Escape(result.QuarantineKey));
                 }
 
                 break;
+            case ObjectProcessingStatus.SkippedDuplicate when result.Reason is not null:
+                PipelineLog.SkippedConcurrent(_logger, sourceKey, targetKey, result.Reason);
+                break;
             case ObjectProcessingStatus.SkippedDuplicate:
-                PipelineLog.SkippedDuplicate(_logger, result.SourceKey, result.TargetKey, result.SourceETag);
+                PipelineLog.SkippedDuplicate(_logger, sourceKey, targetKey, result.SourceETag);
                 break;
             case ObjectProcessingStatus.SkippedNotFound:
-                PipelineLog.SkippedNotFound(_logger, result.SourceKey);
+                PipelineLog.SkippedNotFound(_logger, sourceKey);
                 break;
             case ObjectProcessingStatus.Failed:
-                PipelineLog.Failed(_logger, result.SourceKey, result.Reason, result.Exception);
+                PipelineLog.Failed(_logger, sourceKey, result.Reason, result.Exception);
                 break;
         }
     }
 
-    private string Describe(Exception ex) => ex switch
+    private static string Describe(Exception ex) => ex switch
     {
         LogpushDataException data => data.Message,
-        R2BucketException bucket => $"bucket '{bucket.Bucket}'{(bucket.Key is null ? string.Empty : $", key '{bucket.Key}'")}{(bucket.StatusCode is { } s ? FormattableString.Invariant($", HTTP {s}") : string.Empty)}: {bucket.Message}",
+        R2BucketException bucket => $"bucket '{bucket.Bucket}'{(bucket.Key is null ? string.Empty : $", key '{ObjectKeyText.Escape(bucket.Key)}'")}{(bucket.StatusCode is { } s ? FormattableString.Invariant($", HTTP {s}") : string.Empty)}: {bucket.Message}",
         LogpushKitException => ex.Message,
         _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+
+    private static string LeftoverKindText(R2LeftoverKind kind) => kind switch
+    {
+        R2LeftoverKind.TemporaryFile => "temporary file",
+        R2LeftoverKind.MultipartUpload => "incomplete multipart upload",
+        _ => kind.ToString(),
     };
 
     internal static string? NormalizeETag(string? etag)
@@ -430,5 +611,40 @@ public sealed class LogpushObjectProcessor
         }
 
         return trimmed.Trim('"');
+    }
+
+    /// <summary>How the target's store relates to the source's: which source key a target key's object is, if any.</summary>
+    private sealed class StoreOverlap
+    {
+        private readonly Func<string, string?> _sourceKeyOf;
+
+        private StoreOverlap(Func<string, string?> sourceKeyOf, bool ignoreCase)
+        {
+            _sourceKeyOf = sourceKeyOf;
+            IgnoreCase = ignoreCase;
+        }
+
+        public bool IgnoreCase { get; }
+
+        public static StoreOverlap Of(IR2Bucket source, IR2Bucket target)
+        {
+            if (ReferenceEquals(source, target))
+            {
+                var identity = source.Identity;
+                return new StoreOverlap(static key => key, identity?.IgnoresKeyCase ?? false);
+            }
+
+            if (source.Identity is { } sourceStore && target.Identity is { } targetStore)
+            {
+                return new StoreOverlap(key => sourceStore.KeyOf(targetStore, key), sourceStore.IgnoresKeyCase || targetStore.IgnoresKeyCase);
+            }
+
+            return new StoreOverlap(static _ => null, false);
+        }
+
+        /// <summary>The source key of the object the target key <paramref name="targetKey"/> names, or <see langword="null"/>.</summary>
+        public string? SourceKeyOf(string targetKey) => _sourceKeyOf(targetKey);
+
+        public bool KeysEqual(string a, string b) => string.Equals(a, b, IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 }

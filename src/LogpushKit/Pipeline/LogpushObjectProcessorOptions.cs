@@ -31,6 +31,14 @@ public sealed record LogpushObjectProcessorOptions
     public string QuarantineSuffix { get; init; } = ".quarantine";
 
     /// <summary>
+    /// How old a leftover of an interrupted put (a folder target's hidden temporary file, an S3/R2 multipart upload) of
+    /// one of this pipeline's targets must be before <see cref="LogpushObjectProcessor.CleanUpTargetAsync"/> removes it,
+    /// so that a put still running in another process is never disturbed. Default one hour; <see langword="null"/> turns
+    /// the cleanup off.
+    /// </summary>
+    public TimeSpan? LeftoverAge { get; init; } = Storage.R2CleanupOptions.DefaultOlderThan;
+
+    /// <summary>
     /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
     /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
     /// </summary>

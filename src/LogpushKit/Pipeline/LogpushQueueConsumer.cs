@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using LogpushKit.Cloudflare;
+using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,8 +21,16 @@ namespace LogpushKit.Pipeline;
 /// yet started are released (retried with no delay), and in-flight objects get <see cref="LogpushQueueConsumerOptions.DrainTimeout"/>
 /// to finish; after that they are cancelled — their puts abort, nothing partial is written — and released.</para>
 /// <para><b>Scale-out.</b> Several consumers (processes or machines) on one queue need no coordination beyond the queue.</para>
+/// <para><b>Failures of the queue itself.</b> A pull or an ack that fails (an API error, a reply that cannot be used) is
+/// logged with its error — Cloudflare error codes and cf-ray included — the first at once, then at most one line per
+/// <see cref="LogpushQueueConsumerOptions.FailureReportInterval"/> with a count, and a line when the calls work again.
+/// <see cref="Health"/> says since when the consumer has been failing. After
+/// <see cref="LogpushQueueConsumerOptions.MaxFailureDuration"/> of nothing but failures, <see cref="RunAsync"/> stops and
+/// throws <see cref="QueueConsumerFailedException"/>.</para>
+/// <para><b>Drain mode.</b> With <see cref="LogpushQueueConsumerOptions.StopWhenEmpty"/>, <see cref="RunAsync"/> returns once
+/// the queue is empty (see that option for what "empty" means).</para>
 /// </remarks>
-public sealed class LogpushQueueConsumer
+public sealed partial class LogpushQueueConsumer
 {
     private const int MinBytesForThroughput = 1 << 20;
     private readonly IObjectEventSource _source;
@@ -30,6 +41,7 @@ public sealed class LogpushQueueConsumer
     private readonly ConcurrentQueue<ObjectEventMessage> _acks = new();
     private readonly ConcurrentQueue<ObjectEventRetry> _retries = new();
     private readonly Lock _throughputLock = new();
+    private readonly HealthTracker _health;
     private int _inFlight;
     private long _bytesInFlight;
     private double _measuredBytesPerSecond;
@@ -46,6 +58,7 @@ public sealed class LogpushQueueConsumer
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         Statistics = new PipelineStatistics(_timeProvider);
+        _health = new HealthTracker(this);
     }
 
     /// <summary>The options in effect.</summary>
@@ -56,6 +69,9 @@ public sealed class LogpushQueueConsumer
 
     /// <summary>Objects being converted right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The consumer's health now: whether its pulls and acks work, since when they fail, the last error.</summary>
+    public QueueConsumerHealth Health => _health.Snapshot();
 
     /// <summary>The lease asked for on the next pull: the configured one, or the derived one.</summary>
     public TimeSpan VisibilityTimeout => Options.VisibilityTimeout ?? DeriveVisibilityTimeout(Options.LargestExpectedObjectBytes, CurrentBytesPerSecond);
@@ -80,12 +96,19 @@ public sealed class LogpushQueueConsumer
         return TimeSpan.FromSeconds(Math.Clamp(seconds, 30, TimeSpan.FromHours(12).TotalSeconds));
     }
 
-    /// <summary>Consumes until <paramref name="cancellationToken"/> fires, then shuts down gracefully (see remarks) and returns the totals.</summary>
+    /// <summary>
+    /// Consumes until <paramref name="cancellationToken"/> fires — or, in drain mode, until the queue is empty — then shuts
+    /// down gracefully (see remarks) and returns the totals.
+    /// </summary>
+    /// <exception cref="QueueConsumerFailedException">Every pull or every ack failed for <see cref="LogpushQueueConsumerOptions.MaxFailureDuration"/>.</exception>
     public async Task<PipelineSummary> RunAsync(CancellationToken cancellationToken = default)
     {
         using var abort = new CancellationTokenSource();
         var tasks = new ConcurrentDictionary<Task, bool>();
         var idleDelay = Options.IdleDelay;
+        var emptyReceives = 0;
+        Exception? gaveUp = null;
+        _health.Start();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -96,11 +119,18 @@ public sealed class LogpushQueueConsumer
                 }
 
                 await FlushSettlementsAsync(cancellationToken).ConfigureAwait(false);
+                if (_health.GaveUp is { } settleFailure)
+                {
+                    gaveUp = settleFailure;
+                    break;
+                }
+
                 IReadOnlyList<ObjectEventMessage> batch;
                 var visibility = VisibilityTimeout;
                 try
                 {
                     batch = await _source.ReceiveAsync(Math.Min(Options.BatchSize, Options.MaxConcurrency - InFlight), visibility, cancellationToken).ConfigureAwait(false);
+                    _health.Succeeded(Operation.Pull);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -108,8 +138,14 @@ public sealed class LogpushQueueConsumer
                 }
                 catch (Exception ex)
                 {
+                    emptyReceives = 0;
+                    if (_health.Failed(Operation.Pull, ex))
+                    {
+                        gaveUp = ex;
+                        break;
+                    }
+
                     var delay = idleDelay > TimeSpan.Zero ? idleDelay : TimeSpan.FromSeconds(1);
-                    PipelineLog.ReceiveFailed(_logger, delay.TotalSeconds, ex.Message, ex);
                     idleDelay = NextIdleDelay(delay);
                     await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -117,6 +153,19 @@ public sealed class LogpushQueueConsumer
 
                 if (batch.Count == 0)
                 {
+                    if (Options.StopWhenEmpty && IsIdle())
+                    {
+                        if (++emptyReceives >= Options.EmptyReceivesBeforeStop)
+                        {
+                            LogDrained(_logger, emptyReceives, _source.Backlog is > 0 and var left ? left : 0);
+                            break;
+                        }
+                    }
+                    else
+                    {
+                        emptyReceives = 0;
+                    }
+
                     if (idleDelay > TimeSpan.Zero)
                     {
                         await DelayAsync(idleDelay, cancellationToken).ConfigureAwait(false);
@@ -126,6 +175,7 @@ public sealed class LogpushQueueConsumer
                     continue;
                 }
 
+                emptyReceives = 0;
                 idleDelay = Options.IdleDelay;
                 var leaseDeadline = _timeProvider.GetUtcNow() + visibility;
                 var pending = new Queue<ObjectEventMessage>(batch.OrderByDescending(m => m.Notification?.Object.Size ?? 0));
@@ -165,10 +215,26 @@ public sealed class LogpushQueueConsumer
         finally
         {
             await DrainAsync(tasks, abort).ConfigureAwait(false);
+            _health.Stop(gaveUp is not null || _health.GaveUp is not null);
         }
 
-        return Statistics.Snapshot();
+        var summary = Statistics.Snapshot();
+        if ((gaveUp ?? _health.GaveUp) is { } last)
+        {
+            var health = _health.Snapshot();
+            throw new QueueConsumerFailedException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the queue consumer gave up: its calls to the queue have only failed since {health.FailingSince:yyyy-MM-dd'T'HH:mm:ss'Z'} ({health.ConsecutiveFailures} failures in a row, limit {Options.MaxFailureDuration!.Value.TotalSeconds:0} s); last error: {health.LastError}"),
+                health,
+                summary,
+                last);
+        }
+
+        return summary;
     }
+
+    private bool IsIdle() => InFlight == 0 && _acks.IsEmpty && _retries.IsEmpty && !_health.IsFailing(Operation.Ack);
 
     private async Task DrainAsync(ConcurrentDictionary<Task, bool> tasks, CancellationTokenSource abort)
     {
@@ -207,7 +273,7 @@ public sealed class LogpushQueueConsumer
             Statistics.Add(result);
             if (result.IsFailure)
             {
-                ScheduleRetry(message, notification.Object.Key, result.Reason);
+                ScheduleRetry(message, ObjectKeyText.Escape(notification.Object.Key), result.Reason);
             }
             else
             {
@@ -228,17 +294,20 @@ public sealed class LogpushQueueConsumer
         }
     }
 
+    /// <param name="message">The message.</param>
+    /// <param name="key">The object key, escaped for printing (<see cref="ObjectKeyText.Escape"/>), or <see langword="null"/>.</param>
+    /// <param name="reason">Why it failed.</param>
     private void ScheduleRetry(ObjectEventMessage message, string? key, string? reason)
     {
         if (message.Attempts >= Options.MaxAttempts)
         {
-            PipelineLog.MessagePoison(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, reason);
+            PipelineLog.MessagePoison(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, reason);
         }
 
         var delay = RetryDelayFor(message.Attempts);
         if (message.Attempts < Options.MaxAttempts)
         {
-            PipelineLog.MessageRetry(_logger, message.Id, key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
+            PipelineLog.MessageRetry(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
         }
 
         // a poison message is retried too: the queue's retry limit, not this consumer, moves it to the dead-letter queue
@@ -275,11 +344,16 @@ public sealed class LogpushQueueConsumer
         try
         {
             await _source.SettleAsync(acks, retries, cancellationToken).ConfigureAwait(false);
+            _health.Succeeded(Operation.Ack);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping: unsettled messages come back after their lease
         }
         catch (Exception ex)
         {
-            // not fatal: unsettled messages come back after their lease, and processing them again is idempotent
-            PipelineLog.SettleFailed(_logger, acks.Count, retries.Count, ex.Message, ex);
+            // not fatal by itself: unsettled messages come back after their lease, and processing them again is idempotent
+            _health.Failed(Operation.Ack, ex, string.Create(CultureInfo.InvariantCulture, $"{acks.Count} acks and {retries.Count} retries not sent; those messages come back after their lease"));
         }
 
         if (!_acks.IsEmpty || !_retries.IsEmpty)
@@ -340,7 +414,7 @@ public sealed class LogpushQueueConsumer
         var remaining = (leaseDeadline - _timeProvider.GetUtcNow()).TotalSeconds;
         if (estimated > remaining)
         {
-            PipelineLog.LeaseTooShort(_logger, message.Id, message.Notification?.Object.Key, size, Math.Round(estimated, 1), Math.Round(remaining, 1));
+            PipelineLog.LeaseTooShort(_logger, ObjectKeyText.Escape(message.Id), ObjectKeyText.Escape(message.Notification!.Object.Key), size, Math.Round(estimated, 1), Math.Round(remaining, 1));
         }
     }
 
@@ -355,6 +429,198 @@ public sealed class LogpushQueueConsumer
         lock (_throughputLock)
         {
             _measuredBytesPerSecond = _measuredBytesPerSecond <= 0 ? sample : (0.8 * _measuredBytesPerSecond) + (0.2 * sample);
+        }
+    }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Warning, Message = "Queue {Operation} failed: {Error}")]
+    private static partial void LogFirstFailure(ILogger logger, string operation, string error, Exception? exception);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "Queue {Operation} still failing: {Count} more failure(s) in the last {Seconds:0} s, {InARow} in a row since {Since:o}; last: {Error}")]
+    private static partial void LogStillFailing(ILogger logger, string operation, int count, double seconds, int inARow, DateTimeOffset since, string error);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Queue {Operation} works again after {Failures} failure(s) over {Seconds:0} s")]
+    private static partial void LogRecovered(ILogger logger, string operation, int failures, double seconds);
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Error, Message = "Queue consumer gives up: every {Operation} has failed for {Seconds:0} s ({Failures} in a row, limit {LimitSeconds:0} s); last error: {Error}")]
+    private static partial void LogGivingUp(ILogger logger, string operation, double seconds, int failures, double limitSeconds, string error);
+
+    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "Queue drained: {EmptyReceives} empty pulls in a row with nothing in flight; {Left} message(s) the queue still holds but does not hand out (retries waiting out their delay, or leased elsewhere) are left for the next run")]
+    private static partial void LogDrained(ILogger logger, int emptyReceives, long left);
+
+    private enum Operation
+    {
+        Pull,
+        Ack,
+    }
+
+    /// <summary>Health per operation (pull, ack), rate-limited failure reports, and the give-up rule. Thread-safe.</summary>
+    private sealed class HealthTracker(LogpushQueueConsumer owner)
+    {
+        private readonly Lock _gate = new();
+        private readonly OperationState[] _states = [new(), new()];
+        private QueueConsumerStatus _status = QueueConsumerStatus.Starting;
+        private DateTimeOffset? _lastSuccess;
+        private long _totalFailures;
+        private string? _lastError;
+        private DateTimeOffset? _lastFailure;
+        private Exception? _gaveUp;
+
+        public Exception? GaveUp
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _gaveUp;
+                }
+            }
+        }
+
+        public void Start()
+        {
+            lock (_gate)
+            {
+                _status = _states.Any(s => s.FailingSince is not null) ? QueueConsumerStatus.Failing : QueueConsumerStatus.Starting;
+                _gaveUp = null;
+            }
+        }
+
+        public void Stop(bool failed)
+        {
+            lock (_gate)
+            {
+                _status = failed ? QueueConsumerStatus.Failed : QueueConsumerStatus.Stopped;
+            }
+        }
+
+        public bool IsFailing(Operation operation)
+        {
+            lock (_gate)
+            {
+                return _states[(int)operation].FailingSince is not null;
+            }
+        }
+
+        public void Succeeded(Operation operation)
+        {
+            var now = owner._timeProvider.GetUtcNow();
+            int failures;
+            TimeSpan failedFor;
+            lock (_gate)
+            {
+                var state = _states[(int)operation];
+                _lastSuccess = now;
+                failures = state.ConsecutiveFailures;
+                failedFor = state.FailingSince is { } since ? now - since : TimeSpan.Zero;
+                state.Reset();
+                _status = _states.Any(s => s.FailingSince is not null) ? QueueConsumerStatus.Failing : QueueConsumerStatus.Healthy;
+            }
+
+            if (failures > 0)
+            {
+                LogRecovered(owner._logger, Name(operation), failures, failedFor.TotalSeconds);
+            }
+        }
+
+        /// <summary>Records and reports a failure; <see langword="true"/> when the consumer must give up.</summary>
+        public bool Failed(Operation operation, Exception exception, string? consequence = null)
+        {
+            var now = owner._timeProvider.GetUtcNow();
+            var error = SecretRedactor.MaskText(exception.Message) + (consequence is null ? string.Empty : " (" + consequence + ")");
+            var options = owner.Options;
+            bool first;
+            bool report;
+            int suppressed;
+            double sinceReport;
+            int inARow;
+            DateTimeOffset since;
+            bool giveUp;
+            lock (_gate)
+            {
+                var state = _states[(int)operation];
+                state.FailingSince ??= now;
+                state.ConsecutiveFailures++;
+                _totalFailures++;
+                _lastError = Name(operation) + ": " + error;
+                _lastFailure = now;
+                first = state.ConsecutiveFailures == 1;
+                report = first || now - state.LastReport >= options.FailureReportInterval;
+                suppressed = state.Unreported + 1;
+                sinceReport = (now - state.LastReport).TotalSeconds;
+                if (report)
+                {
+                    state.LastReport = now;
+                    state.Unreported = 0;
+                }
+                else
+                {
+                    state.Unreported++;
+                }
+
+                inARow = state.ConsecutiveFailures;
+                since = state.FailingSince.Value;
+                giveUp = options.MaxFailureDuration is { } limit && inARow >= 2 && now - since >= limit;
+                _status = giveUp ? QueueConsumerStatus.Failed : QueueConsumerStatus.Failing;
+                if (giveUp)
+                {
+                    _gaveUp ??= exception;
+                }
+            }
+
+            if (first)
+            {
+                // an API error's message says it all (status, codes, cf-ray): its stack trace is only for the unexpected
+                LogFirstFailure(owner._logger, Name(operation), error, exception is LogpushKitException ? null : exception);
+            }
+            else if (report)
+            {
+                LogStillFailing(owner._logger, Name(operation), suppressed, sinceReport, inARow, since, error);
+            }
+
+            if (giveUp)
+            {
+                LogGivingUp(owner._logger, Name(operation), (now - since).TotalSeconds, inARow, options.MaxFailureDuration!.Value.TotalSeconds, error);
+            }
+
+            return giveUp;
+        }
+
+        public QueueConsumerHealth Snapshot()
+        {
+            lock (_gate)
+            {
+                var failing = _states.Where(s => s.FailingSince is not null).ToList();
+                return new QueueConsumerHealth
+                {
+                    Status = _status,
+                    LastSuccess = _lastSuccess,
+                    FailingSince = failing.Count == 0 ? null : failing.Min(s => s.FailingSince),
+                    ConsecutiveFailures = failing.Sum(s => s.ConsecutiveFailures),
+                    TotalFailures = _totalFailures,
+                    LastError = _lastError,
+                    LastFailure = _lastFailure,
+                };
+            }
+        }
+
+        private static string Name(Operation operation) => operation == Operation.Pull ? "pull" : "ack";
+
+        private sealed class OperationState
+        {
+            public DateTimeOffset? FailingSince { get; set; }
+
+            public int ConsecutiveFailures { get; set; }
+
+            public DateTimeOffset LastReport { get; set; } = DateTimeOffset.MinValue;
+
+            public int Unreported { get; set; }
+
+            public void Reset()
+            {
+                FailingSince = null;
+                ConsecutiveFailures = 0;
+                Unreported = 0;
+            }
         }
     }
 }

@@ -53,6 +53,34 @@ public sealed record LogpushQueueConsumerOptions
     /// <summary>On stop, how long in-flight objects may finish before they are abandoned (their puts aborted, their messages released). Default 30 s.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the consumer may do nothing but fail before it gives up: when every pull (or every ack) since a moment at
+    /// least this long ago has failed — at least two in a row — <see cref="LogpushQueueConsumer.RunAsync"/> stops pulling,
+    /// lets in-flight objects finish and throws <see cref="QueueConsumerFailedException"/>. Default 5 min.
+    /// <see langword="null"/>: never give up; <see cref="LogpushQueueConsumer.Health"/> reports the failing state instead
+    /// (a host maps it to "unhealthy").
+    /// </summary>
+    public TimeSpan? MaxFailureDuration { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How often a run of failed pulls or acks is reported: the first failure is logged at once (Warning), then at most one
+    /// line per this interval with the count of failures since the last line, and one line when the calls succeed again.
+    /// Default 30 s.
+    /// </summary>
+    public TimeSpan FailureReportInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Drain mode, for cron-style runs: <see cref="LogpushQueueConsumer.RunAsync"/> returns once the queue is empty, meaning
+    /// <see cref="EmptyReceivesBeforeStop"/> receives in a row returned no message while no object was in flight and every
+    /// ack and retry had been sent. Messages the queue still holds but does not hand out (retries waiting out their delay,
+    /// leases of other consumers; see <see cref="IObjectEventSource.Backlog"/>) are left for the next run and logged.
+    /// Default <see langword="false"/>: run until cancelled.
+    /// </summary>
+    public bool StopWhenEmpty { get; init; }
+
+    /// <summary>With <see cref="StopWhenEmpty"/>, the empty receives in a row that mean "empty" (pulls are short polls, so one empty pull is not enough). Default 3.</summary>
+    public int EmptyReceivesBeforeStop { get; init; } = 3;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
@@ -62,6 +90,12 @@ public sealed record LogpushQueueConsumerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(LargestExpectedObjectBytes, 0, nameof(LargestExpectedObjectBytes));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExpectedBytesPerSecond, 0, nameof(ExpectedBytesPerSecond));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));
+        ArgumentOutOfRangeException.ThrowIfLessThan(EmptyReceivesBeforeStop, 1, nameof(EmptyReceivesBeforeStop));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FailureReportInterval, TimeSpan.Zero, nameof(FailureReportInterval));
+        if (MaxFailureDuration is { } limit && limit <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxFailureDuration), limit, "The failure limit must be above zero, or null for none.");
+        }
         if (VisibilityTimeout is { } v && (v <= TimeSpan.Zero || v > TimeSpan.FromHours(12)))
         {
             throw new ArgumentOutOfRangeException(nameof(VisibilityTimeout), v, "The visibility timeout must be above zero and at most 12 hours.");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,6 +36,14 @@ public sealed record ReconcileProgress(long Listed, PipelineSummary Summary, Obj
 /// they lie outside the time window are counted as filtered; objects whose key carries no time are always taken.
 /// Run it once, or periodically beside a queue consumer to catch lost notifications.
 /// </summary>
+/// <remarks>
+/// <para>Each pass first removes leftovers of interrupted puts under the target
+/// (<see cref="LogpushObjectProcessor.CleanUpTargetAsync"/>), counted in <see cref="PipelineSummary.LeftoversRemoved"/>.</para>
+/// <para>A failing object never stops the pass: it is a failure in the summary (with its key and reason) and the others
+/// are converted. Parts of the source the listing could not read (an unreadable subfolder or file,
+/// <see cref="R2ListIncompleteException"/>) are failures too, one per part, recorded after everything readable was
+/// processed. A source that cannot be listed at all (a folder that does not exist) throws.</para>
+/// </remarks>
 public sealed class LogpushReconciler
 {
     private readonly LogpushObjectProcessor _processor;
@@ -60,7 +69,15 @@ public sealed class LogpushReconciler
         var prefix = options.Prefix ?? _processor.Options.Prefix;
         long listed = 0;
 
-        var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), cancellationToken);
+        var cleanup = await _processor.CleanUpTargetAsync(cancellationToken).ConfigureAwait(false);
+        if (cleanup.Removed.Count > 0)
+        {
+            statistics.AddLeftoversRemoved(cleanup.Removed.Count);
+            PipelineLog.LeftoversRemoved(_logger, _processor.Source.Name, cleanup.Removed.Count, cleanup.RemovedBytes, _processor.Target.Name);
+        }
+
+        var incomplete = new StrongBox<R2ListIncompleteException?>();
+        var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), incomplete, cancellationToken);
         await Parallel.ForEachAsync(
             candidates,
             new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrency, CancellationToken = cancellationToken },
@@ -71,9 +88,24 @@ public sealed class LogpushReconciler
                 progress?.Report(new ReconcileProgress(Interlocked.Read(ref listed), statistics.Snapshot(), result));
             }).ConfigureAwait(false);
 
+        if (incomplete.Value is { } unlisted)
+        {
+            foreach (var problem in unlisted.Problems)
+            {
+                var result = new ObjectProcessingResult(ObjectProcessingStatus.Failed, problem.Key)
+                {
+                    Reason = $"bucket '{unlisted.Bucket}': '{ObjectKeyText.Escape(problem.Key)}' could not be listed: {problem.Reason}",
+                    Exception = unlisted,
+                };
+                PipelineLog.ListProblem(_logger, unlisted.Bucket, ObjectKeyText.Escape(problem.Key), problem.Reason);
+                statistics.Add(result);
+                progress?.Report(new ReconcileProgress(Interlocked.Read(ref listed), statistics.Snapshot(), result));
+            }
+        }
+
         var summary = statistics.Snapshot();
         progress?.Report(new ReconcileProgress(listed, summary, null));
-        PipelineLog.ReconcileDone(_logger, _processor.Source.Name, prefix, summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
+        PipelineLog.ReconcileDone(_logger, _processor.Source.Name, prefix is null ? null : ObjectKeyText.Escape(prefix), summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
         return summary;
     }
 
@@ -82,10 +114,28 @@ public sealed class LogpushReconciler
         ReconcileOptions options,
         PipelineStatistics statistics,
         Action onListed,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        StrongBox<R2ListIncompleteException?> incomplete,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var item in _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
+        var listing = _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var disposeListing = listing.ConfigureAwait(false);
+        while (true)
         {
+            try
+            {
+                if (!await listing.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (R2ListIncompleteException ex)
+            {
+                // everything readable was listed; the unreadable parts become failures once the pass is done
+                incomplete.Value = ex;
+                break;
+            }
+
+            var item = listing.Current;
             if (item.Object is not { } info)
             {
                 continue;

@@ -26,6 +26,24 @@ internal static partial class PipelineLog
     [LoggerMessage(7, LogLevel.Warning, "Could not remove {Key} after a failed conversion of {SourceKey}")]
     public static partial void CleanupFailed(ILogger logger, string key, string sourceKey, Exception exception);
 
+    [LoggerMessage(8, LogLevel.Information, "Skipped {SourceKey}: {TargetKey} was {Reason}")]
+    public static partial void SkippedConcurrent(ILogger logger, string sourceKey, string? targetKey, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Target bucket {Bucket} ({BucketType}) has no conditional puts: targets are written unconditionally, so two processes converting the same object at once may both write it")]
+    public static partial void UnconditionalPuts(ILogger logger, string bucket, string bucketType);
+
+    [LoggerMessage(10, LogLevel.Information, "Removed a leftover {Kind} of an interrupted put of {Key} from bucket {Bucket}: {Id}, {Size} bytes, last written {LastModified:O}")]
+    public static partial void LeftoverRemoved(ILogger logger, string bucket, string kind, string key, string id, long size, DateTimeOffset lastModified);
+
+    [LoggerMessage(11, LogLevel.Warning, "Could not clean up leftovers under {Key} in bucket {Bucket}: {Reason}")]
+    public static partial void CleanupProblem(ILogger logger, string bucket, string key, string reason);
+
+    [LoggerMessage(21, LogLevel.Error, "Reconcile of bucket {Bucket}: {Key} could not be listed: {Reason}")]
+    public static partial void ListProblem(ILogger logger, string bucket, string key, string reason);
+
+    [LoggerMessage(22, LogLevel.Information, "Reconcile of bucket {Bucket}: removed {Count} leftovers of interrupted puts ({Bytes} bytes) from target bucket {Target}")]
+    public static partial void LeftoversRemoved(ILogger logger, string bucket, int count, long bytes, string target);
+
     [LoggerMessage(20, LogLevel.Information, "Reconcile of bucket {Bucket} (prefix '{Prefix}') done: {Converted} converted, {Duplicates} up to date, {Filtered} filtered, {Failed} failed in {ElapsedMs} ms")]
     public static partial void ReconcileDone(ILogger logger, string bucket, string? prefix, long converted, long duplicates, long filtered, long failed, long elapsedMs);
 
@@ -55,4 +73,10 @@ internal static partial class PipelineLog
 
     [LoggerMessage(41, LogLevel.Debug, "Object {Key} appeared in the source folder")]
     public static partial void ObjectAppeared(ILogger logger, string key);
+
+    [LoggerMessage(42, LogLevel.Error, "The folder watcher of {Root} could not read {Key}: {Reason}; trying again in {RetrySeconds} s")]
+    public static partial void WatcherProblem(ILogger logger, string root, string key, string reason, double retrySeconds);
+
+    [LoggerMessage(43, LogLevel.Error, "The folder watcher of {Root} failed: {Reason}; it keeps watching and rescans in {RetrySeconds} s")]
+    public static partial void WatcherFailed(ILogger logger, string root, string reason, double retrySeconds, Exception exception);
 }

@@ -1,8 +1,18 @@
 namespace LogpushKit.Pipeline;
 
-/// <summary>Totals over many processed objects: what a run, a reconcile or a consumer did so far.</summary>
+/// <summary>
+/// Totals over many processed objects: what a run, a reconcile or a consumer did so far. Summaries add up with
+/// <c>+</c> (counts and bytes add, elapsed times add as if the parts ran one after the other, failures are concatenated
+/// up to <see cref="MaxFailuresKept"/>); <see cref="Empty"/> is the zero.
+/// </summary>
 public sealed record PipelineSummary
 {
+    /// <summary>The most failures a summary keeps (the count in <see cref="Failed"/> is always complete).</summary>
+    public const int MaxFailuresKept = 100;
+
+    /// <summary>Nothing processed: the zero of <c>+</c>.</summary>
+    public static PipelineSummary Empty { get; } = new();
+
     /// <summary>Objects converted.</summary>
     public long Converted { get; init; }
 
@@ -18,7 +28,13 @@ public sealed record PipelineSummary
     /// <summary>Objects whose conversion failed.</summary>
     public long Failed { get; init; }
 
-    /// <summary>All objects seen: the sum of the counts above.</summary>
+    /// <summary>
+    /// Reconcile passes that failed as a whole (e.g. the source could not be listed) beside a watcher or consumer, which
+    /// went on; their objects are not in the other counts.
+    /// </summary>
+    public long FailedPasses { get; init; }
+
+    /// <summary>All objects seen: the sum of the object counts above.</summary>
     public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + Failed;
 
     /// <summary>Objects skipped for any reason.</summary>
@@ -45,17 +61,49 @@ public sealed record PipelineSummary
     /// <summary>Wall time since the statistics started.</summary>
     public TimeSpan Elapsed { get; init; }
 
-    /// <summary>The failures (up to 100 kept), with their keys and reasons.</summary>
+    /// <summary>Leftovers of interrupted puts (temporary files, multipart uploads) removed from the target.</summary>
+    public long LeftoversRemoved { get; init; }
+
+    /// <summary>The failures (up to <see cref="MaxFailuresKept"/> kept), with their keys and reasons.</summary>
     public IReadOnlyList<ObjectProcessingResult> Failures { get; init; } = [];
 
     /// <summary>Decompressed megabytes (10^6 bytes) per second of wall time.</summary>
     public double MegabytesPerSecond => Elapsed.TotalSeconds > 0 ? BytesDecompressed / 1e6 / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Adds two summaries (see the type's remarks).</summary>
+    public static PipelineSummary operator +(PipelineSummary left, PipelineSummary right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return new PipelineSummary
+        {
+            Converted = left.Converted + right.Converted,
+            SkippedDuplicate = left.SkippedDuplicate + right.SkippedDuplicate,
+            SkippedFiltered = left.SkippedFiltered + right.SkippedFiltered,
+            SkippedNotFound = left.SkippedNotFound + right.SkippedNotFound,
+            Failed = left.Failed + right.Failed,
+            FailedPasses = left.FailedPasses + right.FailedPasses,
+            Records = left.Records + right.Records,
+            Rows = left.Rows + right.Rows,
+            BadLines = left.BadLines + right.BadLines,
+            BytesIn = left.BytesIn + right.BytesIn,
+            BytesDecompressed = left.BytesDecompressed + right.BytesDecompressed,
+            BytesOut = left.BytesOut + right.BytesOut,
+            LeftoversRemoved = left.LeftoversRemoved + right.LeftoversRemoved,
+            Elapsed = left.Elapsed + right.Elapsed,
+            Failures = right.Failures.Count == 0 ? left.Failures
+                : left.Failures.Count == 0 ? right.Failures
+                : [.. left.Failures.Concat(right.Failures).Take(MaxFailuresKept)],
+        };
+    }
+
+    /// <summary>Adds two summaries; the named form of <c>+</c>.</summary>
+    public static PipelineSummary Add(PipelineSummary left, PipelineSummary right) => left + right;
 }
 
 /// <summary>Thread-safe running totals of <see cref="ObjectProcessingResult"/>s.</summary>
 public sealed class PipelineStatistics
 {
-    private const int MaxFailuresKept = 100;
     private readonly TimeProvider _timeProvider;
     private readonly long _started;
     private readonly Lock _failuresLock = new();
@@ -71,6 +119,7 @@ public sealed class PipelineStatistics
     private long _bytesIn;
     private long _bytesDecompressed;
     private long _bytesOut;
+    private long _leftoversRemoved;
 
     /// <summary>Starts the clock.</summary>
     public PipelineStatistics(TimeProvider? timeProvider = null)
@@ -111,7 +160,7 @@ public sealed class PipelineStatistics
                 Interlocked.Increment(ref _failed);
                 lock (_failuresLock)
                 {
-                    if (_failures.Count < MaxFailuresKept)
+                    if (_failures.Count < PipelineSummary.MaxFailuresKept)
                     {
                         _failures.Add(result);
                     }
@@ -123,6 +172,9 @@ public sealed class PipelineStatistics
 
     /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
     public void AddFiltered() => Interlocked.Increment(ref _filtered);
+
+    /// <summary>Counts leftovers of interrupted puts removed from the target.</summary>
+    public void AddLeftoversRemoved(long count) => Interlocked.Add(ref _leftoversRemoved, count);
 
     /// <summary>The totals so far.</summary>
     public PipelineSummary Snapshot()
@@ -147,6 +199,7 @@ public sealed class PipelineStatistics
             BytesDecompressed = Interlocked.Read(ref _bytesDecompressed),
             BytesOut = Interlocked.Read(ref _bytesOut),
             Elapsed = _timeProvider.GetElapsedTime(_started),
+            LeftoversRemoved = Interlocked.Read(ref _leftoversRemoved),
             Failures = failures,
         };
     }

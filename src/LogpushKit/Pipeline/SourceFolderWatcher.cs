@@ -17,6 +17,12 @@ namespace LogpushKit.Pipeline;
 /// with <c>/</c> separators; each is confirmed with a HEAD on the source bucket (which gives the ETag and size).
 /// When the watcher loses events (buffer overflow) or a folder is moved in, it scans the bucket and enqueues every
 /// object; the processor skips those already converted.
+/// <para><b>Errors never end the watch.</b> The folder must exist when <see cref="RunAsync"/> starts (it is a source:
+/// it is never created). After that, a file that cannot be read (permission denied) is still enqueued, so its failure
+/// is counted by the consumer like any object's and retried by the queue; a scan that cannot read part of the folder
+/// (an unreadable subfolder) or fails as a whole is logged, counted in <see cref="Statistics"/> (one failure per
+/// unreadable part), and tried again after <see cref="RetryDelay"/>, doubling up to ten minutes while it keeps failing.
+/// Only cancellation ends <see cref="RunAsync"/>.</para>
 /// </remarks>
 public sealed class SourceFolderWatcher
 {
@@ -25,11 +31,24 @@ public sealed class SourceFolderWatcher
     private readonly InProcessEventQueue _queue;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _healthLock = new();
     private int _scanRequested;
+    private long _rescanAt;
+    private TimeSpan _nextRetryDelay;
+    private DateTimeOffset? _failingSince;
+    private string? _lastError;
 
     /// <summary>Creates a watcher of <paramref name="rootPath"/>, the folder behind <paramref name="processor"/>'s source bucket.</summary>
-    public SourceFolderWatcher(string rootPath, LogpushObjectProcessor processor, InProcessEventQueue queue, TimeSpan? debounce = null, ILogger<SourceFolderWatcher>? logger = null, TimeProvider? timeProvider = null)
+    /// <param name="rootPath">The source folder; it must exist when <see cref="RunAsync"/> starts.</param>
+    /// <param name="processor">Filters keys and owns the source bucket.</param>
+    /// <param name="queue">Where object events go.</param>
+    /// <param name="debounce">How long a file must stay unchanged before it is taken. Default 1 s.</param>
+    /// <param name="logger">Receives one line per appearing object and per problem.</param>
+    /// <param name="timeProvider">The clock for debouncing and retries.</param>
+    /// <param name="retryDelay">How long after a failed scan the folder is scanned again (doubling while it keeps failing). Default 30 s.</param>
+    public SourceFolderWatcher(string rootPath, LogpushObjectProcessor processor, InProcessEventQueue queue, TimeSpan? debounce = null, ILogger<SourceFolderWatcher>? logger = null, TimeProvider? timeProvider = null, TimeSpan? retryDelay = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootPath);
         ArgumentNullException.ThrowIfNull(processor);
@@ -41,13 +60,55 @@ public sealed class SourceFolderWatcher
         ArgumentOutOfRangeException.ThrowIfLessThan(Debounce, TimeSpan.Zero, nameof(debounce));
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        RetryDelay = retryDelay ?? TimeSpan.FromSeconds(30);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetryDelay, TimeSpan.Zero, nameof(retryDelay));
+        _nextRetryDelay = RetryDelay;
+        Statistics = new PipelineStatistics(_timeProvider);
     }
 
     /// <summary>How long a file must stay unchanged before it is taken. Default 1 s.</summary>
     public TimeSpan Debounce { get; }
 
+    /// <summary>How long after a failed scan the folder is scanned again (the first time; it doubles up to ten minutes).</summary>
+    public TimeSpan RetryDelay { get; }
+
+    /// <summary>
+    /// What the watcher itself could not do while <see cref="RunAsync"/> ran: one failure per unreadable part of a scan,
+    /// one per failed scan. Objects' own failures are counted by whoever processes the queue.
+    /// </summary>
+    public PipelineStatistics Statistics { get; }
+
+    /// <summary>
+    /// When the watcher's current run of failures began (a scan or a part of one failed, and no scan has succeeded since),
+    /// or <see langword="null"/> while it works. A host reports the watcher unhealthy while this is set.
+    /// </summary>
+    public DateTimeOffset? FailingSince
+    {
+        get
+        {
+            lock (_healthLock)
+            {
+                return _failingSince;
+            }
+        }
+    }
+
+    /// <summary>The watcher's last failure (what could not be read or done, and why), or <see langword="null"/>.</summary>
+    public string? LastError
+    {
+        get
+        {
+            lock (_healthLock)
+            {
+                return _lastError;
+            }
+        }
+    }
+
     /// <summary>Enqueues an event for every object of the source bucket that passes the filter (a startup reconcile through the queue).</summary>
     /// <returns>The number of events enqueued.</returns>
+    /// <exception cref="R2ListIncompleteException">Part of the folder could not be read; every readable object was enqueued first.</exception>
+    /// <exception cref="R2BucketException">The folder cannot be listed (it does not exist).</exception>
     public async Task<int> ScanAsync(CancellationToken cancellationToken = default)
     {
         var count = 0;
@@ -64,9 +125,14 @@ public sealed class SourceFolderWatcher
     }
 
     /// <summary>Watches until <paramref name="cancellationToken"/> fires; with <paramref name="scanFirst"/>, starts with <see cref="ScanAsync"/>.</summary>
+    /// <exception cref="R2BucketException">The folder does not exist (a source is never created).</exception>
     public async Task RunAsync(bool scanFirst = false, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(_root);
+        if (!Directory.Exists(_root))
+        {
+            throw new R2BucketException($"Source folder '{_root}' (bucket '{_processor.Source.Name}') does not exist; it is not created, only targets are.", _processor.Source.Name, null);
+        }
+
         using var watcher = new FileSystemWatcher(_root)
         {
             IncludeSubdirectories = true,
@@ -85,7 +151,7 @@ public sealed class SourceFolderWatcher
 
         if (scanFirst)
         {
-            await ScanAsync(cancellationToken).ConfigureAwait(false);
+            await ScanGuardedAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var tick = Debounce / 4;
@@ -99,18 +165,83 @@ public sealed class SourceFolderWatcher
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (Interlocked.Exchange(ref _scanRequested, 0) == 1)
+                var rescanAt = Interlocked.Read(ref _rescanAt);
+                if (Interlocked.Exchange(ref _scanRequested, 0) == 1 || (rescanAt != 0 && _timeProvider.GetTimestamp() >= rescanAt))
                 {
-                    await ScanAsync(cancellationToken).ConfigureAwait(false);
+                    await ScanGuardedAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await TakeSettledAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await TakeSettledAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    RecordFailure(string.Empty, ex.Message, ex);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // stopped
         }
+    }
+
+    /// <summary>A scan that reports and counts its problems and schedules the next attempt instead of throwing.</summary>
+    private async Task ScanGuardedAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _rescanAt, 0);
+        try
+        {
+            await ScanAsync(cancellationToken).ConfigureAwait(false);
+            _nextRetryDelay = RetryDelay;
+            lock (_healthLock)
+            {
+                _failingSince = null;
+            }
+        }
+        catch (R2ListIncompleteException ex)
+        {
+            var retry = ScheduleRescan();
+            foreach (var problem in ex.Problems)
+            {
+                PipelineLog.WatcherProblem(_logger, _root, ObjectKeyText.Escape(problem.Key), problem.Reason, retry.TotalSeconds);
+                var reason = $"'{ObjectKeyText.Escape(problem.Key)}' could not be read: {problem.Reason}";
+                MarkFailing(reason);
+                Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, problem.Key) { Reason = reason, Exception = ex });
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            RecordFailure(string.Empty, ex.Message, ex);
+        }
+    }
+
+    private void RecordFailure(string key, string reason, Exception exception)
+    {
+        var retry = ScheduleRescan();
+        PipelineLog.WatcherFailed(_logger, _root, reason, retry.TotalSeconds, exception);
+        var text = $"watching '{_root}' failed: {reason}";
+        MarkFailing(text);
+        Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, key) { Reason = text, Exception = exception });
+    }
+
+    private void MarkFailing(string error)
+    {
+        var now = _timeProvider.GetUtcNow();
+        lock (_healthLock)
+        {
+            _failingSince ??= now;
+            _lastError = error;
+        }
+    }
+
+    private TimeSpan ScheduleRescan()
+    {
+        var delay = _nextRetryDelay;
+        _nextRetryDelay = delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
+        Interlocked.Exchange(ref _rescanAt, _timeProvider.GetTimestamp() + (long)(delay.TotalSeconds * _timeProvider.TimestampFrequency));
+        return delay;
     }
 
     private void OnChanged(string fullPath)
@@ -159,10 +290,21 @@ public sealed class SourceFolderWatcher
                 continue;
             }
 
-            var info = await _processor.Source.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            R2ObjectInfo? info;
+            try
+            {
+                info = await _processor.Source.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (R2BucketException)
+            {
+                // Unreadable (permission denied, I/O error): enqueue it anyway, so that its failure is reported and counted
+                // where every object's is, and the queue retries it.
+                info = new R2ObjectInfo(key, file.Length, string.Empty, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+
             if (info is not null)
             {
-                PipelineLog.ObjectAppeared(_logger, key);
+                PipelineLog.ObjectAppeared(_logger, ObjectKeyText.Escape(key));
                 _queue.Enqueue(Notification(info));
             }
         }

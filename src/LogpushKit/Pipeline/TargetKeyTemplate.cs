@@ -84,6 +84,14 @@ public sealed class TargetKeyTemplate
     /// <summary>The template text.</summary>
     public string Template { get; }
 
+    /// <summary>
+    /// The fixed text every target key ends with (the text after the template's last token, e.g. <c>.csv</c>), or
+    /// <see langword="null"/> when the template ends with a token.
+    /// </summary>
+    public string? LiteralSuffix => _parts.Count > 0 && !_parts[^1].IsToken && _parts[^1].Text.Length > 0 && !_parts[^1].Text.Contains('/', StringComparison.Ordinal)
+        ? _parts[^1].Text
+        : null;
+
     /// <summary>Computes the target key of <paramref name="sourceKey"/>, with <paramref name="targetPrefix"/> in front.</summary>
     /// <exception cref="LogpushKitException">The template needs a date the key does not carry, or the result is empty.</exception>
     public string Apply(string sourceKey, string? targetPrefix = null)
@@ -98,7 +106,7 @@ public sealed class TargetKeyTemplate
 
         var key = Normalize(builder.ToString());
         return key.Length == 0
-            ? throw new LogpushKitException($"Target key template '{Template}' gives an empty key for '{sourceKey}'.")
+            ? throw new LogpushKitException($"Target key template '{Template}' gives an empty key for '{Storage.ObjectKeyText.Escape(sourceKey)}'.")
             : key;
     }
 
@@ -122,7 +130,7 @@ public sealed class TargetKeyTemplate
     private DateOnly RequireDate(LogpushObjectName name) => name.Date ?? throw NoTime(name, "a date token");
 
     private LogpushKitException NoTime(LogpushObjectName name, string what)
-        => new($"Target key template '{Template}' uses {what}, but key '{name.Key}' has no Logpush start time in its file name nor a YYYYMMDD folder.");
+        => new($"Target key template '{Template}' uses {what}, but key '{Storage.ObjectKeyText.Escape(name.Key)}' has no Logpush start time in its file name nor a YYYYMMDD folder.");
 
     private static string Normalize(string key)
     {

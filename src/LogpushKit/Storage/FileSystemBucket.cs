@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Win32.SafeHandles;
 
 namespace LogpushKit.Storage;
@@ -54,8 +56,37 @@ namespace LogpushKit.Storage;
 /// <b>Lists</b> walk the tree in key order one folder at a time (never the whole tree in memory), skip folders the
 /// prefix and start-after exclude, and with the delimiter <c>/</c> do not descend into rolled-up folders.
 /// </para>
+/// <para>
+/// <b>Only regular files are objects.</b> FIFOs, sockets and devices are never opened (opening a FIFO without a writer
+/// blocks forever): listings leave them out and head/get answer "not found" for them. A file or subfolder that cannot
+/// be read (permission denied) does not stop a listing: everything readable is listed, then
+/// <see cref="R2ListIncompleteException"/> names each unreadable part (see <see cref="IR2Bucket.ListAsync"/>).
+/// </para>
+/// <para>
+/// <b>The folder.</b> Creating the bucket creates nothing: a bucket used as a source must exist (listing a folder that
+/// does not exist fails with <see cref="R2BucketException"/> naming it), and head, get and delete find nothing in it;
+/// a put (or a lock) creates the folders it needs.
+/// </para>
+/// <para>
+/// <b>Conditional puts and locks.</b> <see cref="PutIfAsync"/> checks its condition when it commits, atomically with
+/// respect to the other puts and deletes of this instance. Across processes, <see cref="LockAsync"/> gives an
+/// operating-system lock per key (a <c>flock</c> on Unix, a share-mode lock on Windows, released when the process
+/// dies) on one of <see cref="LockStripes"/> hidden files <c>.logpushkit-NN.lock</c> in the folder; writers that hold
+/// the key's lock around their check and put never overwrite each other. Two keys may share a lock file, which only
+/// makes them wait for each other across processes. (.NET takes no file locks when
+/// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> is set; the lock then does nothing.)
+/// </para>
+/// <para>
+/// <b>Leftovers.</b> A process killed during a put leaves its hidden <c>.&lt;name&gt;.&lt;guid&gt;.tmp</c> files.
+/// <see cref="CleanUpAsync"/> removes those (and only those: the exact name form this class creates) whose last write
+/// is older than the given age, so a put still running in another process is left alone.
+/// </para>
+/// <para>
+/// <b>Identity.</b> <see cref="Identity"/> is the folder's canonical path (links resolved), case-insensitive on Windows
+/// and macOS, so the same folder reached by two paths is recognised as one bucket.
+/// </para>
 /// </remarks>
-public sealed class FileSystemBucket : IR2Bucket
+public sealed partial class FileSystemBucket : IR2Bucket
 {
     /// <summary>The longest key accepted, in UTF-8 bytes (R2's and S3's limit).</summary>
     public const int MaxKeyBytes = 1024;
@@ -66,8 +97,13 @@ public sealed class FileSystemBucket : IR2Bucket
     /// </summary>
     public const int MaxSegmentBytes = 200;
 
+    /// <summary>The number of lock files <see cref="LockAsync"/> spreads keys over.</summary>
+    public const int LockStripes = 64;
+
     private const string TempSuffix = ".tmp";
     private const string SidecarSuffix = ".meta.json";
+    private const string LockPrefix = ".logpushkit-";
+    private const string LockSuffix = ".lock";
     private const int CopyBufferSize = 128 * 1024;
 
     private static readonly string[] WindowsDeviceNames =
@@ -78,22 +114,38 @@ public sealed class FileSystemBucket : IR2Bucket
 
     private readonly string _root;
     private readonly string _rootWithSeparator;
-    private readonly Lock _commitLock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _commit = new(1, 1);
+    private readonly LockStripe[] _stripes = Enumerable.Range(0, LockStripes).Select(static _ => new LockStripe()).ToArray();
 
-    /// <summary>Creates a bucket over <paramref name="rootPath"/>, creating the folder if it does not exist.</summary>
+    /// <summary>Creates a bucket over the folder <paramref name="rootPath"/>. Nothing is created (see remarks).</summary>
     /// <param name="rootPath">The folder that holds the objects.</param>
     /// <param name="name">The bucket's name for messages; defaults to the folder's name.</param>
-    public FileSystemBucket(string rootPath, string? name = null)
+    /// <param name="timeProvider">The clock <see cref="CleanUpAsync"/> measures ages with; defaults to the system clock.</param>
+    public FileSystemBucket(string rootPath, string? name = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(rootPath);
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootPath));
         _rootWithSeparator = _root + Path.DirectorySeparatorChar;
         Name = string.IsNullOrWhiteSpace(name) ? (Path.GetFileName(_root) is { Length: > 0 } folder ? folder : _root) : name;
-        Directory.CreateDirectory(_root);
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
     public string Name { get; }
+
+    /// <summary>
+    /// The folder's canonical path (every link resolved; a part that does not exist yet appended to its nearest
+    /// existing ancestor) as a <c>file://</c> store, case-insensitive on Windows and macOS.
+    /// </summary>
+    public R2BucketIdentity Identity
+    {
+        get
+        {
+            var path = FileKinds.CanonicalPath(_root).Replace(Path.DirectorySeparatorChar, '/');
+            return new R2BucketIdentity("file://" + (path.StartsWith('/') ? path : "/" + path) + "/", OperatingSystem.IsWindows() || OperatingSystem.IsMacOS());
+        }
+    }
 
     /// <summary>The full path of the bucket's folder.</summary>
     public string RootPath => _root;
@@ -105,17 +157,8 @@ public sealed class FileSystemBucket : IR2Bucket
     public string GetPath(string key) => ResolvePath(key);
 
     /// <inheritdoc />
-    public async Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
-    {
-        var path = ResolvePath(key);
-        using var handle = OpenForRead(path, key);
-        if (handle is null)
-        {
-            return null;
-        }
-
-        return await ReadInfoAsync(handle, path, key, withMetadata: true, cancellationToken).ConfigureAwait(false);
-    }
+    public async Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) =>
+        await HeadCoreAsync(ResolvePath(key), key, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default)
@@ -151,6 +194,20 @@ public sealed class FileSystemBucket : IR2Bucket
 
     /// <inheritdoc />
     public async Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+        => (await PutCoreAsync(key, content, options, null, cancellationToken).ConfigureAwait(false))!;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The condition is checked against the object as head would report it, when the put commits, atomically with the
+    /// other puts and deletes of this instance; across processes, hold <see cref="LockAsync"/> for the key.
+    /// </remarks>
+    public Task<R2ObjectInfo?> PutIfAsync(string key, Stream content, R2Conditional condition, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return PutCoreAsync(key, content, options, condition, cancellationToken);
+    }
+
+    private async Task<R2ObjectInfo?> PutCoreAsync(string key, Stream content, R2PutOptions? options, R2Conditional? condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
         var path = ResolvePath(key);
@@ -200,13 +257,23 @@ public sealed class FileSystemBucket : IR2Bucket
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            lock (_commitLock)
+            await _commit.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
+                if (condition is not null && !condition.IsSatisfiedBy(await HeadCoreAsync(path, key, cancellationToken).ConfigureAwait(false)))
+                {
+                    return null;
+                }
+
                 // Sidecar first: between the renames the old object's size/time no longer match it, so it is
                 // served without metadata rather than with the new object's.
                 File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
                 File.Move(dataTemp, path, overwrite: true);
                 committed = true;
+            }
+            finally
+            {
+                _commit.Release();
             }
 
             return new R2ObjectInfo(key, size, etag, new DateTimeOffset(lastWrite, TimeSpan.Zero))
@@ -217,7 +284,7 @@ public sealed class FileSystemBucket : IR2Bucket
         }
         catch (Exception ex) when (!readingSource && ex is IOException or UnauthorizedAccessException)
         {
-            throw new R2BucketException($"File-system bucket '{Name}': could not write '{key}': {ex.Message}", Name, key, innerException: ex);
+            throw new R2BucketException($"File-system bucket '{Name}': could not write '{ObjectKeyText.Escape(key)}': {ex.Message}", Name, key, innerException: ex);
         }
         finally
         {
@@ -232,6 +299,124 @@ public sealed class FileSystemBucket : IR2Bucket
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An operating-system lock on one of <see cref="LockStripes"/> hidden files in the folder (created with the folder
+    /// if missing), held by this instance while any caller in the process holds a key of that stripe. Waits, polling,
+    /// until no other process holds it.
+    /// </remarks>
+    public async ValueTask<IAsyncDisposable?> LockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        _ = ResolvePath(key);
+        var index = StripeOf(key);
+        var stripe = _stripes[index];
+        await stripe.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (stripe.Holders == 0)
+            {
+                stripe.Handle = await OpenLockFileAsync(Path.Combine(_root, string.Create(CultureInfo.InvariantCulture, $"{LockPrefix}{index:x2}{LockSuffix}")), key, cancellationToken).ConfigureAwait(false);
+            }
+
+            stripe.Holders++;
+        }
+        finally
+        {
+            stripe.Gate.Release();
+        }
+
+        return new StripeHold(stripe);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Removes hidden temporary files of the exact form this class creates, <c>.&lt;name&gt;.&lt;32 hex digits&gt;.tmp</c>,
+    /// whose last write is at least <see cref="R2CleanupOptions.OlderThan"/> old and whose key (the folder plus
+    /// <c>&lt;name&gt;</c>) passes the options' prefix and filter, then prunes folders left empty. Links are not followed.
+    /// A missing folder has nothing to clean.
+    /// </remarks>
+    public Task<R2CleanupResult> CleanUpAsync(R2CleanupOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new R2CleanupOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.OlderThan, TimeSpan.Zero, nameof(options));
+        var removed = new List<R2Leftover>();
+        var problems = new List<R2BucketProblem>();
+        var prefix = options.Prefix ?? string.Empty;
+        var lastSlash = prefix.LastIndexOf('/');
+        var startKey = lastSlash < 0 ? string.Empty : prefix[..(lastSlash + 1)];
+        if (startKey.Length > 0 && FindKeyProblem(startKey.TrimEnd('/')) is not null)
+        {
+            return Task.FromResult(R2CleanupResult.Nothing);
+        }
+
+        var start = startKey.Length == 0 ? _root : Path.Combine(_root, startKey.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
+        var cutoff = _timeProvider.GetUtcNow() - options.OlderThan;
+        var folders = new Stack<(string Path, string Key)>();
+        folders.Push((start, startKey));
+        while (folders.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (folder, folderKey) = folders.Pop();
+            var removedHere = false;
+            try
+            {
+                foreach (var info in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+                {
+                    var kind = FileKinds.Of(info.FullName);
+                    if (kind == FileKind.Directory)
+                    {
+                        var childKey = folderKey + info.Name + "/";
+                        if (childKey.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(childKey, StringComparison.Ordinal))
+                        {
+                            folders.Push((info.FullName, childKey));
+                        }
+
+                        continue;
+                    }
+
+                    if (kind != FileKind.Regular || TempFileName().Match(info.Name) is not { Success: true } match)
+                    {
+                        continue;
+                    }
+
+                    var key = folderKey + match.Groups["name"].Value;
+                    var lastWrite = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+                    if (lastWrite > cutoff || !options.Covers(key))
+                    {
+                        continue;
+                    }
+
+                    var size = ((FileInfo)info).Length;
+                    try
+                    {
+                        info.Delete();
+                        removed.Add(new R2Leftover(R2LeftoverKind.TemporaryFile, key, info.Name, size, lastWrite));
+                        removedHere = true;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        problems.Add(new R2BucketProblem(key, $"could not remove the temporary file '{ObjectKeyText.Escape(info.Name)}': {ex.Message}"));
+                    }
+                }
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // nothing there (a target not written yet, or a folder pruned meanwhile)
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(new R2BucketProblem(folderKey, $"could not read the folder: {ex.Message}"));
+            }
+
+            if (removedHere)
+            {
+                PruneEmptyFolders(folder);
+            }
+        }
+
+        return Task.FromResult(removed.Count == 0 && problems.Count == 0 ? R2CleanupResult.Nothing : new R2CleanupResult(removed, problems));
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         options ??= new R2ListOptions();
@@ -242,40 +427,42 @@ public sealed class FileSystemBucket : IR2Bucket
     }
 
     /// <inheritdoc />
-    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var path = ResolvePath(key);
         cancellationToken.ThrowIfCancellationRequested();
         var directory = Path.GetDirectoryName(path)!;
+        await _commit.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            lock (_commitLock)
+            if (FileKinds.Of(path) is not FileKind.Directory)
             {
-                if (!Directory.Exists(path))
-                {
-                    File.Delete(path);
-                }
-
-                File.Delete(SidecarPath(directory, Path.GetFileName(path)));
+                File.Delete(path);
             }
+
+            File.Delete(SidecarPath(directory, Path.GetFileName(path)));
         }
         catch (DirectoryNotFoundException)
         {
-            return Task.CompletedTask;
+            return;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new R2BucketException($"File-system bucket '{Name}': could not delete '{key}': {ex.Message}", Name, key, innerException: ex);
+            throw new R2BucketException($"File-system bucket '{Name}': could not delete '{ObjectKeyText.Escape(key)}': {ex.Message}", Name, key, innerException: ex);
+        }
+        finally
+        {
+            _commit.Release();
         }
 
         PruneEmptyFolders(directory);
-        return Task.CompletedTask;
     }
 
-    /// <summary>Whether a file name is one of the bucket's own temporary or sidecar files.</summary>
+    /// <summary>Whether a file name is one of the bucket's own temporary, sidecar or lock files.</summary>
     internal static bool IsReservedName(ReadOnlySpan<char> fileName) =>
         fileName.Length > 1 && fileName[0] == '.' &&
-        (fileName.EndsWith(TempSuffix, StringComparison.Ordinal) || fileName.EndsWith(SidecarSuffix, StringComparison.Ordinal));
+        (fileName.EndsWith(TempSuffix, StringComparison.Ordinal) || fileName.EndsWith(SidecarSuffix, StringComparison.Ordinal) ||
+         (fileName.StartsWith(LockPrefix, StringComparison.Ordinal) && fileName.EndsWith(LockSuffix, StringComparison.Ordinal)));
 
     private string ResolvePath(string key)
     {
@@ -283,13 +470,13 @@ public sealed class FileSystemBucket : IR2Bucket
         var problem = FindKeyProblem(key);
         if (problem is not null)
         {
-            throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: {problem}.", Name, key);
+            throw new ObjectKeyException($"File-system bucket '{Name}': key '{ObjectKeyText.Escape(key)}' is not allowed: {problem}.", Name, key);
         }
 
         var path = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
         if (!path.StartsWith(_rootWithSeparator, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
-            throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: it resolves outside the bucket folder.", Name, key);
+            throw new ObjectKeyException($"File-system bucket '{Name}': key '{ObjectKeyText.Escape(key)}' is not allowed: it resolves outside the bucket folder.", Name, key);
         }
 
         // A link inside the folder could lead outside it: refuse keys whose path runs through one.
@@ -297,7 +484,7 @@ public sealed class FileSystemBucket : IR2Bucket
         {
             if (new FileInfo(at).LinkTarget is not null)
             {
-                throw new ObjectKeyException($"File-system bucket '{Name}': key '{Printable(key)}' is not allowed: its path runs through a symbolic link.", Name, key);
+                throw new ObjectKeyException($"File-system bucket '{Name}': key '{ObjectKeyText.Escape(key)}' is not allowed: its path runs through a symbolic link.", Name, key);
             }
         }
 
@@ -376,7 +563,7 @@ public sealed class FileSystemBucket : IR2Bucket
 
             if (slash < 0)
             {
-                return IsReservedName(segment) ? "its last segment has the form of the bucket's temporary or sidecar files (.*.tmp, .*.meta.json)" : null;
+                return IsReservedName(segment) ? "its last segment has the form of the bucket's temporary, sidecar or lock files (.*.tmp, .*.meta.json, .logpushkit-*.lock)" : null;
             }
 
             rest = rest[(slash + 1)..];
@@ -407,25 +594,6 @@ public sealed class FileSystemBucket : IR2Bucket
         return null;
     }
 
-    private static string Printable(string key)
-    {
-        var shown = key.Length > 120 ? key[..120] + "…" : key;
-        var builder = new StringBuilder(shown.Length);
-        foreach (var c in shown)
-        {
-            if (char.IsControl(c))
-            {
-                builder.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
-
     private static string TempPath(string directory, string fileName) =>
         Path.Combine(directory, "." + fileName + "." + Guid.NewGuid().ToString("N") + TempSuffix);
 
@@ -447,7 +615,7 @@ public sealed class FileSystemBucket : IR2Bucket
             }
             catch (IOException ex) when (File.Exists(directory))
             {
-                throw new R2BucketException($"File-system bucket '{Name}': could not write '{key}': a parent of it is an object, not a folder.", Name, key, innerException: ex);
+                throw new R2BucketException($"File-system bucket '{Name}': could not write '{ObjectKeyText.Escape(key)}': a parent of it is an object, not a folder.", Name, key, innerException: ex);
             }
         }
     }
@@ -459,6 +627,12 @@ public sealed class FileSystemBucket : IR2Bucket
 
     private SafeFileHandle? OpenForRead(string path, string key)
     {
+        // Only regular files are objects: a FIFO would block the open until a writer appears, a device reads forever.
+        if (FileKinds.Of(path) is not FileKind.Regular)
+        {
+            return null;
+        }
+
         try
         {
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
@@ -477,8 +651,19 @@ public sealed class FileSystemBucket : IR2Bucket
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new R2BucketException($"File-system bucket '{Name}': could not read '{key}': {ex.Message}", Name, key, innerException: ex);
+            throw new R2BucketException($"File-system bucket '{Name}': could not read '{ObjectKeyText.Escape(key)}': {ex.Message}", Name, key, innerException: ex);
         }
+    }
+
+    private async Task<R2ObjectInfo?> HeadCoreAsync(string path, string key, CancellationToken cancellationToken)
+    {
+        using var handle = OpenForRead(path, key);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        return await ReadInfoAsync(handle, path, key, withMetadata: true, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<R2ObjectInfo> ReadInfoAsync(SafeFileHandle handle, string path, string key, bool withMetadata, CancellationToken cancellationToken)
@@ -584,6 +769,16 @@ public sealed class FileSystemBucket : IR2Bucket
 
     private async IAsyncEnumerable<R2ObjectInfo> WalkAsync(R2ListOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (!Directory.Exists(_root))
+        {
+            throw new R2BucketException(
+                File.Exists(_root)
+                    ? $"File-system bucket '{Name}': '{_root}' is a file, not a folder."
+                    : $"File-system bucket '{Name}': the folder '{_root}' does not exist.",
+                Name,
+                null);
+        }
+
         // Start in the deepest folder the prefix names, so a prefix lists only its own subtree.
         var prefix = options.Prefix ?? string.Empty;
         var lastSlash = prefix.LastIndexOf('/');
@@ -596,9 +791,17 @@ public sealed class FileSystemBucket : IR2Bucket
         var startFolder = startKeyPrefix.Length == 0 ? _root : Path.Combine(_root, startKeyPrefix.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
         var rollUpFolders = options.Delimiter == "/";
 
+        // Parts that cannot be read are collected and reported after everything readable was listed.
+        var problems = new List<R2BucketProblem>();
+        var first = ListFolder(startFolder, startKeyPrefix, problems);
+        if (startKeyPrefix.Length == 0 && problems.Count > 0)
+        {
+            throw new R2BucketException($"File-system bucket '{Name}': the folder '{_root}' cannot be listed: {problems[0].Reason}", Name, null);
+        }
+
         // An explicit stack of sorted folder listings keeps memory to one listing per level of depth.
         var stack = new Stack<IEnumerator<Entry>>();
-        stack.Push(ListFolder(startFolder, startKeyPrefix).GetEnumerator());
+        stack.Push(first.GetEnumerator());
         try
         {
             while (stack.Count > 0)
@@ -622,8 +825,8 @@ public sealed class FileSystemBucket : IR2Bucket
                     if (rollUpFolders && entry.Key.Length > prefix.Length && !StartsWithKey(options.StartAfter, entry.Key))
                     {
                         // Every key below rolls up to the same common prefix: one visible object is enough.
-                        var first = FirstObject(entry.Path, entry.Key, options, cancellationToken);
-                        if (first is not null && await ToInfoAsync(first.Value, cancellationToken).ConfigureAwait(false) is { } firstInfo)
+                        var firstBelow = FirstObject(entry.Path, entry.Key, options, problems, cancellationToken);
+                        if (firstBelow is not null && await ToInfoAsync(firstBelow.Value, problems, cancellationToken).ConfigureAwait(false) is { } firstInfo)
                         {
                             yield return firstInfo;
                         }
@@ -631,11 +834,11 @@ public sealed class FileSystemBucket : IR2Bucket
                         continue;
                     }
 
-                    stack.Push(ListFolder(entry.Path, entry.Key).GetEnumerator());
+                    stack.Push(ListFolder(entry.Path, entry.Key, problems).GetEnumerator());
                     continue;
                 }
 
-                if (KeyListing.Matches(entry.Key, options) && await ToInfoAsync(entry, cancellationToken).ConfigureAwait(false) is { } info)
+                if (KeyListing.Matches(entry.Key, options) && await ToInfoAsync(entry, problems, cancellationToken).ConfigureAwait(false) is { } info)
                 {
                     yield return info;
                 }
@@ -647,6 +850,11 @@ public sealed class FileSystemBucket : IR2Bucket
             {
                 stack.Pop().Dispose();
             }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new R2ListIncompleteException(Name, problems);
         }
     }
 
@@ -667,14 +875,14 @@ public sealed class FileSystemBucket : IR2Bucket
                ObjectKeyOrder.Compare(folderKey, startAfter) > 0;
     }
 
-    private Entry? FirstObject(string folder, string folderKey, R2ListOptions options, CancellationToken cancellationToken)
+    private Entry? FirstObject(string folder, string folderKey, R2ListOptions options, List<R2BucketProblem> problems, CancellationToken cancellationToken)
     {
-        foreach (var entry in ListFolder(folder, folderKey))
+        foreach (var entry in ListFolder(folder, folderKey, problems))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (entry.IsFolder)
             {
-                if (FolderMayMatch(entry.Key, options) && FirstObject(entry.Path, entry.Key, options, cancellationToken) is { } first)
+                if (FolderMayMatch(entry.Key, options) && FirstObject(entry.Path, entry.Key, options, problems, cancellationToken) is { } first)
                 {
                     return first;
                 }
@@ -688,22 +896,35 @@ public sealed class FileSystemBucket : IR2Bucket
         return null;
     }
 
-    private async Task<R2ObjectInfo?> ToInfoAsync(Entry entry, CancellationToken cancellationToken)
+    private async Task<R2ObjectInfo?> ToInfoAsync(Entry entry, List<R2BucketProblem> problems, CancellationToken cancellationToken)
     {
-        var handle = OpenForRead(entry.Path, entry.Key);
-        if (handle is null)
+        try
         {
-            // Deleted while listing: leave it out, as a listing started a moment later would.
+            var handle = OpenForRead(entry.Path, entry.Key);
+            if (handle is null)
+            {
+                // Deleted while listing: leave it out, as a listing started a moment later would.
+                return null;
+            }
+
+            using (handle)
+            {
+                return await ReadInfoAsync(handle, entry.Path, entry.Key, withMetadata: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (R2BucketException ex)
+        {
+            problems.Add(new R2BucketProblem(entry.Key, (ex.InnerException ?? ex).Message));
             return null;
         }
-
-        using (handle)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return await ReadInfoAsync(handle, entry.Path, entry.Key, withMetadata: false, cancellationToken).ConfigureAwait(false);
+            problems.Add(new R2BucketProblem(entry.Key, ex.Message));
+            return null;
         }
     }
 
-    private static IEnumerable<Entry> ListFolder(string folder, string folderKey)
+    private static List<Entry> ListFolder(string folder, string folderKey, List<R2BucketProblem> problems)
     {
         List<Entry> entries;
         try
@@ -718,19 +939,121 @@ public sealed class FileSystemBucket : IR2Bucket
                     continue;
                 }
 
+                // Only regular files are objects: FIFOs, sockets and devices are never opened.
+                if (!isFolder && FileKinds.Of(info.FullName) is not FileKind.Regular)
+                {
+                    continue;
+                }
+
                 // A folder's keys all start with "name/", so it sorts as that prefix among its siblings.
                 var key = isFolder ? folderKey + info.Name + "/" : folderKey + info.Name;
                 entries.Add(new Entry(key, info.FullName, isFolder));
             }
         }
-        catch (IOException)
+        catch (DirectoryNotFoundException)
         {
-            // Gone (deleted while listing) or not a folder (a prefix running through an object): nothing below.
+            // Gone (deleted while listing): nothing below.
+            return [];
+        }
+        catch (IOException) when (File.Exists(folder))
+        {
+            // Not a folder (a prefix running through an object): nothing below.
+            return [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(new R2BucketProblem(folderKey, $"the folder could not be read: {ex.Message}"));
             return [];
         }
 
         entries.Sort(static (a, b) => ObjectKeyOrder.Instance.Compare(a.Key, b.Key));
         return entries;
+    }
+
+    private int StripeOf(string key)
+    {
+        // Keys that name one file share a stripe: on a case-insensitive file system, keys differing only in case.
+        var normalized = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? key.ToUpperInvariant() : key;
+        var hash = 2166136261u;
+        foreach (var c in normalized)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % LockStripes);
+    }
+
+    private async Task<FileStream> OpenLockFileAsync(string lockPath, string key, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            try
+            {
+                Directory.CreateDirectory(_root);
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
+            }
+            catch (IOException ex) when (IsLockContention(ex))
+            {
+                // Held by another process: wait for it (a process that dies releases its locks).
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new R2BucketException($"File-system bucket '{Name}': could not lock '{ObjectKeyText.Escape(key)}' ({lockPath}): {ex.Message}", Name, key, innerException: ex);
+            }
+
+            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
+        }
+    }
+
+    /// <summary>
+    /// Whether opening a lock file failed because another process holds it: on Unix .NET's <c>flock</c> answers
+    /// EWOULDBLOCK (the exception's HResult is the raw errno: 11 on Linux, 35 on macOS and the BSDs); on Windows it is a
+    /// sharing or lock violation.
+    /// </summary>
+    private static bool IsLockContention(IOException ex) => OperatingSystem.IsWindows()
+        ? ex.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021)
+        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
+
+    [GeneratedRegex("^\\.(?<name>.+)\\.[0-9a-f]{32}\\.tmp$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex TempFileName();
+
+    /// <summary>One lock file, held while any caller in this process holds a key of its stripe.</summary>
+    private sealed class LockStripe
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public FileStream? Handle { get; set; }
+
+        public int Holders { get; set; }
+    }
+
+    private sealed class StripeHold(LockStripe stripe) : IAsyncDisposable
+    {
+        private int _released;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
+            {
+                return;
+            }
+
+            await stripe.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (--stripe.Holders == 0 && stripe.Handle is { } handle)
+                {
+                    stripe.Handle = null;
+                    await handle.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                stripe.Gate.Release();
+            }
+        }
     }
 
     private readonly record struct Entry(string Key, string Path, bool IsFolder);

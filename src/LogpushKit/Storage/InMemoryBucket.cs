@@ -72,6 +72,17 @@ public sealed class InMemoryBucket : IR2Bucket
 
     /// <inheritdoc />
     public async Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+        => (await PutCoreAsync(key, content, options, null, cancellationToken).ConfigureAwait(false))!;
+
+    /// <inheritdoc />
+    /// <remarks>The condition is checked atomically with every other put and delete of this bucket.</remarks>
+    public Task<R2ObjectInfo?> PutIfAsync(string key, Stream content, R2Conditional condition, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return PutCoreAsync(key, content, options, condition, cancellationToken);
+    }
+
+    private async Task<R2ObjectInfo?> PutCoreAsync(string key, Stream content, R2PutOptions? options, R2Conditional? condition, CancellationToken cancellationToken)
     {
         CheckKey(key);
         ArgumentNullException.ThrowIfNull(content);
@@ -99,6 +110,11 @@ public sealed class InMemoryBucket : IR2Bucket
 
         lock (_lock)
         {
+            if (condition is not null && !condition.IsSatisfiedBy(_objects.GetValueOrDefault(key)?.Info))
+            {
+                return null;
+            }
+
             _objects[key] = new StoredObject(info, bytes);
         }
 
@@ -163,7 +179,7 @@ public sealed class InMemoryBucket : IR2Bucket
 
         if (System.Text.Encoding.UTF8.GetByteCount(key) > FileSystemBucket.MaxKeyBytes)
         {
-            throw new ObjectKeyException($"Bucket '{Name}': key '{key[..64]}…' is not allowed: it is longer than {FileSystemBucket.MaxKeyBytes} UTF-8 bytes.", Name, key);
+            throw new ObjectKeyException($"Bucket '{Name}': key '{ObjectKeyText.Escape(key[..64])}…' is not allowed: it is longer than {FileSystemBucket.MaxKeyBytes} UTF-8 bytes.", Name, key);
         }
     }
 

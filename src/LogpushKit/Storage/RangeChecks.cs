@@ -36,7 +36,7 @@ internal static class RangeChecks
         if (range.Offset >= size && (size > 0 || range.Offset > 0))
         {
             throw new R2BucketException(
-                $"Bucket '{bucket}': range starting at byte {range.Offset} of '{key}' is not satisfiable (the object has {size} bytes).",
+                $"Bucket '{bucket}': range starting at byte {range.Offset} of '{ObjectKeyText.Escape(key)}' is not satisfiable (the object has {size} bytes).",
                 bucket,
                 key,
                 RangeNotSatisfiable);

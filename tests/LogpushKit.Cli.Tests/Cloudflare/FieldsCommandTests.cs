@@ -22,11 +22,27 @@ public sealed class FieldsCommandTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.StandardError);
         var lines = run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
-        Assert.Matches(@"^FIELD\s+TYPE\s+DESCRIPTION$", lines[0]);
-        Assert.Matches(@"^Datetime\s+int or string\s+When\.$", lines[1]);
-        Assert.Matches(@"^Action\s+string\s+What\.$", lines[2]);
-        Assert.Matches(@"^Brand New\s+-\s+Line1 Line2$", lines[3]);
+        Assert.Matches(@"^FIELD\s+TYPE\s+TIMESTAMP\s+DESCRIPTION$", lines[0]);
+        Assert.Matches(@"^Datetime\s+int or string\s+yes\s+When\.$", lines[1]);
+        Assert.Matches(@"^Action\s+string\s+no\s+What\.$", lines[2]);
+        Assert.Matches(@"^Brand New\s+-\s+no\s+Line1 Line2$", lines[3]);
         Assert.Equal($"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/logpush/datasets/gateway_http/fields", Assert.Single(_api.Requests).Path);
+    }
+
+    [Fact]
+    public async Task Fields_LiveTypedValues_ApiTypesShownAndNewTimestampMarked()
+    {
+        _api.SetDatasetFields("gateway_http", [new("Datetime", "int or string; When."), new("BrandNewAt", "int or string; A timestamp the docs do not know yet."), new("Action", "string; What; and why.")]);
+
+        var table = await CloudflareCli.RunAsync(CloudflareCli.Environment(_api), "fields", "gateway_http");
+        var json = await CloudflareCli.RunAsync(CloudflareCli.Environment(_api), "fields", "gateway_http", "--json");
+
+        Assert.True(table.ExitCode == 0, table.StandardError);
+        var lines = table.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^BrandNewAt\s+int or string\s+yes\s+A timestamp the docs do not know yet\.$", lines[2]);
+        Assert.Matches(@"^Action\s+string\s+no\s+What; and why\.$", lines[3]);
+        var fields = JsonNode.Parse(json.StandardOutput)!["fields"]!.AsArray();
+        Assert.Equal(("BrandNewAt", "int or string", true), (fields[1]!["name"]!.GetValue<string>(), fields[1]!["type"]!.GetValue<string>(), fields[1]!["timestamp"]!.GetValue<bool>()));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using LogpushKit.R2;
 using LogpushKit.Storage;
@@ -10,6 +9,24 @@ namespace LogpushKit.Cli.Tests.Commands;
 public sealed class S3rverCliCollection : ICollectionFixture<S3rverServer>
 {
     public const string Name = "s3rver-cli";
+
+    /// <summary>Two new buckets on the plain-HTTP instance, with clients to arrange and inspect them.</summary>
+    internal static async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync(S3rverServer server, string prefix)
+    {
+        var source = server.NewBucketName(prefix + "-src");
+        var target = server.NewBucketName(prefix + "-dst");
+        await server.CreateBucketAsync(server.HttpEndpoint, source);
+        await server.CreateBucketAsync(server.HttpEndpoint, target);
+        return (Client(source), Client(target));
+
+        R2Bucket Client(string bucket) => new(new R2BucketOptions
+        {
+            Bucket = bucket,
+            Endpoint = server.HttpEndpoint,
+            AccessKeyId = S3rverServer.AccessKeyId,
+            SecretAccessKey = S3rverServer.SecretAccessKey,
+        });
+    }
 }
 
 /// <summary><c>logpushkit convert</c> between bucket objects on s3rver's plain-HTTP instance, through the real process.</summary>
@@ -36,6 +53,21 @@ public sealed class ConvertBucketTests(S3rverServer server)
         Assert.Contains($"converted s3://{source.Name}/logs/20240101/in.log.gz -> s3://{target.Name}/csv/out.csv", run.StandardError, StringComparison.Ordinal);
         Assert.Equal(ExpectedCsv, await ReadAsync(target, "csv/out.csv"));
         Assert.Equal("text/csv; charset=utf-8", (await target.HeadAsync("csv/out.csv"))!.ContentType);
+    }
+
+    [Fact]
+    public async Task Convert_TabDelimiterToS3Object_StoredAsTabSeparatedValues()
+    {
+        var (source, target) = await CreateBucketsAsync();
+        await source.PutAsync("in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+
+        var run = await RunAsync(
+            ["convert", $"s3://{source.Name}/in.log.gz", "--delimiter", "tab", "-o", $"s3://{target.Name}/out.tsv", "--endpoint", server.HttpEndpoint.AbsoluteUri],
+            new() { ["AWS_ACCESS_KEY_ID"] = S3rverServer.AccessKeyId, ["AWS_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey });
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Equal(ExpectedCsv.Replace(',', '\t'), await ReadAsync(target, "out.tsv"));
+        Assert.Equal("text/tab-separated-values; charset=utf-8", (await target.HeadAsync("out.tsv"))!.ContentType);
     }
 
     [Fact]
@@ -80,7 +112,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
         var run = await RunAsync(["convert", "s3://some-bucket/in.log.gz"], new() { [CliBucketsEndpointVariable] = string.Empty });
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--endpoint URL or the LOGPUSHKIT_S3_ENDPOINT environment variable", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("set --endpoint or the LOGPUSHKIT_S3_ENDPOINT environment variable", run.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -97,6 +129,51 @@ public sealed class ConvertBucketTests(S3rverServer server)
         Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Fact]
+    public async Task Convert_ObjectOntoItself_UsageErrorAndSourceUntouched()
+    {
+        var (source, _) = await CreateBucketsAsync();
+        var original = TempDirectory.Gzip(Ndjson);
+        await source.PutAsync("in.log.gz", new MemoryStream(original));
+
+        var run = await RunAsync(["convert", $"r2://{source.Name}/in.log.gz", "-o", $"r2://{source.Name}/in.log.gz"], R2Environment());
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is the input itself", run.StandardError, StringComparison.Ordinal);
+        await using var body = await source.GetAsync("in.log.gz");
+        using var copy = new MemoryStream();
+        await body!.Body.CopyToAsync(copy);
+        Assert.Equal(original, copy.ToArray());
+    }
+
+    [Fact]
+    public async Task Convert_S3WithoutCredentials_NamesTheVariablesItReadsNotProperties()
+    {
+        var run = await RunAsync(["convert", "s3://some-bucket/in.log.gz", "--endpoint", server.HttpEndpoint.AbsoluteUri], []);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("input: 's3://some-bucket/in.log.gz' needs credentials", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("R2BucketOptions", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Convert_TargetPutFailsAfterQuarantine_LeavesNoQuarantineFile()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.WriteGzip("in.log.gz", "{\"a\":1}\nnot json\n{\"a\":2}\n");
+        var quarantine = dir.File("bad-lines.ndjson");
+
+        // the target bucket does not exist: the put fails when the output is committed, after the quarantine was
+        var run = await RunAsync(
+            ["convert", input, "-o", $"r2://{server.NewBucketName("absent")}/out.csv", "--on-bad-line", "quarantine", "--quarantine", quarantine],
+            R2Environment());
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.False(File.Exists(quarantine), "the quarantine of a failed convert was left behind");
+        Assert.Equal(["in.log.gz"], dir.FileNames());
+    }
+
     private const string CliBucketsEndpointVariable = "LOGPUSHKIT_S3_ENDPOINT";
 
     private Dictionary<string, string> R2Environment() => new()
@@ -106,22 +183,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
         ["R2_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey,
     };
 
-    private async Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync()
-    {
-        var source = server.NewBucketName("cli-src");
-        var target = server.NewBucketName("cli-dst");
-        await server.CreateBucketAsync(server.HttpEndpoint, source);
-        await server.CreateBucketAsync(server.HttpEndpoint, target);
-        return (Client(source), Client(target));
-    }
-
-    private R2Bucket Client(string bucket) => new(new R2BucketOptions
-    {
-        Bucket = bucket,
-        Endpoint = server.HttpEndpoint,
-        AccessKeyId = S3rverServer.AccessKeyId,
-        SecretAccessKey = S3rverServer.SecretAccessKey,
-    });
+    private Task<(R2Bucket Source, R2Bucket Target)> CreateBucketsAsync() => S3rverCliCollection.CreateBucketsAsync(server, "cli");
 
     private static async Task<string> ReadAsync(IR2Bucket bucket, string key)
     {
@@ -131,39 +193,5 @@ public sealed class ConvertBucketTests(S3rverServer server)
         return await reader.ReadToEndAsync();
     }
 
-    private static async Task<CliRun> RunAsync(string[] args, Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(CliProcess.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(CliProcess.CliDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        // Only what the test sets: no R2_/AWS_ credentials of the machine running the tests.
-        foreach (var name in new[] { "R2_ACCOUNT_ID", "R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", CliBucketsEndpointVariable })
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = new MemoryStream();
-        var readOut = process.StandardOutput.BaseStream.CopyToAsync(stdout, timeout.Token);
-        var readErr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        await readOut;
-        return new CliRun(process.ExitCode, stdout.ToArray(), await readErr);
-    }
+    private static Task<CliRun> RunAsync(string[] args, Dictionary<string, string> environment) => CliProcess.RunWithEnvironmentAsync(args, environment);
 }

@@ -87,6 +87,7 @@ public sealed class RunCommandTests
 
     [Theory]
     [InlineData("--concurrency", "0")]
+    [InlineData("--concurrency", "many")]
     [InlineData("--target-template", "{nope}.csv")]
     [InlineData("--from", "yesterday-ish")]
     public async Task Run_BadOption_UsageError(string option, string value)
@@ -114,6 +115,86 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_SourceIsAFile_SaysItIsAFileNotThatTheFolderIsMissing()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.WriteGzip("x.log.gz", "{\"a\":1}\n");
+
+        var run = await CliProcess.RunAsync("run", "--source", file, "--target", temp.File("out"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"--source: '{file}' is a file, not a folder", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_FromAfterTo_UsageError()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--from", "2024-06-02", "--to", "2024-06-01");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--from", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("must be earlier than --to", run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(output.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("{path}.log.gz")]
+    [InlineData("{file}")]
+    [InlineData("{dir}/{name}.log.gz")]
+    public async Task Run_TemplateWritingOverTheSources_RefusedAndSourcesUntouched(string template)
+    {
+        using var folder = new TempDirectory();
+        Directory.CreateDirectory(folder.File("gw"));
+        var source = folder.WriteGzip(Path.Combine("gw", "a.log.gz"), "{\"a\":1}\n");
+        var original = await File.ReadAllBytesAsync(source);
+
+        var run = await CliProcess.RunAsync("run", "--source", folder.Path, "--target", folder.Path, "--target-template", template);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--target-template", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("over their source objects", run.StandardError, StringComparison.Ordinal);
+        Assert.Equal(original, await File.ReadAllBytesAsync(source));
+    }
+
+    [Fact]
+    public async Task Run_WatchFolderWithTimeWindow_UsageErrorInsteadOfIgnoringTheWindow()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--watch", "--from", "2024-06-01");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--from/--to", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ParseErrorQuotingControlCharacters_PrintedEscaped()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--concurrency", "2\u001b[2J\nforged");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("2\\u001b[2J\\nforged", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', run.StandardError);
+        Assert.DoesNotContain(run.StandardError.Split('\n'), line => line.StartsWith("forged", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_IntervalWithoutWatch_UsageError()
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--interval", "5");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--interval needs --watch", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_Watch_ConvertsNewObjectsUntilInterrupted()
     {
         if (OperatingSystem.IsWindows())
@@ -125,24 +206,10 @@ public sealed class RunCommandTests
         using var output = new TempDirectory();
         await File.WriteAllBytesAsync(Path.Combine(source.Path, "first.log.gz"), Gzip("{\"a\":1}\n"));
         using var process = CliProcess.Start(["run", "--source", source.Path, "--target", output.Path, "--watch"]);
-        var stderr = new StringBuilder();
-        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-
-            if (e.Data?.Contains("watching", StringComparison.Ordinal) == true)
-            {
-                watching.TrySetResult();
-            }
-        };
-        process.BeginErrorReadLine();
+        var stderr = new StderrLines(process, "watching");
         try
         {
-            await watching.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await stderr.Seen.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(File.Exists(Path.Combine(output.Path, "first.csv")));
 
             Directory.CreateDirectory(Path.Combine(source.Path, "new", "20240601"));
@@ -162,10 +229,7 @@ public sealed class RunCommandTests
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, process.ExitCode);
-            lock (stderr)
-            {
-                Assert.Contains("2 converted", stderr.ToString(), StringComparison.Ordinal);
-            }
+            Assert.Contains("2 converted", stderr.Text, StringComparison.Ordinal);
         }
         finally
         {

@@ -63,7 +63,7 @@ public sealed class LogpushClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UpdateJobAsync_JobReadFromApi_SendsNoReadOnlyMembers()
+    public async Task UpdateJobAsync_JobReadFromApi_SendsOnlyUpdateSchemaMembers()
     {
         var id = _api.AddJob(Account, new JsonObject
         {
@@ -73,7 +73,9 @@ public sealed class LogpushClientTests : IAsyncLifetime
             ["last_complete"] = "2025-06-01T10:16:00Z",
             ["last_error"] = null,
             ["error_message"] = null,
+            ["kind"] = "",
             ["future_member"] = 1,
+            ["output_options"] = new JsonObject { ["output_type"] = "csv", ["future_option"] = true },
         });
         var job = await _client.GetJobAsync(Account, id);
         _api.ClearRequests();
@@ -81,8 +83,11 @@ public sealed class LogpushClientTests : IAsyncLifetime
         await _client.UpdateJobAsync(Account, id, job with { Enabled = true });
 
         var body = JsonNode.Parse(Assert.Single(_api.Requests).Body)!.AsObject();
-        Assert.Equal(["dataset", "destination_conf", "enabled", "future_member"], body.Select(p => p.Key).Order(StringComparer.Ordinal));
+        // dataset and kind are create-time members, future_member is unknown (maybe read-only): none is sent;
+        // output_options is sent whole, with the setting this version does not know
+        Assert.Equal(["destination_conf", "enabled", "output_options"], body.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.True(body["enabled"]!.GetValue<bool>());
+        Assert.True(body["output_options"]!["future_option"]!.GetValue<bool>());
         Assert.Contains("\"last_error\":null", LogpushKit.Json.CloudflareJson.Serialize(job), StringComparison.Ordinal);
     }
 
@@ -241,9 +246,9 @@ public sealed class LogpushClientTests : IAsyncLifetime
         var exists = await _client.ValidateDestinationExistsAsync(Account, Destination);
         var origin = await _client.ValidateOriginAsync(Account, "fields=RayID,ClientIP&timestamps=rfc3339");
 
-        Assert.True(valid.Valid);
-        Assert.False(exists.Exists);
-        Assert.True(origin.Valid);
+        Assert.True(valid?.Valid);
+        Assert.False(exists?.Exists);
+        Assert.True(origin?.Valid);
         var r = _api.Requests;
         Assert.Equal(AccountPath("logpush/validate/destination"), r[0].Path);
         CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination }.ToJsonString(), r[0].Body);
@@ -261,8 +266,8 @@ public sealed class LogpushClientTests : IAsyncLifetime
         var token = _api.OwnershipTokenFor(Destination)!;
         var validation = await _client.ValidateOwnershipChallengeAsync(Account, Destination, token);
 
-        Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge.FileName);
-        Assert.True(validation.Valid);
+        Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge?.FileName);
+        Assert.True(validation?.Valid);
         Assert.Equal(AccountPath("logpush/ownership"), _api.Requests[0].Path);
         Assert.Equal(AccountPath("logpush/ownership/validate"), _api.Requests[1].Path);
         CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination, ["ownership_challenge"] = token }.ToJsonString(), _api.Requests[1].Body);
@@ -311,5 +316,81 @@ public sealed class LogpushClientTests : IAsyncLifetime
         var ex = Assert.Throws<ArgumentException>(() => new LogpushClient(new LogpushClientOptions()));
 
         Assert.Contains("CLOUDFLARE_API_TOKEN", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeleteJobAsync_5xxAfterTheDeleteTookEffect_RetryFinds404AndSucceeds()
+    {
+        var id = _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+        _api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
+
+        await _client.DeleteJobAsync(Account, id);
+
+        // the first DELETE deleted the job but answered 500; the retry found nothing (404), which means deleted
+        Assert.Equal(["DELETE", "DELETE"], _api.Requests.Select(r => r.Method));
+        Assert.Empty(_api.JobsOf(Account));
+    }
+
+    [Fact]
+    public async Task DeleteJobAsync_NoSuchJob_Still404()
+    {
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.DeleteJobAsync(Account, 777777));
+
+        Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
+        Assert.False(ex.MayHaveSucceeded);
+        Assert.Single(_api.Requests);
+    }
+
+    [Fact]
+    public async Task CreateJobAsync_5xxAfterTheJobWasCreated_NotRepeatedAndSaysItMayHaveSucceeded()
+    {
+        _api.FailNext(FakeFailure.ServerError().For("POST").AfterTheRequestTookEffect());
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.CreateJobAsync(Account, new LogpushJob { Dataset = "gateway_http", DestinationConf = Destination }));
+
+        Assert.True(ex.MayHaveSucceeded);
+        Assert.Single(_api.Requests);
+        Assert.Single(_api.JobsOf(Account));
+    }
+
+    [Fact]
+    public async Task GetDatasetAsync_LiveTypesWin_CatalogIsTheFallback()
+    {
+        _api.SetDatasetFields("gateway_http", [
+            new("Datetime", "The date and time."),
+            new("BrandNewTimestamp", "int or string; When something new happened."),
+            new("Action", "int; Action, typed differently by the API than by the docs."),
+            new("Untyped", "n"),
+        ]);
+
+        var dataset = await _client.GetDatasetAsync(Account, "gateway_http");
+
+        Assert.Equal(
+            [("Datetime", "int or string", "The date and time."), ("BrandNewTimestamp", "int or string", "When something new happened."), ("Action", "int", "Action, typed differently by the API than by the docs."), ("Untyped", null, "n")],
+            dataset.Fields.Select(f => (f.Name, f.Type, f.Description)));
+        Assert.Equal(["Datetime", "BrandNewTimestamp"], dataset.TimestampFields);
+    }
+
+    [Fact]
+    public async Task GetDatasetCatalogAsync_LiveTimestampFieldUnknownToTheCatalog_IsConverted()
+    {
+        _api.SetDatasetFields("gateway_http", [new("Datetime", "int or string; d"), new("BrandNewTimestamp", "int or string; n")]);
+        Assert.DoesNotContain("BrandNewTimestamp", LogpushKit.Datasets.LogpushDatasetCatalog.Default.Get("gateway_http").TimestampFields);
+
+        var catalog = await _client.GetDatasetCatalogAsync(Account, ["gateway_http"]);
+        var options = LogpushKit.Transform.TransformOptions.Default with
+        {
+            Dataset = "gateway_http",
+            DatasetCatalog = catalog,
+            TimestampOutput = LogpushKit.Transform.TimestampOutputFormat.Rfc3339,
+        };
+        using var input = new MemoryStream("{\"Datetime\":1724219319,\"BrandNewTimestamp\":1724219320}\n"u8.ToArray());
+        using var output = new MemoryStream();
+
+        await new LogpushKit.Transform.LogpushCsvTransformer(options).TransformAsync(input, output);
+
+        Assert.Equal("Datetime,BrandNewTimestamp\n2024-08-21T05:48:39Z,2024-08-21T05:48:40Z\n", System.Text.Encoding.UTF8.GetString(output.ToArray()));
+        Assert.Equal(["Datetime", "BrandNewTimestamp"], catalog.Get("gateway_http").TimestampFields);
+        Assert.Equal(LogpushKit.Datasets.LogpushDatasetCatalog.Default.Get("http_requests").Fields.Count, catalog.Get("http_requests").Fields.Count);
     }
 }

@@ -227,4 +227,120 @@ public sealed class QueuesPullClientTests : IAsyncLifetime
         Assert.Single(result.Messages);
         Assert.Equal(2, _api.Requests.Count);
     }
+
+    [Theory]
+    [InlineData("array")]
+    [InlineData("object")]
+    public async Task PullAsync_BothResultForms_ReadTheMessages(string form)
+    {
+        _queue.PublishObjectCreated("b", "k1", 1, "e1");
+        _queue.PublishObjectCreated("b", "k2", 2, "e2");
+        _api.ResponseShaper = (request, envelope) =>
+        {
+            if (form == "array" && request.ApiPath.EndsWith("/pull", StringComparison.Ordinal))
+            {
+                envelope["result"] = envelope["result"]!["messages"]!.DeepClone();
+            }
+
+            return envelope;
+        };
+
+        var result = await _client.PullAsync(_queue.Id, 10);
+
+        Assert.Equal(["k1", "k2"], result.Messages.Select(m => QueuesPullClient.ParseR2EventNotification(m).Object.Key));
+        Assert.Equal(form == "object" ? 2 : null, result.Backlog);
+    }
+
+    [Theory]
+    [InlineData("""{"success":true,"errors":[],"messages":[],"result":{}}""")]
+    [InlineData("""{"success":true,"errors":[],"messages":[],"result":{"messages":null,"message_backlog_count":0}}""")]
+    [InlineData("""{"success":true,"result":null}""")]
+    [InlineData("""{"success":true,"result":[]}""")]
+    [InlineData("""{"success":true,"errors":[],"messages":["Successfully pulled"],"result":{"metadata":{"metrics":{"backlog_count":0,"backlog_bytes":0,"oldest_message_timestamp_ms":0}}}}""")]
+    public async Task PullAsync_NoMessagesInAnyForm_EmptyNotNull(string reply)
+    {
+        _api.ResponseShaper = (_, _) => JsonNode.Parse(reply)!;
+
+        var result = await _client.PullAsync(_queue.Id);
+
+        Assert.Empty(result.Messages);
+    }
+
+    [Fact]
+    public async Task PullAsync_MessageNotFittingTheSchema_KeepsItsLeaseAndFailsOnlyItsDecode()
+    {
+        _queue.PublishObjectCreated("b", "good", 1, "e1");
+        _queue.PublishObjectCreated("b", "bad", 1, "e2");
+        _api.ResponseShaper = (_, envelope) =>
+        {
+            if (envelope["result"]?["messages"] is JsonArray { Count: 2 } messages)
+            {
+                messages[1]!["attempts"] = "many";
+                messages[1]!["metadata"] = "not an object";
+            }
+
+            return envelope;
+        };
+
+        var result = await _client.PullAsync(_queue.Id, 10);
+
+        Assert.Equal(2, result.Messages.Count);
+        Assert.Equal("good", QueuesPullClient.ParseR2EventNotification(result.Messages[0]).Object.Key);
+        Assert.NotNull(result.Messages[1].LeaseId);
+        var ex = Assert.Throws<CloudflarePayloadException>(() => result.Messages[1].DecodeBody());
+        Assert.Contains("documented shape", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PullAsync_ResultOfNeitherForm_ThrowsWithRay()
+    {
+        _api.ResponseShaper = (_, envelope) =>
+        {
+            envelope["result"] = "pulled";
+            return envelope;
+        };
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.PullAsync(_queue.Id));
+
+        Assert.Contains("neither an object with messages nor an array", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(ex.RayId);
+    }
+
+    [Theory]
+    [InlineData(FakeBodyForm.Documented, "CF-Content-Type", false, false)]
+    [InlineData(FakeBodyForm.RawJsonValue, "CF-Content-Type", false, false)]
+    [InlineData(FakeBodyForm.JsonText, "CF-Content-Type", false, false)]
+    [InlineData(FakeBodyForm.Base64Unpadded, "CF-Content-Type", false, false)]
+    [InlineData(FakeBodyForm.Base64Url, "cf-content-type", false, true)]
+    [InlineData(FakeBodyForm.Documented, "contentType", true, false)]
+    [InlineData(FakeBodyForm.Documented, "content_type", false, true)]
+    public async Task PullAsync_BodyForms_DecodedToTheSameNotification(FakeBodyForm body, string key, bool onMessage, bool floats)
+    {
+        var notification = new R2EventNotification
+        {
+            Account = "acct",
+            Action = R2EventAction.CompleteMultipartUpload,
+            Bucket = "b",
+            Object = new R2EventObject("dir/ü +?.log.gz", 123456789, "abc-3"),
+            EventTime = new DateTimeOffset(2025, 6, 1, 10, 0, 0, 5, TimeSpan.Zero),
+        };
+        _queue.PublishR2Event(notification, new FakeMessageShape { Body = body, ContentTypeKey = key, ContentTypeOnMessage = onMessage, NumbersAsFloats = floats });
+
+        var message = Assert.Single((await _client.PullAsync(_queue.Id)).Messages);
+
+        Assert.Equal(notification, QueuesPullClient.ParseR2EventNotification(message));
+        Assert.Equal(1, message.Attempts);
+    }
+
+    [Fact]
+    public async Task PullAsync_BytesBody_Base64Decoded()
+    {
+        byte[] raw = [0x1f, 0x8b, 0, 255, 1];
+        _queue.Publish(raw, "bytes", new FakeMessageShape { Body = FakeBodyForm.Base64Unpadded });
+
+        var message = Assert.Single((await _client.PullAsync(_queue.Id)).Messages);
+
+        Assert.Equal(QueueContentType.Bytes, message.ContentType);
+        Assert.Equal(raw, message.DecodeBody());
+    }
 }

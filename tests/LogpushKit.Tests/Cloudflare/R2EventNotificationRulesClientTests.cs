@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Tests.Infrastructure.FakeCloudflare;
 
@@ -111,5 +112,127 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
         var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate, R2EventType.ObjectDelete);
 
         Assert.Equal(["PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "LifecycleDeletion"], rule.Actions);
+    }
+
+    [Fact]
+    public async Task PutRulesAsync_5xxAfterTheRulesWereStored_ReadsBackAndSucceedsWithoutAnOverlap()
+    {
+        var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Suffix = ".log.gz" };
+        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("PUT").AfterTheRequestTookEffect());
+
+        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+
+        Assert.Equal(["PUT", "GET"], _api.Requests.Select(r => r.Method));
+        Assert.Single(_api.NotificationRules("logpush-bucket", _queue.Id)!);
+    }
+
+    [Fact]
+    public async Task PutRulesAsync_5xxBeforeTheRulesWereStored_ReadsBackThenRepeats()
+    {
+        var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Prefix = "gw/" };
+        _api.FailNext(FakeFailure.ServerError().For("PUT"));
+
+        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+
+        Assert.Equal(["PUT", "GET", "PUT"], _api.Requests.Select(r => r.Method));
+        Assert.Single(_api.NotificationRules("logpush-bucket", _queue.Id)!);
+    }
+
+    [Fact]
+    public async Task PutRulesAsync_Persistent5xx_ThrowsAfterBoundedRepeats()
+    {
+        using var client = new R2EventNotificationRulesClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new R2EventNotificationRulesClientOptions()) with
+        {
+            Retry = new CloudflareRetryOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(10) },
+        });
+        _api.FailNext(FakeFailure.ServerError().For("PUT"), times: 10);
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => client.PutRulesAsync("logpush-bucket", _queue.Id, [R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate)]));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
+        Assert.Equal(3, _api.Requests.Count(r => r.Method == "PUT"));
+    }
+
+    [Fact]
+    public async Task DeleteRulesAsync_5xxAfterTheyWereDeleted_Succeeds()
+    {
+        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate)]);
+        _api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
+        var deleted = false;
+        _api.ResponseShaper = (request, envelope) =>
+        {
+            // a second DELETE of rules that are gone: 404, as a strict server may answer
+            if (request.Method == "DELETE" && deleted)
+            {
+                return new JsonObject { ["success"] = false, ["errors"] = new JsonArray(new JsonObject { ["code"] = 1003, ["message"] = "not found" }), ["messages"] = new JsonArray(), ["result"] = null };
+            }
+
+            deleted |= request.Method == "DELETE";
+            return envelope;
+        };
+
+        await _client.DeleteRulesAsync("logpush-bucket", _queue.Id);
+
+        Assert.Null(_api.NotificationRules("logpush-bucket", _queue.Id));
+    }
+
+    [Fact]
+    public async Task GetConfigurationAsync_OlderMapForm_ReadsEveryQueueAndRule()
+    {
+        _api.ResponseShaper = (_, envelope) =>
+        {
+            envelope["result"] = JsonNode.Parse("""
+                {"logpush-bucket":{
+                   "detail-1":{"queue":"QUEUE_ID","rules":[{"prefix":"gw/","suffix":".log.gz","actions":["PutObject","CompleteMultipartUpload"]}]},
+                   "detail-2":{"queue":"22222222222222222222222222222222","rules":[{"actions":["DeleteObject"]}]}}}
+                """.Replace("QUEUE_ID", _queue.Id, StringComparison.Ordinal));
+            return envelope;
+        };
+
+        var configuration = await _client.GetConfigurationAsync("logpush-bucket");
+        var rules = await _client.GetQueueRulesAsync("logpush-bucket", _queue.Id);
+
+        Assert.Equal("logpush-bucket", configuration.BucketName);
+        Assert.Equal([_queue.Id, "22222222222222222222222222222222"], configuration.Queues.Select(q => q.QueueId));
+        var rule = Assert.Single(configuration.Queues[0].Rules);
+        Assert.Equal(("gw/", ".log.gz"), (rule.Prefix, rule.Suffix));
+        Assert.Equal(["PutObject", "CompleteMultipartUpload"], rule.Actions);
+        Assert.Equal(["DeleteObject"], Assert.Single(configuration.Queues[1].Rules).Actions);
+        Assert.Equal(_queue.Id, rules.QueueId);
+        Assert.Equal(["PutObject", "CompleteMultipartUpload"], Assert.Single(rules.Rules).Actions);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("null")]
+    [InlineData("""{"bucketName":"logpush-bucket"}""")]
+    [InlineData("""{"queues":[{"queueId":"q"}]}""")]
+    public async Task GetConfigurationAsync_EmptyOrPartial_NoNullLists(string result)
+    {
+        _api.ResponseShaper = (_, envelope) =>
+        {
+            envelope["result"] = JsonNode.Parse(result);
+            return envelope;
+        };
+
+        var configuration = await _client.GetConfigurationAsync("logpush-bucket");
+
+        Assert.All(configuration.Queues, q => Assert.NotNull(q.Rules));
+        Assert.NotNull(configuration.Queues);
+    }
+
+    [Fact]
+    public async Task GetConfigurationAsync_NeitherForm_ThrowsWithRay()
+    {
+        _api.ResponseShaper = (_, envelope) =>
+        {
+            envelope["result"] = new JsonArray(1, 2);
+            return envelope;
+        };
+
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetConfigurationAsync("logpush-bucket"));
+
+        Assert.Contains("notification configuration", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(ex.RayId);
     }
 }

@@ -78,4 +78,36 @@ public sealed class LogpushDatasetCatalogTests
         _ = new LogpushKit.Transform.LogpushCsvTransformer(options);
         Assert.Throws<ArgumentException>(() => new LogpushKit.Transform.LogpushCsvTransformer(options with { DatasetCatalog = null }));
     }
+
+    [Theory]
+    [InlineData("int or string; Timestamp at which the edge received the request", "int or string", "Timestamp at which the edge received the request", true)]
+    [InlineData("string or int; Time", "string or int", "Time", true)]
+    [InlineData("Timestamp;when", "timestamp", "when", true)]
+    [InlineData("array[string]; Values; several", "array[string]", "Values; several", false)]
+    [InlineData("Array [ Int ] ; codes", "array[int]", "codes", false)]
+    [InlineData("bool", "bool", null, false)]
+    [InlineData("The action taken; see docs", null, "The action taken; see docs", false)]
+    [InlineData("string value of the header", null, "string value of the header", false)]
+    [InlineData("", null, null, false)]
+    [InlineData(null, null, null, false)]
+    public void TryParseApiValue_TypedOrPlain_SplitsOnlyARealType(string? value, string? type, string? description, bool timestamp)
+    {
+        var typed = LogpushDatasetField.TryParseApiValue(value, out var parsedType, out var parsedDescription);
+
+        Assert.Equal(type is not null, typed);
+        Assert.Equal(type, parsedType);
+        Assert.Equal(description, parsedDescription);
+        Assert.Equal(timestamp, new LogpushDatasetField("f", parsedType).IsTimestamp);
+    }
+
+    [Fact]
+    public void FromFields_LiveTypeWins_DocumentedTypeFillsTheGaps()
+    {
+        var documented = LogpushDatasetCatalog.Default.Get("gateway_http");
+
+        var live = LogpushDataset.FromFields("gateway_http", LogpushDatasetScope.Account, [new("Datetime", "Docs say a timestamp"), new("Action", "int; now a number"), new("NewTime", "int or string; new")], documented);
+
+        Assert.Equal([("Datetime", "int or string"), ("Action", "int"), ("NewTime", "int or string")], live.Fields.Select(f => (f.Name, f.Type)));
+        Assert.Equal(["Datetime", "NewTime"], live.TimestampFields);
+    }
 }

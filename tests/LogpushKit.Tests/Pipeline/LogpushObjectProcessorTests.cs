@@ -5,7 +5,7 @@ using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Pipeline;
 
-public sealed class LogpushObjectProcessorTests
+public sealed partial class LogpushObjectProcessorTests
 {
     private readonly TestBucket _source = new("logpush");
     private readonly TestBucket _target = new("csv");

@@ -92,6 +92,39 @@ public sealed class LogpushQueueConsumerTests
     }
 
     [Fact]
+    public async Task RunAsync_FailingObjectWithControlCharactersInItsKey_LogLinesEscapeKeyAndMessageId()
+    {
+        // a key (and a message id, from the queue's server) with a line break and a terminal escape: printed raw they
+        // would forge a log line or drive the terminal
+        const string Key = "logs/x\n2024-01-01 INFO forged\u001b[2J.log.gz";
+        const string EscapedKey = @"logs/x\n2024-01-01 INFO forged\u001b[2J.log.gz";
+        _source.Add(Key, [0x1f, 0x8b, 0x08, 0x00]);
+        var message = Message("m\r1", Key, 4) with { Notification = PipelineTestData.Event("logpush", Key, _source.Info(Key).ETag) };
+        var source = new ScriptedSource(message, message with { Attempts = 2 });
+        var logger = new Cloudflare.ListLogger<LogpushQueueConsumer>();
+        var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxAttempts = 2 }, logger);
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var run = consumer.RunAsync(cts.Token);
+        while (source.Retries.Count < 2)
+        {
+            await Task.Delay(10, cts.Token);
+        }
+
+        await cts.CancelAsync();
+        await run;
+
+        var lines = logger.Entries.Where(e => e.Id.Id is 30 or 31).Select(e => e.Message).ToList();
+        Assert.Equal(2, lines.Count); // a retry, then the poison message
+        Assert.All(lines, line =>
+        {
+            Assert.False(line.Any(char.IsControl), line);
+            Assert.Contains(EscapedKey, line, StringComparison.Ordinal);
+            Assert.Contains(@"essage m\r1 for ", line, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public void RetryDelayFor_Attempts_DoublesUpToMax()
     {
         var consumer = new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions
@@ -240,6 +273,74 @@ public sealed class LogpushQueueConsumerTests
         Assert.Equal(0, queue.Count);
     }
 
+    [Fact]
+    public async Task RunAsync_StopWhenEmpty_EmptyQueue_StopsAfterTheEmptyReceivesInARow()
+    {
+        var source = new CountingSource(new InProcessEventQueue(pollWait: TimeSpan.Zero));
+        var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { StopWhenEmpty = true, EmptyReceivesBeforeStop = 4 });
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var summary = await consumer.RunAsync(cts.Token);
+
+        Assert.False(cts.IsCancellationRequested);
+        Assert.Equal(4, source.Receives);
+        Assert.Equal(0, summary.Objects);
+        Assert.Equal(QueueConsumerStatus.Stopped, consumer.Health.Status);
+    }
+
+    [Fact]
+    public async Task RunAsync_StopWhenEmpty_ObjectStillInFlight_DoesNotStopUntilItIsDoneAndAcked()
+    {
+        var queue = new InProcessEventQueue(pollWait: TimeSpan.Zero);
+        var source = new CountingSource(queue);
+        _source.Add("slow.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(3)));
+        queue.Enqueue(PipelineTestData.Event("logpush", "slow.log.gz", _source.Info("slow.log.gz").ETag));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.GetGate = gate;
+        var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { StopWhenEmpty = true, EmptyReceivesBeforeStop = 2, IdleDelay = TimeSpan.FromMilliseconds(5), MaxIdleDelay = TimeSpan.FromMilliseconds(10) });
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var run = consumer.RunAsync(cts.Token);
+        while (source.Receives < 20)
+        {
+            await Task.Delay(5, cts.Token);
+        }
+
+        Assert.False(run.IsCompleted, "stopped while an object was in flight");
+        gate.SetResult();
+        var summary = await run;
+
+        Assert.Equal(1, summary.Converted);
+        Assert.Single(source.Acks);
+        Assert.Equal(0, queue.LeasedCount);
+        Assert.Equal(PipelineTestData.ExpectedCsv(3), _target.ReadText("slow.csv"));
+    }
+
+    [Fact]
+    public async Task RunAsync_StopWhenEmpty_FailedObjectWaitingForRetry_StopsAndReportsItLeft()
+    {
+        var queue = new InProcessEventQueue(pollWait: TimeSpan.Zero);
+        _source.Add("bad.log.gz", [0x1f, 0x8b, 0x08, 0x00]);
+        queue.Enqueue(PipelineTestData.Event("logpush", "bad.log.gz", _source.Info("bad.log.gz").ETag));
+        var logger = new LogpushKit.Tests.Cloudflare.ListLogger<LogpushQueueConsumer>();
+        var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { StopWhenEmpty = true, RetryDelay = TimeSpan.FromMinutes(10), MaxRetryDelay = TimeSpan.FromMinutes(10) }, logger);
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var summary = await consumer.RunAsync(cts.Token);
+
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(1, queue.DelayedCount);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 64 && e.Message.Contains("1 message(s) the queue still holds", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Options_Invalid_Rejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions { EmptyReceivesBeforeStop = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions { MaxFailureDuration = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LogpushQueueConsumer(new InProcessEventQueue(), new LogpushObjectProcessor(_source, _target), new LogpushQueueConsumerOptions { FailureReportInterval = TimeSpan.FromSeconds(-1) }));
+    }
+
     private static ObjectEventMessage Message(string id, string key, long size) => new()
     {
         Id = id,
@@ -312,6 +413,19 @@ public sealed class LogpushQueueConsumerTests
 
                 return batch;
             }
+        }
+    }
+
+    private sealed class CountingSource(IObjectEventSource inner) : RecordingSource(inner)
+    {
+        private int _receives;
+
+        public int Receives => Volatile.Read(ref _receives);
+
+        public override Task<IReadOnlyList<ObjectEventMessage>> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _receives);
+            return base.ReceiveAsync(maxMessages, visibilityTimeout, cancellationToken);
         }
     }
 }

@@ -1,4 +1,6 @@
 using LogpushKit.Pipeline;
+using LogpushKit.Storage;
+using LogpushKit.Tests.Infrastructure;
 
 namespace LogpushKit.Tests.Pipeline;
 
@@ -121,5 +123,105 @@ public sealed class LogpushReconcilerTests
                 report(value);
             }
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_StaleTempFilesOfKilledPutsUnderTheTarget_AreRemovedFirstAndCounted()
+    {
+        using var folder = new TempDirectory("sweep");
+        var target = Path.Combine(folder.Path, "out");
+        Directory.CreateDirectory(Path.Combine(target, "gw"));
+        var old = DateTime.UtcNow.AddHours(-2);
+        var staleCsv = Aged(Path.Combine(target, "gw", ".a.csv." + Guid.NewGuid().ToString("N") + ".tmp"), old);
+        var staleQuarantine = Aged(Path.Combine(target, "gw", ".a.csv.quarantine." + Guid.NewGuid().ToString("N") + ".tmp"), old);
+        var notOurs = Aged(Path.Combine(target, "gw", ".a.json." + Guid.NewGuid().ToString("N") + ".tmp"), old);
+        var fresh = Aged(Path.Combine(target, "gw", ".b.csv." + Guid.NewGuid().ToString("N") + ".tmp"), DateTime.UtcNow);
+        _source.Add("gw/a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        var processor = new LogpushObjectProcessor(_source, new FileSystemBucket(target));
+
+        var summary = await new LogpushReconciler(processor).RunAsync();
+
+        Assert.Equal(2, summary.LeftoversRemoved);
+        Assert.Equal(1, summary.Converted);
+        Assert.False(File.Exists(staleCsv));
+        Assert.False(File.Exists(staleQuarantine));
+        Assert.True(File.Exists(notOurs));
+        Assert.True(File.Exists(fresh));
+    }
+
+    [Fact]
+    public async Task RunAsync_LeftoverAgeNull_RemovesNothing()
+    {
+        using var folder = new TempDirectory("nosweep");
+        Directory.CreateDirectory(folder.Path);
+        var stale = Aged(Path.Combine(folder.Path, ".a.csv." + Guid.NewGuid().ToString("N") + ".tmp"), DateTime.UtcNow.AddDays(-2));
+        var processor = new LogpushObjectProcessor(_source, new FileSystemBucket(folder.Path), new LogpushObjectProcessorOptions { LeftoverAge = null });
+
+        var summary = await new LogpushReconciler(processor).RunAsync();
+
+        Assert.Equal(0, summary.LeftoversRemoved);
+        Assert.True(File.Exists(stale));
+    }
+
+    [Fact]
+    public async Task RunAsync_SourceFolderMissing_ThrowsNamingItAndCreatesNeitherSourceNorTarget()
+    {
+        using var folder = new TempDirectory("nosource");
+        var source = Path.Combine(folder.Path, "src");
+        var target = Path.Combine(folder.Path, "out");
+        var processor = new LogpushObjectProcessor(new FileSystemBucket(source), new FileSystemBucket(target));
+
+        var ex = await Assert.ThrowsAsync<R2BucketException>(() => new LogpushReconciler(processor).RunAsync());
+
+        Assert.Contains(source, ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(source));
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public async Task RunAsync_ListingIncomplete_ConvertsEverythingListedThenCountsEachUnreadPartAsAFailure()
+    {
+        var processor = new LogpushObjectProcessor(new IncompleteListing(_source), _target);
+        _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        _source.Add("b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+
+        var summary = await new LogpushReconciler(processor).RunAsync(new ReconcileOptions { MaxConcurrency = 1 });
+
+        Assert.Equal((2, 2), (summary.Converted, summary.Failed));
+        Assert.Equal(["locked/", "secret\\n.log.gz"], summary.Failures.Select(f => ObjectKeyText.Escape(f.SourceKey)).ToArray());
+        Assert.All(summary.Failures, f => Assert.IsType<R2ListIncompleteException>(f.Exception));
+        Assert.DoesNotContain(summary.Failures, f => f.Reason!.Any(char.IsControl));
+        Assert.Equal(["a.csv", "b.csv"], _target.Keys);
+    }
+
+    private static string Aged(string path, DateTime lastWriteUtc)
+    {
+        File.WriteAllText(path, "partial");
+        File.SetLastWriteTimeUtc(path, lastWriteUtc);
+        return path;
+    }
+
+    /// <summary>A source whose listing ends with the parts it could not read, as a folder bucket's does.</summary>
+    private sealed class IncompleteListing(IR2Bucket inner) : IR2Bucket
+    {
+        public string Name => inner.Name;
+
+        public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
+
+        public Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, range, cancellationToken);
+
+        public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
+
+        public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var item in inner.ListAsync(options, cancellationToken))
+            {
+                yield return item;
+            }
+
+            throw new R2ListIncompleteException(Name, [new R2BucketProblem("locked/", "the folder could not be read: Permission denied"), new R2BucketProblem("secret\n.log.gz", "Permission denied")]);
+        }
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 }

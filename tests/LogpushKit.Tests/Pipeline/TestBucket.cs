@@ -5,13 +5,15 @@ namespace LogpushKit.Tests.Pipeline;
 
 /// <summary>
 /// An <see cref="InMemoryBucket"/> with the hooks the pipeline tests need: call counts, a gate that holds GETs, a put
-/// that fails after N bytes, and synchronous helpers to arrange and inspect objects.
+/// that fails after N bytes, a hook that runs when a put starts (to play another process), an identity to declare, and
+/// synchronous helpers to arrange and inspect objects. Conditional puts are the in-memory bucket's own.
 /// </summary>
 internal sealed class TestBucket(string name) : IR2Bucket
 {
     private readonly InMemoryBucket _inner = new(name);
     private int _gets;
     private int _puts;
+    private int _writes;
     private int _concurrentGets;
     private int _maxConcurrentGets;
 
@@ -20,6 +22,18 @@ internal sealed class TestBucket(string name) : IR2Bucket
     public int Gets => Volatile.Read(ref _gets);
 
     public int Puts => Volatile.Read(ref _puts);
+
+    /// <summary>Puts that stored an object (a conditional put whose condition failed is not one).</summary>
+    public int Writes => Volatile.Read(ref _writes);
+
+    /// <summary>The identity to report (default none, like <see cref="InMemoryBucket"/>).</summary>
+    public R2BucketIdentity? Identity { get; set; }
+
+    /// <summary>Called with the key when a put starts, before it reads its content.</summary>
+    public Action<string>? OnPut { get; set; }
+
+    /// <summary>When set, a GET of a key for which it returns an exception throws it.</summary>
+    public Func<string, Exception?>? FailGet { get; set; }
 
     public int MaxConcurrentGets => Volatile.Read(ref _maxConcurrentGets);
 
@@ -36,6 +50,9 @@ internal sealed class TestBucket(string name) : IR2Bucket
 
     public void Add(string key, byte[] data) => Wait(_inner.PutAsync(key, new MemoryStream(data)));
 
+    public void Add(string key, byte[] data, IReadOnlyDictionary<string, string> metadata) =>
+        Wait(_inner.PutAsync(key, new MemoryStream(data), new R2PutOptions { CustomMetadata = metadata }));
+
     public byte[] Read(string key) => Wait(ReadAsync(key));
 
     public string ReadText(string key) => Encoding.UTF8.GetString(Read(key));
@@ -48,6 +65,11 @@ internal sealed class TestBucket(string name) : IR2Bucket
     {
         Interlocked.Increment(ref _gets);
         OnGet?.Invoke(key);
+        if (FailGet?.Invoke(key) is { } failure)
+        {
+            throw failure;
+        }
+
         var now = Interlocked.Increment(ref _concurrentGets);
         int max;
         while (now > (max = Volatile.Read(ref _maxConcurrentGets)) && Interlocked.CompareExchange(ref _maxConcurrentGets, now, max) != max)
@@ -69,11 +91,28 @@ internal sealed class TestBucket(string name) : IR2Bucket
         }
     }
 
-    public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _puts);
+        OnPut?.Invoke(key);
         var failAfter = FailPutAfterBytes?.Invoke(key);
-        return _inner.PutAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, options, cancellationToken);
+        var stored = await _inner.PutAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, options, cancellationToken);
+        Interlocked.Increment(ref _writes);
+        return stored;
+    }
+
+    public async Task<R2ObjectInfo?> PutIfAsync(string key, Stream content, R2Conditional condition, R2PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _puts);
+        OnPut?.Invoke(key);
+        var failAfter = FailPutAfterBytes?.Invoke(key);
+        var stored = await _inner.PutIfAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, condition, options, cancellationToken);
+        if (stored is not null)
+        {
+            Interlocked.Increment(ref _writes);
+        }
+
+        return stored;
     }
 
     public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => _inner.ListAsync(options, cancellationToken);

@@ -369,6 +369,49 @@ public abstract class BucketBehaviourTests
     }
 
     [Fact]
+    public async Task CleanUpAsync_AfterCompletedAndFailedPuts_RemovesNoObject()
+    {
+        await SeedAsync(["a/1.csv", "b/2.csv"]);
+        await Assert.ThrowsAnyAsync<Exception>(() => Bucket.PutAsync("c/3.csv", new ThrowingAfterStream(PartSize + 10)));
+
+        var result = await Bucket.CleanUpAsync(new R2CleanupOptions { OlderThan = TimeSpan.Zero });
+
+        Assert.Empty(result.Removed);
+        Assert.Equal(["a/1.csv", "b/2.csv"], await ListKeysAsync(new R2ListOptions()));
+    }
+
+    [Fact]
+    public async Task BucketPutStream_CommittedIsStored_DisposedUncommittedLeavesNothing()
+    {
+        var chunk = new byte[100_000];
+        Random.Shared.NextBytes(chunk);
+        await using (var committed = new BucketPutStream(Bucket, "s/kept.csv", new R2PutOptions { ContentType = "text/csv" }))
+        {
+            for (var i = 0; i < (PartSize / chunk.Length) + 2; i++)
+            {
+                await committed.WriteAsync(chunk);
+            }
+
+            var stored = await committed.CommitAsync();
+            Assert.NotNull(stored);
+            Assert.Equal(((PartSize / chunk.Length) + 2) * (long)chunk.Length, stored.Size);
+        }
+
+        await using (var abandoned = new BucketPutStream(Bucket, "s/abandoned.csv"))
+        {
+            for (var i = 0; i < (PartSize / chunk.Length) + 2; i++)
+            {
+                await abandoned.WriteAsync(chunk);
+            }
+        }
+
+        Assert.Equal(["s/kept.csv"], await ListKeysAsync(new R2ListOptions()));
+        Assert.Equal("text/csv", (await Bucket.HeadAsync("s/kept.csv"))!.ContentType);
+        var leftovers = await Bucket.CleanUpAsync(new R2CleanupOptions { OlderThan = TimeSpan.Zero });
+        Assert.Empty(leftovers.Removed);
+    }
+
+    [Fact]
     public async Task Name_IsNotEmpty()
     {
         Assert.False(string.IsNullOrWhiteSpace(Bucket.Name));

@@ -1,6 +1,9 @@
+using System.Diagnostics;
+using System.Net.Sockets;
 using LogpushKit.Storage;
 using LogpushKit.Tests.Infrastructure;
 using LogpushKit.Tests.Infrastructure.Streams;
+using LogpushKit.Tests.Pipeline;
 
 namespace LogpushKit.Tests.Storage;
 
@@ -11,6 +14,8 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
 
     public FileSystemBucketTests()
     {
+        // A fresh, empty bucket is an existing, empty folder: the bucket itself creates nothing.
+        Directory.CreateDirectory(Path.Combine(_parent.Path, "root"));
         _bucket = new FileSystemBucket(Path.Combine(_parent.Path, "root"), "fs-test");
     }
 
@@ -53,11 +58,9 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
         Assert.Equal(key, put.Key);
         Assert.Equal("fs-test", put.Bucket);
         Assert.Contains("is not allowed", put.Message, StringComparison.Ordinal);
-        var shown = key.Length > 120 ? key[..120] : key;
-        if (!shown.Any(char.IsControl))
-        {
-            Assert.Contains(shown, put.Message, StringComparison.Ordinal);
-        }
+        // The key is shown escaped (a control character could forge a log line), and in full.
+        Assert.Contains(ObjectKeyText.Escape(key), put.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(put.Message, char.IsControl);
 
         await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.GetAsync(key));
         await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.HeadAsync(key));
@@ -283,33 +286,245 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
     }
 
     [Fact]
-    public void Constructor_MissingFolder_CreatesIt()
+    public async Task Constructor_MissingFolder_CreatesNothingAndListingNamesTheFolder()
     {
         var path = Path.Combine(_parent.Path, "made", "here");
 
         var bucket = new FileSystemBucket(path);
 
-        Assert.True(Directory.Exists(path));
         Assert.Equal("here", bucket.Name);
+        Assert.Null(await bucket.HeadAsync("x.log.gz"));
+        Assert.Null(await bucket.GetAsync("x.log.gz"));
+        await bucket.DeleteAsync("x.log.gz");
+        Assert.Equal(R2CleanupResult.Nothing, await bucket.CleanUpAsync());
+        Assert.False(Directory.Exists(Path.Combine(_parent.Path, "made")));
+        var list = await Assert.ThrowsAsync<R2BucketException>(async () => await bucket.ListAsync().ToListAsync());
+        Assert.IsNotType<R2ListIncompleteException>(list);
+        Assert.Contains(path, list.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", list.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_parent.Path, "made")));
+
+        await bucket.PutAsync("a/b.csv", new PatternStream(3));
+
+        Assert.True(File.Exists(Path.Combine(path, "a", "b.csv")));
+    }
+
+    [Fact]
+    public async Task ListAsync_RootIsAFile_ThrowsNamingIt()
+    {
+        var path = Path.Combine(_parent.Path, "file.log.gz");
+        await File.WriteAllTextAsync(path, "x");
+
+        var ex = await Assert.ThrowsAsync<R2BucketException>(async () => await new FileSystemBucket(path).ListAsync().ToListAsync());
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not a folder", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListAsync_FifoAndSocketAmongObjects_ListsOnlyRegularFilesAndNeverOpensThem()
+    {
+        await _bucket.PutAsync("logs/a.log.gz", new PatternStream(10));
+        await _bucket.PutAsync("logs/c.log.gz", new PatternStream(20));
+        await ChildProcesses.MakeFifoAsync(Path.Combine(_bucket.RootPath, "logs", "b.log.gz"));
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_bucket.RootPath, "logs", "s.log.gz")));
+
+        // Opening the FIFO to hash it would block until a writer appears: the bounded wait turns a hang into a failure.
+        var keys = await ListKeysAsync(new R2ListOptions()).WaitAsync(TimeSpan.FromSeconds(20));
+        var head = await _bucket.HeadAsync("logs/b.log.gz").WaitAsync(TimeSpan.FromSeconds(20));
+        var get = await _bucket.GetAsync("logs/s.log.gz").WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["logs/a.log.gz", "logs/c.log.gz"], keys);
+        Assert.Null(head);
+        Assert.Null(get);
+        Assert.Equal(["logs/"], await ListKeysAsync(new R2ListOptions { Delimiter = "/" }).WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task ListAsync_UnreadableSubfolderAndFile_ListsEverythingElseThenNamesThem()
+    {
+        // Root reads anything: the listing runs in a child process without root's permission override (see ChildProcesses).
+        await _bucket.PutAsync("a/1.log.gz", new PatternStream(1));
+        await _bucket.PutAsync("b/locked/2.log.gz", new PatternStream(2));
+        await _bucket.PutAsync("c/secret.log.gz", new PatternStream(3));
+        await _bucket.PutAsync("d/4.log.gz", new PatternStream(4));
+        var lockedFolder = Path.Combine(_bucket.RootPath, "b", "locked");
+        var secretFile = Path.Combine(_bucket.RootPath, "c", "secret.log.gz");
+        File.SetUnixFileMode(lockedFolder, UnixFileMode.None);
+        File.SetUnixFileMode(secretFile, UnixFileMode.None);
+        try
+        {
+            var (exitCode, output, error) = await ChildProcesses.RunAsync(ChildProcesses.HonourFilePermissions(ChildProcesses.Child("list", _bucket.RootPath)));
+
+            Assert.True(exitCode == 0, output + error);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(["key\ta/1.log.gz", "key\td/4.log.gz"], lines.Where(l => l.StartsWith("key\t", StringComparison.Ordinal)).ToArray());
+            var incomplete = lines.Where(l => l.StartsWith("incomplete\t", StringComparison.Ordinal)).Select(l => l.Split('\t')).ToArray();
+            Assert.Equal(["b/locked/", "c/secret.log.gz"], incomplete.Select(p => p[1]).Order(StringComparer.Ordinal).ToArray());
+            Assert.All(incomplete, p => Assert.Contains("denied", p[2], StringComparison.OrdinalIgnoreCase));
+        }
+        finally
+        {
+            File.SetUnixFileMode(lockedFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(secretFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    [Fact]
+    public async Task Identity_SameFolderByAnotherPathOrLink_IsEqual_OtherFolderIsNot()
+    {
+        var link = Path.Combine(_parent.Path, "link-to-root");
+        Directory.CreateSymbolicLink(link, _bucket.RootPath);
+
+        var viaLink = new FileSystemBucket(link);
+        var viaDots = new FileSystemBucket(Path.Combine(_bucket.RootPath, "sub", ".."));
+        var other = new FileSystemBucket(Path.Combine(_parent.Path, "other"));
+        var inside = new FileSystemBucket(Path.Combine(link, "csv"));
+
+        Assert.Equal(_bucket.Identity, viaLink.Identity);
+        Assert.Equal(_bucket.Identity, viaDots.Identity);
+        Assert.NotEqual(_bucket.Identity, other.Identity);
+        Assert.Equal("csv/x.log.gz", _bucket.Identity.KeyOf(inside.Identity, "x.log.gz"));
+        Assert.Null(inside.Identity.KeyOf(_bucket.Identity, "x.log.gz"));
+        Assert.StartsWith("file:///", _bucket.Identity.Store, StringComparison.Ordinal);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task CleanUpAsync_StaleTempFilesOfThisBucket_AreRemovedAndNothingElse()
+    {
+        var now = DateTime.UtcNow;
+        await _bucket.PutAsync("t/keep.csv", new PatternStream(5));
+        var folder = Path.Combine(_bucket.RootPath, "t");
+        var deep = Path.Combine(_bucket.RootPath, "deep", "er");
+        Directory.CreateDirectory(deep);
+        var stale = await WriteAgedAsync(Path.Combine(folder, ".x.csv." + Guid.NewGuid().ToString("N") + ".tmp"), now.AddHours(-2));
+        var staleSidecar = await WriteAgedAsync(Path.Combine(folder, ".keep.csv." + Guid.NewGuid().ToString("N") + ".tmp"), now.AddHours(-3));
+        var staleDeep = await WriteAgedAsync(Path.Combine(deep, ".y.csv." + Guid.NewGuid().ToString("N") + ".tmp"), now.AddDays(-1));
+        var fresh = await WriteAgedAsync(Path.Combine(folder, ".z.csv." + Guid.NewGuid().ToString("N") + ".tmp"), now.AddMinutes(-10));
+        var notOurs = await WriteAgedAsync(Path.Combine(folder, ".x.csv.1234.tmp"), now.AddHours(-5));
+        var upperHex = await WriteAgedAsync(Path.Combine(folder, ".x.csv." + Guid.NewGuid().ToString("N").ToUpperInvariant() + ".tmp"), now.AddHours(-5));
+        var filtered = await WriteAgedAsync(Path.Combine(folder, ".x.log.gz." + Guid.NewGuid().ToString("N") + ".tmp"), now.AddHours(-5));
+        var visible = await WriteAgedAsync(Path.Combine(folder, "plain.tmp"), now.AddHours(-5));
+        await using (await ((IR2Bucket)_bucket).LockAsync("t/keep.csv"))
+        {
+        }
+
+        var result = await _bucket.CleanUpAsync(new R2CleanupOptions { KeyFilter = k => k.EndsWith(".csv", StringComparison.Ordinal) });
+
+        Assert.Empty(result.Problems);
+        Assert.Equal(
+            ["deep/er/y.csv", "t/keep.csv", "t/x.csv"],
+            result.Removed.Select(r => r.Key).Order(StringComparer.Ordinal).ToArray());
+        Assert.All(result.Removed, r => Assert.Equal(R2LeftoverKind.TemporaryFile, r.Kind));
+        Assert.Equal(3 * 7, result.RemovedBytes);
+        Assert.False(File.Exists(stale));
+        Assert.False(File.Exists(staleSidecar));
+        Assert.False(Directory.Exists(Path.Combine(_bucket.RootPath, "deep")));
+        Assert.False(File.Exists(staleDeep));
+        foreach (var kept in new[] { fresh, notOurs, upperHex, filtered, visible })
+        {
+            Assert.True(File.Exists(kept), kept);
+        }
+
+        Assert.NotEmpty(Directory.GetFiles(_bucket.RootPath, ".logpushkit-*.lock"));
+        Assert.NotNull(await _bucket.HeadAsync("t/keep.csv"));
+        Assert.Equal(["t/keep.csv", "t/plain.tmp"], await ListKeysAsync(new R2ListOptions()));
+    }
+
+    [Fact]
+    public async Task CleanUpAsync_PrefixLimitsTheSweep()
+    {
+        var old = DateTime.UtcNow.AddHours(-2);
+        Directory.CreateDirectory(Path.Combine(_bucket.RootPath, "csv", "a"));
+        Directory.CreateDirectory(Path.Combine(_bucket.RootPath, "other"));
+        var inside = await WriteAgedAsync(Path.Combine(_bucket.RootPath, "csv", "a", ".x.csv." + Guid.NewGuid().ToString("N") + ".tmp"), old);
+        var outside = await WriteAgedAsync(Path.Combine(_bucket.RootPath, "other", ".x.csv." + Guid.NewGuid().ToString("N") + ".tmp"), old);
+
+        var result = await _bucket.CleanUpAsync(new R2CleanupOptions { Prefix = "csv/" });
+
+        Assert.Equal(["csv/a/x.csv"], result.Removed.Select(r => r.Key).ToArray());
+        Assert.False(File.Exists(inside));
+        Assert.True(File.Exists(outside));
+    }
+
+    [Fact]
+    public async Task CleanUpAsync_AfterAPutKilledMidWrite_RemovesItsTempFileOnceOldEnough()
+    {
+        await _bucket.PutAsync("killed/other.csv", new PatternStream(10));
+        await KillChildMidPutAsync("killed/out.csv");
+        var temps = Directory.GetFiles(Path.Combine(_bucket.RootPath, "killed"), ".out.csv.*.tmp");
+        Assert.NotEmpty(temps);
+
+        var early = await _bucket.CleanUpAsync();
+        Assert.Empty(early.Removed);
+        foreach (var temp in temps)
+        {
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow.AddHours(-2));
+        }
+
+        var later = await _bucket.CleanUpAsync();
+
+        Assert.Equal(temps.Length, later.Removed.Count);
+        Assert.All(later.Removed, r => Assert.Equal("killed/out.csv", r.Key));
+        Assert.True(later.RemovedBytes > 256 * 1024, $"removed {later.RemovedBytes} bytes");
+        Assert.Equal(["other.csv"], Directory.GetFiles(Path.Combine(_bucket.RootPath, "killed"), "*", SearchOption.AllDirectories).Select(p => Path.GetFileName(p)!).Where(n => !n.StartsWith('.')).ToArray());
+    }
+
+    [Fact]
+    public async Task LockAsync_HeldByAnotherProcess_WaitsUntilThatProcessDies()
+    {
+        IR2Bucket bucket = _bucket;
+        using var child = Process.Start(ChildProcesses.Child("lock", _bucket.RootPath, "a/x.csv"))!;
+        try
+        {
+            Assert.Equal("locked", await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+            var waiting = bucket.LockAsync("a/x.csv").AsTask();
+            await Task.Delay(500);
+            Assert.False(waiting.IsCompleted, "the lock was granted while another process held it");
+            await using (await bucket.LockAsync("zzz/other-key-in-another-stripe-" + OtherStripeSuffix("a/x.csv")).AsTask().WaitAsync(TimeSpan.FromSeconds(10)))
+            {
+            }
+
+            child.Kill(entireProcessTree: true);
+            await using var held = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.NotNull(held);
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+
+            await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task LockAsync_TwoKeysInOneProcess_DoNotBlockEachOther_SameKeyIsSharedWithinTheProcess()
+    {
+        IR2Bucket bucket = _bucket;
+
+        await using var first = await bucket.LockAsync("a.csv").AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var again = await bucket.LockAsync("a.csv").AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var other = await bucket.LockAsync("b.csv").AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.NotNull(first);
+        Assert.NotNull(again);
+        Assert.NotNull(other);
+        Assert.Empty(await ListKeysAsync(new R2ListOptions()));
+        await Assert.ThrowsAsync<ObjectKeyException>(() => _bucket.PutAsync(".logpushkit-00.lock", new PatternStream(1)));
     }
 
     [Fact]
     public async Task PutAsync_ProcessKilledMidWrite_LeavesNoVisibleObjectOrSidecar()
     {
         await _bucket.PutAsync("killed/other.csv", new PatternStream(10));
-        using var child = StartChild(_bucket.RootPath, "killed/out.csv");
-        try
-        {
-            var line = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal("writing", line);
-            var folder = Path.Combine(_bucket.RootPath, "killed");
-            await WaitUntilAsync(() => Directory.GetFiles(folder, ".out.csv.*.tmp").Select(f => new FileInfo(f).Length).DefaultIfEmpty().Max() > 256 * 1024);
-        }
-        finally
-        {
-            child.Kill(entireProcessTree: true);
-            await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        await KillChildMidPutAsync("killed/out.csv");
 
         var names = Directory.GetFiles(Path.Combine(_bucket.RootPath, "killed")).Select(p => Path.GetFileName(p)!).ToArray();
         Assert.DoesNotContain("out.csv", names);
@@ -321,23 +536,55 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
         Assert.Equal(["killed/other.csv"], await ListKeysAsync(new R2ListOptions()));
     }
 
-    private static System.Diagnostics.Process StartChild(params string[] arguments)
+    private async Task KillChildMidPutAsync(string key)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "LogpushKit.Tests.Child.dll");
-        Assert.True(File.Exists(dll), $"The child program is missing: {dll}");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
-        var start = new System.Diagnostics.ProcessStartInfo(host)
+        var start = ChildProcesses.Child(_bucket.RootPath, key);
+        start.RedirectStandardError = false;
+        using var child = Process.Start(start)!;
+        try
         {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
+            var line = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal("writing", line);
+            var folder = Path.GetDirectoryName(Path.Combine(_bucket.RootPath, key))!;
+            var pattern = "." + Path.GetFileName(key) + ".*.tmp";
+            await WaitUntilAsync(() => Directory.GetFiles(folder, pattern).Select(f => new FileInfo(f).Length).DefaultIfEmpty().Max() > 256 * 1024);
+        }
+        finally
         {
-            start.ArgumentList.Add(argument);
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static async Task<string> WriteAgedAsync(string path, DateTime lastWriteUtc)
+    {
+        await File.WriteAllTextAsync(path, "partial");
+        File.SetLastWriteTimeUtc(path, lastWriteUtc);
+        return path;
+    }
+
+    /// <summary>A suffix that puts a key into another lock stripe than <paramref name="key"/> (same FNV-1a hash as the bucket).</summary>
+    private static string OtherStripeSuffix(string key)
+    {
+        static int Stripe(string k)
+        {
+            var hash = 2166136261u;
+            foreach (var c in k)
+            {
+                hash = (hash ^ c) * 16777619u;
+            }
+
+            return (int)(hash % FileSystemBucket.LockStripes);
         }
 
-        return System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("Could not start the child process.");
+        for (var i = 0; ; i++)
+        {
+            var suffix = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (Stripe("zzz/other-key-in-another-stripe-" + suffix) != Stripe(key))
+            {
+                return suffix;
+            }
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

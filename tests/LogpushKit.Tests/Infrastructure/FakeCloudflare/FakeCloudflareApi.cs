@@ -24,7 +24,7 @@ namespace LogpushKit.Tests.Infrastructure.FakeCloudflare;
 /// (<see cref="FailNext"/>). Auth: <c>Authorization: Bearer {ApiToken}</c> or <c>X-Auth-Email</c> + <c>X-Auth-Key</c>.
 /// Error codes it invents where Cloudflare's are undocumented: 10000 authentication, 7003 no route, 1003 not found, 1004 bad request.
 /// </summary>
-public sealed class FakeCloudflareApi : IAsyncDisposable
+public sealed partial class FakeCloudflareApi : IAsyncDisposable
 {
     /// <summary>The API base path.</summary>
     public const string BasePath = "/client/v4/";
@@ -86,6 +86,19 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
 
     /// <summary>Every request received, in order.</summary>
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    /// <summary>
+    /// Rewrites every answer before it is sent (success and failure envelopes alike): a test serves a schema-valid variation
+    /// this way (strings in <c>messages</c>, omitted lists, a bare array as pull result, the older rule-configuration form …).
+    /// Called with the request and the envelope; returns the JSON to send.
+    /// </summary>
+    public Func<RecordedRequest, JsonObject, JsonNode>? ResponseShaper { get; set; }
+
+    /// <summary>
+    /// Whether job create/update bodies may hold only the members of Cloudflare's request schemas (logpush_job_create /
+    /// logpush_job_update): anything else is answered 400. On by default.
+    /// </summary>
+    public bool StrictJobBodies { get; set; } = true;
 
     /// <summary>Jobs per scope path (<c>accounts/{id}</c> or <c>zones/{id}</c>), as stored JSON.</summary>
     public IReadOnlyList<JsonObject> JobsOf(LogpushScope scope)
@@ -286,7 +299,7 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
             }
         }
 
-        if (failure is not null)
+        if (failure is not null && !failure.AfterHandling)
         {
             await FailAsync(context, failure);
             return;
@@ -313,7 +326,14 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
         }
 
         var (status, envelope) = Route(recorded, bodyJson);
-        await WriteAsync(context, status, envelope);
+        if (failure is not null)
+        {
+            // the request took effect; only its answer is lost or replaced
+            await FailAsync(context, failure);
+            return;
+        }
+
+        await WriteAsync(context, status, envelope, recorded);
     }
 
     private bool IsAuthorized(RecordedRequest request)
@@ -363,7 +383,15 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
         await WriteAsync(context, failure.Status, Failure([.. failure.Errors]));
     }
 
-    private static async Task WriteAsync(HttpContext context, HttpStatusCode status, JsonObject envelope)
+    private static async Task WriteAsync(HttpContext context, HttpStatusCode status, JsonObject envelope) => await WriteJsonAsync(context, status, envelope);
+
+    private async Task WriteAsync(HttpContext context, HttpStatusCode status, JsonObject envelope, RecordedRequest request)
+    {
+        var shaped = ResponseShaper is { } shaper ? shaper(request, envelope) : envelope;
+        await WriteJsonAsync(context, status, shaped);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, HttpStatusCode status, JsonNode envelope)
     {
         context.Response.StatusCode = (int)status;
         context.Response.ContentType = "application/json";
@@ -399,6 +427,11 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
         var m = request.Method;
         lock (_gate)
         {
+            if (RouteSetup(request, s, body) is { } setup)
+            {
+                return setup;
+            }
+
             if (s.Length >= 3 && s[0] is "accounts" or "zones" && s[2] == "logpush")
             {
                 return RouteLogpush(m, request, $"{s[0]}/{s[1]}", s[3..], body);
@@ -422,6 +455,15 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
 
         return (HttpStatusCode.NotFound, Failure((7003, "No route for the URI")));
     }
+
+    // cloudflare-typescript src/resources/logpush/jobs.ts JobUpdateParams / JobCreateParams (body members)
+    private static readonly HashSet<string> JobUpdateMembers = new(StringComparer.Ordinal)
+    {
+        "destination_conf", "enabled", "filter", "frequency", "kind", "logpull_options", "max_upload_bytes",
+        "max_upload_interval_seconds", "max_upload_records", "name", "output_options", "ownership_challenge",
+    };
+
+    private static readonly HashSet<string> JobCreateMembers = new(JobUpdateMembers, StringComparer.Ordinal) { "dataset" };
 
     private List<JsonObject> JobList(string scope) => _jobs.TryGetValue(scope, out var list) ? list : _jobs[scope] = [];
 
@@ -452,6 +494,11 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
                 if (body is not JsonObject create || create["destination_conf"]?.GetValue<string>() is not { Length: > 0 })
                 {
                     return BadRequest("destination_conf is required");
+                }
+
+                if (StrictJobBodies && create.Select(p => p.Key).FirstOrDefault(k => !JobCreateMembers.Contains(k)) is { } notCreatable)
+                {
+                    return BadRequest($"'{notCreatable}' is not a member of a job create request");
                 }
 
                 if (scope.StartsWith("zones/", StringComparison.Ordinal) && jobs.Count >= 4)
@@ -487,6 +534,11 @@ public sealed class FakeCloudflareApi : IAsyncDisposable
                         if (update["dataset"] is { } ds && ds.ToJsonString() != existing["dataset"]?.ToJsonString())
                         {
                             return BadRequest("dataset cannot be changed");
+                        }
+
+                        if (StrictJobBodies && update.Select(p => p.Key).FirstOrDefault(k => !JobUpdateMembers.Contains(k)) is { } notUpdatable)
+                        {
+                            return BadRequest($"'{notUpdatable}' is not a member of a job update request");
                         }
 
                         foreach (var (name, value) in update)

@@ -26,6 +26,12 @@ public sealed record FakeFailure
     /// <summary>Wait this long before answering.</summary>
     public TimeSpan Delay { get; init; }
 
+    /// <summary>
+    /// Handle the request first (it takes effect: a job is deleted, rules are stored, messages are leased), then answer
+    /// with this failure instead: the server acted, the client cannot know.
+    /// </summary>
+    public bool AfterHandling { get; init; }
+
     /// <summary>Only requests with this method (any when <see langword="null"/>).</summary>
     public string? Method { get; init; }
 
@@ -66,6 +72,10 @@ public sealed record FakeFailure
     /// <param name="pathContains">A path fragment.</param>
     /// <returns>The failure.</returns>
     public FakeFailure For(string? method, string? pathContains = null) => this with { Method = method, PathContains = pathContains };
+
+    /// <summary>The same failure, answered after the request took effect (see <see cref="AfterHandling"/>).</summary>
+    /// <returns>The failure.</returns>
+    public FakeFailure AfterTheRequestTookEffect() => this with { AfterHandling = true };
 
     internal bool Matches(string method, string path) =>
         (Method is null || string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))

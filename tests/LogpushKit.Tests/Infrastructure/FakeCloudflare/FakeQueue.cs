@@ -145,9 +145,27 @@ public sealed class FakeQueue
     /// <param name="body">The raw body bytes (UTF-8 JSON for json, UTF-8 for text).</param>
     /// <param name="contentType">The content type.</param>
     /// <returns>The message id.</returns>
-    public string Publish(byte[] body, string contentType = "json")
+    public string Publish(byte[] body, string contentType = "json") => Publish(body, contentType, new FakeMessageShape());
+
+    /// <summary>Publishes an R2 event notification in a given pull shape (body form, content-type key).</summary>
+    /// <param name="notification">The notification.</param>
+    /// <param name="shape">How pulls present it.</param>
+    /// <returns>The message id.</returns>
+    public string PublishR2Event(R2EventNotification notification, FakeMessageShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        return Publish(Encoding.UTF8.GetBytes(notification.ToJson()), "json", shape);
+    }
+
+    /// <summary>Publishes a message body with a content type, presented in pulls as <paramref name="shape"/> says.</summary>
+    /// <param name="body">The raw body bytes.</param>
+    /// <param name="contentType">The content type, or <see langword="null"/> to send none (the Queues default, json).</param>
+    /// <param name="shape">How pulls present it.</param>
+    /// <returns>The message id.</returns>
+    public string Publish(byte[] body, string? contentType, FakeMessageShape shape)
     {
         ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(shape);
         lock (_gate)
         {
             var entry = new Entry
@@ -155,6 +173,7 @@ public sealed class FakeQueue
                 Id = Guid.NewGuid().ToString("N"),
                 Body = body,
                 ContentType = contentType,
+                Shape = shape,
                 TimestampMs = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
                 VisibleAt = DateTimeOffset.MinValue,
                 Sequence = _sequence++,
@@ -197,15 +216,31 @@ public sealed class FakeQueue
                 entry.LeaseId = "lease-" + Guid.NewGuid().ToString("N");
                 entry.VisibleAt = now.AddMilliseconds(visibilityTimeoutMs);
                 _leases[entry.LeaseId] = entry;
-                messages.Add(new JsonObject
+                var message = new JsonObject
                 {
                     ["id"] = entry.Id,
-                    ["timestamp_ms"] = entry.TimestampMs,
-                    ["attempts"] = entry.Attempts,
-                    ["metadata"] = new JsonObject { ["CF-Content-Type"] = entry.ContentType },
+                    ["timestamp_ms"] = entry.Shape.NumbersAsFloats ? (double)entry.TimestampMs : entry.TimestampMs,
+                    ["attempts"] = entry.Shape.NumbersAsFloats ? (double)entry.Attempts : entry.Attempts,
                     ["body"] = entry.EncodedBody(),
-                    ["lease_id"] = entry.LeaseId,
-                });
+                };
+                if (!entry.Shape.OmitLeaseId)
+                {
+                    message["lease_id"] = entry.LeaseId;
+                }
+
+                if (entry.ContentType is not null)
+                {
+                    if (entry.Shape.ContentTypeOnMessage)
+                    {
+                        message[entry.Shape.ContentTypeKey] = entry.ContentType;
+                    }
+                    else
+                    {
+                        message["metadata"] = new JsonObject { [entry.Shape.ContentTypeKey] = entry.ContentType };
+                    }
+                }
+
+                messages.Add(message);
             }
 
             return new JsonObject
@@ -307,7 +342,9 @@ public sealed class FakeQueue
 
         public required byte[] Body { get; init; }
 
-        public required string ContentType { get; init; }
+        public required string? ContentType { get; init; }
+
+        public required FakeMessageShape Shape { get; init; }
 
         public long TimestampMs { get; init; }
 
@@ -319,10 +356,18 @@ public sealed class FakeQueue
 
         public DateTimeOffset VisibleAt { get; set; }
 
-        public string EncodedBody() => ContentType is "text" ? Encoding.UTF8.GetString(Body) : Convert.ToBase64String(Body);
+        public JsonNode? EncodedBody() => Shape.Body switch
+        {
+            FakeBodyForm.RawJsonValue => JsonNode.Parse(Body),
+            FakeBodyForm.JsonText => Encoding.UTF8.GetString(Body),
+            FakeBodyForm.Base64Unpadded => Convert.ToBase64String(Body).TrimEnd('='),
+            FakeBodyForm.Base64Url => Convert.ToBase64String(Body).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+            _ when ContentType is "text" => Encoding.UTF8.GetString(Body),
+            _ => Convert.ToBase64String(Body),
+        };
 
         public FakeQueueMessage Snapshot(DateTimeOffset now) =>
-            new(Id, Encoding.UTF8.GetString(Body), ContentType, Attempts, LeaseId is not null && VisibleAt > now, VisibleAt);
+            new(Id, Encoding.UTF8.GetString(Body), ContentType ?? "json", Attempts, LeaseId is not null && VisibleAt > now, VisibleAt);
     }
 }
 
@@ -337,4 +382,42 @@ public sealed record FakeQueueMessage(string Id, string BodyText, string Content
 {
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} attempts={Attempts} leased={IsLeased}");
+}
+
+/// <summary>How a body appears in a pull reply's <c>body</c> member.</summary>
+public enum FakeBodyForm
+{
+    /// <summary>As Cloudflare documents it: base64 for json and bytes, plain UTF-8 for text.</summary>
+    Documented,
+
+    /// <summary>The JSON value itself (an object, not a string).</summary>
+    RawJsonValue,
+
+    /// <summary>The JSON text as a string, not base64.</summary>
+    JsonText,
+
+    /// <summary>Base64 without the trailing padding.</summary>
+    Base64Unpadded,
+
+    /// <summary>The URL-safe base64 alphabet, unpadded.</summary>
+    Base64Url,
+}
+
+/// <summary>How pulls present a message: the body form, where and under which key the content type is, number forms.</summary>
+public sealed record FakeMessageShape
+{
+    /// <summary>The body form.</summary>
+    public FakeBodyForm Body { get; init; }
+
+    /// <summary>The key of the content type (<c>CF-Content-Type</c>, or e.g. <c>contentType</c>).</summary>
+    public string ContentTypeKey { get; init; } = "CF-Content-Type";
+
+    /// <summary>Put the content type on the message instead of in its metadata.</summary>
+    public bool ContentTypeOnMessage { get; init; }
+
+    /// <summary>Write attempts and timestamp_ms as floats (the schema types them <c>number</c>).</summary>
+    public bool NumbersAsFloats { get; init; }
+
+    /// <summary>Leave out the lease id (a message that cannot be settled).</summary>
+    public bool OmitLeaseId { get; init; }
 }

@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Globalization;
+using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Pipeline;
+using LogpushKit.R2;
+using LogpushKit.Storage;
+using LogpushKit.Transform;
+using Microsoft.Extensions.Logging;
+
+namespace LogpushKit.Cli.Commands;
+
+/// <summary>
+/// The options <c>run</c> and <c>consume</c> share: where objects come from and go to, which keys are taken, how targets
+/// are named, how many objects are converted at once, and the transform options. <see cref="Open"/> turns them into the
+/// library's <see cref="LogpushPipeline"/>, the same composition the worker runs.
+/// </summary>
+internal sealed class PipelineCommandOptions
+{
+    /// <summary>How the pipeline's settings are named on the command line, for its messages.</summary>
+    public static readonly PipelineSettingNames SettingNames = new()
+    {
+        Source = "--source",
+        Target = "--target",
+        Endpoint = "--endpoint",
+        TargetKeyTemplate = "--target-template",
+    };
+
+    private PipelineCommandOptions(TransformOptionsBinder transform) => Transform = transform;
+
+    public Option<string> Source { get; } = new("--source")
+    {
+        Description = "Where the Logpush objects are: a local folder (which must exist), r2://bucket/folder (credentials from R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY) or s3://bucket/folder (with --endpoint). The path names a folder: r2://b/gateway_http takes gateway_http/... only.",
+        HelpName = "folder|r2://bucket/folder|s3://bucket/folder",
+        Required = true,
+    };
+
+    public Option<string> Target { get; } = new("--target")
+    {
+        Description = "Where the CSV objects go: a local folder (created if missing), r2://bucket/folder or s3://bucket/folder (keys under folder/). May be the source.",
+        HelpName = "folder|r2://bucket/folder|s3://bucket/folder",
+        Required = true,
+    };
+
+    public Option<string?> Endpoint { get; } = new("--endpoint")
+    {
+        Description = $"The S3-compatible endpoint URL for s3:// locations (or {R2BucketProvider.S3EndpointVariable}); also overrides R2_ENDPOINT for r2:// ones. s3:// takes AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (else the R2_ ones).",
+        HelpName = "URL",
+    };
+
+    public Option<int> Concurrency { get; } = new("--concurrency", "-j")
+    {
+        Description = "Objects converted at once. Default: one per core.",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+        HelpName = "N",
+    };
+
+    public Option<string?> Prefix { get; } = new("--prefix")
+    {
+        Description = "Only source keys under this prefix (a plain prefix, added after the folder in --source).",
+        HelpName = "PREFIX",
+    };
+
+    public Option<string> Suffix { get; } = new("--suffix")
+    {
+        Description = "Only source keys ending with this (case-insensitive). Default .log.gz; \"\" takes every key (Logpush's ownership-challenge and test objects are still skipped).",
+        DefaultValueFactory = _ => ".log.gz",
+        HelpName = "SUFFIX",
+    };
+
+    public Option<string?> TargetTemplate { get; } = new("--target-template")
+    {
+        Description = "How target keys are named. Default {path}.csv. Tokens: {path} {dir} {name} {file} {date} {year} {month} {day} {hour}.",
+        HelpName = "TEMPLATE",
+    };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print no progress or summary on stderr (failures are still printed)." };
+
+    public TransformOptionsBinder Transform { get; }
+
+    public static PipelineCommandOptions AddTo(Command command)
+    {
+        var transform = TransformOptionsBinder.AddTo(command);
+        var options = new PipelineCommandOptions(transform);
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet })
+        {
+            command.Options.Add(option);
+        }
+
+        options.Concurrency.Require(n => n is >= 1 and <= 256, "--concurrency must be between 1 and 256.");
+        foreach (var location in new[] { options.Source, options.Target })
+        {
+            location.Validators.Add(r =>
+            {
+                if (!BucketLocation.TryParse(r.GetValueOrDefault<string>(), out _, out var error))
+                {
+                    r.AddError($"{location.Name}: {error}");
+                }
+            });
+        }
+
+        options.TargetTemplate.Validators.Add(r =>
+        {
+            try
+            {
+                _ = new TargetKeyTemplate(r.GetValueOrDefault<string>() ?? "{path}.csv");
+            }
+            catch (ArgumentException ex)
+            {
+                r.AddError("--target-template: " + ex.Message.Split(" (Parameter", 2)[0]);
+            }
+        });
+        return options;
+    }
+
+    /// <summary>Whether --source names a local folder (for checks between options).</summary>
+    public bool IsFolderSource(System.CommandLine.Parsing.CommandResult result)
+        => BucketLocation.TryParse(TransformOptionsBinder.ValueOrDefault(result, Source), out var location, out _) && !location.IsBucket;
+
+    /// <summary>
+    /// Opens the pipeline the options describe (the buckets, the processor); <paramref name="configure"/> adds settings of
+    /// the calling command (time window, watch intervals), <paramref name="loggers"/> the log lines the command shows.
+    /// Settings the library refuses become usage errors.
+    /// </summary>
+    public LogpushPipeline Open(ParseResult parseResult, Func<LogpushPipelineOptions, LogpushPipelineOptions>? configure = null, ILoggerFactory? loggers = null)
+    {
+        var transform = Transform.Bind(parseResult);
+        try
+        {
+            _ = new LogpushCsvTransformer(transform);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        var options = new LogpushPipelineOptions
+        {
+            Source = parseResult.GetRequiredValue(Source),
+            Target = parseResult.GetRequiredValue(Target),
+            Endpoint = parseResult.GetValue(Endpoint),
+            Prefix = parseResult.GetValue(Prefix),
+            Suffix = parseResult.GetValue(Suffix) ?? ".log.gz",
+            TargetKeyTemplate = parseResult.GetValue(TargetTemplate) is { } template ? new TargetKeyTemplate(template) : TargetKeyTemplate.Default,
+            Transform = transform,
+            MaxConcurrency = parseResult.GetValue(Concurrency),
+            SettingNames = SettingNames,
+        };
+        return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers, loggers);
+    }
+
+    /// <summary>
+    /// One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB
+    /// in 0.20 s, 6.0 MB/s</c>; failed reconcile passes and removed leftovers of interrupted puts only when there were any.
+    /// </summary>
+    public static string FormatSummary(string label, PipelineSummary s)
+    {
+        var passes = s.FailedPasses > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.FailedPasses:N0} failed reconcile passes") : string.Empty;
+        var leftovers = s.LeftoversRemoved > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {s.LeftoversRemoved:N0} leftovers of interrupted puts removed") : string.Empty;
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{label}: {s.Converted:N0} converted, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{leftovers}");
+    }
+}

@@ -1,0 +1,629 @@
+using LogpushKit.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// The whole pipeline from a source location to a target location, put together once for every host: the CLI's
+/// <c>run</c> and <c>consume</c> and the worker call this type, so they cannot drift apart. It opens its buckets through
+/// an <see cref="IBucketProvider"/> and owns them (disposing the pipeline disposes them), and converts objects with one
+/// <see cref="LogpushObjectProcessor"/> in three ways: a reconcile pass (<see cref="ReconcileAsync"/>), watching
+/// (<see cref="WatchAsync"/>), and consuming an event source (<see cref="ConsumeAsync"/>).
+/// </summary>
+/// <remarks>
+/// <para><b>Locations.</b> A location's path names a folder: <c>s3://dst/siem</c> writes <c>siem/…</c> keys and
+/// <c>r2://logpush/gateway_http</c> lists <c>gateway_http/…</c> (never <c>gateway_http_old/…</c>). A source must exist
+/// (a local source folder is never created); only a target folder is created. A target template that would write each
+/// CSV over its source object (same location, e.g. <c>{path}.log.gz</c>) is refused when the pipeline opens.</para>
+/// <para><b>Watching.</b> A local source folder is watched (<see cref="SourceFolderWatcher"/>) and its events go through an
+/// <see cref="InProcessEventQueue"/> to a <see cref="LogpushQueueConsumer"/>, retried after <see cref="WatchRetryDelay"/>
+/// doubling up to <see cref="WatchMaxRetryDelay"/>; a bucket source is reconciled every
+/// <see cref="LogpushPipelineOptions.ReconcileInterval"/> (default <see cref="DefaultBucketReconcileInterval"/>). The watcher
+/// is on before the first pass, so an object that lands during the pass is not missed.</para>
+/// <para><b>Failures.</b> A failed object is counted in the summary, never thrown. The first pass of a watch failing as a whole
+/// (the source cannot be listed) ends the watch with its exception; a later pass failing is logged, reported as
+/// <see cref="PipelineProgressKind.ReconcileFailed"/> and counted in <see cref="PipelineSummary.FailedPasses"/>, and the next
+/// pass runs at its time. The folder watcher's own failures (a part of the folder it could not read, a failed scan) count
+/// as failures in the watch's summary. A local source folder removed after <see cref="Open"/> is reported by its setting
+/// (<see cref="PipelineSettingNames.Source"/>), one line a host can print as it is.</para>
+/// <para><b>Health.</b> <see cref="Health"/> says, while the pipeline runs, whether the queue consumer's pulls and acks
+/// work, whether the folder watcher or the reconcile passes are failing now: what a host's health check reports.</para>
+/// </remarks>
+public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
+{
+    private static readonly TimeSpan WatchPollWait = TimeSpan.FromMilliseconds(500);
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly Lock _healthLock = new();
+    private int _disposed;
+    private PipelineActivity _activity;
+    private LogpushQueueConsumer? _consumer;
+    private SourceFolderWatcher? _watcher;
+    private long _failedPasses;
+    private DateTimeOffset? _passesFailingSince;
+    private string? _lastPassError;
+
+    private LogpushPipeline(LogpushPipelineOptions options, BucketLocation source, BucketLocation target, LogpushObjectProcessor processor, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        Options = options;
+        SourceLocation = source;
+        TargetLocation = target;
+        Processor = processor;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<LogpushPipeline>();
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>How often a bucket source is reconciled while watching, unless <see cref="LogpushPipelineOptions.ReconcileInterval"/> says otherwise: 60 s.</summary>
+    public static TimeSpan DefaultBucketReconcileInterval { get; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Watching a folder: the delay before a failed object is tried again; it doubles per attempt. 5 s.</summary>
+    public static TimeSpan WatchRetryDelay { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Watching a folder: the longest retry delay. 1 min.</summary>
+    public static TimeSpan WatchMaxRetryDelay { get; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The options in effect.</summary>
+    public LogpushPipelineOptions Options { get; }
+
+    /// <summary>Where objects come from.</summary>
+    public BucketLocation SourceLocation { get; }
+
+    /// <summary>Where CSV objects go.</summary>
+    public BucketLocation TargetLocation { get; }
+
+    /// <summary>The local folder behind the source, or <see langword="null"/> for a bucket source.</summary>
+    public string? SourceFolder => SourceLocation.Kind == BucketLocationKind.FileSystem ? SourceLocation.Path : null;
+
+    /// <summary>The processor every object goes through (over the opened buckets).</summary>
+    public LogpushObjectProcessor Processor { get; }
+
+    /// <summary>
+    /// The pipeline's health now (see <see cref="PipelineHealth"/>): the queue consumer's state while consuming, the folder
+    /// watcher's own failures while watching, and failing reconcile passes. Safe to read from any thread while the
+    /// pipeline runs; what a host's health check reports.
+    /// </summary>
+    public PipelineHealth Health
+    {
+        get
+        {
+            LogpushQueueConsumer? consumer;
+            SourceFolderWatcher? watcher;
+            PipelineHealth health;
+            lock (_healthLock)
+            {
+                consumer = _consumer;
+                watcher = _watcher;
+                health = new PipelineHealth
+                {
+                    Activity = _activity,
+                    FailedPasses = _failedPasses,
+                    PassesFailingSince = _passesFailingSince,
+                    LastPassError = _lastPassError,
+                };
+            }
+
+            return health with
+            {
+                Consumer = consumer?.Health,
+                WatcherFailingSince = watcher?.FailingSince,
+                WatcherFailures = watcher?.Statistics.Snapshot().Failed ?? 0,
+                WatcherLastError = watcher?.LastError,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Opens the source and target buckets through <paramref name="buckets"/> and builds the processor. Problems with the
+    /// settings are thrown at once, named as <see cref="LogpushPipelineOptions.SettingNames"/> says.
+    /// </summary>
+    /// <param name="options">What to convert from where to where.</param>
+    /// <param name="buckets">Opens the locations; <see langword="null"/>: local folders only.</param>
+    /// <param name="loggerFactory">Loggers for the pipeline's parts.</param>
+    /// <param name="metrics">Where outcomes are counted; <see cref="LogpushKitMetrics.Shared"/> when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <exception cref="LogpushSettingException">
+    /// A location is malformed or cannot be opened (a source folder that does not exist or is a file, missing credentials or
+    /// endpoint), or the target template would overwrite the source objects.
+    /// </exception>
+    /// <exception cref="ArgumentException">An option is out of range, or the transform options are invalid.</exception>
+    public static LogpushPipeline Open(
+        LogpushPipelineOptions options,
+        IBucketProvider? buckets = null,
+        ILoggerFactory? loggerFactory = null,
+        LogpushKitMetrics? metrics = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        buckets ??= new BucketProviders();
+        loggerFactory ??= NullLoggerFactory.Instance;
+        timeProvider ??= TimeProvider.System;
+        var names = options.SettingNames;
+        var source = Parse(options.Source, names.Source);
+        var target = Parse(options.Target, names.Target);
+        var processorOptions = new LogpushObjectProcessorOptions
+        {
+            Prefix = NullIfEmpty(BucketRequest.ToFolderPrefix(source.Key) + options.Prefix),
+            Suffix = options.Suffix,
+            TargetPrefix = NullIfEmpty(BucketRequest.ToFolderPrefix(target.Key)),
+            TargetKeyTemplate = options.TargetKeyTemplate,
+            Transform = options.Transform,
+        };
+        RefuseTargetOverSource(source, target, processorOptions, names);
+
+        var sourceBucket = buckets.Open(Request(source, names.Source, BucketRole.Source, options));
+        IR2Bucket? targetBucket = null;
+        try
+        {
+            targetBucket = buckets.Open(Request(target, names.Target, BucketRole.Target, options));
+            var processor = new LogpushObjectProcessor(sourceBucket, targetBucket, processorOptions, loggerFactory.CreateLogger<LogpushObjectProcessor>(), metrics, timeProvider);
+            LogpushPipelineLog.Opened(loggerFactory.CreateLogger<LogpushPipeline>(), source.ToString(), target.ToString(), options.MaxConcurrency);
+            return new LogpushPipeline(options, source, target, processor, loggerFactory, timeProvider);
+        }
+        catch
+        {
+            DisposeBucket(targetBucket);
+            DisposeBucket(sourceBucket);
+            throw;
+        }
+    }
+
+    /// <summary>One reconcile pass: lists the source and converts every object whose target is missing or stale.</summary>
+    /// <returns>The totals; failed objects are counted there, not thrown.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; in-flight puts were aborted.</exception>
+    /// <exception cref="R2BucketException">The source cannot be listed; a local source folder that has gone since the pipeline opened is named by its setting (<see cref="PipelineSettingNames.Source"/>).</exception>
+    public async Task<PipelineSummary> ReconcileAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        SetActivity(PipelineActivity.Reconciling);
+        try
+        {
+            return await PassAsync(Options.MaxConcurrency, isFirst: true, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            SetActivity(PipelineActivity.Idle);
+        }
+    }
+
+    /// <summary>
+    /// Converts what is there (a first pass, unless <see cref="LogpushPipelineOptions.ReconcileFirst"/> is off), then keeps
+    /// converting new objects until <paramref name="cancellationToken"/> fires (see the remarks for how). Stopping is not
+    /// an error: the totals are returned.
+    /// </summary>
+    /// <exception cref="LogpushSettingException">The source folder is gone when the watch starts.</exception>
+    /// <exception cref="R2BucketException">The first pass cannot list the source (a source folder that has gone since is named by its setting).</exception>
+    public async Task<PipelineSummary> WatchAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var total = PipelineSummary.Empty;
+        InProcessEventQueue? queue = null;
+        SourceFolderWatcher? watcher = null;
+        var watching = Task.CompletedTask;
+        if (SourceFolder is { } folder)
+        {
+            FolderBucketProvider.RequireFolder(folder, Options.SettingNames.Source);
+            queue = new InProcessEventQueue(pollWait: WatchPollWait, timeProvider: _timeProvider);
+            watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider);
+            watching = NameMissingSourceAsync(watcher.RunAsync(scanFirst: false, stop.Token));
+        }
+
+        lock (_healthLock)
+        {
+            _activity = PipelineActivity.Watching;
+            _watcher = watcher;
+        }
+
+        var interval = Options.ReconcileInterval is { } every && every > TimeSpan.Zero ? every
+            : SourceFolder is null ? DefaultBucketReconcileInterval
+            : (TimeSpan?)null;
+        Task<PipelineSummary> consuming = Task.FromResult(PipelineSummary.Empty);
+        Task<PipelineSummary> passes = Task.FromResult(PipelineSummary.Empty);
+        var reporting = Task.CompletedTask;
+        try
+        {
+            if (Options.ReconcileFirst)
+            {
+                total += await PassAsync(Options.MaxConcurrency, isFirst: true, progress, stop.Token).ConfigureAwait(false);
+            }
+
+            LogpushPipelineLog.Watching(_logger, SourceLocation.ToString(), queue is null ? $"a reconcile every {interval!.Value.TotalSeconds:0} s" : "folder events");
+            progress?.Report(new PipelineProgress(PipelineProgressKind.Watching, total));
+            var running = new List<Task>();
+            if (queue is not null)
+            {
+                var consumer = new LogpushQueueConsumer(queue, Processor, WatchConsumerOptions(), _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider);
+                consuming = consumer.RunAsync(stop.Token);
+                reporting = ReportRunningAsync(() => consumer.Statistics.Snapshot() + watcher!.Statistics.Snapshot(), progress, stop.Token);
+                running.Add(watching);
+                running.Add(consuming);
+            }
+
+            if (interval is { } period)
+            {
+                // beside a watcher the passes only catch what it missed: half the slots
+                var concurrency = queue is null ? Options.MaxConcurrency : Half(Options.MaxConcurrency);
+                passes = PassesAsync(period, concurrency, runFirst: false, progress, stop.Token);
+                running.Add(passes);
+            }
+
+            // until stopped, or until a part ends by itself (only a failing watcher or consumer does)
+            running.Add(Task.Delay(Timeout.Infinite, stop.Token));
+            await Task.WhenAny(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping is how a watch ends; in-flight puts were aborted, so nothing partial is left
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(consuming, passes, reporting).ConfigureAwait(false);
+                await watching.ConfigureAwait(false);
+            }
+            finally
+            {
+                SetActivity(PipelineActivity.Idle);
+            }
+        }
+
+        // the watcher's own failures (unreadable parts of the folder, failed scans) count like failed objects
+        total = total + await consuming.ConfigureAwait(false) + await passes.ConfigureAwait(false) + (watcher?.Statistics.Snapshot() ?? PipelineSummary.Empty);
+        LogStopped(total);
+        return total;
+    }
+
+    /// <summary>
+    /// Consumes object events from <paramref name="events"/> (a Cloudflare queue, or any <see cref="IObjectEventSource"/>)
+    /// with the pipeline's processor until <paramref name="cancellationToken"/> fires, then drains gracefully. Beside it, a
+    /// first reconcile pass (unless <see cref="LogpushPipelineOptions.ReconcileFirst"/> is off) and periodic ones
+    /// (<see cref="LogpushPipelineOptions.ReconcileInterval"/>) catch lost events; they take half the slots and their
+    /// failures are reported and counted, not thrown.
+    /// </summary>
+    /// <param name="events">Where the events come from.</param>
+    /// <param name="consumerOptions">How to pull and pace; default: <see cref="LogpushQueueConsumerOptions.Default"/> with the pipeline's concurrency.</param>
+    /// <param name="progress">Receives the passes and the running totals.</param>
+    /// <param name="cancellationToken">Stops consuming.</param>
+    public async Task<PipelineSummary> ConsumeAsync(
+        IObjectEventSource events,
+        LogpushQueueConsumerOptions? consumerOptions = null,
+        IProgress<PipelineProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var consumer = new LogpushQueueConsumer(
+            events,
+            Processor,
+            consumerOptions ?? LogpushQueueConsumerOptions.Default with { MaxConcurrency = Options.MaxConcurrency },
+            _loggerFactory.CreateLogger<LogpushQueueConsumer>(),
+            _timeProvider);
+        lock (_healthLock)
+        {
+            _activity = PipelineActivity.Consuming;
+            _consumer = consumer;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var interval = Options.ReconcileInterval is { } every && every > TimeSpan.Zero ? every : (TimeSpan?)null;
+        var passes = Options.ReconcileFirst || interval is not null
+            ? PassesAsync(interval, Half(consumer.Options.MaxConcurrency), Options.ReconcileFirst, progress, stop.Token)
+            : Task.FromResult(PipelineSummary.Empty);
+        progress?.Report(new PipelineProgress(PipelineProgressKind.Watching, PipelineSummary.Empty));
+        var reporting = ReportRunningAsync(consumer.Statistics.Snapshot, progress, stop.Token);
+        PipelineSummary consumed;
+        try
+        {
+            consumed = await consumer.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(passes, reporting).ConfigureAwait(false);
+            }
+            finally
+            {
+                SetActivity(PipelineActivity.Idle);
+            }
+        }
+
+        var total = consumed + await passes.ConfigureAwait(false);
+        LogStopped(total);
+        return total;
+    }
+
+    /// <summary>Disposes the buckets the pipeline opened.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await DisposeBucketAsync(Processor.Target).ConfigureAwait(false);
+        await DisposeBucketAsync(Processor.Source).ConfigureAwait(false);
+    }
+
+    /// <summary>Disposes the buckets the pipeline opened.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        DisposeBucket(Processor.Target);
+        DisposeBucket(Processor.Source);
+    }
+
+    private LogpushQueueConsumerOptions WatchConsumerOptions() => new()
+    {
+        MaxConcurrency = Options.MaxConcurrency,
+        IdleDelay = TimeSpan.Zero, // the in-process queue waits for messages itself
+        RetryDelay = WatchRetryDelay,
+        MaxRetryDelay = WatchMaxRetryDelay,
+        DrainTimeout = Options.DrainTimeout,
+    };
+
+    private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider);
+        var options = new ReconcileOptions { From = Options.From, To = Options.To, MaxConcurrency = concurrency };
+        var passProgress = progress is null ? null : new PassProgress(progress, isFirst);
+        PipelineSummary summary;
+        try
+        {
+            summary = await reconciler.RunAsync(options, passProgress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (R2BucketException ex) when (MissingSource(ex) is { } named)
+        {
+            throw named;
+        }
+
+        progress?.Report(new PipelineProgress(PipelineProgressKind.Reconciled, summary) { Listed = passProgress?.Listed ?? 0, IsFirstPass = isFirst });
+        return summary;
+    }
+
+    /// <summary>Reconcile passes every <paramref name="interval"/> (or one pass when it is null) until stopped; a failed pass is reported, counted and survived.</summary>
+    private async Task<PipelineSummary> PassesAsync(TimeSpan? interval, int concurrency, bool runFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var total = PipelineSummary.Empty;
+        try
+        {
+            if (runFirst)
+            {
+                total += await GuardedPassAsync(interval, concurrency, isFirst: true, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (interval is not { } period)
+            {
+                return total;
+            }
+
+            using var timer = new PeriodicTimer(period, _timeProvider);
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                total += await GuardedPassAsync(interval, concurrency, isFirst: false, progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+
+        return total;
+    }
+
+    private async Task<PipelineSummary> GuardedPassAsync(TimeSpan? interval, int concurrency, bool isFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var summary = await PassAsync(concurrency, isFirst, progress, cancellationToken).ConfigureAwait(false);
+            lock (_healthLock)
+            {
+                _passesFailingSince = null;
+            }
+
+            return summary;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var now = _timeProvider.GetUtcNow();
+            lock (_healthLock)
+            {
+                _failedPasses++;
+                _passesFailingSince ??= now;
+                _lastPassError = ex.Message;
+            }
+
+            LogpushPipelineLog.PassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex.Message, ex is LogpushKitException ? null : ex);
+            var failed = PipelineSummary.Empty with { FailedPasses = 1 };
+            progress?.Report(new PipelineProgress(PipelineProgressKind.ReconcileFailed, failed) { Error = ex, NextPassIn = interval, IsFirstPass = isFirst });
+            return failed;
+        }
+    }
+
+    private async Task ReportRunningAsync(Func<PipelineSummary> snapshot, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        var last = snapshot();
+        using var timer = new PeriodicTimer(Options.ProgressInterval, _timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = snapshot();
+                if (now.Objects != last.Objects)
+                {
+                    progress.Report(new PipelineProgress(PipelineProgressKind.Running, now));
+                    last = now;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private void LogStopped(PipelineSummary total)
+        => LogpushPipelineLog.Stopped(_logger, total.Converted, total.Skipped, total.Failed, total.FailedPasses, total.Rows, total.LeftoversRemoved);
+
+    private void SetActivity(PipelineActivity activity)
+    {
+        lock (_healthLock)
+        {
+            _activity = activity;
+        }
+    }
+
+    /// <summary>
+    /// A failure to list a local source folder that no longer exists, named by the source setting (a race with whoever
+    /// removed it after <see cref="Open"/> checked it): one line the user can act on. <see langword="null"/> for any other failure.
+    /// </summary>
+    private R2BucketException? MissingSource(R2BucketException exception)
+        => SourceFolder is { } folder && !Directory.Exists(folder) && exception is not R2ListIncompleteException
+            ? new R2BucketException(
+                $"{Options.SettingNames.Source}: the folder '{folder}' does not exist any more (it did when the pipeline opened); a source folder is never created.",
+                exception.Bucket,
+                null,
+                innerException: exception)
+            : null;
+
+    private async Task NameMissingSourceAsync(Task watching)
+    {
+        try
+        {
+            await watching.ConfigureAwait(false);
+        }
+        catch (R2BucketException ex) when (MissingSource(ex) is { } named)
+        {
+            throw named;
+        }
+    }
+
+    private static int Half(int concurrency) => Math.Max(1, concurrency / 2);
+
+    private static BucketLocation Parse(string value, string setting)
+        => BucketLocation.TryParse(value, out var location, out var error) ? location : throw new LogpushSettingException(setting, error);
+
+    private static BucketRequest Request(BucketLocation location, string setting, BucketRole role, LogpushPipelineOptions options) => new()
+    {
+        Location = location,
+        Setting = setting,
+        Role = role,
+        Endpoint = options.Endpoint,
+        EndpointSetting = options.SettingNames.Endpoint,
+    };
+
+    /// <summary>
+    /// Refuses a template that writes targets over their source objects: when source and target are one bucket or folder
+    /// tree, a Logpush-shaped key under the source prefix (at its top and in a dated folder) must not map onto itself
+    /// (e.g. <c>{path}.log.gz</c>, <c>{file}</c>). The processor still checks every object; this names the mistake before
+    /// anything runs.
+    /// </summary>
+    private static void RefuseTargetOverSource(BucketLocation source, BucketLocation target, LogpushObjectProcessorOptions options, PipelineSettingNames names)
+    {
+        var suffix = string.IsNullOrEmpty(options.Suffix) ? ".log.gz" : options.Suffix;
+        const string Name = "20240101T000000Z_20240101T000100Z_0123abcd";
+        string[] samples = [$"{options.Prefix}{Name}{suffix}", $"{options.Prefix}20240101/{Name}{suffix}"];
+        if (samples.Any(sample => WritesOver(source, target, sample, options)))
+        {
+            throw new LogpushSettingException(
+                names.TargetKeyTemplate,
+                $"'{options.TargetKeyTemplate}' would write CSV objects over their source objects ({names.Source} and {names.Target} are the same place); use a template that changes the name, e.g. {{path}}.csv.");
+        }
+    }
+
+    private static bool WritesOver(BucketLocation source, BucketLocation target, string sourceKey, LogpushObjectProcessorOptions options)
+    {
+        string targetKey;
+        try
+        {
+            targetKey = options.TargetKeyTemplate.Apply(sourceKey, options.TargetPrefix);
+        }
+        catch (LogpushKitException)
+        {
+            return false; // the template cannot name this sample; the processor checks the real keys
+        }
+
+        return (source.Kind, target.Kind) switch
+        {
+            (BucketLocationKind.FileSystem, BucketLocationKind.FileSystem) => string.Equals(
+                Path.GetFullPath(Path.Combine(source.Path!, sourceKey)),
+                Path.GetFullPath(Path.Combine(target.Path!, targetKey)),
+                OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase),
+            _ => source.Kind == target.Kind && source.Bucket == target.Bucket && sourceKey == targetKey,
+        };
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static void DisposeBucket(IR2Bucket? bucket)
+    {
+        switch (bucket)
+        {
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+            case IAsyncDisposable asyncDisposable:
+                asyncDisposable.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                break;
+        }
+    }
+
+    private static async ValueTask DisposeBucketAsync(IR2Bucket bucket)
+    {
+        switch (bucket)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    /// <summary>Turns a pass's <see cref="ReconcileProgress"/> into <see cref="PipelineProgress"/>.</summary>
+    private sealed class PassProgress(IProgress<PipelineProgress> inner, bool isFirst) : IProgress<ReconcileProgress>
+    {
+        private long _listed;
+
+        public long Listed => Interlocked.Read(ref _listed);
+
+        public void Report(ReconcileProgress value)
+        {
+            InterlockedMax(ref _listed, value.Listed);
+            inner.Report(new PipelineProgress(PipelineProgressKind.Reconciling, value.Summary) { Listed = value.Listed, IsFirstPass = isFirst });
+        }
+
+        private static void InterlockedMax(ref long target, long value)
+        {
+            var current = Interlocked.Read(ref target);
+            while (value > current)
+            {
+                var seen = Interlocked.CompareExchange(ref target, value, current);
+                if (seen == current)
+                {
+                    return;
+                }
+
+                current = seen;
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using LogpushKit.Transform;
+
+namespace LogpushKit.Pipeline;
+
+/// <summary>
+/// What a <see cref="LogpushPipeline"/> converts, from where to where, and how it paces itself. Immutable; the CLI builds
+/// it from flags, the worker from the <c>LogpushKit</c> configuration section.
+/// </summary>
+public sealed record LogpushPipelineOptions
+{
+    /// <summary>
+    /// Where the Logpush objects are: a local folder (which must exist), <c>r2://bucket/folder</c> or
+    /// <c>s3://bucket/folder</c>. A location's path names a folder: <c>r2://logs/gateway_http</c> takes
+    /// <c>gateway_http/…</c>, never <c>gateway_http_old/…</c>. Required.
+    /// </summary>
+    public required string Source { get; init; }
+
+    /// <summary>Where the CSV objects go: a local folder (created when missing), <c>r2://bucket/folder</c> or <c>s3://bucket/folder</c>. Required.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>An explicit endpoint URL for <c>r2://</c> and <c>s3://</c> locations; otherwise the environment gives it (see the bucket provider).</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Only source keys under this prefix, taken after the source location's folder (a plain prefix, not a folder).</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Only source keys ending with this (case-insensitive). Default <c>.log.gz</c>; empty takes every key.</summary>
+    public string Suffix { get; init; } = ".log.gz";
+
+    /// <summary>How target keys are named, under the target location's folder. Default <c>{path}.csv</c>.</summary>
+    public TargetKeyTemplate TargetKeyTemplate { get; init; } = TargetKeyTemplate.Default;
+
+    /// <summary>How objects are converted.</summary>
+    public TransformOptions Transform { get; init; } = TransformOptions.Default;
+
+    /// <summary>Objects converted at once. Default: one per core. Reconcile passes beside a watcher or consumer use half.</summary>
+    public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Reconcile passes take only batches that may hold records at or after this time (from Logpush file and folder names).</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Reconcile passes take only batches that may hold records before this time.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Watching and consuming start with a reconcile pass (convert what is missing or stale). Default <see langword="true"/>.</summary>
+    public bool ReconcileFirst { get; init; } = true;
+
+    /// <summary>
+    /// While watching or consuming, reconcile again this often (to catch lost events). <see langword="null"/> (default):
+    /// every <see cref="LogpushPipeline.DefaultBucketReconcileInterval"/> when watching a bucket source (the only way it
+    /// sees new objects), never otherwise.
+    /// </summary>
+    public TimeSpan? ReconcileInterval { get; init; }
+
+    /// <summary>Watching a local folder: how long a new file must stay unchanged before it is taken. Default 1 s.</summary>
+    public TimeSpan WatchDebounce { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Watching: on stop, how long in-flight objects may finish before their puts are aborted. Default 20 s (below a host's 30 s shutdown timeout).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Watching or consuming: how often running totals are reported (when they changed). Default 1 s.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The names the user knows the settings by, used in error messages.</summary>
+    public PipelineSettingNames SettingNames { get; init; } = PipelineSettingNames.Default;
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Source, nameof(Source));
+        ArgumentNullException.ThrowIfNull(Target, nameof(Target));
+        ArgumentNullException.ThrowIfNull(Suffix, nameof(Suffix));
+        ArgumentNullException.ThrowIfNull(TargetKeyTemplate, nameof(TargetKeyTemplate));
+        ArgumentNullException.ThrowIfNull(Transform, nameof(Transform));
+        ArgumentNullException.ThrowIfNull(SettingNames, nameof(SettingNames));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(WatchDebounce, TimeSpan.Zero, nameof(WatchDebounce));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DrainTimeout, TimeSpan.Zero, nameof(DrainTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ProgressInterval, TimeSpan.Zero, nameof(ProgressInterval));
+        if (ReconcileInterval is { } interval)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.Zero, nameof(ReconcileInterval));
+        }
+
+        if (From is { } from && To is { } to && from >= to)
+        {
+            throw new ArgumentException("From must be earlier than To.", nameof(From));
+        }
+    }
+}
+
+/// <summary>
+/// How a host names the pipeline's settings, so that messages speak the user's names: the CLI's flags
+/// (<c>--source</c>) or configuration keys (<c>LogpushKit:Source</c>, see <see cref="ForSection"/>).
+/// </summary>
+public sealed record PipelineSettingNames
+{
+    /// <summary>The property names of <see cref="LogpushPipelineOptions"/>.</summary>
+    public static PipelineSettingNames Default { get; } = new();
+
+    /// <summary>The names under a configuration section, e.g. <c>LogpushKit:Source</c>.</summary>
+    public static PipelineSettingNames ForSection(string section)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(section);
+        return new PipelineSettingNames
+        {
+            Source = $"{section}:{nameof(LogpushPipelineOptions.Source)}",
+            Target = $"{section}:{nameof(LogpushPipelineOptions.Target)}",
+            Endpoint = $"{section}:{nameof(LogpushPipelineOptions.Endpoint)}",
+            TargetKeyTemplate = $"{section}:{nameof(LogpushPipelineOptions.TargetKeyTemplate)}",
+        };
+    }
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.Source"/>.</summary>
+    public string Source { get; init; } = nameof(LogpushPipelineOptions.Source);
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.Target"/>.</summary>
+    public string Target { get; init; } = nameof(LogpushPipelineOptions.Target);
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.Endpoint"/>.</summary>
+    public string Endpoint { get; init; } = nameof(LogpushPipelineOptions.Endpoint);
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.TargetKeyTemplate"/>.</summary>
+    public string TargetKeyTemplate { get; init; } = nameof(LogpushPipelineOptions.TargetKeyTemplate);
+}
+
+/// <summary>What a running <see cref="LogpushPipeline"/> reports.</summary>
+public enum PipelineProgressKind
+{
+    /// <summary>A reconcile pass is running: <see cref="PipelineProgress.Listed"/> objects listed, <see cref="PipelineProgress.Summary"/> so far.</summary>
+    Reconciling,
+
+    /// <summary>A reconcile pass finished; <see cref="PipelineProgress.Summary"/> is the pass's.</summary>
+    Reconciled,
+
+    /// <summary>A reconcile pass beside a watcher or consumer failed (listing failed); the next one runs at its time. <see cref="PipelineProgress.Error"/> says why.</summary>
+    ReconcileFailed,
+
+    /// <summary>The first pass is over: new objects are now taken as they come (folder events, queue messages or periodic passes).</summary>
+    Watching,
+
+    /// <summary>The watcher's or consumer's running totals changed; <see cref="PipelineProgress.Summary"/> is the totals since <see cref="Watching"/>.</summary>
+    Running,
+}
+
+/// <summary>One report of a running <see cref="LogpushPipeline"/>.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Summary">The totals that go with it (see <see cref="PipelineProgressKind"/>).</param>
+public sealed record PipelineProgress(PipelineProgressKind Kind, PipelineSummary Summary)
+{
+    /// <summary>Objects listed so far by the pass (<see cref="PipelineProgressKind.Reconciling"/> and <see cref="PipelineProgressKind.Reconciled"/>).</summary>
+    public long Listed { get; init; }
+
+    /// <summary>Whether the pass is the first one of a watch or consume (or a one-off reconcile).</summary>
+    public bool IsFirstPass { get; init; }
+
+    /// <summary>Why a pass failed (<see cref="PipelineProgressKind.ReconcileFailed"/>).</summary>
+    public Exception? Error { get; init; }
+
+    /// <summary>When the next pass runs after a failure.</summary>
+    public TimeSpan? NextPassIn { get; init; }
+}

@@ -1,0 +1,9 @@
+using LogpushKit.Storage;
+
+namespace LogpushKit.Tests.Storage;
+
+/// <summary>The conditional-put contract for <see cref="InMemoryBucket"/>.</summary>
+public sealed class InMemoryBucketConditionalPutTests : ConditionalPutBehaviourTests
+{
+    protected override IR2Bucket Bucket { get; } = new InMemoryBucket("memory-cond");
+}
