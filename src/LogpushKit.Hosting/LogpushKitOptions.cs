@@ -56,14 +56,21 @@ public sealed class LogpushKitOptions
     public LogpushKitQueueOptions Queue { get; set; } = new();
 }
 
-/// <summary>The transform options in configuration form (see <see cref="TransformOptions"/> for each).</summary>
+/// <summary>
+/// The transform options in configuration form (section <c>LogpushKit:Transform</c>; see <see cref="TransformOptions"/>
+/// for each). Values are text in the form the CLI's flags take, parsed by <see cref="TransformOptionsText"/>; a value it
+/// cannot parse fails start-up naming its key (e.g. <c>LogpushKit:Transform:Timestamps</c>).
+/// </summary>
 public sealed class LogpushKitTransformOptions
 {
-    /// <summary>The columns, in order. Default: the keys of the first record.</summary>
+    /// <summary>The columns, in order (items, or one comma-separated item). Default: the keys of the first record; for csv input, none.</summary>
     public IList<string> Fields { get; } = [];
 
     /// <summary>Write a header row. Default <see langword="true"/>.</summary>
     public bool WriteHeader { get; set; } = true;
+
+    /// <summary>The record format: <c>auto</c> (default: by content), <c>ndjson</c> or <c>csv</c>.</summary>
+    public string InputFormat { get; set; } = "auto";
 
     /// <summary>The Logpush dataset, e.g. <c>gateway_http</c>.</summary>
     public string? Dataset { get; set; }
@@ -77,23 +84,35 @@ public sealed class LogpushKitTransformOptions
     /// <summary>Start each CSV with a UTF-8 byte-order mark.</summary>
     public bool Bom { get; set; }
 
-    /// <summary>Convert timestamps to this: <c>rfc3339</c>, <c>rfc3339ms</c>, <c>unix</c>, <c>unixms</c>, <c>unixnano</c> or a .NET custom format. Default: as written.</summary>
+    /// <summary>
+    /// Convert timestamps to this: <c>rfc3339</c>, <c>rfc3339ms</c>, <c>unix</c>, <c>unixms</c>, <c>unixnano</c>, or
+    /// <c>custom:</c> and a .NET date/time pattern (<c>custom:yyyy-MM-dd HH:mm:ss</c>). Default: as written.
+    /// </summary>
     public string? Timestamps { get; set; }
 
     /// <summary>The fields <see cref="Timestamps"/> converts. Default: the dataset's timestamp fields.</summary>
     public IList<string> TimestampFields { get; } = [];
 
+    /// <summary>How Logpush wrote timestamps: <c>auto</c> (default), <c>unix</c>, <c>unixnano</c>, <c>rfc3339</c> (its <c>timestamp_format</c>).</summary>
+    public string TimestampInput { get; set; } = "auto";
+
     /// <summary>The time zone of converted timestamps: an IANA id, <c>utc</c> (default) or <c>local</c>.</summary>
     public string TimeZone { get; set; } = "utc";
 
-    /// <summary>What to do with a bad line. Default <see cref="BadLinePolicy.Fail"/>; <see cref="BadLinePolicy.Quarantine"/> writes a side object next to the CSV.</summary>
-    public BadLinePolicy OnBadLine { get; set; } = BadLinePolicy.Fail;
+    /// <summary>What to do with a bad line: <c>fail</c> (default), <c>skip</c>, or <c>quarantine</c> (a side object next to the CSV).</summary>
+    public string OnBadLine { get; set; } = "fail";
 
     /// <summary>Prefix formula-like cells with <c>'</c>.</summary>
     public bool EscapeFormulas { get; set; }
 
-    /// <summary>The most decompressed bytes one object may produce. Default 8 GiB.</summary>
-    public long MaxDecompressedBytes { get; set; } = TransformOptions.Default.MaxDecompressedBytes;
+    /// <summary>Treat a key that is not one of the columns as a bad line (default: only counted).</summary>
+    public bool FailOnUnknownKeys { get; set; }
+
+    /// <summary>The longest line (ndjson) or row (csv) accepted: bytes, or with a K or M suffix. Default <c>4M</c>.</summary>
+    public string MaxLineBytes { get; set; } = "4M";
+
+    /// <summary>The most decompressed bytes one object may produce: bytes, or with a K, M, G or T suffix. Default <c>8G</c>.</summary>
+    public string MaxDecompressedBytes { get; set; } = "8G";
 }
 
 /// <summary>

@@ -1,7 +1,6 @@
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Transform;
 using Microsoft.Extensions.Options;
 
 namespace LogpushKit.Hosting;
@@ -39,14 +38,7 @@ internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOp
             failures.Add($"{S}:TargetKeyTemplate: {ex.Message.Split(" (Parameter", 2)[0]}");
         }
 
-        try
-        {
-            _ = new LogpushCsvTransformer(TransformOptionsFactory.Create(options.Transform));
-        }
-        catch (ArgumentException ex)
-        {
-            failures.Add($"{S}:Transform: {ex.Message.Split(" (Parameter", 2)[0]}");
-        }
+        _ = TransformOptionsFactory.TryCreate(options.Transform, TransformOptionsFactory.Section, failures);
 
         var queue = options.Queue;
         if (string.IsNullOrWhiteSpace(queue.QueueId) && queue.DrainTimeoutSeconds < 0)

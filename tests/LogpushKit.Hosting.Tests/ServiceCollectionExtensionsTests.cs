@@ -37,7 +37,7 @@ public sealed class ServiceCollectionExtensionsTests
         Assert.Equal(3, options.Concurrency);
         Assert.Equal("{date}/{name}.csv", options.TargetKeyTemplate);
         Assert.Equal(["RayID", "ClientIP"], options.Transform.Fields);
-        Assert.Equal(BadLinePolicy.Quarantine, options.Transform.OnBadLine);
+        Assert.Equal(BadLinePolicy.Quarantine, TransformOptionsFactory.Create(options.Transform).OnBadLine);
         Assert.Equal("q1", options.Queue.QueueId);
         Assert.Equal(25, options.Queue.BatchSize);
         Assert.Equal('\t', TransformOptionsFactory.Create(options.Transform).Delimiter);
@@ -104,7 +104,7 @@ public sealed class ServiceCollectionExtensionsTests
 
         Assert.Contains("LogpushKit:Concurrency must be between 1 and 256", ex.Message, StringComparison.Ordinal);
         Assert.Contains("LogpushKit:TargetKeyTemplate", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Delimiter 'ab'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LogpushKit:Transform:Delimiter: 'ab'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("LogpushKit:Queue:BatchSize must be between 1 and 100", ex.Message, StringComparison.Ordinal);
     }
 

@@ -13,25 +13,9 @@ namespace LogpushKit.Cli.Infrastructure;
 /// </summary>
 internal static partial class CliText
 {
-    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    /// <summary>The transform options' flags (<see cref="TransformOptionsBinder.FlagsByOption"/>) and the run's own.</summary>
+    private static readonly Dictionary<string, string> Flags = new(TransformOptionsBinder.FlagsByOption, StringComparer.Ordinal)
     {
-        ["Fields"] = "--fields",
-        ["WriteHeader"] = "--no-header",
-        ["Dataset"] = "--dataset",
-        ["InputFormat"] = "--input-format",
-        ["Delimiter"] = "--delimiter",
-        ["RowEnding"] = "--crlf",
-        ["WriteBom"] = "--bom",
-        ["TimestampOutput"] = "--timestamps",
-        ["TimestampCustomFormat"] = "--timestamps",
-        ["TimestampFields"] = "--timestamp-fields",
-        ["TimestampInput"] = "--timestamp-input",
-        ["TimeZone"] = "--time-zone",
-        ["OnBadLine"] = "--on-bad-line",
-        ["FailOnUnknownKeys"] = "--fail-on-unknown-keys",
-        ["EscapeFormulas"] = "--escape-formulas",
-        ["MaxDecompressedBytes"] = "--max-output-bytes",
-        ["MaxLineBytes"] = "the line limit",
         ["TargetKeyTemplate"] = "--target-template",
     };
 

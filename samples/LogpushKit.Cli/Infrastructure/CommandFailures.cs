@@ -49,7 +49,8 @@ internal static class CommandFailures
             OperationCanceledException when canceled => (ExitCodes.Canceled, "cancelled"),
             _ when CliStreams.IsBrokenPipe(exception) => (ExitCodes.BrokenPipe, "stdout was closed by its reader (broken pipe); stopped before the output was complete."),
             UsageException or LogpushSettingException => (ExitCodes.Usage, exception.Message),
-            LogpushDataException => (ExitCodes.DataError, "bad input: " + exception.Message),
+            TransformOptionsException options => (ExitCodes.Usage, TransformOptionsBinder.Describe(options)),
+            LogpushDataException data => (ExitCodes.DataError, "bad input: " + TransformOptionsBinder.Describe(data)),
             LogpushKitException => (ExitCodes.Failure, exception.Message),
             FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
                 => (ExitCodes.Failure, exception.Message),

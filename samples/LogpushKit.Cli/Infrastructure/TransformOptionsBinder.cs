@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Cli.Infrastructure;
@@ -8,11 +7,32 @@ namespace LogpushKit.Cli.Infrastructure;
 /// <summary>
 /// The "[transform options]" shared by every command that converts Logpush objects (<c>convert</c>, <c>run</c>,
 /// <c>consume</c>): <see cref="AddTo"/> adds them to a command, <see cref="Bind"/> turns a parse result into
-/// <see cref="TransformOptions"/>. Values are checked while parsing, so a bad value is a usage error (exit 2).
+/// <see cref="TransformOptions"/>. Every value is parsed by <see cref="TransformOptionsText"/>, the text form the worker's
+/// configuration shares, while parsing, so a bad value is a usage error (exit 2) naming the flag.
 /// </summary>
 internal sealed class TransformOptionsBinder
 {
-    private static readonly string[] NamedTimestampFormats = ["rfc3339", "rfc3339ms", "unix", "unixms", "unixnano"];
+    /// <summary>The flag that sets each <see cref="TransformOptions"/> property, for messages in the command line's terms.</summary>
+    internal static readonly Dictionary<string, string> FlagsByOption = new(StringComparer.Ordinal)
+    {
+        [nameof(TransformOptions.Fields)] = "--fields",
+        [nameof(TransformOptions.WriteHeader)] = "--no-header",
+        [nameof(TransformOptions.InputFormat)] = "--input-format",
+        [nameof(TransformOptions.Delimiter)] = "--delimiter",
+        [nameof(TransformOptions.RowEnding)] = "--crlf",
+        [nameof(TransformOptions.WriteBom)] = "--bom",
+        [nameof(TransformOptions.Dataset)] = "--dataset",
+        [nameof(TransformOptions.TimestampFields)] = "--timestamp-fields",
+        [nameof(TransformOptions.TimestampInput)] = "--timestamp-input",
+        [nameof(TransformOptions.TimestampOutput)] = "--timestamps",
+        [nameof(TransformOptions.TimestampCustomFormat)] = "--timestamps",
+        [nameof(TransformOptions.TimeZone)] = "--time-zone",
+        [nameof(TransformOptions.EscapeFormulas)] = "--escape-formulas",
+        [nameof(TransformOptions.OnBadLine)] = "--on-bad-line",
+        [nameof(TransformOptions.MaxLineBytes)] = "--max-line-bytes",
+        [nameof(TransformOptions.FailOnUnknownKeys)] = "--fail-on-unknown-keys",
+        [nameof(TransformOptions.MaxDecompressedBytes)] = "--max-output-bytes",
+    };
 
     private TransformOptionsBinder()
     {
@@ -21,9 +41,9 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--fields a,b,c</c>: the columns, in order.</summary>
     public Option<string[]> Fields { get; } = new("--fields")
     {
-        Description = "Columns, in order (comma-separated; may repeat). Default: the keys of the first record. For csv input: the header names.",
+        Description = "Columns, in order (comma-separated; may repeat). Default: the keys of the first record. For csv input: the header names, and the cells every row must have.",
         HelpName = "a,b,c",
-        CustomParser = ParseList,
+        CustomParser = ParseFieldList,
     };
 
     /// <summary><c>--no-header</c>.</summary>
@@ -36,13 +56,19 @@ internal sealed class TransformOptionsBinder
         HelpName = "NAME",
     };
 
-    /// <summary><c>--input-format auto|ndjson|csv</c>.</summary>
-    public Option<string> InputFormat { get; } = CreateInputFormat();
+    /// <summary><c>--input-format auto|ndjson|csv</c>: the canonical name.</summary>
+    public Option<string> InputFormat { get; } = new("--input-format")
+    {
+        Description = "Record format of the input; auto decides by content (first non-blank byte '{' = ndjson, else csv).",
+        HelpName = "auto|ndjson|csv",
+        DefaultValueFactory = _ => "auto",
+        CustomParser = r => ParseName<LogpushInputFormat>(r, TransformOptionsText.TryParseInputFormat, "auto"),
+    };
 
     /// <summary><c>--delimiter C</c>.</summary>
     public Option<char?> Delimiter { get; } = new("--delimiter")
     {
-        Description = "Cell delimiter: one ASCII character, or \\t / tab for TSV. Default ','.",
+        Description = "Cell delimiter: one ASCII character, or tab (\\t) for TSV. Default ','.",
         HelpName = "C",
         CustomParser = ParseDelimiter,
     };
@@ -53,10 +79,10 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--bom</c>.</summary>
     public Option<bool> Bom { get; } = new("--bom") { Description = "Start the output with a UTF-8 byte-order mark." };
 
-    /// <summary><c>--timestamps FORMAT</c>.</summary>
+    /// <summary><c>--timestamps FORMAT</c>: the text as given, checked.</summary>
     public Option<string?> Timestamps { get; } = new("--timestamps")
     {
-        Description = "Convert timestamp fields to rfc3339, rfc3339ms, unix, unixms, unixnano, or a .NET custom date/time format (e.g. \"yyyy-MM-dd HH:mm:ss\"). Needs --dataset or --timestamp-fields.",
+        Description = "Convert timestamp fields to " + TransformOptionsText.TimestampFormatsText + ". Needs --dataset or --timestamp-fields (and --fields on csv input).",
         HelpName = "FORMAT",
         CustomParser = ParseTimestampFormat,
     };
@@ -66,11 +92,17 @@ internal sealed class TransformOptionsBinder
     {
         Description = "The fields --timestamps converts (comma-separated). Default: the timestamp fields of --dataset.",
         HelpName = "a,b",
-        CustomParser = ParseList,
+        CustomParser = ParseFieldList,
     };
 
-    /// <summary><c>--timestamp-input auto|unix|unixnano|rfc3339</c>.</summary>
-    public Option<string> TimestampInput { get; } = CreateTimestampInput();
+    /// <summary><c>--timestamp-input auto|unix|unixnano|rfc3339</c>: the canonical name.</summary>
+    public Option<string> TimestampInput { get; } = new("--timestamp-input")
+    {
+        Description = "How Logpush wrote the timestamps (its timestamp_format: unix, unixnano, rfc3339, rfc3339ms, rfc3339ns); auto decides by value shape and digit count.",
+        HelpName = "auto|unix|unixnano|rfc3339",
+        DefaultValueFactory = _ => "auto",
+        CustomParser = r => ParseName<LogpushTimestampFormat>(r, TransformOptionsText.TryParseTimestampInput, "auto"),
+    };
 
     /// <summary><c>--time-zone TZ</c>.</summary>
     public Option<TimeZoneInfo?> TimeZone { get; } = new("--time-zone")
@@ -80,8 +112,14 @@ internal sealed class TransformOptionsBinder
         CustomParser = ParseTimeZone,
     };
 
-    /// <summary><c>--on-bad-line fail|skip|quarantine</c>.</summary>
-    public Option<string> OnBadLine { get; } = CreateOnBadLine();
+    /// <summary><c>--on-bad-line fail|skip|quarantine</c>: the canonical name.</summary>
+    public Option<string> OnBadLine { get; } = new("--on-bad-line")
+    {
+        Description = "A malformed line or row: fail (default), skip it (counted), or quarantine it (raw line, line number and reason written to --quarantine).",
+        HelpName = "fail|skip|quarantine",
+        DefaultValueFactory = _ => "fail",
+        CustomParser = r => ParseName<BadLinePolicy>(r, TransformOptionsText.TryParseBadLinePolicy, "fail"),
+    };
 
     /// <summary><c>--fail-on-unknown-keys</c>.</summary>
     public Option<bool> FailOnUnknownKeys { get; } = new("--fail-on-unknown-keys")
@@ -93,6 +131,14 @@ internal sealed class TransformOptionsBinder
     public Option<bool> EscapeFormulas { get; } = new("--escape-formulas")
     {
         Description = "Prefix cells starting with = + - @ with ' so spreadsheets do not run them as formulas (changes data; off by default).",
+    };
+
+    /// <summary><c>--max-line-bytes N</c>.</summary>
+    public Option<int?> MaxLineBytes { get; } = new("--max-line-bytes")
+    {
+        Description = "Longest ndjson line or csv row accepted: a number with an optional K or M suffix (powers of 1024); a longer one is a bad line, never buffered whole. Default 4M.",
+        HelpName = "N",
+        CustomParser = ParseMaxLineBytes,
     };
 
     /// <summary><c>--max-output-bytes N</c>.</summary>
@@ -111,7 +157,7 @@ internal sealed class TransformOptionsBinder
         [
             binder.Fields, binder.NoHeader, binder.Dataset, binder.InputFormat, binder.Delimiter, binder.CrLf, binder.Bom,
             binder.Timestamps, binder.TimestampFields, binder.TimestampInput, binder.TimeZone, binder.OnBadLine,
-            binder.FailOnUnknownKeys, binder.EscapeFormulas, binder.MaxOutputBytes,
+            binder.FailOnUnknownKeys, binder.EscapeFormulas, binder.MaxLineBytes, binder.MaxOutputBytes,
         ];
         foreach (var option in all)
         {
@@ -123,78 +169,67 @@ internal sealed class TransformOptionsBinder
     }
 
     /// <summary>The bad-line policy chosen on the command line.</summary>
-    public BadLinePolicy GetBadLinePolicy(ParseResult parseResult) => parseResult.GetValue(OnBadLine) switch
-    {
-        "skip" => BadLinePolicy.Skip,
-        "quarantine" => BadLinePolicy.Quarantine,
-        _ => BadLinePolicy.Fail,
-    };
+    public BadLinePolicy GetBadLinePolicy(ParseResult parseResult)
+        => TransformOptionsText.TryParseBadLinePolicy(parseResult.GetValue(OnBadLine), out var policy, out _) ? policy : BadLinePolicy.Fail;
 
-    /// <summary>Builds the <see cref="TransformOptions"/> the command line asks for.</summary>
+    /// <summary>
+    /// Builds the <see cref="TransformOptions"/> the command line asks for, checked as the transformer checks them: options
+    /// that do not fit together (e.g. an unknown dataset) are a <see cref="UsageException"/> naming the flags.
+    /// </summary>
     public TransformOptions Bind(ParseResult parseResult)
     {
         var fields = parseResult.GetValue(Fields);
         var timestampFields = parseResult.GetValue(TimestampFields);
-        var timestamps = parseResult.GetValue(Timestamps);
-        var (timestampOutput, customFormat) = timestamps switch
+        TimestampOutputFormat? timestampOutput = null;
+        string? customFormat = null;
+        if (parseResult.GetValue(Timestamps) is { } timestamps && TransformOptionsText.TryParseTimestampFormat(timestamps, out var format, out customFormat, out _))
         {
-            null => ((TimestampOutputFormat?)null, (string?)null),
-            "rfc3339" => (TimestampOutputFormat.Rfc3339, null),
-            "rfc3339ms" => (TimestampOutputFormat.Rfc3339Ms, null),
-            "unix" => (TimestampOutputFormat.Unix, null),
-            "unixms" => (TimestampOutputFormat.UnixMs, null),
-            "unixnano" => (TimestampOutputFormat.UnixNano, null),
-            _ => (TimestampOutputFormat.Custom, timestamps),
-        };
+            timestampOutput = format;
+        }
 
-        return new TransformOptions
+        _ = TransformOptionsText.TryParseInputFormat(parseResult.GetValue(InputFormat), out var inputFormat, out _);
+        _ = TransformOptionsText.TryParseTimestampInput(parseResult.GetValue(TimestampInput), out var timestampInput, out _);
+        var options = new TransformOptions
         {
             Fields = fields is { Length: > 0 } ? fields : null,
             WriteHeader = !parseResult.GetValue(NoHeader),
             Dataset = parseResult.GetValue(Dataset),
-            InputFormat = parseResult.GetValue(InputFormat) switch
-            {
-                "ndjson" => LogpushInputFormat.Ndjson,
-                "csv" => LogpushInputFormat.Csv,
-                _ => LogpushInputFormat.Auto,
-            },
+            InputFormat = inputFormat,
             Delimiter = parseResult.GetValue(Delimiter) ?? TransformOptions.Default.Delimiter,
             RowEnding = parseResult.GetValue(CrLf) ? CsvRowEnding.CrLf : CsvRowEnding.Lf,
             WriteBom = parseResult.GetValue(Bom),
             TimestampFields = timestampFields is { Length: > 0 } ? timestampFields : null,
-            TimestampInput = parseResult.GetValue(TimestampInput) switch
-            {
-                "unix" => LogpushTimestampFormat.Unix,
-                "unixnano" => LogpushTimestampFormat.UnixNano,
-                "rfc3339" => LogpushTimestampFormat.Rfc3339,
-                _ => LogpushTimestampFormat.Auto,
-            },
+            TimestampInput = timestampInput,
             TimestampOutput = timestampOutput,
             TimestampCustomFormat = customFormat,
             TimeZone = parseResult.GetValue(TimeZone) ?? TimeZoneInfo.Utc,
             EscapeFormulas = parseResult.GetValue(EscapeFormulas),
             OnBadLine = GetBadLinePolicy(parseResult),
             FailOnUnknownKeys = parseResult.GetValue(FailOnUnknownKeys),
+            MaxLineBytes = parseResult.GetValue(MaxLineBytes) ?? TransformOptions.Default.MaxLineBytes,
             MaxDecompressedBytes = parseResult.GetValue(MaxOutputBytes) ?? TransformOptions.Default.MaxDecompressedBytes,
         };
+        _ = CreateTransformer(options);
+        return options;
     }
 
+    /// <summary>Builds the options and the transformer (see <see cref="Bind"/>).</summary>
+    public LogpushCsvTransformer CreateTransformer(ParseResult parseResult) => CreateTransformer(Bind(parseResult));
+
     /// <summary>
-    /// Builds the options and the transformer; options the transformer rejects (e.g. an unknown dataset) become a
-    /// <see cref="UsageException"/>.
+    /// A library message about <see cref="TransformOptions"/> in the command line's terms: each option property it names
+    /// becomes the flag that sets it (<c>TimestampOutput</c> → <c>--timestamps</c>).
     /// </summary>
-    public LogpushCsvTransformer CreateTransformer(ParseResult parseResult)
-    {
-        var options = Bind(parseResult);
-        try
-        {
-            return new LogpushCsvTransformer(options);
-        }
-        catch (ArgumentException exception)
-        {
-            throw new UsageException(exception.Message);
-        }
-    }
+    public static string InFlagTerms(string message)
+        => TransformOptionsText.RenameOptions(message, name => FlagsByOption.GetValueOrDefault(name));
+
+    /// <summary>The message of a bad-input failure with its reason in the command line's terms (the source name kept as it is).</summary>
+    public static string Describe(LogpushDataException exception)
+        => new LogpushDataException(InFlagTerms(exception.Reason), exception.SourceName, exception.LineNumber, exception.ByteOffset).Message;
+
+    /// <summary>The message of an option that cannot apply, in the command line's terms.</summary>
+    public static string Describe(TransformOptionsException exception)
+        => new TransformOptionsException(exception.OptionName, InFlagTerms(exception.Reason), exception.SourceName).Message;
 
     /// <summary>
     /// The value of <paramref name="option"/> in a command validator, or <see langword="default"/> when the value itself
@@ -212,12 +247,32 @@ internal sealed class TransformOptionsBinder
         }
     }
 
+    /// <summary>Parses a byte size as the transform options do (see <see cref="TransformOptionsText.TryParseByteSize"/>).</summary>
+    internal static bool TryParseByteSize(string text, out long bytes) => TransformOptionsText.TryParseByteSize(text, out bytes, out _);
+
+    private static LogpushCsvTransformer CreateTransformer(TransformOptions options)
+    {
+        try
+        {
+            return new LogpushCsvTransformer(options);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new UsageException(InFlagTerms(exception.Message.Split(" (Parameter", 2)[0]));
+        }
+    }
+
     private void Validate(CommandResult result)
     {
         var timestamps = result.GetResult(Timestamps) is { Implicit: false };
         if (timestamps && ValueOrDefault(result, Dataset) is null && result.GetResult(TimestampFields) is null)
         {
             result.AddError("--timestamps needs --dataset NAME or --timestamp-fields a,b to know which fields are timestamps.");
+        }
+
+        if (timestamps && ValueOrDefault(result, InputFormat) == "csv" && result.GetResult(Fields) is null)
+        {
+            result.AddError("--timestamps on csv input needs --fields a,b,c: csv has no header naming its columns, so the timestamp fields cannot be found.");
         }
 
         if (!timestamps)
@@ -232,77 +287,47 @@ internal sealed class TransformOptionsBinder
         }
     }
 
-    private static Option<string> CreateInputFormat()
-    {
-        var option = new Option<string>("--input-format")
-        {
-            Description = "Record format of the input; auto decides by content (first non-blank byte '{' = ndjson).",
-            DefaultValueFactory = _ => "auto",
-        };
-        option.AcceptOnlyFromAmong("auto", "ndjson", "csv");
-        return option;
-    }
+    private delegate bool TryParse<T>(string? text, out T value, out string? error);
 
-    private static Option<string> CreateTimestampInput()
-    {
-        var option = new Option<string>("--timestamp-input")
-        {
-            Description = "How Logpush wrote the timestamps (its timestamp_format); auto decides by value shape and digit count.",
-            DefaultValueFactory = _ => "auto",
-        };
-        option.AcceptOnlyFromAmong("auto", "unix", "unixnano", "rfc3339");
-        return option;
-    }
+    private static string? LastToken(ArgumentResult result) => result.Tokens.Count == 0 ? null : result.Tokens[^1].Value;
 
-    private static Option<string> CreateOnBadLine()
-    {
-        var option = new Option<string>("--on-bad-line")
-        {
-            Description = "A malformed line: fail (default), skip it (counted), or quarantine it (raw line, line number and reason written to --quarantine).",
-            DefaultValueFactory = _ => "fail",
-        };
-        option.AcceptOnlyFromAmong("fail", "skip", "quarantine");
-        return option;
-    }
+    private static string OptionName(ArgumentResult result)
+        => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
 
-    private static string[] ParseList(ArgumentResult result)
+    /// <summary>A named value (input format, timestamp input, bad-line policy), returned in its canonical lower-case form.</summary>
+    private static string ParseName<T>(ArgumentResult result, TryParse<T> parse, string fallback)
     {
-        var items = new List<string>();
-        foreach (var token in result.Tokens)
+        var text = LastToken(result);
+        if (text is null)
         {
-            foreach (var item in token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (items.Contains(item, StringComparer.Ordinal))
-                {
-                    result.AddError($"{OptionName(result)}: '{item}' is given twice.");
-                    return [];
-                }
-
-                items.Add(item);
-            }
+            return fallback;
         }
 
-        if (items.Count == 0)
+        if (!parse(text, out _, out var error))
         {
-            result.AddError($"{OptionName(result)}: give at least one name.");
+            result.AddError($"{OptionName(result)}: {error}");
+            return fallback;
         }
 
-        return [.. items];
+        return text.Trim().ToLowerInvariant();
+    }
+
+    private static string[] ParseFieldList(ArgumentResult result)
+    {
+        if (!TransformOptionsText.TryParseFieldList(result.Tokens.Select(t => t.Value), out var fields, out var error))
+        {
+            result.AddError($"{OptionName(result)}: {error}");
+            return [];
+        }
+
+        return [.. fields];
     }
 
     private static char? ParseDelimiter(ArgumentResult result)
     {
-        var text = result.Tokens.Count == 0 ? "," : result.Tokens[^1].Value;
-        var delimiter = text switch
+        if (!TransformOptionsText.TryParseDelimiter(LastToken(result) ?? ",", out var delimiter, out var error))
         {
-            "\\t" or "tab" or "TAB" => '\t',
-            _ when text.Length == 1 => text[0],
-            _ => '\0',
-        };
-        if (delimiter is '\0' or '"' or '\r' or '\n' or > '\x7f')
-        {
-            result.AddError($"--delimiter: '{text}' is not usable; give one ASCII character other than a quote, CR or LF, or \\t / tab.");
-            return ',';
+            result.AddError("--delimiter: " + error);
         }
 
         return delimiter;
@@ -310,32 +335,10 @@ internal sealed class TransformOptionsBinder
 
     private static string? ParseTimestampFormat(ArgumentResult result)
     {
-        var text = result.Tokens.Count == 0 ? null : result.Tokens[^1].Value;
-        if (string.IsNullOrWhiteSpace(text))
+        var text = LastToken(result);
+        if (!TransformOptionsText.TryParseTimestampFormat(text, out _, out _, out var error))
         {
-            result.AddError("--timestamps: give rfc3339, rfc3339ms, unix, unixms, unixnano or a custom date/time format.");
-            return null;
-        }
-
-        var lower = text.ToLowerInvariant();
-        if (NamedTimestampFormats.Contains(lower, StringComparer.Ordinal))
-        {
-            return lower;
-        }
-
-        if (lower.StartsWith("rfc", StringComparison.Ordinal) || lower.StartsWith("unix", StringComparison.Ordinal))
-        {
-            result.AddError($"--timestamps: unknown format '{text}'; use rfc3339, rfc3339ms, unix, unixms or unixnano.");
-            return null;
-        }
-
-        try
-        {
-            _ = new DateTimeOffset(2024, 8, 21, 5, 48, 39, TimeSpan.Zero).ToString(text, CultureInfo.InvariantCulture);
-        }
-        catch (FormatException)
-        {
-            result.AddError($"--timestamps: '{text}' is not a valid .NET custom date/time format.");
+            result.AddError("--timestamps: " + error);
             return null;
         }
 
@@ -344,74 +347,34 @@ internal sealed class TransformOptionsBinder
 
     private static TimeZoneInfo? ParseTimeZone(ArgumentResult result)
     {
-        var text = result.Tokens.Count == 0 ? "utc" : result.Tokens[^1].Value;
-        if (text.Equals("utc", StringComparison.OrdinalIgnoreCase) || text.Equals("z", StringComparison.OrdinalIgnoreCase))
+        if (!TransformOptionsText.TryParseTimeZone(LastToken(result) ?? "utc", out var zone, out var error))
         {
+            result.AddError("--time-zone: " + error);
             return TimeZoneInfo.Utc;
         }
 
-        if (text.Equals("local", StringComparison.OrdinalIgnoreCase))
-        {
-            return TimeZoneInfo.Local;
-        }
-
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(text);
-        }
-        catch (Exception exception) when (exception is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            result.AddError($"--time-zone: unknown time zone '{text}'; give an IANA id such as Europe/Berlin, or utc or local.");
-            return TimeZoneInfo.Utc;
-        }
+        return zone;
     }
 
-    /// <summary>Parses <c>1048576</c>, <c>512K</c>, <c>64M</c>, <c>8G</c>, <c>1T</c> (also <c>MB</c>/<c>MiB</c> forms; powers of 1024).</summary>
-    internal static bool TryParseByteSize(string text, out long bytes)
+    private static int? ParseMaxLineBytes(ArgumentResult result)
     {
-        bytes = 0;
-        var span = text.AsSpan().Trim();
-        var digits = 0;
-        while (digits < span.Length && char.IsAsciiDigit(span[digits]))
+        if (!TransformOptionsText.TryParseMaxLineBytes(LastToken(result), out var bytes, out var error))
         {
-            digits++;
-        }
-
-        if (digits == 0 || !long.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            return false;
-        }
-
-        var suffix = span[digits..].Trim().ToString().ToUpperInvariant();
-        var shift = suffix switch
-        {
-            "" or "B" => 0,
-            "K" or "KB" or "KIB" => 10,
-            "M" or "MB" or "MIB" => 20,
-            "G" or "GB" or "GIB" => 30,
-            "T" or "TB" or "TIB" => 40,
-            _ => -1,
-        };
-        if (shift < 0 || number <= 0 || number > long.MaxValue >> shift)
-        {
-            return false;
-        }
-
-        bytes = number << shift;
-        return true;
-    }
-
-    private static long? ParseByteSize(ArgumentResult result)
-    {
-        var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[^1].Value;
-        if (!TryParseByteSize(text, out var bytes))
-        {
-            result.AddError($"--max-output-bytes: '{text}' is not a positive size; give e.g. 1073741824, 512M or 8G.");
+            result.AddError("--max-line-bytes: " + error);
+            return null;
         }
 
         return bytes;
     }
 
-    private static string OptionName(ArgumentResult result)
-        => result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
+    private static long? ParseByteSize(ArgumentResult result)
+    {
+        if (!TransformOptionsText.TryParseByteSize(LastToken(result), out var bytes, out var error))
+        {
+            result.AddError("--max-output-bytes: " + error);
+            return null;
+        }
+
+        return bytes;
+    }
 }

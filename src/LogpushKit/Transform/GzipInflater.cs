@@ -11,13 +11,22 @@ namespace LogpushKit.Transform;
 /// <see cref="PipeWriter"/>. It parses the gzip framing itself and inflates each member with a raw
 /// <see cref="DeflateStream"/>, because <see cref="GZipStream"/> returns a silent end of data when the input is
 /// truncated (mid-member, or in the trailer) and ignores data after the last member. Each member's trailer (CRC-32 and
-/// length) is checked against the data.
+/// length) is checked against the data, and its header CRC-16 when the header has one (FHCRC).
 /// </summary>
 /// <remarks>
 /// <para>A member is inflated with <see cref="DeflateStream.CopyToAsync(Stream, int, CancellationToken)"/>, which hands
 /// zlib one whole chunk of input at a time and lets it fill a whole chunk of output per call; a <c>Read</c> loop feeds
 /// zlib 8 KiB of input per call, and every call ends with zlib copying its output into its window: measured ~17% slower.
 /// The deflate stream pulls its input from <see cref="FeedStream"/>, which serves this stage's buffer a chunk at a time.</para>
+/// <para><b>A runtime detail, not a documented contract.</b> This stage relies on how the runtime's
+/// <see cref="DeflateStream"/> (.NET 10) implements <c>CopyToAsync</c>: it pulls its source only by calling the source's own
+/// <c>CopyToAsync</c>, once per call, handing it a writable stream; each write to that stream inflates the bytes given and
+/// writes all the output they produce to the copy's destination before the write completes; once the deflate data has
+/// ended, writes are taken without output or error; the source's copy ending before the deflate data does is no error,
+/// and the next <c>CopyToAsync</c> goes on from there (so the <c>System.IO.Compression.UseStrictValidation</c> switch of
+/// later runtimes must stay off). <c>DeflateStreamRuntimeTests</c> checks each point on the runtime the tests run on and
+/// fails loudly, naming this stage, when a runtime changes one; <see cref="FeedStream"/> throws, naming it too, if the
+/// deflate stream ever reads its source another way.</para>
 /// <para>The deflate stream does not say where a member's deflate data ended. Once it has, it takes input without giving
 /// output, so a served chunk that gives no output marks the likely end: the trailer is looked for by its value (the
 /// CRC-32 and length this stage computed) in that chunk and the one before, and the next member must start right after it
@@ -247,6 +256,10 @@ internal sealed class GzipInflater : IDisposable
             : FormattableString.Invariant($"gzip member {_member} is corrupt: no CRC-32/length trailer matches its data")));
     }
 
+    /// <summary>
+    /// Moves past a member's header. With FHCRC set, the header's CRC-16 (the low two bytes of the CRC-32 of every header
+    /// byte before it, RFC 1952 2.3.1) is checked.
+    /// </summary>
     private async Task SkipHeaderAsync(CancellationToken cancellationToken)
     {
         await EnsureAvailableAsync(10, cancellationToken).ConfigureAwait(false);
@@ -255,6 +268,7 @@ internal sealed class GzipInflater : IDisposable
             throw Fail(FormattableString.Invariant($"truncated gzip data: header of member {_member} is incomplete"));
         }
 
+        var headerOffset = BytesIn - (_end - _start);
         var method = _buffer[_start + 2];
         var flags = _buffer[_start + 3];
         if (method != 8)
@@ -267,29 +281,39 @@ internal sealed class GzipInflater : IDisposable
             throw Fail(FormattableString.Invariant($"gzip member {_member} has reserved header flags set (corrupt header)"));
         }
 
-        _start += 10;
+        var headerCrc = (flags & HeaderFlagCrc) != 0 ? new Crc32() : null;
+        await SkipAsync(10, headerCrc, cancellationToken).ConfigureAwait(false);
         if ((flags & HeaderFlagExtra) != 0)
         {
             await EnsureAvailableAsync(2, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(2);
             var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_start));
-            _start += 2;
-            await SkipAsync(extraLength, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(2 + extraLength, headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
         if ((flags & HeaderFlagName) != 0)
         {
-            await SkipZeroTerminatedAsync(cancellationToken).ConfigureAwait(false);
+            await SkipZeroTerminatedAsync(headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
         if ((flags & HeaderFlagComment) != 0)
         {
-            await SkipZeroTerminatedAsync(cancellationToken).ConfigureAwait(false);
+            await SkipZeroTerminatedAsync(headerCrc, cancellationToken).ConfigureAwait(false);
         }
 
-        if ((flags & HeaderFlagCrc) != 0)
+        if (headerCrc is not null)
         {
-            await SkipAsync(2, cancellationToken).ConfigureAwait(false);
+            await EnsureAvailableAsync(2, cancellationToken).ConfigureAwait(false);
+            RequireHeaderBytes(2);
+            var stored = BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_start));
+            var computed = (ushort)headerCrc.GetCurrentHashAsUInt32();
+            if (stored != computed)
+            {
+                throw Fail(FormattableString.Invariant(
+                    $"gzip member {_member} fails its header CRC-16 check (header at compressed byte offset {headerOffset}, CRC-16 at {BytesIn - (_end - _start)}: stored 0x{stored:x4}, computed 0x{computed:x4})"));
+            }
+
+            _start += 2;
         }
     }
 
@@ -301,32 +325,36 @@ internal sealed class GzipInflater : IDisposable
         }
     }
 
-    private async Task SkipAsync(int count, CancellationToken cancellationToken)
+    /// <summary>Moves past <paramref name="count"/> header bytes, adding them to <paramref name="crc"/> when given.</summary>
+    private async Task SkipAsync(int count, Crc32? crc, CancellationToken cancellationToken)
     {
         while (count > 0)
         {
             await EnsureAvailableAsync(1, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(1);
             var n = Math.Min(count, _end - _start);
+            crc?.Append(_buffer.AsSpan(_start, n));
             _start += n;
             count -= n;
         }
     }
 
-    private async Task SkipZeroTerminatedAsync(CancellationToken cancellationToken)
+    /// <summary>Moves past a zero-terminated header field (its zero included), adding it to <paramref name="crc"/> when given.</summary>
+    private async Task SkipZeroTerminatedAsync(Crc32? crc, CancellationToken cancellationToken)
     {
         while (true)
         {
             await EnsureAvailableAsync(1, cancellationToken).ConfigureAwait(false);
             RequireHeaderBytes(1);
-            var zero = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)0);
+            var available = _buffer.AsSpan(_start, _end - _start);
+            var zero = available.IndexOf((byte)0);
+            var n = zero >= 0 ? zero + 1 : available.Length;
+            crc?.Append(available[..n]);
+            _start += n;
             if (zero >= 0)
             {
-                _start += zero + 1;
                 return;
             }
-
-            _start = _end;
         }
     }
 
@@ -378,9 +406,13 @@ internal sealed class GzipInflater : IDisposable
     }
 
     /// <summary>The read-only stream a member's <see cref="DeflateStream"/> copies its input from: the buffered source.</summary>
-    /// <remarks>The deflate stream pulls input only through <see cref="CopyToAsync"/>, which <see cref="FeedAsync"/> serves.</remarks>
+    /// <remarks>The deflate stream pulls input only through <see cref="CopyToAsync"/>, which <see cref="FeedAsync"/> serves
+    /// (a runtime detail: see the class remarks).</remarks>
     private sealed class FeedStream(GzipInflater owner) : ForwardOnlyStream
     {
+        private const string NotCopyTo =
+            "DeflateStream read its source other than through CopyToAsync: this runtime changed a detail the inflate stage relies on (see GzipInflater's remarks and DeflateStreamRuntimeTests).";
+
         public override bool CanRead => true;
 
         public override bool CanWrite => false;
@@ -388,7 +420,15 @@ internal sealed class GzipInflater : IDisposable
         public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
             => owner.FeedAsync(destination, cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException(NotCopyTo);
+
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException(NotCopyTo);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => throw new NotSupportedException(NotCopyTo);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => throw new NotSupportedException(NotCopyTo);
+
+        public override void CopyTo(Stream destination, int bufferSize) => throw new NotSupportedException(NotCopyTo);
 
         public override void Flush()
         {

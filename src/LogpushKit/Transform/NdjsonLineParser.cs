@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics;
 
 namespace LogpushKit.Transform;
 
-/// <summary>The JSON type of a value in an ndjson record.</summary>
-internal enum JsonValueKind : byte
+/// <summary>The JSON type of a value in an ndjson record (named apart from <see cref="System.Text.Json.JsonValueKind"/>).</summary>
+internal enum RecordValueKind : byte
 {
     String,
     Number,
@@ -17,16 +17,16 @@ internal enum JsonValueKind : byte
 }
 
 /// <summary>One key/value pair of a parsed record, as offsets into the line.</summary>
-internal struct JsonEntry
+internal struct RecordEntry
 {
     public int KeyStart;
     public int KeyLength;
     public int ValueStart;
     public int ValueLength;
-    public JsonValueKind Kind;
+    public RecordValueKind Kind;
     public bool KeyEscaped;
 
-    /// <summary>The column of the key (set by the converter, or from the learned layout); -1 for a key that is not a column.</summary>
+    /// <summary>The column of the key (set by the conversion stage, or from the learned layout); -1 for a key that is not a column.</summary>
     public int Column;
 
     /// <summary>String: holds a backslash escape. Nested: holds whitespace between tokens.</summary>
@@ -37,37 +37,37 @@ internal struct JsonEntry
 }
 
 /// <summary>
-/// A strict, allocation-free parser of one ndjson line (one JSON object) into <see cref="JsonEntry"/> offsets. Strings
+/// A strict, allocation-free parser of one ndjson line (one JSON object) into <see cref="RecordEntry"/> offsets. Strings
 /// keep their escaped form (decoded later, straight into the output); numbers keep their token text.
 /// </summary>
 internal sealed class NdjsonLineParser
 {
     private const int MaxDepth = 64;
 
-    /// <summary>Bytes after the last layout token, so a token can always be compared as one 32-byte vector.</summary>
-    private const int LayoutSlack = 32;
-
     private readonly byte _delimiter;
-    private JsonEntry[] _entries = new JsonEntry[64];
+    private readonly bool _vector256;
+    private RecordEntry[] _entries = new RecordEntry[64];
     private int _maskBlock = -1;
     private ulong _mask;
-    private byte[] _layoutTokens = new byte[1024];
-    private int[] _layoutTokenStart = new int[65];
-    private int[] _layoutColumn = new int[65];
-    private int _layoutCount = -1;
 
-    public NdjsonLineParser(byte delimiter)
+    /// <param name="delimiter">The output delimiter: strings holding it are flagged (<see cref="RecordEntry.HasDelimiter"/>).</param>
+    /// <param name="vector256">Classify a line 64 bytes at a time as two 256-bit vectors (else four 128-bit ones).</param>
+    public NdjsonLineParser(byte delimiter, bool vector256)
     {
         _delimiter = delimiter;
+        _vector256 = vector256;
     }
 
-    public JsonEntry[] Entries => _entries;
+    public RecordEntry[] Entries => _entries;
 
     public int Count { get; private set; }
 
     /// <summary>Parses <paramref name="line"/>; returns <see langword="null"/> on success, else the reason it is not a JSON object.</summary>
+    public string? Parse(ReadOnlySpan<byte> line) => _vector256 ? Parse<Vector256Width>(line) : Parse<Vector128Width>(line);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public string? Parse(ReadOnlySpan<byte> line)
+    private string? Parse<TWidth>(ReadOnlySpan<byte> line)
+        where TWidth : struct, IVectorWidth
     {
         Count = 0;
         _maskBlock = -1;
@@ -102,7 +102,7 @@ internal sealed class NdjsonLineParser
 
             ref var entry = ref _entries[Count];
             var keyQuote = p;
-            var error = ScanString(line, ref p, out var keyEscaped, out _);
+            var error = ScanString<TWidth>(line, ref p, out var keyEscaped, out _);
             if (error is not null)
             {
                 return error;
@@ -130,7 +130,7 @@ internal sealed class NdjsonLineParser
                 return "truncated JSON object";
             }
 
-            error = ScanValue(line, ref p, ref entry);
+            error = ScanValue<TWidth>(line, ref p, ref entry);
             if (error is not null)
             {
                 return error;
@@ -159,15 +159,19 @@ internal sealed class NdjsonLineParser
     }
 
     /// <summary>
-    /// Parses <paramref name="line"/> when it holds exactly the keys of the learned layout, in its order, with no
+    /// Parses <paramref name="line"/> when it holds exactly the keys of <paramref name="layout"/>, in its order, with no
     /// whitespace between tokens (how Logpush writes every record); fills <see cref="Entries"/> as <see cref="Parse"/>
-    /// would, with <see cref="JsonEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
+    /// would, with <see cref="RecordEntry.Column"/> taken from the layout. Returns <see langword="false"/> on any difference
     /// (or any error), and then <see cref="Parse"/> decides: this is only a faster route to the same result.
     /// </summary>
+    public bool TryParseLayout(ReadOnlySpan<byte> line, RecordLayout layout)
+        => _vector256 ? TryParseLayout<Vector256Width>(line, layout) : TryParseLayout<Vector128Width>(line, layout);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool TryParseLayout(ReadOnlySpan<byte> line)
+    private bool TryParseLayout<TWidth>(ReadOnlySpan<byte> line, RecordLayout layout)
+        where TWidth : struct, IVectorWidth
     {
-        var count = _layoutCount;
+        var count = layout.Count;
         if (count < 0 || line.IsEmpty || line[0] != '{')
         {
             return false;
@@ -175,7 +179,6 @@ internal sealed class NdjsonLineParser
 
         _maskBlock = -1;
         var entries = _entries;
-        var columns = _layoutColumn;
         var p = 1;
         for (var i = 0; i < count; i++)
         {
@@ -189,7 +192,7 @@ internal sealed class NdjsonLineParser
                 p++;
             }
 
-            var tokenLength = MatchLayoutKey(line, p, i);
+            var tokenLength = layout.MatchKey<TWidth>(line, p, i);
             if (tokenLength == 0)
             {
                 return false;
@@ -199,9 +202,9 @@ internal sealed class NdjsonLineParser
             entry.KeyStart = p + 1;
             entry.KeyLength = tokenLength - 3;
             entry.KeyEscaped = false;
-            entry.Column = columns[i];
+            entry.Column = layout.Column(i);
             p += tokenLength;
-            if (p >= line.Length || ScanValue(line, ref p, ref entry) is not null)
+            if (p >= line.Length || ScanValue<TWidth>(line, ref p, ref entry) is not null)
             {
                 return false;
             }
@@ -216,89 +219,8 @@ internal sealed class NdjsonLineParser
         return true;
     }
 
-    /// <summary>
-    /// Remembers the keys of the record last parsed (their columns already set in <see cref="Entries"/>) as the layout
-    /// <see cref="TryParseLayout"/> tries first. A record with an escaped key leaves no layout.
-    /// </summary>
-    public void LearnLayout(ReadOnlySpan<byte> line)
-    {
-        _layoutCount = -1;
-        var count = Count;
-        var size = LayoutSlack;
-        for (var i = 0; i < count; i++)
-        {
-            if (_entries[i].KeyEscaped)
-            {
-                return;
-            }
-
-            size += _entries[i].KeyLength + 3;
-        }
-
-        if (_layoutTokens.Length < size)
-        {
-            _layoutTokens = new byte[Math.Max(size, _layoutTokens.Length * 2)];
-        }
-
-        if (_layoutTokenStart.Length < count + 1)
-        {
-            _layoutTokenStart = new int[Math.Max(count + 1, _layoutTokenStart.Length * 2)];
-            _layoutColumn = new int[_layoutTokenStart.Length];
-        }
-
-        var tokens = _layoutTokens.AsSpan();
-        var w = 0;
-        for (var i = 0; i < count; i++)
-        {
-            ref readonly var entry = ref _entries[i];
-            _layoutTokenStart[i] = w;
-            _layoutColumn[i] = entry.Column;
-            tokens[w++] = (byte)'"';
-            line.Slice(entry.KeyStart, entry.KeyLength).CopyTo(tokens[w..]);
-            w += entry.KeyLength;
-            tokens[w++] = (byte)'"';
-            tokens[w++] = (byte)':';
-        }
-
-        _layoutTokenStart[count] = w;
-        _layoutCount = count;
-    }
-
-    /// <summary>The number of keys in the learned layout; -1 when there is none.</summary>
-    public int LayoutCount => _layoutCount;
-
-    /// <summary>The column of the layout's key <paramref name="index"/> (-1: not a column).</summary>
-    public int LayoutColumn(int index) => _layoutColumn[index];
-
-    /// <summary>Starts a line for <see cref="FindStringStop"/> and <see cref="MatchLayoutKey"/> (outside <see cref="Parse"/>).</summary>
+    /// <summary>Starts a line for <see cref="FindStringStop{TWidth}"/> outside <see cref="Parse"/>.</summary>
     public void BeginLine() => _maskBlock = -1;
-
-    /// <summary>
-    /// When the layout's key <paramref name="index"/> (as the token <c>"name":</c>) is at <paramref name="p"/> in the
-    /// line, its length; else 0.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int MatchLayoutKey(ReadOnlySpan<byte> line, int p, int index)
-    {
-        var tokenStart = _layoutTokenStart[index];
-        var tokenLength = _layoutTokenStart[index + 1] - tokenStart;
-        return MatchLayoutToken(line, p, tokenStart, tokenLength) ? tokenLength : 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool MatchLayoutToken(ReadOnlySpan<byte> line, int p, int tokenStart, int tokenLength)
-    {
-        if (tokenLength <= LayoutSlack && (uint)p + LayoutSlack <= (uint)line.Length)
-        {
-            // One 32-byte compare instead of a call: the token buffer has LayoutSlack bytes after its last token.
-            var text = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), p));
-            var token = Vector256.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_layoutTokens), tokenStart));
-            var differ = ~Vector256.Equals(text, token).ExtractMostSignificantBits();
-            return (differ & (uint)((1UL << tokenLength) - 1)) == 0;
-        }
-
-        return (uint)p <= (uint)line.Length && line[p..].StartsWith(_layoutTokens.AsSpan(tokenStart, tokenLength));
-    }
 
     /// <summary>Whether the object closes at <paramref name="p"/> with nothing but whitespace after it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -325,7 +247,8 @@ internal sealed class NdjsonLineParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal string? ScanValue(ReadOnlySpan<byte> line, ref int p, ref JsonEntry entry)
+    internal string? ScanValue<TWidth>(ReadOnlySpan<byte> line, ref int p, ref RecordEntry entry)
+        where TWidth : struct, IVectorWidth
     {
         var start = p;
         var b = line[p];
@@ -333,8 +256,8 @@ internal sealed class NdjsonLineParser
         switch (b)
         {
             case (byte)'"':
-                entry.Kind = JsonValueKind.String;
-                var stop = FindStringStop(line, p + 1);
+                entry.Kind = RecordValueKind.String;
+                var stop = FindStringStop<TWidth>(line, p + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
                     // The common case: no escape, no delimiter, no control character.
@@ -346,32 +269,32 @@ internal sealed class NdjsonLineParser
                     return null;
                 }
 
-                error = ScanString(line, ref p, out entry.Escaped, out entry.HasDelimiter);
+                error = ScanString<TWidth>(line, ref p, out entry.Escaped, out entry.HasDelimiter);
                 entry.ValueStart = start + 1;
                 entry.ValueLength = p - start - 2;
                 return error;
             case (byte)'{' or (byte)'[':
                 var whitespace = false;
-                error = ScanNested(line, ref p, 1, ref whitespace);
-                entry.Kind = JsonValueKind.Nested;
+                error = ScanNested<TWidth>(line, ref p, 1, ref whitespace);
+                entry.Kind = RecordValueKind.Nested;
                 entry.Escaped = whitespace;
                 entry.HasDelimiter = false;
                 break;
             case (byte)'t':
                 error = ScanLiteral(line, ref p, "true"u8);
-                entry.Kind = JsonValueKind.True;
+                entry.Kind = RecordValueKind.True;
                 break;
             case (byte)'f':
                 error = ScanLiteral(line, ref p, "false"u8);
-                entry.Kind = JsonValueKind.False;
+                entry.Kind = RecordValueKind.False;
                 break;
             case (byte)'n':
                 error = ScanLiteral(line, ref p, "null"u8);
-                entry.Kind = JsonValueKind.Null;
+                entry.Kind = RecordValueKind.Null;
                 break;
             default:
                 error = ScanNumber(line, ref p);
-                entry.Kind = JsonValueKind.Number;
+                entry.Kind = RecordValueKind.Number;
                 break;
         }
 
@@ -389,6 +312,13 @@ internal sealed class NdjsonLineParser
 
         p += literal.Length;
         return null;
+    }
+
+    /// <summary>Whether <paramref name="text"/> is exactly one JSON number.</summary>
+    internal static bool IsNumber(ReadOnlySpan<byte> text)
+    {
+        var p = 0;
+        return ScanNumber(text, ref p) is null && p == text.Length;
     }
 
     /// <summary>JSON number grammar: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>.</summary>
@@ -460,28 +390,30 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Skips a string inside a nested value (its content is kept verbatim).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private string? SkipString(ReadOnlySpan<byte> line, ref int p)
+    private string? SkipString<TWidth>(ReadOnlySpan<byte> line, ref int p)
+        where TWidth : struct, IVectorWidth
     {
-        var stop = FindStringStop(line, p + 1);
+        var stop = FindStringStop<TWidth>(line, p + 1);
         if (stop >= 0 && line[stop] == '"')
         {
             p = stop + 1;
             return null;
         }
 
-        return ScanString(line, ref p, out _, out _);
+        return ScanString<TWidth>(line, ref p, out _, out _);
     }
 
     /// <summary>Scans a string starting at its opening quote; leaves <paramref name="p"/> after the closing quote.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanString(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+    private string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+        where TWidth : struct, IVectorWidth
     {
         escaped = false;
         hasDelimiter = false;
         var i = p + 1;
         while (true)
         {
-            i = FindStringStop(line, i);
+            i = FindStringStop<TWidth>(line, i);
             if (i < 0)
             {
                 return "unterminated string";
@@ -530,7 +462,7 @@ internal sealed class NdjsonLineParser
                 i += 2;
                 return null;
             case (byte)'u':
-                if (!TryHex4(line, i + 2, out var unit))
+                if (!JsonText.TryHex4(line, i + 2, out var unit))
                 {
                     return "invalid \\u escape in a JSON string";
                 }
@@ -538,7 +470,7 @@ internal sealed class NdjsonLineParser
                 i += 6;
                 if (char.IsHighSurrogate((char)unit))
                 {
-                    if (i + 1 < line.Length && line[i] == '\\' && line[i + 1] == 'u' && TryHex4(line, i + 2, out var low) && char.IsLowSurrogate((char)low))
+                    if (i + 1 < line.Length && line[i] == '\\' && line[i + 1] == 'u' && JsonText.TryHex4(line, i + 2, out var low) && char.IsLowSurrogate((char)low))
                     {
                         i += 6;
                         return null;
@@ -560,7 +492,8 @@ internal sealed class NdjsonLineParser
     /// operations instead of a search call per string.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int FindStringStop(ReadOnlySpan<byte> s, int i)
+    internal int FindStringStop<TWidth>(ReadOnlySpan<byte> s, int i)
+        where TWidth : struct, IVectorWidth
     {
         while (true)
         {
@@ -572,7 +505,7 @@ internal sealed class NdjsonLineParser
                     return -1;
                 }
 
-                _mask = ClassifyBlock(s, block);
+                _mask = ClassifyBlock<TWidth>(s, block);
                 _maskBlock = block;
             }
 
@@ -588,29 +521,41 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Bit k set when byte <c>block + k</c> is a string stop (bits past the end of the line are clear).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong ClassifyBlock(ReadOnlySpan<byte> s, int block)
+    private ulong ClassifyBlock<TWidth>(ReadOnlySpan<byte> s, int block)
+        where TWidth : struct, IVectorWidth
     {
         if (s.Length - block >= 64)
         {
             ref var start = ref Unsafe.Add(ref MemoryMarshal.GetReference(s), block);
-            return Stops(Vector256.LoadUnsafe(ref start)) | ((ulong)Stops(Vector256.LoadUnsafe(ref start, 32)) << 32);
+            return TWidth.Is256 ? Stops256(ref start) : Stops128(ref start);
         }
 
-        return ClassifyLastBlock(s, block);
+        return ClassifyLastBlock<TWidth>(s, block);
     }
 
     /// <summary><see cref="ClassifyBlock"/> for the last, partial block of a line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ulong ClassifyLastBlock(ReadOnlySpan<byte> s, int block)
+    private ulong ClassifyLastBlock<TWidth>(ReadOnlySpan<byte> s, int block)
+        where TWidth : struct, IVectorWidth
     {
         var remaining = s.Length - block;
         Span<byte> padded = stackalloc byte[64];
         padded.Fill((byte)'a');
         s[block..].CopyTo(padded);
         ref var p = ref MemoryMarshal.GetReference(padded);
-        var mask = Stops(Vector256.LoadUnsafe(ref p)) | ((ulong)Stops(Vector256.LoadUnsafe(ref p, 32)) << 32);
-        return mask & ((1UL << remaining) - 1);
+        return (TWidth.Is256 ? Stops256(ref p) : Stops128(ref p)) & ((1UL << remaining) - 1);
     }
+
+    /// <summary>The string stops of 64 bytes as two 256-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Stops256(ref byte block)
+        => Stops(Vector256.LoadUnsafe(ref block)) | ((ulong)Stops(Vector256.LoadUnsafe(ref block, 32)) << 32);
+
+    /// <summary>The string stops of 64 bytes as four 128-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Stops128(ref byte block)
+        => Stops(Vector128.LoadUnsafe(ref block)) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 16)) << 16)
+            | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 32)) << 32) | ((ulong)Stops(Vector128.LoadUnsafe(ref block, 48)) << 48);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Stops(Vector256<byte> v)
@@ -622,37 +567,19 @@ internal sealed class NdjsonLineParser
         return hits.ExtractMostSignificantBits();
     }
 
-    internal static bool TryHex4(ReadOnlySpan<byte> s, int start, out int value)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Stops(Vector128<byte> v)
     {
-        value = 0;
-        if (start + 4 > s.Length)
-        {
-            return false;
-        }
-
-        for (var k = start; k < start + 4; k++)
-        {
-            var c = s[k];
-            int d = c switch
-            {
-                >= (byte)'0' and <= (byte)'9' => c - '0',
-                >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-                >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-                _ => -1,
-            };
-            if (d < 0)
-            {
-                return false;
-            }
-
-            value = (value << 4) | d;
-        }
-
-        return true;
+        var hits = Vector128.Equals(v, Vector128.Create((byte)'"'))
+            | Vector128.Equals(v, Vector128.Create((byte)'\\'))
+            | Vector128.LessThan(v, Vector128.Create((byte)0x20))
+            | Vector128.Equals(v, Vector128.Create(_delimiter));
+        return hits.ExtractMostSignificantBits();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanNested(ReadOnlySpan<byte> line, ref int p, int depth, ref bool whitespace)
+    private string? ScanNested<TWidth>(ReadOnlySpan<byte> line, ref int p, int depth, ref bool whitespace)
+        where TWidth : struct, IVectorWidth
     {
         if (depth > MaxDepth)
         {
@@ -686,7 +613,7 @@ internal sealed class NdjsonLineParser
                     return "expected a quoted key";
                 }
 
-                error = SkipString(line, ref p);
+                error = SkipString<TWidth>(line, ref p);
                 if (error is not null)
                 {
                     return error;
@@ -712,8 +639,8 @@ internal sealed class NdjsonLineParser
 
             error = line[p] switch
             {
-                (byte)'"' => SkipString(line, ref p),
-                (byte)'{' or (byte)'[' => ScanNested(line, ref p, depth + 1, ref whitespace),
+                (byte)'"' => SkipString<TWidth>(line, ref p),
+                (byte)'{' or (byte)'[' => ScanNested<TWidth>(line, ref p, depth + 1, ref whitespace),
                 (byte)'t' => ScanLiteral(line, ref p, "true"u8),
                 (byte)'f' => ScanLiteral(line, ref p, "false"u8),
                 (byte)'n' => ScanLiteral(line, ref p, "null"u8),

@@ -13,7 +13,8 @@ public sealed record TransformOptions
 
     /// <summary>
     /// The columns, in order. <see langword="null"/> (default): the keys of the first ndjson record, in their order.
-    /// For csv input (which has no header) the fields name the header row; without them no header is written.
+    /// For csv input (which has no header) the fields name the header row and the cells every row must have; without them
+    /// no header is written and every row must have as many cells as the first.
     /// </summary>
     public IReadOnlyList<string>? Fields { get; init; }
 
@@ -53,7 +54,9 @@ public sealed record TransformOptions
     /// <summary>
     /// What timestamps become. <see langword="null"/> (default): written as Logpush wrote them. Conversion uses exact integer
     /// arithmetic (never <see cref="double"/>); sub-unit precision is truncated toward the past; <c>null</c> and <c>""</c>
-    /// stay empty; anything unparseable makes the line bad. Applies to ndjson input only.
+    /// stay empty; anything unparseable makes the line bad. Applies to ndjson input, and to csv input with <see cref="Fields"/>
+    /// (without them the transform raises <see cref="TransformOptionsException"/>). When none of the columns is a timestamp
+    /// field it is refused: by the constructor when <see cref="Fields"/> are given, else by the transform.
     /// </summary>
     public TimestampOutputFormat? TimestampOutput { get; init; }
 
@@ -69,7 +72,8 @@ public sealed record TransformOptions
     /// <summary>
     /// Prefix cells that start with <c>=</c>, <c>+</c>, <c>-</c> or <c>@</c> with <c>'</c> so spreadsheets do not run them as
     /// formulas. Off by default: it changes data, and SIEMs do not evaluate formulas. Applies to JSON string values only
-    /// (after decoding), never to numbers (so <c>-5</c> stays a number), nested values, header names or csv input.
+    /// (after decoding), never to numbers (so <c>-5</c> stays a number), nested values or header names; in csv input, to
+    /// cells that are not JSON numbers.
     /// </summary>
     public bool EscapeFormulas { get; init; }
 
@@ -77,7 +81,7 @@ public sealed record TransformOptions
     public BadLinePolicy OnBadLine { get; init; } = BadLinePolicy.Fail;
 
     /// <summary>
-    /// The longest ndjson line accepted, in bytes before its LF (a CR before the LF counts; default 4 MiB; Logpush records are a
+    /// The longest ndjson line or csv row accepted, in bytes before its LF (a CR before the LF counts; default 4 MiB; Logpush records are a
     /// few KiB). A longer line is a bad line (quarantine keeps its first KiB, or its first MaxLineBytes bytes when that is less)
     /// and is never buffered whole, so a file without line breaks cannot exhaust memory. A line of whitespace only is blank
     /// and skipped, however long.
@@ -103,7 +107,7 @@ public enum LogpushInputFormat
     /// <summary>One JSON object per line (Logpush's default <c>output_type</c>).</summary>
     Ndjson,
 
-    /// <summary>Logpush <c>output_type: csv</c>: rows without a header, passed through byte for byte.</summary>
+    /// <summary>Logpush <c>output_type: csv</c>: RFC 4180 rows without a header, checked, and passed through byte for byte unless an option changes them.</summary>
     Csv,
 }
 

@@ -119,8 +119,26 @@ internal sealed class TransformPlan
             }
 
             Timestamps = new TimestampCodec(options.TimestampInput, output, options.TimestampCustomFormat, options.TimeZone);
+            if (Fields is null && InputFormat == LogpushInputFormat.Csv)
+            {
+                throw new ArgumentException(
+                    "TimestampOutput on csv input needs Fields: csv has no header naming its columns, so the timestamp fields cannot be found.",
+                    nameof(options));
+            }
+
+            if (Fields is not null && !Fields.Any(TimestampFields!.Contains))
+            {
+                throw new ArgumentException(
+                    $"TimestampOutput would convert nothing: none of the Fields ({Shorten(Fields)}) is a timestamp field ({Shorten(TimestampFields)}).",
+                    nameof(options));
+            }
         }
+
+        CsvReemit = Delimiter != (byte)',' || options.RowEnding != CsvRowEnding.Lf || Timestamps is not null || EscapeFormulas;
     }
+
+    /// <summary>The cell delimiter of csv input: Logpush's default <c>field_delimiter</c>.</summary>
+    public const byte CsvInputDelimiter = (byte)',';
 
     public byte Delimiter { get; }
 
@@ -153,6 +171,25 @@ internal sealed class TransformPlan
 
     /// <summary>The delimiter can occur inside a number or literal token (e.g. <c>.</c> or <c>e</c>).</summary>
     public bool DelimiterInLiterals { get; }
+
+    /// <summary>
+    /// An option changes how csv input is written (delimiter, row ending, timestamps, formula escaping), so its rows are
+    /// parsed and written again; otherwise they pass through byte for byte.
+    /// </summary>
+    public bool CsvReemit { get; }
+
+    /// <summary>
+    /// The hot loops use 256-bit vectors: by default only where they are hardware accelerated (else 128-bit ones); tests
+    /// force either width.
+    /// </summary>
+    public bool Vector256 { get; init; } = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
+
+    /// <summary>The first names of a list, for messages.</summary>
+    public static string Shorten(IEnumerable<string> names)
+    {
+        var list = names.Take(6).ToList();
+        return string.Join(", ", list) + (names.Skip(6).Any() ? ", …" : string.Empty);
+    }
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }

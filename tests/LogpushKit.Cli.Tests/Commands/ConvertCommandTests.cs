@@ -90,7 +90,7 @@ public sealed class ConvertCommandTests : IDisposable
     {
         var input = _dir.WriteGzip("in.log.gz", "{\"When\":1724219319,\"Other\":1724219319}\n");
 
-        var run = await CliProcess.RunAsync("convert", input, "--timestamps", "yyyy-MM-dd HH:mm:ss", "--timestamp-fields", "When", "--time-zone", "Asia/Tokyo", "-q");
+        var run = await CliProcess.RunAsync("convert", input, "--timestamps", "custom:yyyy-MM-dd HH:mm:ss", "--timestamp-fields", "When", "--time-zone", "Asia/Tokyo", "-q");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("When,Other\n2024-08-21 14:48:39,1724219319\n", run.StandardOutput);

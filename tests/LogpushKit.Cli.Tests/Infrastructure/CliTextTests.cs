@@ -7,7 +7,7 @@ public sealed class CliTextTests
     [Theory]
     [InlineData("Fields names the column 'Fields' twice. (Parameter 'options')", "--fields names the column 'Fields' twice.")]
     [InlineData("x.log.gz: the data exceeds the limit of 5 bytes (MaxDecompressedBytes); a bomb", "x.log.gz: the data exceeds the limit of 5 bytes (--max-output-bytes); a bomb")]
-    [InlineData("line longer than MaxLineBytes (4194304 bytes)", "line longer than the line limit (4194304 bytes)")]
+    [InlineData("line longer than MaxLineBytes (4194304 bytes)", "line longer than --max-line-bytes (4194304 bytes)")]
     [InlineData("name them with TimestampFields.", "name them with --timestamp-fields.")]
     [InlineData("Dataset/x.log.gz: truncated", "Dataset/x.log.gz: truncated")] // a key, not an option
     [InlineData("see Fields.csv", "see Fields.csv")]

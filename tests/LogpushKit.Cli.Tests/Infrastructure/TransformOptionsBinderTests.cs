@@ -26,13 +26,13 @@ public sealed class TransformOptionsBinderTests
     public void Bind_EveryOption_MapsToTransformOptions()
     {
         var (binder, result) = Parse(
-            "--fields", "a, b", "--fields", "c", "--no-header", "--dataset", "gateway_http", "--input-format", "ndjson", "--delimiter", "\\t",
+            "--fields", "a, b", "--fields", "Datetime", "--no-header", "--dataset", "gateway_http", "--input-format", "ndjson", "--delimiter", "\\t",
             "--crlf", "--bom", "--timestamps", "rfc3339ms", "--timestamp-fields", "Datetime", "--timestamp-input", "unixnano",
-            "--time-zone", "Europe/Berlin", "--on-bad-line", "skip", "--fail-on-unknown-keys", "--escape-formulas", "--max-output-bytes", "512M");
+            "--time-zone", "Europe/Berlin", "--on-bad-line", "skip", "--fail-on-unknown-keys", "--escape-formulas", "--max-line-bytes", "64K", "--max-output-bytes", "512M");
 
         Assert.Empty(result.Errors);
         var options = binder.Bind(result);
-        Assert.Equal(["a", "b", "c"], options.Fields);
+        Assert.Equal(["a", "b", "Datetime"], options.Fields);
         Assert.False(options.WriteHeader);
         Assert.Equal("gateway_http", options.Dataset);
         Assert.Equal(LogpushInputFormat.Ndjson, options.InputFormat);
@@ -47,6 +47,7 @@ public sealed class TransformOptionsBinderTests
         Assert.Equal(BadLinePolicy.Skip, options.OnBadLine);
         Assert.True(options.FailOnUnknownKeys);
         Assert.True(options.EscapeFormulas);
+        Assert.Equal(64 << 10, options.MaxLineBytes);
         Assert.Equal(512L << 20, options.MaxDecompressedBytes);
     }
 
@@ -56,8 +57,8 @@ public sealed class TransformOptionsBinderTests
     [InlineData("unix", TimestampOutputFormat.Unix, null)]
     [InlineData("unixms", TimestampOutputFormat.UnixMs, null)]
     [InlineData("unixnano", TimestampOutputFormat.UnixNano, null)]
-    [InlineData("yyyy-MM-dd HH:mm:ss", TimestampOutputFormat.Custom, "yyyy-MM-dd HH:mm:ss")]
-    [InlineData("dd.MM.yyyy", TimestampOutputFormat.Custom, "dd.MM.yyyy")]
+    [InlineData("custom:yyyy-MM-dd HH:mm:ss", TimestampOutputFormat.Custom, "yyyy-MM-dd HH:mm:ss")]
+    [InlineData("CUSTOM:dd.MM.yyyy", TimestampOutputFormat.Custom, "dd.MM.yyyy")]
     public void Bind_Timestamps_MapsNamedAndCustomFormats(string text, TimestampOutputFormat expected, string? custom)
     {
         var (binder, result) = Parse("--timestamps", text, "--dataset", "gateway_http");
@@ -137,6 +138,10 @@ public sealed class TransformOptionsBinderTests
     [InlineData("--time-zone", "utc")]
     [InlineData("--timestamp-input", "unix")]
     [InlineData("--timestamps", "unixx", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "iso8601", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "yyyy-MM-dd", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "custom:", "--dataset", "gateway_http")]
+    [InlineData("--timestamps", "custom:%", "--dataset", "gateway_http")]
     [InlineData("--delimiter", "\r")]
     [InlineData("--delimiter", "é")]
     public void Parse_InconsistentOrInvalidOptions_AreErrors(params string[] args)

@@ -9,7 +9,7 @@ namespace LogpushKit.Tests.Transform;
 
 /// <summary>
 /// Differential fuzzing: random ndjson (one fixed seed per case) goes through <see cref="LogpushCsvTransformer"/> by several
-/// feeds (whole, one byte at a time, random chunks, a pipe; plain and gzip'd) and through <see cref="ReferenceConverter"/>,
+/// feeds (whole, one byte at a time, random chunks, a pipe; plain and gzip'd; both vector widths) and through <see cref="ReferenceConverter"/>,
 /// an independent converter built on <see cref="JsonDocument"/> from the documented rules alone. Both must give the same
 /// CSV bytes, counts, columns and bad lines. The inputs lean on what the converter treats specially: records that repeat
 /// a learned key layout and records that differ from it slightly (order, whitespace, escaped keys, extra or missing keys),
@@ -128,11 +128,15 @@ public sealed class DifferentialFuzzTests
         yield return ($"plain-pipe (chunks ≤ {pipeChunk}, buffer {pipeBuffer})", (o, c) => TransformRunner.TransformViaPipeAsync(o, input, pipeChunk, seed, pipeBuffer, c));
         yield return ("gzip-whole", (o, c) => ViaStreamAsync(o, new MemoryStream(gzip), LogpushCsvTransformer.DefaultBufferSize, c));
         yield return ($"gzip-random (chunks ≤ {gzipChunk}, buffer {gzipBuffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(gzip, gzipChunk, seed + 1), gzipBuffer, c));
+
+        // Both vector widths of the hot loops, whatever this machine would pick.
+        yield return ("plain-whole-vector128", (o, c) => ViaStreamAsync(o, new MemoryStream(input), LogpushCsvTransformer.DefaultBufferSize, c, vector256: false));
+        yield return ($"plain-random-vector256 (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, chunk, seed + 2), buffer, c, vector256: true));
     }
 
-    private static async Task<(byte[] Csv, TransformResult Result)> ViaStreamAsync(TransformOptions options, Stream input, int bufferSize, TransformContext context)
+    private static async Task<(byte[] Csv, TransformResult Result)> ViaStreamAsync(TransformOptions options, Stream input, int bufferSize, TransformContext context, bool? vector256 = null)
     {
-        var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System);
+        var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System, vector256);
         var output = new MemoryStream();
         var result = await transformer.TransformAsync(input, output, context);
         return (output.ToArray(), result);
@@ -290,7 +294,7 @@ public sealed class DifferentialFuzzTests
             using (document)
             {
                 var record = document.RootElement;
-                if (record.ValueKind != System.Text.Json.JsonValueKind.Object || !HasOnlyValidStrings(record))
+                if (record.ValueKind != JsonValueKind.Object || !HasOnlyValidStrings(record))
                 {
                     return null;
                 }
@@ -353,30 +357,30 @@ public sealed class DifferentialFuzzTests
 
             static bool Valid(JsonElement value) => value.ValueKind switch
             {
-                System.Text.Json.JsonValueKind.String => value.GetString() is not null,
-                System.Text.Json.JsonValueKind.Array => value.EnumerateArray().All(Valid),
-                System.Text.Json.JsonValueKind.Object => value.EnumerateObject().All(m => m.Name is not null && Valid(m.Value)),
+                JsonValueKind.String => value.GetString() is not null,
+                JsonValueKind.Array => value.EnumerateArray().All(Valid),
+                JsonValueKind.Object => value.EnumerateObject().All(m => m.Name is not null && Valid(m.Value)),
                 _ => true,
             };
         }
 
         private static string CellText(JsonElement value, TransformOptions options) => value.ValueKind switch
         {
-            System.Text.Json.JsonValueKind.String when options.EscapeFormulas && value.GetString() is [('=' or '+' or '-' or '@'), ..] => "'" + value.GetString(),
-            System.Text.Json.JsonValueKind.String => value.GetString()!,
-            System.Text.Json.JsonValueKind.Number => value.GetRawText(),
-            System.Text.Json.JsonValueKind.True => "true",
-            System.Text.Json.JsonValueKind.False => "false",
-            System.Text.Json.JsonValueKind.Null => "",
+            JsonValueKind.String when options.EscapeFormulas && value.GetString() is [('=' or '+' or '-' or '@'), ..] => "'" + value.GetString(),
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.Number => value.GetRawText(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Null => "",
             _ => Compact(value),
         };
 
         /// <summary>A nested value without whitespace between tokens; strings (keys too) exactly as written.</summary>
         private static string Compact(JsonElement value) => value.ValueKind switch
         {
-            System.Text.Json.JsonValueKind.Object =>
+            JsonValueKind.Object =>
                 "{" + string.Join(",", value.EnumerateObject().Select(m => "\"" + Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8PropertyName(m)) + "\":" + Compact(m.Value))) + "}",
-            System.Text.Json.JsonValueKind.Array => "[" + string.Join(",", value.EnumerateArray().Select(Compact)) + "]",
+            JsonValueKind.Array => "[" + string.Join(",", value.EnumerateArray().Select(Compact)) + "]",
             _ => value.GetRawText(),
         };
 

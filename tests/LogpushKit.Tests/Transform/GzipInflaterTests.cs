@@ -50,21 +50,48 @@ public sealed class GzipInflaterTests
     [Fact]
     public async Task RunAsync_HeaderWithNameCommentExtraAndHeaderCrc_IsParsed()
     {
-        var deflated = new MemoryStream();
-        using (var d = new DeflateStream(deflated, CompressionLevel.Optimal, leaveOpen: true))
+        var o = await RunRawAsync(MemberWithFullHeader(Ndjson, corruptHeaderByte: null));
+        Assert.Equal(ExpectedCsv, o.Csv);
+    }
+
+    [Theory]
+    [InlineData(4)] // MTIME
+    [InlineData(13)] // inside the extra field
+    [InlineData(20)] // inside the file name
+    [InlineData(-1)] // the stored CRC-16 itself
+    public async Task RunAsync_HeaderCrcMismatch_FailsNamingTheOffset(int corruptHeaderByte)
+    {
+        var ex = await FailRawAsync(MemberWithFullHeader(Ndjson, corruptHeaderByte));
+        Assert.Contains("gzip member 1 fails its header CRC-16 check (header at compressed byte offset 0", ex.Reason, StringComparison.Ordinal);
+        Assert.Equal("x.log.gz", ex.SourceName);
+    }
+
+    [Fact]
+    public async Task RunAsync_HeaderCrcMismatchInSecondMember_NamesItsOffset()
+    {
+        var first = Gzip(Ndjson[..200]);
+        var ex = await FailRawAsync([.. first, .. MemberWithFullHeader(Ndjson[200..], corruptHeaderByte: 30)]);
+        Assert.Contains(FormattableString.Invariant($"gzip member 2 fails its header CRC-16 check (header at compressed byte offset {first.Length},"), ex.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One member whose header has every optional part (extra field, a long name, a comment) and a CRC-16 (FHCRC) over
+    /// them; <paramref name="corruptHeaderByte"/> flips a header byte (-1: the stored CRC-16) after the CRC is computed.
+    /// </summary>
+    private static byte[] MemberWithFullHeader(byte[] data, int? corruptHeaderByte)
+    {
+        var header = new List<byte> { 0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 1, 2, 3, 4, 0, 3 };
+        header.AddRange([5, 0, 1, 2, 3, 4, 5]);
+        header.AddRange(Encoding.ASCII.GetBytes(new string('n', 300) + ".log\0"));
+        header.AddRange(Encoding.ASCII.GetBytes("a comment\0"));
+        var crc = (ushort)System.IO.Hashing.Crc32.HashToUInt32([.. header]);
+        header.AddRange([(byte)crc, (byte)(crc >> 8)]);
+        if (corruptHeaderByte is { } i)
         {
-            d.Write(Ndjson);
+            header[i < 0 ? header.Count + i : i] ^= 0x20;
         }
 
-        var member = new List<byte> { 0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 0, 0, 0, 0, 0, 3 };
-        member.AddRange([5, 0, 1, 2, 3, 4, 5]);
-        member.AddRange(Encoding.ASCII.GetBytes("name.log\0"));
-        member.AddRange(Encoding.ASCII.GetBytes("a comment\0"));
-        member.AddRange([0xAB, 0xCD]);
-        member.AddRange(deflated.ToArray());
-        member.AddRange(Trailer(Ndjson));
-        var o = await RunRawAsync([.. member]);
-        Assert.Equal(ExpectedCsv, o.Csv);
+        return [.. header, .. Deflate(data), .. Trailer(data)];
     }
 
     public static TheoryData<int> TruncationPoints() => [3, 10, 11, 20, 100, 500, -9, -8, -5, -1];
@@ -167,7 +194,7 @@ public sealed class GzipInflaterTests
     [Fact]
     public async Task RunAsync_DecompressedBytesOverLimit_Fails()
     {
-        var bomb = Gzip(new byte[1 << 20]);
+        var bomb = Gzip(Utf8(string.Concat(Enumerable.Repeat("0\n", 1 << 19))));
         var ex = await FailRawAsync(bomb, TransformOptions.Default with { MaxDecompressedBytes = 64 * 1024 });
         Assert.Contains("MaxDecompressedBytes", ex.Reason, StringComparison.Ordinal);
         var ok = await RunRawAsync(Gzip(Ndjson), TransformOptions.Default with { MaxDecompressedBytes = Ndjson.Length });

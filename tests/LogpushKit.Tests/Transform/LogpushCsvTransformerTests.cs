@@ -393,7 +393,7 @@ public sealed class LogpushCsvTransformerTests
     [Fact]
     public async Task TransformAsync_CsvInput_PassesThroughByteForByte()
     {
-        const string Input = "\"89.163.242.206\",1506702504433000200,\"3a6050bcbe121a87\"\r\n\"a\"\"b\",x,\"multi\nline\"\nlast,row";
+        const string Input = "\"89.163.242.206\",1506702504433000200,\"3a6050bcbe121a87\"\r\n\"a\"\"b\",x,\"multi\nline\"\nlast,row,";
         var o = await Run(Input);
         Assert.Equal(Input, o.Csv);
         Assert.Equal(LogpushInputFormat.Csv, o.Result.InputFormat);
@@ -429,9 +429,11 @@ public sealed class LogpushCsvTransformerTests
     [Fact]
     public async Task TransformAsync_ForcedFormat_OverridesSniffing()
     {
-        var asCsv = await Run("{\"a\":1}\n", TransformOptions.Default with { InputFormat = LogpushInputFormat.Csv });
-        Assert.Equal("{\"a\":1}\n", asCsv.Csv);
+        var asCsv = await Run("{a:1}\n", TransformOptions.Default with { InputFormat = LogpushInputFormat.Csv });
+        Assert.Equal("{a:1}\n", asCsv.Csv);
         Assert.Equal(LogpushInputFormat.Csv, asCsv.Result.InputFormat);
+        var jsonAsCsv = await FailAllAsync(TransformOptions.Default with { InputFormat = LogpushInputFormat.Csv }, Utf8("{\"a\":1}\n"));
+        Assert.Contains("a quote inside an unquoted cell", jsonAsCsv.Reason, StringComparison.Ordinal);
         var ex = await FailAllAsync(TransformOptions.Default with { InputFormat = LogpushInputFormat.Ndjson }, Utf8("a,b\n"));
         Assert.Equal("not a JSON object", ex.Reason);
     }

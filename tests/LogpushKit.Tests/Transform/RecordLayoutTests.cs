@@ -108,4 +108,49 @@ public sealed class RecordLayoutTests
         var row = (value.Contains('"', StringComparison.Ordinal) ? cell : value) + "," + nested + "\n";
         Assert.Equal("s,n\n" + row + row, csv);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MatchKey_BothWidths_MatchOnlyTheWholeToken(bool vector256)
+    {
+        var layout = new RecordLayout();
+        var first = Encoding.UTF8.GetBytes("{\"a\":1,\"a_key_longer_than_thirty_two_bytes\":2,\"é\":3}");
+        var parser = new NdjsonLineParser((byte)',', vector256);
+        Assert.Null(parser.Parse(first));
+        var entries = parser.Entries.AsSpan(0, parser.Count);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i].Column = i;
+        }
+
+        layout.Learn(first, entries, [0, 1, 2], unknownKeys: 0);
+
+        Assert.Equal(3, layout.Count);
+        Assert.True(layout.InColumnOrder);
+        Assert.Equal(4, Match(layout, first, 1, 0, vector256));
+        Assert.Equal(0, Match(layout, first, 1, 1, vector256));
+        Assert.Equal("\"a_key_longer_than_thirty_two_bytes\":".Length, Match(layout, first, 7, 1, vector256));
+        var padded = Encoding.UTF8.GetBytes("{\"ab\":1" + new string(' ', 40));
+        var shortLine = Encoding.UTF8.GetBytes("{\"a\"");
+        Assert.Equal(0, Match(layout, padded, 1, 0, vector256));
+        Assert.Equal(0, Match(layout, shortLine, 1, 0, vector256));
+    }
+
+    private static int Match(RecordLayout layout, byte[] line, int p, int index, bool vector256)
+        => vector256 ? layout.MatchKey<Vector256Width>(line, p, index) : layout.MatchKey<Vector128Width>(line, p, index);
+
+    [Fact]
+    public void Learn_EscapedKey_LeavesNoLayout()
+    {
+        var layout = new RecordLayout();
+        var line = Encoding.UTF8.GetBytes("{\"\\u0061\":1}");
+        var parser = new NdjsonLineParser((byte)',', vector256: true);
+        Assert.Null(parser.Parse(line));
+
+        layout.Learn(line, parser.Entries.AsSpan(0, parser.Count), [0], unknownKeys: 0);
+
+        Assert.Equal(-1, layout.Count);
+        Assert.False(layout.InColumnOrder);
+    }
 }

@@ -122,10 +122,31 @@ public sealed class TimestampConversionTests
     }
 
     [Fact]
-    public async Task CsvInput_TimestampsAreNotConverted()
+    public async Task CsvInput_WithFields_ConvertsTheTimestampColumns()
     {
-        var options = TransformOptions.Default with { TimestampOutput = TimestampOutputFormat.Rfc3339, TimestampFields = ["t"] };
-        var o = await RunAllAsync(options, Utf8("1724219319,x\n"));
-        Assert.Equal("1724219319,x\n", o.Csv);
+        var options = To(TimestampOutputFormat.Rfc3339) with { Fields = ["t", "x"] };
+        var o = await RunAllAsync(options, Utf8("1724219319,x\n\"2024-08-21T05:48:39.5+02:00\",\"y,z\"\n,empty\n"));
+        Assert.Equal("2024-08-21T05:48:39Z,x\n2024-08-21T03:48:39Z,\"y,z\"\n,empty\n", o.Csv);
+    }
+
+    [Fact]
+    public async Task CsvInput_WithoutFields_RefusesTimestampOutput()
+    {
+        var ex = await Assert.ThrowsAsync<TransformOptionsException>(
+            () => new LogpushCsvTransformer(To(TimestampOutputFormat.Rfc3339)).TransformAsync(new MemoryStream(Utf8("1724219319,x\n")), Stream.Null, new TransformContext { SourceName = "in.csv" }));
+        Assert.Equal("TimestampOutput", ex.OptionName);
+        Assert.StartsWith("in.csv: TimestampOutput on csv input needs Fields", ex.Message, StringComparison.Ordinal);
+        var forced = Assert.Throws<ArgumentException>(() => new LogpushCsvTransformer(To(TimestampOutputFormat.Rfc3339) with { InputFormat = LogpushInputFormat.Csv }));
+        Assert.Contains("TimestampOutput on csv input needs Fields", forced.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoColumnIsATimestampField_RefusesTimestampOutput()
+    {
+        var ex = await Assert.ThrowsAsync<TransformOptionsException>(
+            () => new LogpushCsvTransformer(To(TimestampOutputFormat.Unix)).TransformAsync(new MemoryStream(Utf8("{\"a\":1}\n")), Stream.Null));
+        Assert.Contains("none of the columns (a) is a timestamp field (t)", ex.Message, StringComparison.Ordinal);
+        var withFields = Assert.Throws<ArgumentException>(() => new LogpushCsvTransformer(To(TimestampOutputFormat.Unix) with { Fields = ["a", "b"] }));
+        Assert.Contains("none of the Fields (a, b) is a timestamp field (t)", withFields.Message, StringComparison.Ordinal);
     }
 }

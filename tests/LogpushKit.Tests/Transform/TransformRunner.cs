@@ -8,8 +8,8 @@ namespace LogpushKit.Tests.Transform;
 
 /// <summary>
 /// Sep's table-of-sources habit: every input goes through every feed (whole, one byte at a time, random chunks, sync and
-/// async reads, Stream and Pipe APIs, tiny internal buffers) as plain text, one gzip member and several gzip members,
-/// and every run must give the same CSV, quarantine output and counts.
+/// async reads, Stream and Pipe APIs, tiny internal buffers, both vector widths of the hot loops) as plain text, one gzip
+/// member and several gzip members, and every run must give the same CSV, quarantine output and counts.
 /// </summary>
 internal static class TransformRunner
 {
@@ -27,6 +27,11 @@ internal static class TransformRunner
         ("stream-random-sync", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 29, Seed + 1), 7, c)),
         ("pipe-random", (o, i, c) => ViaPipeAsync(o, i, 11, 2, c)),
         ("pipe-whole", (o, i, c) => ViaPipeAsync(o, i, int.MaxValue, LogpushCsvTransformer.DefaultBufferSize, c)),
+
+        // The hot loops' two vector widths, whatever this machine would pick.
+        ("stream-whole-vector128", (o, i, c) => ViaStreamAsync(o, new MemoryStream(i), LogpushCsvTransformer.DefaultBufferSize, c, vector256: false)),
+        ("stream-random-vector128", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 97, Seed + 3), 61, c, vector256: false)),
+        ("stream-random-vector256", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 97, Seed + 3), 61, c, vector256: true)),
     ];
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
@@ -138,9 +143,9 @@ internal static class TransformRunner
         yield return ("gzip-3-members", Gzip(input, 3));
     }
 
-    private static async Task<Outcome> ViaStreamAsync(TransformOptions? options, Stream input, int bufferSize, TransformContext? context)
+    private static async Task<Outcome> ViaStreamAsync(TransformOptions? options, Stream input, int bufferSize, TransformContext? context, bool? vector256 = null)
     {
-        var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System);
+        var transformer = new LogpushCsvTransformer(options, bufferSize, TimeProvider.System, vector256);
         var output = new DisposeTrackingStream();
         var result = await transformer.TransformAsync(input, output, context);
         Assert.False(output.Disposed, "the transformer disposed the output stream");
