@@ -55,7 +55,7 @@ namespace LogpushKit.R2;
 /// put completed; head, get and list report the server's.
 /// </para>
 /// </remarks>
-public sealed partial class R2Bucket : IR2Bucket, IDisposable
+public sealed class R2Bucket : IR2Bucket, IDisposable
 {
     private const string MetadataHeaderPrefix = "x-amz-meta-";
     private const int MaxParts = 10_000;

@@ -8,7 +8,7 @@ namespace LogpushKit.Cloudflare;
 /// R2 event-notification rules: which bucket events (actions, prefix, suffix) are sent to which queue. Buckets with a
 /// jurisdiction (<c>eu</c>, <c>fedramp</c>) are addressed with the <c>cf-r2-jurisdiction</c> header.
 /// </summary>
-public partial class R2EventNotificationRulesClient : CloudflareApiClient
+public class R2EventNotificationRulesClient : CloudflareApiClient
 {
     /// <summary>The header naming a bucket's jurisdiction.</summary>
     public const string JurisdictionHeader = "cf-r2-jurisdiction";

@@ -18,7 +18,7 @@ namespace LogpushKit.Pipeline;
 /// and a warning names it. A reply whose messages all lack a lease is a failed pull (<see cref="CloudflareApiException"/>),
 /// so a consumer that can use nothing it pulls reports it and, in the end, stops.
 /// </remarks>
-public sealed partial class CloudflareQueueEventSource : IObjectEventSource
+public sealed class CloudflareQueueEventSource : IObjectEventSource
 {
     private readonly QueuesPullClient _client;
     private readonly ILogger _logger;

@@ -30,7 +30,7 @@ namespace LogpushKit.Pipeline;
 /// <para><b>Drain mode.</b> With <see cref="LogpushQueueConsumerOptions.StopWhenEmpty"/>, <see cref="RunAsync"/> returns once
 /// the queue is empty (see that option for what "empty" means).</para>
 /// </remarks>
-public sealed partial class LogpushQueueConsumer
+public sealed class LogpushQueueConsumer
 {
     private const int MinBytesForThroughput = 1 << 20;
     private readonly IObjectEventSource _source;

@@ -17,7 +17,7 @@ namespace LogpushKit.Cloudflare;
 /// The transport shared by the Cloudflare clients: auth headers, the resilience pipeline (Polly), the envelope,
 /// errors, pagination and one log line per request.
 /// </summary>
-internal sealed partial class CloudflareApiConnection : IDisposable
+internal sealed class CloudflareApiConnection : IDisposable
 {
     private static readonly ResiliencePropertyKey<bool> RetryOnServerErrorKey = new("LogpushKit.Cloudflare.RetryOnServerError");
     private static readonly ResiliencePropertyKey<RequestState> StateKey = new("LogpushKit.Cloudflare.RequestState");
