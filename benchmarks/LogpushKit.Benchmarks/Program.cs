@@ -2,11 +2,11 @@ using System.CommandLine;
 using BenchmarkDotNet.Running;
 using LogpushKit.Benchmarks.Generation;
 
-// `generate ...` makes synthetic Logpush objects, `inflate FILE` times the floor; anything else goes to BenchmarkDotNet
-// (e.g. `--filter '*' --job short`).
-if (args.Length > 0 && args[0] is "generate" or "inflate")
+// `generate ...` makes synthetic Logpush objects, `inflate FILE` is the floor of one file, `floor SOURCE TARGET` the floor
+// of a folder run; anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
+if (args.Length > 0 && args[0] is "generate" or "inflate" or "floor")
 {
-    var root = new RootCommand("LogpushKit benchmarks and data generator.") { GenerateCommand.Create(), InflateCommand.Create() };
+    var root = new RootCommand("LogpushKit benchmarks and data generator.") { GenerateCommand.Create(), InflateCommand.Create(), FloorCommand.Create() };
     return root.Parse(args).Invoke();
 }
 

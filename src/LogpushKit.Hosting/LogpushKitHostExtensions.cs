@@ -1,11 +1,11 @@
 using LogpushKit.Cloudflare;
+using LogpushKit.Hosting;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace LogpushKit.Hosting;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Runs a host that has <c>AddLogpushKit</c> the way a service manager expects: readable errors and an exit code.</summary>
 public static class LogpushKitHostExtensions

@@ -55,7 +55,7 @@ namespace LogpushKit.R2;
 /// put completed; head, get and list report the server's.
 /// </para>
 /// </remarks>
-public sealed partial class R2Bucket : IR2Bucket, IDisposable
+public sealed class R2Bucket : IR2Bucket, IDisposable
 {
     private const string MetadataHeaderPrefix = "x-amz-meta-";
     private const int MaxParts = 10_000;
@@ -466,7 +466,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             try
             {
                 var response = await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
-                LogPut(_logger, Name, ObjectKeyText.Escape(key), length);
+                Log.ObjectPut(_logger, Name, ObjectKeyText.Escape(key), length);
                 return PutResult(key, length, response.ETag, contentType, metadata);
             }
             catch (AmazonS3Exception ex) when (conditional && IsConditionFailed(ex))
@@ -534,7 +534,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
     {
         if (Interlocked.Exchange(ref _conditionalWrites, -1) == 0)
         {
-            LogConditionalWritesRefused(_logger, Name, Endpoint.Authority, (int)ex.StatusCode, ex.ErrorCode);
+            Log.ConditionalWritesRefused(_logger, Name, Endpoint.Authority, (int)ex.StatusCode, ex.ErrorCode);
         }
     }
 
@@ -576,7 +576,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             throw;
         }
 
-        LogMultipartStarted(_logger, Name, ObjectKeyText.Escape(key), _partSize);
+        Log.MultipartStarted(_logger, Name, ObjectKeyText.Escape(key), _partSize);
         using var uploads = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var parts = new List<Task<PartETag>>();
         long size = firstLength;
@@ -641,7 +641,7 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
                 try
                 {
                     var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-                    LogMultipartCompleted(_logger, Name, ObjectKeyText.Escape(key), size, etags.Length);
+                    Log.MultipartCompleted(_logger, Name, ObjectKeyText.Escape(key), size, etags.Length);
                     return PutResult(key, size, response.ETag, contentType, metadata);
                 }
                 catch (AmazonS3Exception ex) when (conditional && IsConditionFailed(ex))
@@ -717,15 +717,15 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
         try
         {
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Name, Key = key, UploadId = uploadId }, timeout.Token).ConfigureAwait(false);
-            LogMultipartAborted(_logger, Name, ObjectKeyText.Escape(key), parts);
+            Log.MultipartAborted(_logger, Name, ObjectKeyText.Escape(key), parts);
         }
         catch (AmazonS3Exception ex)
         {
-            LogAbortRefused(_logger, Name, ObjectKeyText.Escape(key), (int)ex.StatusCode, ex.ErrorCode);
+            Log.AbortRefused(_logger, Name, ObjectKeyText.Escape(key), (int)ex.StatusCode, ex.ErrorCode);
         }
         catch (Exception ex) when (ex is AmazonClientException or HttpRequestException or IOException or SocketException or OperationCanceledException)
         {
-            LogAbortFailed(_logger, Name, ObjectKeyText.Escape(key), ex);
+            Log.AbortFailed(_logger, Name, ObjectKeyText.Escape(key), ex);
         }
     }
 
@@ -849,27 +849,6 @@ public sealed partial class R2Bucket : IR2Bucket, IDisposable
             _ => new R2BucketException($"R2 bucket '{Name}': {operation}{target} failed: {ex.Message}", Name, key, innerException: ex),
         };
     }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "R2 bucket {Bucket}: put {Key} ({Size} bytes) in one request")]
-    private static partial void LogPut(ILogger logger, string bucket, string key, long size);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "R2 bucket {Bucket}: multipart upload of {Key} started ({PartSize}-byte parts)")]
-    private static partial void LogMultipartStarted(ILogger logger, string bucket, string key, int partSize);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "R2 bucket {Bucket}: multipart upload of {Key} completed ({Size} bytes in {Parts} parts)")]
-    private static partial void LogMultipartCompleted(ILogger logger, string bucket, string key, long size, int parts);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "R2 bucket {Bucket}: multipart upload of {Key} aborted after {Parts} parts were started")]
-    private static partial void LogMultipartAborted(ILogger logger, string bucket, string key, int parts);
-
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "R2 bucket {Bucket}: the server refused to abort the multipart upload of {Key} (HTTP {Status} {ErrorCode}); its parts may remain until the bucket's lifecycle removes them")]
-    private static partial void LogAbortRefused(ILogger logger, string bucket, string key, int status, string? errorCode);
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "R2 bucket {Bucket}: could not abort the multipart upload of {Key}; its parts may remain until the bucket's lifecycle removes them")]
-    private static partial void LogAbortFailed(ILogger logger, string bucket, string key, Exception exception);
-
-    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "R2 bucket {Bucket}: the server at {Server} does not implement conditional writes (HTTP {Status} {ErrorCode} to If-None-Match/If-Match); puts are made unconditionally from now on, so two processes converting one object at once may both write it")]
-    private static partial void LogConditionalWritesRefused(ILogger logger, string bucket, string server, int status, string? errorCode);
 
     /// <summary>A GetObject response body that disposes the response with it.</summary>
     private sealed class ResponseStream(GetObjectResponse response) : Stream

@@ -24,16 +24,23 @@ internal static class GenerateCommand
         var plain = new Option<bool>("--no-gzip") { Description = "Write plain text instead of gzip." };
         var output = new Option<string?>("--output", "-o") { Description = "Output file ('-' = stdout)." };
         var outputDir = new Option<string?>("--output-dir") { Description = "Write into DIR/<yyyyMMdd>/<start>_<end>_<8 hex>.log.gz (the Logpush key layout) and print the path." };
+        var objects = new Option<int>("--objects") { Description = "With --output-dir: this many objects of --records records each, one after the other in time (Logpush's many small batches).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("generate", "Generate a synthetic Logpush object for any dataset of the catalog.")
         {
-            dataset, records, format, timestamps, seed, fields, start, members, plain, output, outputDir,
+            dataset, records, format, timestamps, seed, fields, start, members, plain, output, outputDir, objects,
         };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(output) is null) == (result.GetValue(outputDir) is null))
             {
                 result.AddError("Give exactly one of -o FILE and --output-dir DIR.");
+            }
+
+            if (result.GetResult(objects) is { Implicit: false } given && given.GetValueOrDefault<int>() is var count
+                && (count < 1 || (count > 1 && result.GetValue(outputDir) is null)))
+            {
+                result.AddError("--objects takes a count of at least 1, and more than one object needs --output-dir DIR.");
             }
 
             if (result.GetValue(dataset) is { } name && !LogpushDatasetCatalog.Default.TryGet(name, null, out _))
@@ -69,25 +76,36 @@ internal static class GenerateCommand
                 return 0;
             }
 
-            var temporary = Path.Combine(path is null ? parseResult.GetValue(outputDir)! : Path.GetDirectoryName(Path.GetFullPath(path))!, $".generate.{Guid.NewGuid():N}.tmp");
-            Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
-            using (var file = File.Create(temporary))
+            for (var i = parseResult.GetValue(objects); i > 0; i--)
             {
-                generator.WriteObject(file, count, gzip, parseResult.GetValue(members));
+                generator.BeginObject();
+                Console.WriteLine(WriteObject(generator, path, parseResult.GetValue(outputDir), count, gzip, parseResult.GetValue(members)));
             }
 
-            if (path is null)
-            {
-                var name = generator.ObjectName(gzip);
-                var directory = Path.Combine(parseResult.GetValue(outputDir)!, name[..8]);
-                Directory.CreateDirectory(directory);
-                path = Path.Combine(directory, name);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            Console.WriteLine(path);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Writes one object to <paramref name="path"/>, or under <paramref name="outputDir"/> by its Logpush name, through a temporary file; returns its path.</summary>
+    private static string WriteObject(LogpushRecordGenerator generator, string? path, string? outputDir, long count, bool gzip, int members)
+    {
+        var temporary = Path.Combine(path is null ? outputDir! : Path.GetDirectoryName(Path.GetFullPath(path))!, $".generate.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+        using (var file = File.Create(temporary))
+        {
+            generator.WriteObject(file, count, gzip, members);
+        }
+
+        if (path is null)
+        {
+            var name = generator.ObjectName(gzip);
+            var directory = Path.Combine(outputDir!, name[..8]);
+            Directory.CreateDirectory(directory);
+            path = Path.Combine(directory, name);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        return path;
     }
 }

@@ -205,6 +205,9 @@ public sealed class LogpushRecordGenerator
         return record;
     }
 
+    /// <summary>Starts the next object: <see cref="FirstTime"/> and <see cref="ObjectName"/> begin at the next record.</summary>
+    public void BeginObject() => FirstTime = null;
+
     /// <summary>Appends <paramref name="count"/> records, one line each (LF), to <paramref name="writer"/>.</summary>
     public void WriteRecords(TextWriter writer, long count)
     {

@@ -210,7 +210,7 @@ internal static class JobsCommand
     {
         var command = new Command(
             "create",
-            "Create a Logpush job, e.g. the seed's: --dataset gateway_http --all-fields --output-type csv --timestamp-format unix "
+            "Create a Logpush job, e.g. for a SIEM: --dataset gateway_http --all-fields --output-type csv --timestamp-format unix "
             + "--r2-bucket B --r2-path 'gateway_http/{DATE}' --max-upload-bytes 5000000 --max-upload-records 1000 --enabled. "
             + "R2 credentials for the destination come from --r2-access-key-id/--r2-secret-access-key or R2_ACCESS_KEY_ID/R2_SECRET_ACCESS_KEY.");
         var api = CloudflareCommandOptions.AddTo(command);

@@ -8,7 +8,7 @@ namespace LogpushKit.Cloudflare;
 /// R2 event-notification rules: which bucket events (actions, prefix, suffix) are sent to which queue. Buckets with a
 /// jurisdiction (<c>eu</c>, <c>fedramp</c>) are addressed with the <c>cf-r2-jurisdiction</c> header.
 /// </summary>
-public partial class R2EventNotificationRulesClient : CloudflareApiClient
+public class R2EventNotificationRulesClient : CloudflareApiClient
 {
     /// <summary>The header naming a bucket's jurisdiction.</summary>
     public const string JurisdictionHeader = "cf-r2-jurisdiction";
@@ -129,12 +129,12 @@ public partial class R2EventNotificationRulesClient : CloudflareApiClient
                 }
                 catch (CloudflareApiException readFailure)
                 {
-                    LogReadBackFailed(Connection.Logger, bucketName, queueId, readFailure.Message);
+                    Log.NotificationRulesReadBackFailed(Connection.Logger, bucketName, queueId, readFailure.Message);
                 }
 
                 if (stored is not null && rules.All(r => stored.Rules.Any(s => SameRule(r, s))))
                 {
-                    LogPutTookEffect(Connection.Logger, bucketName, queueId, ex.StatusCode is { } s ? (int)s : 0);
+                    Log.NotificationRulesPutTookEffect(Connection.Logger, bucketName, queueId, ex.StatusCode is { } s ? (int)s : 0);
                     return;
                 }
 
@@ -179,12 +179,6 @@ public partial class R2EventNotificationRulesClient : CloudflareApiClient
 
     private static CloudflareApiException Unreadable(string method, string path, string? rayId, string what) =>
         new(method, path, System.Net.HttpStatusCode.OK, null, rayId, $"the reply's result is not {what} in any documented form");
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "PUT of notification rules for bucket {Bucket} and queue {QueueId} failed with HTTP {Status} or no reply, but the rules are stored: the request took effect")]
-    private static partial void LogPutTookEffect(ILogger logger, string bucket, string queueId, int status);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not read back the notification rules of bucket {Bucket} for queue {QueueId} after a failed PUT: {Reason}")]
-    private static partial void LogReadBackFailed(ILogger logger, string bucket, string queueId, string reason);
 
     private static Dictionary<string, string>? Headers(string? jurisdiction) =>
         string.IsNullOrWhiteSpace(jurisdiction) ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [JurisdictionHeader] = jurisdiction };

@@ -18,7 +18,7 @@ namespace LogpushKit.Pipeline;
 /// and a warning names it. A reply whose messages all lack a lease is a failed pull (<see cref="CloudflareApiException"/>),
 /// so a consumer that can use nothing it pulls reports it and, in the end, stops.
 /// </remarks>
-public sealed partial class CloudflareQueueEventSource : IObjectEventSource
+public sealed class CloudflareQueueEventSource : IObjectEventSource
 {
     private readonly QueuesPullClient _client;
     private readonly ILogger _logger;
@@ -64,7 +64,7 @@ public sealed partial class CloudflareQueueEventSource : IObjectEventSource
             if (string.IsNullOrEmpty(message.LeaseId))
             {
                 withoutLease++;
-                LogWithoutLease(_logger, message.Id is null ? "(no id)" : ObjectKeyText.Escape(message.Id), QueueId, result.RayId ?? "(none)");
+                Log.MessageWithoutLease(_logger, message.Id is null ? "(no id)" : ObjectKeyText.Escape(message.Id), QueueId, result.RayId ?? "(none)");
                 continue; // cannot be settled; it comes back when its lease expires
             }
 
@@ -121,7 +121,4 @@ public sealed partial class CloudflareQueueEventSource : IObjectEventSource
             retries.Select(r => new QueueRetry(r.Message.LeaseId, (int)Math.Clamp(Math.Ceiling(r.Delay.TotalSeconds), 0, 43_200))),
             cancellationToken).ConfigureAwait(false);
     }
-
-    [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "Queue message {MessageId} of queue {QueueId} has no lease_id, so it cannot be acked or retried; it comes back when its lease expires (cf-ray {RayId})")]
-    private static partial void LogWithoutLease(ILogger logger, string messageId, string queueId, string rayId);
 }

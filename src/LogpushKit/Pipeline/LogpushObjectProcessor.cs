@@ -216,18 +216,18 @@ public sealed class LogpushObjectProcessor
         }
         catch (Exception ex)
         {
-            PipelineLog.CleanupProblem(_logger, Target.Name, string.Empty, Describe(ex));
+            Log.CleanupProblem(_logger, Target.Name, string.Empty, Describe(ex));
             return new R2CleanupResult([], [new R2BucketProblem(Options.TargetPrefix ?? string.Empty, Describe(ex))]);
         }
 
         foreach (var leftover in result.Removed)
         {
-            PipelineLog.LeftoverRemoved(_logger, Target.Name, LeftoverKindText(leftover.Kind), ObjectKeyText.Escape(leftover.Key), ObjectKeyText.Escape(leftover.Id), leftover.Size ?? 0, leftover.LastModified);
+            Log.LeftoverRemoved(_logger, Target.Name, LeftoverKindText(leftover.Kind), ObjectKeyText.Escape(leftover.Key), ObjectKeyText.Escape(leftover.Id), leftover.Size ?? 0, leftover.LastModified);
         }
 
         foreach (var problem in result.Problems)
         {
-            PipelineLog.CleanupProblem(_logger, Target.Name, ObjectKeyText.Escape(problem.Key), problem.Reason);
+            Log.CleanupProblem(_logger, Target.Name, ObjectKeyText.Escape(problem.Key), problem.Reason);
         }
 
         return result;
@@ -266,7 +266,7 @@ public sealed class LogpushObjectProcessor
     private ObjectProcessingResult Filtered(string key, string reason)
     {
         var result = new ObjectProcessingResult(ObjectProcessingStatus.SkippedFiltered, key) { Reason = reason };
-        PipelineLog.SkippedFiltered(_logger, ObjectKeyText.Escape(key), reason);
+        Log.SkippedFiltered(_logger, ObjectKeyText.Escape(key), reason);
         _metrics.Record(result);
         return result;
     }
@@ -487,7 +487,7 @@ public sealed class LogpushObjectProcessor
                 written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
                 if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
                 {
-                    PipelineLog.UnconditionalPuts(_logger, Target.Name, Target.GetType().Name);
+                    Log.UnconditionalPuts(_logger, Target.Name, Target.GetType().Name);
                 }
             }
 
@@ -548,7 +548,7 @@ public sealed class LogpushObjectProcessor
         }
         catch (Exception ex)
         {
-            PipelineLog.CleanupFailed(_logger, ObjectKeyText.Escape(key), ObjectKeyText.Escape(sourceKey), ex);
+            Log.CleanupFailed(_logger, ObjectKeyText.Escape(key), ObjectKeyText.Escape(sourceKey), ex);
         }
     }
 
@@ -560,24 +560,24 @@ public sealed class LogpushObjectProcessor
         {
             case ObjectProcessingStatus.Converted:
                 var t = result.Transform!;
-                PipelineLog.Converted(_logger, sourceKey, result.SourceETag, targetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
+                Log.Converted(_logger, sourceKey, result.SourceETag, targetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
                 if (result.QuarantineKey is not null)
                 {
-                    PipelineLog.Quarantined(_logger, sourceKey, t.BadLines, ObjectKeyText.Escape(result.QuarantineKey));
+                    Log.Quarantined(_logger, sourceKey, t.BadLines, ObjectKeyText.Escape(result.QuarantineKey));
                 }
 
                 break;
             case ObjectProcessingStatus.SkippedDuplicate when result.Reason is not null:
-                PipelineLog.SkippedConcurrent(_logger, sourceKey, targetKey, result.Reason);
+                Log.SkippedConcurrent(_logger, sourceKey, targetKey, result.Reason);
                 break;
             case ObjectProcessingStatus.SkippedDuplicate:
-                PipelineLog.SkippedDuplicate(_logger, sourceKey, targetKey, result.SourceETag);
+                Log.SkippedDuplicate(_logger, sourceKey, targetKey, result.SourceETag);
                 break;
             case ObjectProcessingStatus.SkippedNotFound:
-                PipelineLog.SkippedNotFound(_logger, sourceKey);
+                Log.SkippedNotFound(_logger, sourceKey);
                 break;
             case ObjectProcessingStatus.Failed:
-                PipelineLog.Failed(_logger, sourceKey, result.Reason, result.Exception);
+                Log.ConversionFailed(_logger, sourceKey, result.Reason, result.Exception);
                 break;
         }
     }

@@ -160,7 +160,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         {
             targetBucket = buckets.Open(Request(target, names.Target, BucketRole.Target, options));
             var processor = new LogpushObjectProcessor(sourceBucket, targetBucket, processorOptions, loggerFactory.CreateLogger<LogpushObjectProcessor>(), metrics, timeProvider);
-            LogpushPipelineLog.Opened(loggerFactory.CreateLogger<LogpushPipeline>(), source.ToString(), target.ToString(), options.MaxConcurrency);
+            Log.PipelineOpened(loggerFactory.CreateLogger<LogpushPipeline>(), source.ToString(), target.ToString(), options.MaxConcurrency);
             return new LogpushPipeline(options, source, target, processor, loggerFactory, timeProvider);
         }
         catch
@@ -231,7 +231,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
                 total += await PassAsync(Options.MaxConcurrency, isFirst: true, progress, stop.Token).ConfigureAwait(false);
             }
 
-            LogpushPipelineLog.Watching(_logger, SourceLocation.ToString(), queue is null ? $"a reconcile every {interval!.Value.TotalSeconds:0} s" : "folder events");
+            Log.Watching(_logger, SourceLocation.ToString(), queue is null ? $"a reconcile every {interval!.Value.TotalSeconds:0} s" : "folder events");
             progress?.Report(new PipelineProgress(PipelineProgressKind.Watching, total));
             var running = new List<Task>();
             if (queue is not null)
@@ -445,7 +445,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
                 _lastPassError = ex.Message;
             }
 
-            LogpushPipelineLog.PassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex.Message, ex is LogpushKitException ? null : ex);
+            Log.ReconcilePassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex.Message, ex is LogpushKitException ? null : ex);
             var failed = PipelineSummary.Empty with { FailedPasses = 1 };
             progress?.Report(new PipelineProgress(PipelineProgressKind.ReconcileFailed, failed) { Error = ex, NextPassIn = interval, IsFirstPass = isFirst });
             return failed;
@@ -480,7 +480,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     }
 
     private void LogStopped(PipelineSummary total)
-        => LogpushPipelineLog.Stopped(_logger, total.Converted, total.Skipped, total.Failed, total.FailedPasses, total.Rows, total.LeftoversRemoved);
+        => Log.PipelineStopped(_logger, total.Converted, total.Skipped, total.Failed, total.FailedPasses, total.Rows, total.LeftoversRemoved);
 
     private void SetActivity(PipelineActivity activity)
     {

@@ -30,7 +30,7 @@ namespace LogpushKit.Pipeline;
 /// <para><b>Drain mode.</b> With <see cref="LogpushQueueConsumerOptions.StopWhenEmpty"/>, <see cref="RunAsync"/> returns once
 /// the queue is empty (see that option for what "empty" means).</para>
 /// </remarks>
-public sealed partial class LogpushQueueConsumer
+public sealed class LogpushQueueConsumer
 {
     private const int MinBytesForThroughput = 1 << 20;
     private readonly IObjectEventSource _source;
@@ -64,8 +64,10 @@ public sealed partial class LogpushQueueConsumer
     /// <summary>The options in effect.</summary>
     public LogpushQueueConsumerOptions Options { get; }
 
-    /// <summary>Running totals, for progress reporting while <see cref="RunAsync"/> runs.</summary>
-    public PipelineStatistics Statistics { get; }
+    /// <summary>The totals so far (a snapshot), for progress reporting while <see cref="RunAsync"/> runs.</summary>
+    public PipelineSummary Summary => Statistics.Snapshot();
+
+    internal PipelineStatistics Statistics { get; }
 
     /// <summary>Objects being converted right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -157,7 +159,7 @@ public sealed partial class LogpushQueueConsumer
                     {
                         if (++emptyReceives >= Options.EmptyReceivesBeforeStop)
                         {
-                            LogDrained(_logger, emptyReceives, _source.Backlog is > 0 and var left ? left : 0);
+                            Log.QueueDrained(_logger, emptyReceives, _source.Backlog is > 0 and var left ? left : 0);
                             break;
                         }
                     }
@@ -208,7 +210,7 @@ public sealed partial class LogpushQueueConsumer
                         _retries.Enqueue(new ObjectEventRetry(message, TimeSpan.Zero));
                     }
 
-                    PipelineLog.LeasesReleased(_logger, pending.Count);
+                    Log.LeasesReleased(_logger, pending.Count);
                 }
             }
         }
@@ -241,7 +243,7 @@ public sealed partial class LogpushQueueConsumer
         var running = tasks.Keys.ToArray();
         if (running.Length > 0)
         {
-            PipelineLog.Draining(_logger, Options.DrainTimeout.TotalSeconds, running.Length);
+            Log.Draining(_logger, Options.DrainTimeout.TotalSeconds, running.Length);
             var all = Task.WhenAll(running);
             var finished = await Task.WhenAny(all, Task.Delay(Options.DrainTimeout, _timeProvider)).ConfigureAwait(false);
             if (finished != all)
@@ -301,13 +303,13 @@ public sealed partial class LogpushQueueConsumer
     {
         if (message.Attempts >= Options.MaxAttempts)
         {
-            PipelineLog.MessagePoison(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, reason);
+            Log.MessagePoison(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, reason);
         }
 
         var delay = RetryDelayFor(message.Attempts);
         if (message.Attempts < Options.MaxAttempts)
         {
-            PipelineLog.MessageRetry(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
+            Log.MessageRetry(_logger, ObjectKeyText.Escape(message.Id), key, message.Attempts, Options.MaxAttempts, delay.TotalSeconds, reason);
         }
 
         // a poison message is retried too: the queue's retry limit, not this consumer, moves it to the dead-letter queue
@@ -414,7 +416,7 @@ public sealed partial class LogpushQueueConsumer
         var remaining = (leaseDeadline - _timeProvider.GetUtcNow()).TotalSeconds;
         if (estimated > remaining)
         {
-            PipelineLog.LeaseTooShort(_logger, ObjectKeyText.Escape(message.Id), ObjectKeyText.Escape(message.Notification!.Object.Key), size, Math.Round(estimated, 1), Math.Round(remaining, 1));
+            Log.LeaseTooShort(_logger, ObjectKeyText.Escape(message.Id), ObjectKeyText.Escape(message.Notification!.Object.Key), size, Math.Round(estimated, 1), Math.Round(remaining, 1));
         }
     }
 
@@ -431,21 +433,6 @@ public sealed partial class LogpushQueueConsumer
             _measuredBytesPerSecond = _measuredBytesPerSecond <= 0 ? sample : (0.8 * _measuredBytesPerSecond) + (0.2 * sample);
         }
     }
-
-    [LoggerMessage(EventId = 60, Level = LogLevel.Warning, Message = "Queue {Operation} failed: {Error}")]
-    private static partial void LogFirstFailure(ILogger logger, string operation, string error, Exception? exception);
-
-    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "Queue {Operation} still failing: {Count} more failure(s) in the last {Seconds:0} s, {InARow} in a row since {Since:o}; last: {Error}")]
-    private static partial void LogStillFailing(ILogger logger, string operation, int count, double seconds, int inARow, DateTimeOffset since, string error);
-
-    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Queue {Operation} works again after {Failures} failure(s) over {Seconds:0} s")]
-    private static partial void LogRecovered(ILogger logger, string operation, int failures, double seconds);
-
-    [LoggerMessage(EventId = 63, Level = LogLevel.Error, Message = "Queue consumer gives up: every {Operation} has failed for {Seconds:0} s ({Failures} in a row, limit {LimitSeconds:0} s); last error: {Error}")]
-    private static partial void LogGivingUp(ILogger logger, string operation, double seconds, int failures, double limitSeconds, string error);
-
-    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "Queue drained: {EmptyReceives} empty pulls in a row with nothing in flight; {Left} message(s) the queue still holds but does not hand out (retries waiting out their delay, or leased elsewhere) are left for the next run")]
-    private static partial void LogDrained(ILogger logger, int emptyReceives, long left);
 
     private enum Operation
     {
@@ -518,7 +505,7 @@ public sealed partial class LogpushQueueConsumer
 
             if (failures > 0)
             {
-                LogRecovered(owner._logger, Name(operation), failures, failedFor.TotalSeconds);
+                Log.QueueOperationRecovered(owner._logger, Name(operation), failures, failedFor.TotalSeconds);
             }
         }
 
@@ -570,16 +557,16 @@ public sealed partial class LogpushQueueConsumer
             if (first)
             {
                 // an API error's message says it all (status, codes, cf-ray): its stack trace is only for the unexpected
-                LogFirstFailure(owner._logger, Name(operation), error, exception is LogpushKitException ? null : exception);
+                Log.QueueOperationFailed(owner._logger, Name(operation), error, exception is LogpushKitException ? null : exception);
             }
             else if (report)
             {
-                LogStillFailing(owner._logger, Name(operation), suppressed, sinceReport, inARow, since, error);
+                Log.QueueOperationStillFailing(owner._logger, Name(operation), suppressed, sinceReport, inARow, since, error);
             }
 
             if (giveUp)
             {
-                LogGivingUp(owner._logger, Name(operation), (now - since).TotalSeconds, inARow, options.MaxFailureDuration!.Value.TotalSeconds, error);
+                Log.QueueConsumerGivingUp(owner._logger, Name(operation), (now - since).TotalSeconds, inARow, options.MaxFailureDuration!.Value.TotalSeconds, error);
             }
 
             return giveUp;

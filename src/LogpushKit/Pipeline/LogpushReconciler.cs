@@ -73,7 +73,7 @@ public sealed class LogpushReconciler
         if (cleanup.Removed.Count > 0)
         {
             statistics.AddLeftoversRemoved(cleanup.Removed.Count);
-            PipelineLog.LeftoversRemoved(_logger, _processor.Source.Name, cleanup.Removed.Count, cleanup.RemovedBytes, _processor.Target.Name);
+            Log.LeftoversRemoved(_logger, _processor.Source.Name, cleanup.Removed.Count, cleanup.RemovedBytes, _processor.Target.Name);
         }
 
         var incomplete = new StrongBox<R2ListIncompleteException?>();
@@ -97,7 +97,7 @@ public sealed class LogpushReconciler
                     Reason = $"bucket '{unlisted.Bucket}': '{ObjectKeyText.Escape(problem.Key)}' could not be listed: {problem.Reason}",
                     Exception = unlisted,
                 };
-                PipelineLog.ListProblem(_logger, unlisted.Bucket, ObjectKeyText.Escape(problem.Key), problem.Reason);
+                Log.ListProblem(_logger, unlisted.Bucket, ObjectKeyText.Escape(problem.Key), problem.Reason);
                 statistics.Add(result);
                 progress?.Report(new ReconcileProgress(Interlocked.Read(ref listed), statistics.Snapshot(), result));
             }
@@ -105,7 +105,7 @@ public sealed class LogpushReconciler
 
         var summary = statistics.Snapshot();
         progress?.Report(new ReconcileProgress(listed, summary, null));
-        PipelineLog.ReconcileDone(_logger, _processor.Source.Name, prefix is null ? null : ObjectKeyText.Escape(prefix), summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
+        Log.ReconcileDone(_logger, _processor.Source.Name, prefix is null ? null : ObjectKeyText.Escape(prefix), summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
         return summary;
     }
 

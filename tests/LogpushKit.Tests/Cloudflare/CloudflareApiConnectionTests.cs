@@ -35,7 +35,7 @@ public sealed class CloudflareApiConnectionTests : IAsyncLifetime
     private LogpushClient Client(CloudflareRetryOptions retry) => new(_api.ClientOptions(new LogpushClientOptions()) with { Retry = retry }, _logger);
 
     private List<double> RetryDelaysMs() =>
-        [.. _logger.Entries.Where(e => e.Id.Id == 3).Select(e => double.Parse(e.Message[(e.Message.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..^3], CultureInfo.InvariantCulture))];
+        [.. _logger.Entries.Where(e => e.Id.Id == 1002).Select(e => double.Parse(e.Message[(e.Message.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..^3], CultureInfo.InvariantCulture))];
 
     [Fact]
     public async Task TooManyRequests_RetryAfterSeconds_WaitsThatLongThenSucceeds()

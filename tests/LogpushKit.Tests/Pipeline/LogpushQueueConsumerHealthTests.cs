@@ -38,8 +38,8 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
 
         var pulls = Api.Requests.Count(r => r.ApiPath.EndsWith("/messages/pull", StringComparison.Ordinal));
         Assert.True(pulls >= 5, $"only {pulls} pulls");
-        var failures = _logger.Entries.Where(e => e.Id.Id is 60 or 61).ToList();
-        Assert.Equal(60, failures[0].Id.Id);
+        var failures = _logger.Entries.Where(e => e.Id.Id is 1410 or 1411).ToList();
+        Assert.Equal(1410, failures[0].Id.Id);
         Assert.Contains("HTTP 403", failures[0].Message, StringComparison.Ordinal);
         Assert.Contains("[10000] Authentication error", failures[0].Message, StringComparison.Ordinal);
         Assert.Matches("cf-ray: [0-9a-f]{16}-LHR", failures[0].Message);
@@ -47,7 +47,7 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
         // rate-limited: far fewer lines than failures, and the later lines count the failures they stand for
         Assert.InRange(failures.Count, 2, 4);
         Assert.All(failures.Skip(1), f => Assert.Matches(@"still failing: \d+ more failure", f.Message));
-        Assert.Single(_logger.Entries, e => e.Id.Id == 63 && e.Level == LogLevel.Error);
+        Assert.Single(_logger.Entries, e => e.Id.Id == 1413 && e.Level == LogLevel.Error);
 
         Assert.Equal(QueueConsumerStatus.Failed, ex.Health.Status);
         Assert.False(ex.Health.IsHealthy);
@@ -80,7 +80,7 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
         Assert.Equal(QueueConsumerStatus.Healthy, health.Status);
         Assert.Equal(3, health.TotalFailures);
         Assert.Contains("HTTP 502", health.LastError, StringComparison.Ordinal);
-        Assert.Contains(_logger.Entries, e => e.Id.Id == 62 && e.Message.Contains("after 3 failure(s)", StringComparison.Ordinal));
+        Assert.Contains(_logger.Entries, e => e.Id.Id == 1412 && e.Message.Contains("after 3 failure(s)", StringComparison.Ordinal));
         Assert.Equal(QueueConsumerStatus.Stopped, consumer.Health.Status);
     }
 
@@ -101,7 +101,7 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
         Assert.Equal(QueueConsumerStatus.Failing, consumer.Health.Status);
         await cts.CancelAsync();
         await run;
-        Assert.Single(_logger.Entries, e => e.Id.Id == 60);
+        Assert.Single(_logger.Entries, e => e.Id.Id == 1410);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
         await run;
 
         Assert.Contains("none has a lease_id", consumer.Health.LastError, StringComparison.Ordinal);
-        Assert.Contains(_logger.Entries, e => e.Id.Id == 60 && e.Message.Contains("cf-ray", StringComparison.Ordinal));
+        Assert.Contains(_logger.Entries, e => e.Id.Id == 1410 && e.Message.Contains("cf-ray", StringComparison.Ordinal));
         Assert.Empty(_target.Keys);
     }
 
@@ -148,11 +148,11 @@ public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPu
         await cts.CancelAsync();
         var summary = await run;
 
-        var failure = Assert.Single(_logger.Entries, e => e.Id.Id == 60);
+        var failure = Assert.Single(_logger.Entries, e => e.Id.Id == 1410);
         Assert.Contains("ack failed", failure.Message, StringComparison.Ordinal);
         Assert.Contains("[11001] invalid lease", failure.Message, StringComparison.Ordinal);
         Assert.Contains("come back after their lease", failure.Message, StringComparison.Ordinal);
-        Assert.Contains(_logger.Entries, e => e.Id.Id == 62 && e.Message.StartsWith("Queue ack works again", StringComparison.Ordinal));
+        Assert.Contains(_logger.Entries, e => e.Id.Id == 1412 && e.Message.StartsWith("Queue ack works again", StringComparison.Ordinal));
         Assert.True(consumer.Health.IsHealthy);
         Assert.Equal(2, summary.Converted);
     }

@@ -115,7 +115,7 @@ public sealed class LogpushQueueConsumerTests
         await cts.CancelAsync();
         await run;
 
-        var lines = logger.Entries.Where(e => e.Id.Id is 30 or 31).Select(e => e.Message).ToList();
+        var lines = logger.Entries.Where(e => e.Id.Id is 1400 or 1401).Select(e => e.Message).ToList();
         Assert.Equal(2, lines.Count); // a retry, then the poison message
         Assert.All(lines, line =>
         {
@@ -331,7 +331,7 @@ public sealed class LogpushQueueConsumerTests
 
         Assert.Equal(1, summary.Failed);
         Assert.Equal(1, queue.DelayedCount);
-        Assert.Contains(logger.Entries, e => e.Id.Id == 64 && e.Message.Contains("1 message(s) the queue still holds", StringComparison.Ordinal));
+        Assert.Contains(logger.Entries, e => e.Id.Id == 1414 && e.Message.Contains("1 message(s) the queue still holds", StringComparison.Ordinal));
     }
 
     [Fact]

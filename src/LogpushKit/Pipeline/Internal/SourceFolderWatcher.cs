@@ -24,7 +24,7 @@ namespace LogpushKit.Pipeline;
 /// unreadable part), and tried again after <see cref="RetryDelay"/>, doubling up to ten minutes while it keeps failing.
 /// Only cancellation ends <see cref="RunAsync"/>.</para>
 /// </remarks>
-public sealed class SourceFolderWatcher
+internal sealed class SourceFolderWatcher
 {
     private readonly string _root;
     private readonly LogpushObjectProcessor _processor;
@@ -144,7 +144,7 @@ public sealed class SourceFolderWatcher
         watcher.Renamed += (_, e) => OnChanged(e.FullPath);
         watcher.Error += (_, e) =>
         {
-            PipelineLog.WatcherOverflow(_logger, _root, e.GetException().Message);
+            Log.WatcherOverflow(_logger, _root, e.GetException().Message);
             Interlocked.Exchange(ref _scanRequested, 1);
         };
         watcher.EnableRaisingEvents = true;
@@ -205,7 +205,7 @@ public sealed class SourceFolderWatcher
             var retry = ScheduleRescan();
             foreach (var problem in ex.Problems)
             {
-                PipelineLog.WatcherProblem(_logger, _root, ObjectKeyText.Escape(problem.Key), problem.Reason, retry.TotalSeconds);
+                Log.WatcherProblem(_logger, _root, ObjectKeyText.Escape(problem.Key), problem.Reason, retry.TotalSeconds);
                 var reason = $"'{ObjectKeyText.Escape(problem.Key)}' could not be read: {problem.Reason}";
                 MarkFailing(reason);
                 Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, problem.Key) { Reason = reason, Exception = ex });
@@ -220,7 +220,7 @@ public sealed class SourceFolderWatcher
     private void RecordFailure(string key, string reason, Exception exception)
     {
         var retry = ScheduleRescan();
-        PipelineLog.WatcherFailed(_logger, _root, reason, retry.TotalSeconds, exception);
+        Log.WatcherFailed(_logger, _root, reason, retry.TotalSeconds, exception);
         var text = $"watching '{_root}' failed: {reason}";
         MarkFailing(text);
         Statistics.Add(new ObjectProcessingResult(ObjectProcessingStatus.Failed, key) { Reason = text, Exception = exception });
@@ -304,7 +304,7 @@ public sealed class SourceFolderWatcher
 
             if (info is not null)
             {
-                PipelineLog.ObjectAppeared(_logger, ObjectKeyText.Escape(key));
+                Log.ObjectAppeared(_logger, ObjectKeyText.Escape(key));
                 _queue.Enqueue(Notification(info));
             }
         }

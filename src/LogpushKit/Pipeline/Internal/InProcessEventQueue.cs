@@ -11,7 +11,7 @@ namespace LogpushKit.Pipeline;
 /// retry limit after which a message moves to <see cref="DeadLetters"/>. The embedded default feeds it from a folder
 /// watcher, so <see cref="LogpushQueueConsumer"/> runs unchanged on one machine without an account.
 /// </summary>
-public sealed class InProcessEventQueue : IObjectEventSource
+internal sealed class InProcessEventQueue : IObjectEventSource
 {
     private readonly Channel<Entry> _ready = Channel.CreateUnbounded<Entry>();
     private readonly ConcurrentDictionary<string, Leased> _leased = new(StringComparer.Ordinal);

@@ -57,7 +57,7 @@ internal sealed class LogpushKitWorker : BackgroundService
         var events = _eventSource ?? CreateCloudflareSource();
         var mode = events is not null ? "queue consumer" : _pipeline.SourceFolder is not null ? "folder watcher" : "periodic reconcile";
         _state.Started(_pipeline, mode);
-        HostingLog.Started(_logger, mode, _pipeline.SourceLocation.ToString(), _pipeline.TargetLocation.ToString(), _options.Concurrency);
+        Log.WorkerStarted(_logger, mode, _pipeline.SourceLocation.ToString(), _pipeline.TargetLocation.ToString(), _options.Concurrency);
         try
         {
             var summary = events is null
@@ -75,7 +75,7 @@ internal sealed class LogpushKitWorker : BackgroundService
                 LogStopped(summary);
             }
 
-            HostingLog.Failed(_logger, SecretRedactor.MaskText(ex.Message));
+            Log.WorkerFailed(_logger, SecretRedactor.MaskText(ex.Message));
             _state.Failed(ex, summary);
             _lifetime?.StopApplication();
         }
@@ -93,7 +93,7 @@ internal sealed class LogpushKitWorker : BackgroundService
     }
 
     private void LogStopped(PipelineSummary summary)
-        => HostingLog.Stopped(_logger, summary.Converted, summary.Skipped, summary.Failed, summary.Rows, summary.LeftoversRemoved);
+        => Log.WorkerStopped(_logger, summary.Converted, summary.Skipped, summary.Failed, summary.Rows, summary.LeftoversRemoved);
 
     private LogpushQueueConsumerOptions ConsumerOptions()
     {

@@ -9,7 +9,7 @@ namespace LogpushKit.Pipeline;
 /// the batch's time range. Parsing is lenient: a key without these parts still parses, with the times left empty.
 /// </summary>
 /// <remarks>The file name layout is not documented by Cloudflare; never rely on it for record times.</remarks>
-public sealed record LogpushObjectName
+internal sealed record LogpushObjectName
 {
     private const string TimestampFormat = "yyyyMMdd'T'HHmmss'Z'";
 

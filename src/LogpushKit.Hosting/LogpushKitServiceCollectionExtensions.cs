@@ -1,12 +1,12 @@
+using LogpushKit.Hosting;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace LogpushKit.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Registers the LogpushKit worker in a Generic Host: the options (validated at start-up), the
@@ -15,7 +15,7 @@ namespace LogpushKit.Hosting;
 /// folders open out of the box; <c>r2://</c> and <c>s3://</c> locations need an <see cref="IBucketProvider"/> for them,
 /// e.g. <c>services.AddLogpushR2Locations()</c> from the <c>LogpushKit.R2</c> package.
 /// </summary>
-public static class ServiceCollectionExtensions
+public static class LogpushKitServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the worker with options bound from the <c>LogpushKit</c> configuration section (appsettings.json,

@@ -17,7 +17,7 @@ namespace LogpushKit.Cloudflare;
 /// The transport shared by the Cloudflare clients: auth headers, the resilience pipeline (Polly), the envelope,
 /// errors, pagination and one log line per request.
 /// </summary>
-internal sealed partial class CloudflareApiConnection : IDisposable
+internal sealed class CloudflareApiConnection : IDisposable
 {
     private static readonly ResiliencePropertyKey<bool> RetryOnServerErrorKey = new("LogpushKit.Cloudflare.RetryOnServerError");
     private static readonly ResiliencePropertyKey<RequestState> StateKey = new("LogpushKit.Cloudflare.RequestState");
@@ -34,7 +34,9 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(clientName);
         _ownsHttpClient = httpClient is null;
-        _httpClient = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        // An owned client pools its connections for five minutes at most, so a long-lived client follows DNS changes.
+        // No HttpClient timeout: the retry options bound each attempt.
+        _httpClient = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _options = options;
         _baseAddress = options.NormalizedBaseAddress;
         _logger = logger ?? NullLogger.Instance;
@@ -163,7 +165,7 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException)
         {
-            LogFailed(_logger, method.Method, path, ex.GetType().Name, Elapsed(started), state.Attempts);
+            Log.ApiRequestFailed(_logger, method.Method, path, ex.GetType().Name, Elapsed(started), state.Attempts);
             var detail = ex is HttpRequestException hre
                 ? $"network error ({hre.HttpRequestError}): {hre.Message}"
                 : "timed out";
@@ -181,7 +183,7 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         using (response)
         {
             var rayId = response.Headers.TryGetValues("cf-ray", out var rays) ? rays.FirstOrDefault() : null;
-            LogRequest(_logger, method.Method, path, (int)response.StatusCode, Elapsed(started), rayId ?? "-", state.Attempts);
+            Log.ApiRequest(_logger, method.Method, path, (int)response.StatusCode, Elapsed(started), rayId ?? "-", state.Attempts);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             var status = response.StatusCode;
             var uncertain = state.Uncertain || (int)status >= 500;
@@ -228,7 +230,7 @@ internal sealed partial class CloudflareApiConnection : IDisposable
                         envelope!.RayId = rayId;
                         foreach (var message in envelope.Messages)
                         {
-                            LogInformational(_logger, method.Method, path, SecretRedactor.MaskText(message.ToString()));
+                            Log.ApiMessage(_logger, method.Method, path, SecretRedactor.MaskText(message.ToString()));
                         }
 
                         return envelope;
@@ -309,7 +311,7 @@ internal sealed partial class CloudflareApiConnection : IDisposable
                     state.Uncertain |= args.Outcome.Result is { } failed
                         ? (int)failed.StatusCode >= 500
                         : args.Outcome.Exception is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
-                    LogRetry(_logger, state.Method.Method, state.Uri.AbsolutePath, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    Log.ApiRetry(_logger, state.Method.Method, state.Uri.AbsolutePath, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
             });
@@ -349,18 +351,6 @@ internal sealed partial class CloudflareApiConnection : IDisposable
         // A Retry-After longer than the caller accepts (the global rate limit blocks for 5 minutes) fails at once.
         return retryable && !(GetRetryAfter(response, timeProvider) > retry.MaxRetryAfter);
     }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} -> {Status} in {ElapsedMs:0.0} ms, cf-ray {RayId}, {Attempts} attempt(s)")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int status, double elapsedMs, string rayId, int attempts);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} failed without a response ({Error}) in {ElapsedMs:0.0} ms after {Attempts} attempt(s)")]
-    private static partial void LogFailed(ILogger logger, string method, string path, string error, double elapsedMs, int attempts);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path} succeeded with a message: {Text}")]
-    private static partial void LogInformational(ILogger logger, string method, string path, string text);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Cloudflare API {Method} {Path}: {Reason}, retry {Retry} in {DelayMs:0} ms")]
-    private static partial void LogRetry(ILogger logger, string method, string path, string reason, int retry, double delayMs);
 
     private sealed class RequestState(CloudflareApiConnection connection, HttpMethod method, Uri uri, byte[]? content, IReadOnlyDictionary<string, string>? headers)
     {

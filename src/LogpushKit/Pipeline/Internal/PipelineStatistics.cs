@@ -1,0 +1,105 @@
+namespace LogpushKit.Pipeline;
+
+/// <summary>Thread-safe running totals of <see cref="ObjectProcessingResult"/>s.</summary>
+internal sealed class PipelineStatistics
+{
+    private readonly TimeProvider _timeProvider;
+    private readonly long _started;
+    private readonly Lock _failuresLock = new();
+    private readonly List<ObjectProcessingResult> _failures = [];
+    private long _converted;
+    private long _duplicate;
+    private long _filtered;
+    private long _notFound;
+    private long _failed;
+    private long _records;
+    private long _rows;
+    private long _badLines;
+    private long _bytesIn;
+    private long _bytesDecompressed;
+    private long _bytesOut;
+    private long _leftoversRemoved;
+
+    /// <summary>Starts the clock.</summary>
+    public PipelineStatistics(TimeProvider? timeProvider = null)
+    {
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _started = _timeProvider.GetTimestamp();
+    }
+
+    /// <summary>Adds one object's outcome.</summary>
+    public void Add(ObjectProcessingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        switch (result.Status)
+        {
+            case ObjectProcessingStatus.Converted:
+                Interlocked.Increment(ref _converted);
+                if (result.Transform is { } t)
+                {
+                    Interlocked.Add(ref _records, t.Records);
+                    Interlocked.Add(ref _rows, t.Rows);
+                    Interlocked.Add(ref _badLines, t.BadLines);
+                    Interlocked.Add(ref _bytesIn, t.BytesIn);
+                    Interlocked.Add(ref _bytesDecompressed, t.BytesDecompressed);
+                    Interlocked.Add(ref _bytesOut, t.BytesOut);
+                }
+
+                break;
+            case ObjectProcessingStatus.SkippedDuplicate:
+                Interlocked.Increment(ref _duplicate);
+                break;
+            case ObjectProcessingStatus.SkippedFiltered:
+                Interlocked.Increment(ref _filtered);
+                break;
+            case ObjectProcessingStatus.SkippedNotFound:
+                Interlocked.Increment(ref _notFound);
+                break;
+            default:
+                Interlocked.Increment(ref _failed);
+                lock (_failuresLock)
+                {
+                    if (_failures.Count < PipelineSummary.MaxFailuresKept)
+                    {
+                        _failures.Add(result);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
+    public void AddFiltered() => Interlocked.Increment(ref _filtered);
+
+    /// <summary>Counts leftovers of interrupted puts removed from the target.</summary>
+    public void AddLeftoversRemoved(long count) => Interlocked.Add(ref _leftoversRemoved, count);
+
+    /// <summary>The totals so far.</summary>
+    public PipelineSummary Snapshot()
+    {
+        ObjectProcessingResult[] failures;
+        lock (_failuresLock)
+        {
+            failures = [.. _failures];
+        }
+
+        return new PipelineSummary
+        {
+            Converted = Interlocked.Read(ref _converted),
+            SkippedDuplicate = Interlocked.Read(ref _duplicate),
+            SkippedFiltered = Interlocked.Read(ref _filtered),
+            SkippedNotFound = Interlocked.Read(ref _notFound),
+            Failed = Interlocked.Read(ref _failed),
+            Records = Interlocked.Read(ref _records),
+            Rows = Interlocked.Read(ref _rows),
+            BadLines = Interlocked.Read(ref _badLines),
+            BytesIn = Interlocked.Read(ref _bytesIn),
+            BytesDecompressed = Interlocked.Read(ref _bytesDecompressed),
+            BytesOut = Interlocked.Read(ref _bytesOut),
+            Elapsed = _timeProvider.GetElapsedTime(_started),
+            LeftoversRemoved = Interlocked.Read(ref _leftoversRemoved),
+            Failures = failures,
+        };
+    }
+}
