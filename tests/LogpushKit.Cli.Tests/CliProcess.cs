@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Processes;
 
 namespace LogpushKit.Cli.Tests;
 
@@ -18,8 +20,6 @@ internal static class CliProcess
     private static readonly Lazy<string> Dll = new(FindCliDll);
 
     public static string CliDll => Dll.Value;
-
-    public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>The environment variables that carry bucket credentials and endpoints; cleared when a test sets an environment.</summary>
     public static readonly string[] BucketVariables =
@@ -64,22 +64,9 @@ internal static class CliProcess
     /// </summary>
     public static Process Start(IReadOnlyList<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(CliDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var info = ChildProcesses.Dotnet(CliDll, args);
+        info.RedirectStandardInput = true;
+        info.WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory;
         if (environment is not null)
         {
             foreach (var name in BucketVariables)
@@ -96,31 +83,9 @@ internal static class CliProcess
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the CLI process.");
     }
 
-    /// <summary>The repository root (the folder holding LogpushKit.sln), found from the test's output folder.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "LogpushKit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("LogpushKit.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static string FindCliDll()
     {
-        // artifacts/bin/LogpushKit.Cli.Tests/<config>/ → artifacts/bin/LogpushKit.Cli/<config>/LogpushKit.Cli.dll
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var candidates = new[]
-        {
-            Path.Combine(testOutput.Parent!.Parent!.FullName, "LogpushKit.Cli", testOutput.Name, "LogpushKit.Cli.dll"),
-            Path.Combine(testOutput.FullName, "LogpushKit.Cli.dll"),
-        };
+        var candidates = new[] { RepositoryLayout.BuiltAssembly("LogpushKit.Cli"), Path.Combine(AppContext.BaseDirectory, "LogpushKit.Cli.dll") };
         return candidates.FirstOrDefault(c => File.Exists(c) && File.Exists(Path.ChangeExtension(c, ".runtimeconfig.json")))
             ?? throw new InvalidOperationException("The built CLI was not found at " + string.Join(" or ", candidates));
     }

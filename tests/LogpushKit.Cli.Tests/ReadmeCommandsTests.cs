@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Cli.Tests;
 
@@ -23,7 +24,7 @@ public sealed partial class ReadmeCommandsTests
 
     private static List<string> Examples()
     {
-        var readme = File.ReadAllText(Path.Combine(CliProcess.RepositoryRoot, "README.md"));
+        var readme = File.ReadAllText(Path.Combine(RepositoryLayout.Root, "README.md"));
         var lines = new List<string>();
         foreach (Match block in ShellBlock().Matches(readme))
         {

@@ -1,12 +1,13 @@
 using System.Diagnostics;
-using System.IO.Compression;
 using System.Text;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
-using LogpushKit.Tests.Infrastructure.S3;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
+using LogpushKit.Testing.Processes;
+using LogpushKit.Testing.S3;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Hosting.Tests;
@@ -135,7 +136,7 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
             ndjson.Append("{\"RayID\":\"").Append(i).Append("\",\"URL\":\"https://example.com/päth?q=").Append(i * 7919).Append("\",\"Status\":200}\n");
         }
 
-        var data = Gzip(ndjson.ToString());
+        var data = PipelineTestData.Gzip(ndjson.ToString());
         await _source.PutAsync(key, new MemoryStream(data));
         Publish(key);
 
@@ -194,24 +195,15 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
 
     private Process StartConsumeProcess()
     {
-        var cli = Path.Combine(RepositoryRoot(), "artifacts", "bin", "LogpushKit.Cli", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name, "LogpushKit.Cli.dll");
+        var cli = RepositoryLayout.BuiltAssembly("LogpushKit.Cli");
         Assert.True(File.Exists(cli), "build the CLI first: " + cli);
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
-            cli, "consume", "--queue-id", _queue.Id, "--account-id", FakeCloudflareApi.DefaultAccountId, "--api-base", _api.BaseAddress.ToString(),
-            "--source", $"s3://{_source.Name}", "--target", $"s3://{_target.Name}", "--endpoint", s3.HttpEndpoint.ToString(),
-            "--visibility-timeout", "2", "--concurrency", "1",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = ChildProcesses.Dotnet(
+            cli,
+            [
+                "consume", "--queue-id", _queue.Id, "--account-id", FakeCloudflareApi.DefaultAccountId, "--api-base", _api.BaseAddress.ToString(),
+                "--source", $"s3://{_source.Name}", "--target", $"s3://{_target.Name}", "--endpoint", s3.HttpEndpoint.ToString(),
+                "--visibility-timeout", "2", "--concurrency", "1",
+            ]);
         info.Environment["CLOUDFLARE_API_TOKEN"] = _api.ApiToken;
         info.Environment["R2_ACCESS_KEY_ID"] = S3rverServer.AccessKeyId;
         info.Environment["R2_SECRET_ACCESS_KEY"] = S3rverServer.SecretAccessKey;
@@ -232,7 +224,7 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
         var expected = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         for (var i = 0; i < Keys.Length; i++)
         {
-            var data = Gzip($"{{\"RayID\":\"r{i}\",\"Text\":\"a,\\\"b\\\"\\nc ü\",\"N\":1.50}}\n{{\"RayID\":\"s{i}\",\"N\":{i}}}\n");
+            var data = PipelineTestData.Gzip($"{{\"RayID\":\"r{i}\",\"Text\":\"a,\\\"b\\\"\\nc ü\",\"N\":1.50}}\n{{\"RayID\":\"s{i}\",\"N\":{i}}}\n");
             await _source.PutAsync(Keys[i], new MemoryStream(data));
             expected[Keys[i][..^".log.gz".Length] + ".csv"] = await TransformAsync(data);
         }
@@ -294,35 +286,11 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
         return output.ToArray();
     }
 
-    private static byte[] Gzip(string text)
-    {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(Encoding.UTF8.GetBytes(text));
-        }
-
-        return buffer.ToArray();
-    }
-
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
     {
         while (!condition())
         {
             await Task.Delay(25, cancellationToken);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "LogpushKit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("LogpushKit.sln not found");
     }
 }

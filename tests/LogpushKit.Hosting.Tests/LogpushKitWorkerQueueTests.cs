@@ -1,9 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using LogpushKit.Pipeline;
-using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
-using LogpushKit.Tests.Pipeline;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using LogpushKit.Pipeline;
-using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Pipeline;
+using LogpushKit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LogpushKit.Hosting.Tests;

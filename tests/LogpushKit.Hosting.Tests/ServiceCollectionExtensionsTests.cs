@@ -1,4 +1,4 @@
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
 using LogpushKit.Transform;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Text;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Processes;
 
 namespace LogpushKit.Hosting.Tests;
 
@@ -23,16 +24,8 @@ internal static class WorkerProcess
     /// <summary>Starts the worker in <paramref name="workingDirectory"/> with <paramref name="environment"/>; the caller drives it.</summary>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Dll.Value);
+        var info = ChildProcesses.Dotnet(Dll.Value, []);
+        info.WorkingDirectory = workingDirectory;
         foreach (var name in BucketVariables)
         {
             info.Environment.Remove(name);
@@ -43,7 +36,6 @@ internal static class WorkerProcess
             info.Environment[name] = value;
         }
 
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the worker process.");
     }
@@ -69,9 +61,7 @@ internal static class WorkerProcess
 
     private static string FindWorkerDll()
     {
-        // artifacts/bin/LogpushKit.Hosting.Tests/<config>/ → artifacts/bin/LogpushKit.Worker/<config>/LogpushKit.Worker.dll
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var path = Path.Combine(testOutput.Parent!.Parent!.FullName, "LogpushKit.Worker", testOutput.Name, "LogpushKit.Worker.dll");
+        var path = RepositoryLayout.BuiltAssembly("LogpushKit.Worker");
         return File.Exists(path) ? path : throw new InvalidOperationException("The built worker was not found at " + path);
     }
 }

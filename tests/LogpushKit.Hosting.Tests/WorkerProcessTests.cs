@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using LogpushKit.R2;
-using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
-using LogpushKit.Tests.Infrastructure.S3;
-using LogpushKit.Tests.Pipeline;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
+using LogpushKit.Testing.S3;
 
 namespace LogpushKit.Hosting.Tests;
 

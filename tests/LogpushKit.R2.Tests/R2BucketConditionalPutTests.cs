@@ -1,5 +1,5 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Storage;
+using LogpushKit.Testing.Storage;
 
 namespace LogpushKit.R2.Tests;
 

@@ -1,6 +1,7 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.S3;
-using LogpushKit.Tests.Infrastructure.Streams;
+using LogpushKit.Testing;
+using LogpushKit.Testing.S3;
+using LogpushKit.Testing.Streams;
 using Microsoft.Extensions.Logging;
 
 namespace LogpushKit.R2.Tests;

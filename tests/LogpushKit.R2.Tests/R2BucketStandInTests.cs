@@ -2,7 +2,8 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.Streams;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Streams;
 using Microsoft.Extensions.Logging;
 
 namespace LogpushKit.R2.Tests;

@@ -1,6 +1,6 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.S3;
-using LogpushKit.Tests.Infrastructure.Streams;
+using LogpushKit.Testing.S3;
+using LogpushKit.Testing.Streams;
 
 namespace LogpushKit.R2.Tests;
 

@@ -1,6 +1,6 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.S3;
-using LogpushKit.Tests.Storage;
+using LogpushKit.Testing.S3;
+using LogpushKit.Testing.Storage;
 
 namespace LogpushKit.R2.Tests;
 

@@ -1,4 +1,5 @@
-using LogpushKit.Tests.Infrastructure.S3;
+using LogpushKit.Testing.S3;
+
 
 namespace LogpushKit.R2.Tests;
 

@@ -1,6 +1,7 @@
 using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 
 // A child process for the tests that need a real second process (a kill, an operating-system lock, a race between
@@ -19,7 +20,11 @@ using LogpushKit.Transform;
 if (args.Length == 2 && args[0] is not ("list" or "lock"))
 {
     var bucket = new FileSystemBucket(args[0]);
-    await bucket.PutAsync(args[1], new EndlessSlowStream());
+    await bucket.PutAsync(args[1], new SlowStream(long.MaxValue, 64 * 1024, TimeSpan.FromMilliseconds(20), onFirstRead: () =>
+    {
+        Console.Out.WriteLine("writing");
+        Console.Out.Flush();
+    }));
     return 0;
 }
 
@@ -167,50 +172,4 @@ internal sealed class CountingSource(IR2Bucket inner) : IR2Bucket
 internal sealed class SynchronousProgress(Action<ReconcileProgress> report) : IProgress<ReconcileProgress>
 {
     public void Report(ReconcileProgress value) => report(value);
-}
-
-internal sealed class EndlessSlowStream : Stream
-{
-    private bool _announced;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        Thread.Sleep(20);
-        var count = Math.Min(buffer.Length, 64 * 1024);
-        buffer[..count].Fill((byte)'x');
-        if (!_announced)
-        {
-            _announced = true;
-            Console.Out.WriteLine("writing");
-            Console.Out.Flush();
-        }
-
-        return count;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

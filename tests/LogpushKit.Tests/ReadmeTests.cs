@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests;
@@ -17,9 +17,9 @@ public sealed class ReadmeTests : IDisposable
     [Fact]
     public void QuickStart_InReadme_IsTheCompiledSample()
     {
-        var readme = File.ReadAllText(Path.Combine(FindRepositoryRoot(), "README.md"));
+        var readme = File.ReadAllText(Path.Combine(RepositoryLayout.Root, "README.md"));
         var block = ExtractBetween(readme, "## Quick start\n\n```csharp\n", "```\n");
-        var sample = ExtractBetween(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "tests", "LogpushKit.Tests", "ReadmeTests.cs")), "// begin-snippet\n", "        // end-snippet\n");
+        var sample = ExtractBetween(File.ReadAllText(Path.Combine(RepositoryLayout.Root, "tests", "LogpushKit.Tests", "ReadmeTests.cs")), "// begin-snippet\n", "        // end-snippet\n");
         var sampleUnindented = string.Join('\n', sample.Split('\n').Select(line => line.Length >= 8 ? line[8..] : line.TrimStart()));
         var usings = "using LogpushKit.Pipeline;\nusing LogpushKit.Storage;\nusing LogpushKit.Transform;\n\n";
         Assert.Equal(usings + sampleUnindented, block);
@@ -67,18 +67,5 @@ public sealed class ReadmeTests : IDisposable
         var to = text.IndexOf(end, from, StringComparison.Ordinal);
         Assert.True(to >= 0, $"'{end.Trim()}' not found");
         return text[from..to];
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "LogpushKit.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("LogpushKit.sln not found above " + AppContext.BaseDirectory);
     }
 }

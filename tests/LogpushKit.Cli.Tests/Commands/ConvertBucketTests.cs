@@ -1,7 +1,8 @@
 using System.Text;
 using LogpushKit.R2;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.S3;
+using LogpushKit.Testing;
+using LogpushKit.Testing.S3;
 
 namespace LogpushKit.Cli.Tests.Commands;
 
@@ -43,7 +44,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
     public async Task Convert_S3ObjectToS3Object_WithEndpointOption_StreamsCsvIntoTargetBucket()
     {
         var (source, target) = await CreateBucketsAsync();
-        await source.PutAsync("logs/20240101/in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+        await source.PutAsync("logs/20240101/in.log.gz", new MemoryStream(PipelineTestData.Gzip(Ndjson)));
 
         var run = await RunAsync(
             ["convert", $"s3://{source.Name}/logs/20240101/in.log.gz", "-o", $"s3://{target.Name}/csv/out.csv", "--endpoint", server.HttpEndpoint.AbsoluteUri],
@@ -59,7 +60,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
     public async Task Convert_TabDelimiterToS3Object_StoredAsTabSeparatedValues()
     {
         var (source, target) = await CreateBucketsAsync();
-        await source.PutAsync("in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+        await source.PutAsync("in.log.gz", new MemoryStream(PipelineTestData.Gzip(Ndjson)));
 
         var run = await RunAsync(
             ["convert", $"s3://{source.Name}/in.log.gz", "--delimiter", "tab", "-o", $"s3://{target.Name}/out.tsv", "--endpoint", server.HttpEndpoint.AbsoluteUri],
@@ -74,7 +75,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
     public async Task Convert_R2ObjectToR2Object_WithEnvironmentCredentials_Converts()
     {
         var (source, target) = await CreateBucketsAsync();
-        await source.PutAsync("in.log.gz", new MemoryStream(TempDirectory.Gzip(Ndjson)));
+        await source.PutAsync("in.log.gz", new MemoryStream(PipelineTestData.Gzip(Ndjson)));
 
         var run = await RunAsync(["convert", $"r2://{source.Name}/in.log.gz", "-o", $"r2://{target.Name}/out.csv"], R2Environment());
 
@@ -86,7 +87,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
     public async Task Convert_BadInputObject_ExitsWithDataErrorAndLeavesNoTargetObject()
     {
         var (source, target) = await CreateBucketsAsync();
-        var corrupt = TempDirectory.Gzip(Ndjson)[..^8];
+        var corrupt = PipelineTestData.Gzip(Ndjson)[..^8];
         await source.PutAsync("bad.log.gz", new MemoryStream(corrupt));
 
         var run = await RunAsync(["convert", $"r2://{source.Name}/bad.log.gz", "-o", $"r2://{target.Name}/out.csv"], R2Environment());
@@ -133,7 +134,7 @@ public sealed class ConvertBucketTests(S3rverServer server)
     public async Task Convert_ObjectOntoItself_UsageErrorAndSourceUntouched()
     {
         var (source, _) = await CreateBucketsAsync();
-        var original = TempDirectory.Gzip(Ndjson);
+        var original = PipelineTestData.Gzip(Ndjson);
         await source.PutAsync("in.log.gz", new MemoryStream(original));
 
         var run = await RunAsync(["convert", $"r2://{source.Name}/in.log.gz", "-o", $"r2://{source.Name}/in.log.gz"], R2Environment());

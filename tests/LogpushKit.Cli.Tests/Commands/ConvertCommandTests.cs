@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Cli.Tests.Commands;
 
@@ -42,7 +43,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Fact]
     public async Task Convert_StdinToStdout_PipesCsv()
     {
-        var run = await CliProcess.RunAsync(["convert", "-"], TempDirectory.Gzip(Ndjson));
+        var run = await CliProcess.RunAsync(["convert", "-"], PipelineTestData.Gzip(Ndjson));
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(ExpectedCsv, run.StandardOutput);
@@ -140,7 +141,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Fact]
     public async Task Convert_TruncatedGzip_ExitsThreeAndLeavesNoFile()
     {
-        var gzip = TempDirectory.Gzip(string.Concat(Enumerable.Repeat(Ndjson, 200)));
+        var gzip = PipelineTestData.Gzip(string.Concat(Enumerable.Repeat(Ndjson, 200)));
         await File.WriteAllBytesAsync(_dir.File("in.log.gz"), gzip.AsSpan(0, gzip.Length / 2).ToArray());
 
         var run = await CliProcess.RunAsync("convert", _dir.File("in.log.gz"), "-o", _dir.File("out.csv"));
@@ -312,7 +313,7 @@ public sealed class ConvertCommandTests : IDisposable
         // stdin stays open, so the conversion is still running when the signal arrives.
         using var process = CliProcess.Start(["convert", "-", "-o", _dir.File("out.csv")]);
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.BaseStream.WriteAsync(TempDirectory.Gzip(Ndjson).AsMemory(0, 20));
+        await process.StandardInput.BaseStream.WriteAsync(PipelineTestData.Gzip(Ndjson).AsMemory(0, 20));
         await process.StandardInput.BaseStream.FlushAsync();
         var waited = Stopwatch.StartNew();
         while (!_dir.FileNames().Any(n => n.StartsWith(".out.csv.", StringComparison.Ordinal)) && waited.Elapsed < TimeSpan.FromSeconds(20))
@@ -337,7 +338,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Fact]
     public async Task Convert_EverySampleObject_Succeeds()
     {
-        var samples = Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "samples", "data"), "*.log.gz", SearchOption.AllDirectories);
+        var samples = Directory.GetFiles(Path.Combine(RepositoryLayout.Root, "samples", "data"), "*.log.gz", SearchOption.AllDirectories);
         Assert.NotEmpty(samples);
 
         foreach (var sample in samples)

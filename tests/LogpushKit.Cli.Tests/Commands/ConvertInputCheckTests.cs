@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Cli.Tests.Commands;
 
@@ -42,7 +43,7 @@ public sealed class ConvertInputCheckTests : IDisposable
         foreach (var gzip in new[] { false, true })
         {
             var input = _dir.File("in.log");
-            await File.WriteAllBytesAsync(input, gzip ? Gzip(bytes) : bytes);
+            await File.WriteAllBytesAsync(input, gzip ? PipelineTestData.Gzip(bytes) : bytes);
 
             var run = await CliProcess.RunAsync("convert", input, "-o", _dir.File("out.csv"), "--on-bad-line", "skip");
 
@@ -175,16 +176,5 @@ public sealed class ConvertInputCheckTests : IDisposable
         Assert.Equal(3, run.ExitCode);
         Assert.Contains("gzip member 1 fails its header CRC-16 check (header at compressed byte offset 0, CRC-16 at 17", run.StandardError, StringComparison.Ordinal);
         Assert.Equal(["in.log.gz"], _dir.FileNames());
-    }
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(data);
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Cli.Tests.Commands;
 

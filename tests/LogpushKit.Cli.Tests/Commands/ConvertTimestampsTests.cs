@@ -1,3 +1,5 @@
+using LogpushKit.Testing;
+
 namespace LogpushKit.Cli.Tests.Commands;
 
 /// <summary><c>logpushkit convert --timestamps</c> through the real process: only known names or an explicit custom pattern.</summary>

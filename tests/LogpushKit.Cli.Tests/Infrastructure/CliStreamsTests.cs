@@ -1,4 +1,5 @@
 using LogpushKit.Cli.Infrastructure;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Cli.Tests.Infrastructure;
 

@@ -1,44 +1,33 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
 using Microsoft.Extensions.Logging;
 
 namespace LogpushKit.Tests.Cloudflare;
 
-public sealed class LogpushClientTests : IAsyncLifetime
+public sealed class LogpushClientTests : FakeApiClientTest<LogpushClient>
 {
     private const string Secret = "d6f8e1b2a3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0";
     private static readonly LogpushScope Account = LogpushScope.Account(FakeCloudflareApi.DefaultAccountId);
     private static readonly string Destination = DestinationConf.R2("logpush-bucket", "gateway_http/{DATE}", FakeCloudflareApi.DefaultAccountId, "AKID", Secret).ToUnmaskedString();
     private readonly ListLogger<LogpushClient> _logger = new();
-    private FakeCloudflareApi _api = null!;
-    private LogpushClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()), _logger);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    protected override LogpushClient CreateClient(FakeCloudflareApi api) => new LogpushClient(api.ClientOptions(new LogpushClientOptions()), _logger);
 
     private string AccountPath(string tail) => $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/{tail}";
 
     [Fact]
     public async Task ListJobsAsync_SendsAuthenticatedGetWithoutQuery()
     {
-        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+        Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
 
-        var jobs = await _client.ListJobsAsync(Account).ToListAsync();
+        var jobs = await Client.ListJobsAsync(Account).ToListAsync();
 
         var job = Assert.Single(jobs);
         Assert.Equal("gateway_http", job.Dataset);
-        var request = Assert.Single(_api.Requests);
+        var request = Assert.Single(Api.Requests);
         Assert.Equal("GET", request.Method);
         Assert.Equal(AccountPath("logpush/jobs"), request.Path);
         Assert.Equal(string.Empty, request.Query);
@@ -50,22 +39,22 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task ListJobsAsync_ServerPaginates_FollowsResultInfo()
     {
-        _api.LogpushJobsPageSize = 2;
+        Api.LogpushJobsPageSize = 2;
         for (var i = 0; i < 5; i++)
         {
-            _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["name"] = $"j{i}", ["destination_conf"] = Destination });
+            Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["name"] = $"j{i}", ["destination_conf"] = Destination });
         }
 
-        var jobs = await _client.ListJobsAsync(Account).ToListAsync();
+        var jobs = await Client.ListJobsAsync(Account).ToListAsync();
 
         Assert.Equal(["j0", "j1", "j2", "j3", "j4"], jobs.Select(j => j.Name));
-        Assert.Equal(["", "?page=2&per_page=2", "?page=3&per_page=2"], _api.Requests.Select(r => r.Query));
+        Assert.Equal(["", "?page=2&per_page=2", "?page=3&per_page=2"], Api.Requests.Select(r => r.Query));
     }
 
     [Fact]
     public async Task UpdateJobAsync_JobReadFromApi_SendsOnlyUpdateSchemaMembers()
     {
-        var id = _api.AddJob(Account, new JsonObject
+        var id = Api.AddJob(Account, new JsonObject
         {
             ["dataset"] = "gateway_http",
             ["destination_conf"] = Destination,
@@ -77,12 +66,12 @@ public sealed class LogpushClientTests : IAsyncLifetime
             ["future_member"] = 1,
             ["output_options"] = new JsonObject { ["output_type"] = "csv", ["future_option"] = true },
         });
-        var job = await _client.GetJobAsync(Account, id);
-        _api.ClearRequests();
+        var job = await Client.GetJobAsync(Account, id);
+        Api.ClearRequests();
 
-        await _client.UpdateJobAsync(Account, id, job with { Enabled = true });
+        await Client.UpdateJobAsync(Account, id, job with { Enabled = true });
 
-        var body = JsonNode.Parse(Assert.Single(_api.Requests).Body)!.AsObject();
+        var body = JsonNode.Parse(Assert.Single(Api.Requests).Body)!.AsObject();
         // dataset and kind are create-time members, future_member is unknown (maybe read-only): none is sent;
         // output_options is sent whole, with the setting this version does not know
         Assert.Equal(["destination_conf", "enabled", "output_options"], body.Select(p => p.Key).Order(StringComparer.Ordinal));
@@ -94,21 +83,21 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task ListJobsAsync_ZoneScope_UsesZonePath()
     {
-        await _client.ListJobsAsync(LogpushScope.Zone(FakeCloudflareApi.DefaultZoneId)).ToListAsync();
+        await Client.ListJobsAsync(LogpushScope.Zone(FakeCloudflareApi.DefaultZoneId)).ToListAsync();
 
-        Assert.Equal($"/client/v4/zones/{FakeCloudflareApi.DefaultZoneId}/logpush/jobs", Assert.Single(_api.Requests).Path);
+        Assert.Equal($"/client/v4/zones/{FakeCloudflareApi.DefaultZoneId}/logpush/jobs", Assert.Single(Api.Requests).Path);
     }
 
     [Fact]
     public async Task ListJobsAsync_GlobalApiKey_SendsEmailAndKeyHeaders()
     {
-        using var client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.GlobalApiKey(_api.Email, _api.GlobalApiKey) });
+        using var client = new LogpushClient(Api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.GlobalApiKey(Api.Email, Api.GlobalApiKey) });
 
         await client.ListJobsAsync(Account).ToListAsync();
 
-        var request = Assert.Single(_api.Requests);
-        Assert.Equal(_api.Email, request.Header("X-Auth-Email"));
-        Assert.Equal(_api.GlobalApiKey, request.Header("X-Auth-Key"));
+        var request = Assert.Single(Api.Requests);
+        Assert.Equal(Api.Email, request.Header("X-Auth-Email"));
+        Assert.Equal(Api.GlobalApiKey, request.Header("X-Auth-Key"));
         Assert.Null(request.Header("Authorization"));
     }
 
@@ -126,9 +115,9 @@ public sealed class LogpushClientTests : IAsyncLifetime
             OutputOptions = new LogpushOutputOptions { OutputType = "csv", TimestampFormat = "unix", FieldNames = ["Datetime", "Action"] },
         };
 
-        var created = await _client.CreateJobAsync(Account, job);
+        var created = await Client.CreateJobAsync(Account, job);
 
-        var request = Assert.Single(_api.Requests);
+        var request = Assert.Single(Api.Requests);
         Assert.Equal("POST", request.Method);
         Assert.Equal(AccountPath("logpush/jobs"), request.Path);
         CloudflareFixture.AssertJsonEqual(
@@ -145,15 +134,15 @@ public sealed class LogpushClientTests : IAsyncLifetime
             request.Body);
         Assert.True(created.Id > 0);
         Assert.Equal(Destination, created.DestinationConf);
-        Assert.Single(_api.JobsOf(Account));
+        Assert.Single(Api.JobsOf(Account));
     }
 
     [Fact]
     public async Task CreateJobWithAllFieldsAsync_FetchesFieldsThenPostsThemInOrder()
     {
-        _api.SetDatasetFields("gateway_http", [new("Zeta", "z"), new("Action", "a"), new("Datetime", "d")]);
+        Api.SetDatasetFields("gateway_http", [new("Zeta", "z"), new("Action", "a"), new("Datetime", "d")]);
 
-        var created = await _client.CreateJobWithAllFieldsAsync(Account, new LogpushJob
+        var created = await Client.CreateJobWithAllFieldsAsync(Account, new LogpushJob
         {
             Dataset = "gateway_http",
             DestinationConf = Destination,
@@ -161,7 +150,7 @@ public sealed class LogpushClientTests : IAsyncLifetime
         });
 
         Assert.Collection(
-            _api.Requests,
+            Api.Requests,
             r => Assert.Equal(("GET", AccountPath("logpush/datasets/gateway_http/fields")), (r.Method, r.Path)),
             r =>
             {
@@ -175,7 +164,7 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task GetDatasetFieldsAsync_ReturnsNameToDescriptionInOrder()
     {
-        var fields = await _client.GetDatasetFieldsAsync(Account, "gateway_http");
+        var fields = await Client.GetDatasetFieldsAsync(Account, "gateway_http");
 
         Assert.Equal(["AccountID", "Action", "Datetime", "SourceIP", "URL"], fields.Keys);
         Assert.Equal("Cloudflare account tag.", fields["AccountID"]);
@@ -184,9 +173,9 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task GetDatasetAsync_LiveFieldsWithDocumentedTypes()
     {
-        _api.SetDatasetFields("gateway_http", [new("Datetime", "d"), new("BrandNewField", "n")]);
+        Api.SetDatasetFields("gateway_http", [new("Datetime", "d"), new("BrandNewField", "n")]);
 
-        var dataset = await _client.GetDatasetAsync(Account, "gateway_http");
+        var dataset = await Client.GetDatasetAsync(Account, "gateway_http");
 
         Assert.Equal(["Datetime", "BrandNewField"], dataset.FieldNames);
         Assert.Equal(LogpushKit.Datasets.LogpushDatasetScope.Account, dataset.Scope);
@@ -199,24 +188,24 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task GetJobAsync_UpdateJobAsync_DeleteJobAsync_UseJobPath()
     {
-        var id = _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination, ["enabled"] = false });
+        var id = Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination, ["enabled"] = false });
 
-        var got = await _client.GetJobAsync(Account, id);
-        var updated = await _client.UpdateJobAsync(Account, id, new LogpushJob { Enabled = true });
-        await _client.DeleteJobAsync(Account, id);
+        var got = await Client.GetJobAsync(Account, id);
+        var updated = await Client.UpdateJobAsync(Account, id, new LogpushJob { Enabled = true });
+        await Client.DeleteJobAsync(Account, id);
 
         Assert.False(got.Enabled);
         Assert.True(updated.Enabled);
         Assert.Equal("gateway_http", updated.Dataset);
         var path = AccountPath($"logpush/jobs/{id}");
-        Assert.Equal([("GET", path, ""), ("PUT", path, """{"enabled":true}"""), ("DELETE", path, "")], _api.Requests.Select(r => (r.Method, r.Path, r.Body)));
-        Assert.Empty(_api.JobsOf(Account));
+        Assert.Equal([("GET", path, ""), ("PUT", path, """{"enabled":true}"""), ("DELETE", path, "")], Api.Requests.Select(r => (r.Method, r.Path, r.Body)));
+        Assert.Empty(Api.JobsOf(Account));
     }
 
     [Fact]
     public async Task GetJobAsync_Unknown_ThrowsWithStatusCodesAndRay()
     {
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetJobAsync(Account, 424242));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.GetJobAsync(Account, 424242));
 
         Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
         Assert.Equal([1003], ex.ErrorCodes);
@@ -224,32 +213,32 @@ public sealed class LogpushClientTests : IAsyncLifetime
         Assert.Contains(ex.RayId!, ex.Message, StringComparison.Ordinal);
         Assert.Contains("HTTP 404", ex.Message, StringComparison.Ordinal);
         Assert.Contains("[1003] job 424242 not found", ex.Message, StringComparison.Ordinal);
-        Assert.Single(_api.Requests);
+        Assert.Single(Api.Requests);
     }
 
     [Fact]
     public async Task ListDatasetJobsAsync_FiltersByDataset()
     {
-        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
-        _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_dns", ["destination_conf"] = Destination });
+        Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+        Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_dns", ["destination_conf"] = Destination });
 
-        var jobs = await _client.ListDatasetJobsAsync(Account, "gateway_dns").ToListAsync();
+        var jobs = await Client.ListDatasetJobsAsync(Account, "gateway_dns").ToListAsync();
 
         Assert.Equal("gateway_dns", Assert.Single(jobs).Dataset);
-        Assert.Equal(AccountPath("logpush/datasets/gateway_dns/jobs"), Assert.Single(_api.Requests).Path);
+        Assert.Equal(AccountPath("logpush/datasets/gateway_dns/jobs"), Assert.Single(Api.Requests).Path);
     }
 
     [Fact]
     public async Task ValidateEndpoints_PostDestinationBodies()
     {
-        var valid = await _client.ValidateDestinationAsync(Account, Destination);
-        var exists = await _client.ValidateDestinationExistsAsync(Account, Destination);
-        var origin = await _client.ValidateOriginAsync(Account, "fields=RayID,ClientIP&timestamps=rfc3339");
+        var valid = await Client.ValidateDestinationAsync(Account, Destination);
+        var exists = await Client.ValidateDestinationExistsAsync(Account, Destination);
+        var origin = await Client.ValidateOriginAsync(Account, "fields=RayID,ClientIP&timestamps=rfc3339");
 
         Assert.True(valid?.Valid);
         Assert.False(exists?.Exists);
         Assert.True(origin?.Valid);
-        var r = _api.Requests;
+        var r = Api.Requests;
         Assert.Equal(AccountPath("logpush/validate/destination"), r[0].Path);
         CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination }.ToJsonString(), r[0].Body);
         Assert.Equal(AccountPath("logpush/validate/destination/exists"), r[1].Path);
@@ -262,21 +251,21 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task OwnershipChallenge_RequestThenValidate()
     {
-        var challenge = await _client.RequestOwnershipChallengeAsync(Account, Destination);
-        var token = _api.OwnershipTokenFor(Destination)!;
-        var validation = await _client.ValidateOwnershipChallengeAsync(Account, Destination, token);
+        var challenge = await Client.RequestOwnershipChallengeAsync(Account, Destination);
+        var token = Api.OwnershipTokenFor(Destination)!;
+        var validation = await Client.ValidateOwnershipChallengeAsync(Account, Destination, token);
 
         Assert.Equal("logpush-bucket/gateway_http/{DATE}/ownership-challenge.txt", challenge?.FileName);
         Assert.True(validation?.Valid);
-        Assert.Equal(AccountPath("logpush/ownership"), _api.Requests[0].Path);
-        Assert.Equal(AccountPath("logpush/ownership/validate"), _api.Requests[1].Path);
-        CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination, ["ownership_challenge"] = token }.ToJsonString(), _api.Requests[1].Body);
+        Assert.Equal(AccountPath("logpush/ownership"), Api.Requests[0].Path);
+        Assert.Equal(AccountPath("logpush/ownership/validate"), Api.Requests[1].Path);
+        CloudflareFixture.AssertJsonEqual(new JsonObject { ["destination_conf"] = Destination, ["ownership_challenge"] = token }.ToJsonString(), Api.Requests[1].Body);
     }
 
     [Fact]
     public async Task ValidateOwnershipChallengeAsync_WrongToken_Throws1002()
     {
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.ValidateOwnershipChallengeAsync(Account, Destination, "wrong"));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.ValidateOwnershipChallengeAsync(Account, Destination, "wrong"));
 
         Assert.Equal(HttpStatusCode.BadRequest, ex.StatusCode);
         Assert.Equal([1002], ex.ErrorCodes);
@@ -286,7 +275,7 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task AnyCall_LogsOneDebugLinePerRequestWithoutSecrets()
     {
-        await _client.ValidateDestinationAsync(Account, Destination);
+        await Client.ValidateDestinationAsync(Account, Destination);
 
         var entry = Assert.Single(_logger.Entries);
         Assert.Equal(LogLevel.Debug, entry.Level);
@@ -301,7 +290,7 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task WrongToken_ThrowsAuthenticationErrorWithoutToken()
     {
-        using var client = new LogpushClient(_api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.ApiToken("wrong-token-value") });
+        using var client = new LogpushClient(Api.ClientOptions(new LogpushClientOptions()) with { Credentials = CloudflareCredentials.ApiToken("wrong-token-value") });
 
         var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => client.ListJobsAsync(Account).ToListAsync().AsTask());
 
@@ -321,49 +310,49 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task DeleteJobAsync_5xxAfterTheDeleteTookEffect_RetryFinds404AndSucceeds()
     {
-        var id = _api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
-        _api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
+        var id = Api.AddJob(Account, new JsonObject { ["dataset"] = "gateway_http", ["destination_conf"] = Destination });
+        Api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
 
-        await _client.DeleteJobAsync(Account, id);
+        await Client.DeleteJobAsync(Account, id);
 
         // the first DELETE deleted the job but answered 500; the retry found nothing (404), which means deleted
-        Assert.Equal(["DELETE", "DELETE"], _api.Requests.Select(r => r.Method));
-        Assert.Empty(_api.JobsOf(Account));
+        Assert.Equal(["DELETE", "DELETE"], Api.Requests.Select(r => r.Method));
+        Assert.Empty(Api.JobsOf(Account));
     }
 
     [Fact]
     public async Task DeleteJobAsync_NoSuchJob_Still404()
     {
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.DeleteJobAsync(Account, 777777));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.DeleteJobAsync(Account, 777777));
 
         Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
         Assert.False(ex.MayHaveSucceeded);
-        Assert.Single(_api.Requests);
+        Assert.Single(Api.Requests);
     }
 
     [Fact]
     public async Task CreateJobAsync_5xxAfterTheJobWasCreated_NotRepeatedAndSaysItMayHaveSucceeded()
     {
-        _api.FailNext(FakeFailure.ServerError().For("POST").AfterTheRequestTookEffect());
+        Api.FailNext(FakeFailure.ServerError().For("POST").AfterTheRequestTookEffect());
 
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.CreateJobAsync(Account, new LogpushJob { Dataset = "gateway_http", DestinationConf = Destination }));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.CreateJobAsync(Account, new LogpushJob { Dataset = "gateway_http", DestinationConf = Destination }));
 
         Assert.True(ex.MayHaveSucceeded);
-        Assert.Single(_api.Requests);
-        Assert.Single(_api.JobsOf(Account));
+        Assert.Single(Api.Requests);
+        Assert.Single(Api.JobsOf(Account));
     }
 
     [Fact]
     public async Task GetDatasetAsync_LiveTypesWin_CatalogIsTheFallback()
     {
-        _api.SetDatasetFields("gateway_http", [
+        Api.SetDatasetFields("gateway_http", [
             new("Datetime", "The date and time."),
             new("BrandNewTimestamp", "int or string; When something new happened."),
             new("Action", "int; Action, typed differently by the API than by the docs."),
             new("Untyped", "n"),
         ]);
 
-        var dataset = await _client.GetDatasetAsync(Account, "gateway_http");
+        var dataset = await Client.GetDatasetAsync(Account, "gateway_http");
 
         Assert.Equal(
             [("Datetime", "int or string", "The date and time."), ("BrandNewTimestamp", "int or string", "When something new happened."), ("Action", "int", "Action, typed differently by the API than by the docs."), ("Untyped", null, "n")],
@@ -374,10 +363,10 @@ public sealed class LogpushClientTests : IAsyncLifetime
     [Fact]
     public async Task GetDatasetCatalogAsync_LiveTimestampFieldUnknownToTheCatalog_IsConverted()
     {
-        _api.SetDatasetFields("gateway_http", [new("Datetime", "int or string; d"), new("BrandNewTimestamp", "int or string; n")]);
+        Api.SetDatasetFields("gateway_http", [new("Datetime", "int or string; d"), new("BrandNewTimestamp", "int or string; n")]);
         Assert.DoesNotContain("BrandNewTimestamp", LogpushKit.Datasets.LogpushDatasetCatalog.Default.Get("gateway_http").TimestampFields);
 
-        var catalog = await _client.GetDatasetCatalogAsync(Account, ["gateway_http"]);
+        var catalog = await Client.GetDatasetCatalogAsync(Account, ["gateway_http"]);
         var options = LogpushKit.Transform.TransformOptions.Default with
         {
             Dataset = "gateway_http",

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using LogpushKit.Cloudflare;
 using LogpushKit.Json;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 
@@ -11,37 +11,25 @@ namespace LogpushKit.Tests.Cloudflare;
 /// cloudflare-typescript <c>src/resources/queues/consumers.ts</c> (fixtures in <c>Fixtures/Cloudflare/Setup</c>, sources
 /// in <c>FIXTURES-setup.md</c>).
 /// </summary>
-public sealed class QueuesClientConsumerTests : IAsyncLifetime
+public sealed class QueuesClientConsumerTests : FakeApiClientTest<QueuesClient>
 {
-    private FakeCloudflareApi _api = null!;
-    private QueuesClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _client = new QueuesClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new QueuesClientOptions()));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    protected override QueuesClient CreateClient(FakeCloudflareApi api) => new QueuesClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new QueuesClientOptions()));
 
     private static string Path(string tail) => $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/queues{tail}";
 
     private void Serve(string method, string pathContains, string fixture) =>
-        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For(method, pathContains));
+        Api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For(method, pathContains));
 
     [Fact]
     public async Task ListConsumersAsync_MinimalReply_WithoutResult_IsEmpty()
     {
         Serve("GET", "/consumers", "queues-consumers-list-minimal.json");
 
-        var consumers = await _client.ListConsumersAsync("q1").ToListAsync();
+        var consumers = await Client.ListConsumersAsync("q1").ToListAsync();
 
         Assert.Empty(consumers);
-        Assert.Equal(("GET", Path("/q1/consumers")), (_api.Requests[0].Method, _api.Requests[0].Path));
+        Assert.Equal(("GET", Path("/q1/consumers")), (Api.Requests[0].Method, Api.Requests[0].Path));
     }
 
     [Fact]
@@ -49,7 +37,7 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
     {
         Serve("GET", "/consumers", "queues-consumers-list-full.json");
 
-        var consumers = await _client.ListConsumersAsync("q1").ToListAsync();
+        var consumers = await Client.ListConsumersAsync("q1").ToListAsync();
 
         Assert.Equal(2, consumers.Count);
         var pull = consumers[0];
@@ -69,7 +57,7 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
     {
         Serve("GET", "/consumers", "queues-consumers-list-unknown-members.json");
 
-        var consumers = await _client.ListConsumersAsync("q1").ToListAsync();
+        var consumers = await Client.ListConsumersAsync("q1").ToListAsync();
 
         Assert.Equal(2, consumers.Count);
         Assert.Equal(600_000L, consumers[0].Settings!.VisibilityTimeoutMs);
@@ -84,23 +72,23 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
     {
         Serve("GET", "/consumers/c1", "queues-consumer-get-minimal.json");
 
-        var consumer = await _client.GetConsumerAsync("q1", "c1");
+        var consumer = await Client.GetConsumerAsync("q1", "c1");
 
         Assert.Equal((null, null, null), (consumer.ConsumerId, consumer.Type, consumer.Settings));
-        Assert.Equal(Path("/q1/consumers/c1"), _api.Requests[0].Path);
+        Assert.Equal(Path("/q1/consumers/c1"), Api.Requests[0].Path);
     }
 
     [Fact]
     public async Task UpdateHttpPullConsumerAsync_SettingsReadFromApi_SendsOnlySchemaMembers()
     {
-        var queue = _api.CreateQueue("q");
-        _api.CreateQueue("q-dlq");
-        var created = await _client.CreateHttpPullConsumerAsync(queue.Id, new QueueConsumerSettings { BatchSize = 5 });
+        var queue = Api.CreateQueue("q");
+        Api.CreateQueue("q-dlq");
+        var created = await Client.CreateHttpPullConsumerAsync(queue.Id, new QueueConsumerSettings { BatchSize = 5 });
         var fromApi = CloudflareJson.Deserialize<QueueConsumerSettings>("""{"batch_size":10,"max_retries":3,"max_concurrency":5,"max_wait_time_ms":100,"visibility_timeout_ms":1000}""")!;
 
-        var updated = await _client.UpdateHttpPullConsumerAsync(queue.Id, created.ConsumerId!, fromApi with { RetryDelay = 30 }, "q-dlq");
+        var updated = await Client.UpdateHttpPullConsumerAsync(queue.Id, created.ConsumerId!, fromApi with { RetryDelay = 30 }, "q-dlq");
 
-        var put = _api.Requests.Single(r => r.Method == "PUT");
+        var put = Api.Requests.Single(r => r.Method == "PUT");
         Assert.Equal(Path($"/{queue.Id}/consumers/{created.ConsumerId}"), put.Path);
         CloudflareFixture.AssertJsonEqual(
             """{"type":"http_pull","dead_letter_queue":"q-dlq","settings":{"batch_size":10,"max_retries":3,"retry_delay":30,"visibility_timeout_ms":1000}}""",
@@ -112,39 +100,39 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
     [Fact]
     public async Task UpdateHttpPullConsumerAsync_ServerErrorOnce_IsRetried()
     {
-        var queue = _api.CreateQueue("q");
-        var created = await _client.CreateHttpPullConsumerAsync(queue.Id);
-        _api.FailNext(FakeFailure.ServerError().For("PUT"));
+        var queue = Api.CreateQueue("q");
+        var created = await Client.CreateHttpPullConsumerAsync(queue.Id);
+        Api.FailNext(FakeFailure.ServerError().For("PUT"));
 
-        await _client.UpdateHttpPullConsumerAsync(queue.Id, created.ConsumerId!, new QueueConsumerSettings { MaxRetries = 7 });
+        await Client.UpdateHttpPullConsumerAsync(queue.Id, created.ConsumerId!, new QueueConsumerSettings { MaxRetries = 7 });
 
-        Assert.Equal(2, _api.Requests.Count(r => r.Method == "PUT"));
+        Assert.Equal(2, Api.Requests.Count(r => r.Method == "PUT"));
         Assert.Equal(7, queue.MaxRetries);
     }
 
     [Fact]
     public async Task CreateHttpPullConsumerAsync_ServerError_IsNotRetried()
     {
-        var queue = _api.CreateQueue("q");
-        _api.FailNext(FakeFailure.ServerError().For("POST", "/consumers"));
+        var queue = Api.CreateQueue("q");
+        Api.FailNext(FakeFailure.ServerError().For("POST", "/consumers"));
 
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.CreateHttpPullConsumerAsync(queue.Id));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.CreateHttpPullConsumerAsync(queue.Id));
 
         Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
-        Assert.Single(_api.Requests, r => r.Method == "POST");
+        Assert.Single(Api.Requests, r => r.Method == "POST");
     }
 
     [Fact]
     public async Task DeleteConsumerAsync_RemovesIt()
     {
-        var queue = _api.CreateQueue("q");
-        var created = await _client.CreateHttpPullConsumerAsync(queue.Id);
+        var queue = Api.CreateQueue("q");
+        var created = await Client.CreateHttpPullConsumerAsync(queue.Id);
 
-        await _client.DeleteConsumerAsync(queue.Id, created.ConsumerId!);
+        await Client.DeleteConsumerAsync(queue.Id, created.ConsumerId!);
 
         Assert.Null(queue.Consumer);
-        Assert.Empty(await _client.ListConsumersAsync(queue.Id).ToListAsync());
-        Assert.Equal(Path($"/{queue.Id}/consumers/{created.ConsumerId}"), _api.Requests.Single(r => r.Method == "DELETE").Path);
+        Assert.Empty(await Client.ListConsumersAsync(queue.Id).ToListAsync());
+        Assert.Equal(Path($"/{queue.Id}/consumers/{created.ConsumerId}"), Api.Requests.Single(r => r.Method == "DELETE").Path);
     }
 
     [Fact]
@@ -152,30 +140,30 @@ public sealed class QueuesClientConsumerTests : IAsyncLifetime
     {
         Serve("DELETE", "/consumers/", "queues-consumer-delete-response.json");
 
-        await _client.DeleteConsumerAsync("q1", "c1");
+        await Client.DeleteConsumerAsync("q1", "c1");
 
-        Assert.Single(_api.Requests);
+        Assert.Single(Api.Requests);
     }
 
     [Fact]
     public async Task DeleteConsumerAsync_FirstAttemptFailsAfterActing_RetryFinds404_IsSuccess()
     {
-        var queue = _api.CreateQueue("q");
-        var created = await _client.CreateHttpPullConsumerAsync(queue.Id);
+        var queue = Api.CreateQueue("q");
+        var created = await Client.CreateHttpPullConsumerAsync(queue.Id);
         queue.Consumer = null; // the first attempt's server side already removed it ...
-        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("DELETE")); // ... and its reply was lost
+        Api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("DELETE")); // ... and its reply was lost
 
-        await _client.DeleteConsumerAsync(queue.Id, created.ConsumerId!);
+        await Client.DeleteConsumerAsync(queue.Id, created.ConsumerId!);
 
-        Assert.Equal(2, _api.Requests.Count(r => r.Method == "DELETE"));
+        Assert.Equal(2, Api.Requests.Count(r => r.Method == "DELETE"));
     }
 
     [Fact]
     public async Task DeleteConsumerAsync_UnknownOnFirstAttempt_Throws404()
     {
-        var queue = _api.CreateQueue("q");
+        var queue = Api.CreateQueue("q");
 
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.DeleteConsumerAsync(queue.Id, "nope"));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.DeleteConsumerAsync(queue.Id, "nope"));
 
         Assert.Equal((HttpStatusCode.NotFound, 1), (ex.StatusCode, ex.Attempts));
     }

@@ -1,6 +1,6 @@
 using System.Net;
 using LogpushKit.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 
@@ -8,27 +8,15 @@ namespace LogpushKit.Tests.Cloudflare;
 /// Queue settings (<see cref="CloudflareQueueSettings"/>) and <see cref="QueuesClient.EditQueueSettingsAsync"/> against
 /// cloudflare-typescript <c>src/resources/queues/queues.ts</c> (<c>Queue.Settings</c>, <c>QueueEditParams</c>).
 /// </summary>
-public sealed class QueuesClientSettingsTests : IAsyncLifetime
+public sealed class QueuesClientSettingsTests : FakeApiClientTest<QueuesClient>
 {
-    private FakeCloudflareApi _api = null!;
-    private QueuesClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _client = new QueuesClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new QueuesClientOptions()));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    protected override QueuesClient CreateClient(FakeCloudflareApi api) => new QueuesClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new QueuesClientOptions()));
 
     private async Task<CloudflareQueue> GetServedAsync(string fixture)
     {
-        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For("GET"));
-        return await _client.GetQueueAsync("q1");
+        Api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For("GET"));
+        return await Client.GetQueueAsync("q1");
     }
 
     [Fact]
@@ -65,27 +53,27 @@ public sealed class QueuesClientSettingsTests : IAsyncLifetime
     [Fact]
     public async Task EditQueueSettingsAsync_SendsOnlySettingsMembersThatAreSet()
     {
-        var queue = _api.CreateQueue("dlq");
+        var queue = Api.CreateQueue("dlq");
         var fromApi = CloudflareQueueSettings.Of(await GetServedAsync("queues-queue-get-unknown-members.json"))!;
 
-        var edited = await _client.EditQueueSettingsAsync(queue.Id, fromApi with { MessageRetentionPeriod = CloudflareQueueSettings.MaxMessageRetentionSeconds });
+        var edited = await Client.EditQueueSettingsAsync(queue.Id, fromApi with { MessageRetentionPeriod = CloudflareQueueSettings.MaxMessageRetentionSeconds });
 
-        var patch = _api.Requests.Single(r => r.Method == "PATCH");
+        var patch = Api.Requests.Single(r => r.Method == "PATCH");
         Assert.Equal($"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/queues/{queue.Id}", patch.Path);
         CloudflareFixture.AssertJsonEqual("""{"settings":{"message_retention_period":1209600}}""", patch.Body);
         Assert.Equal(1_209_600, CloudflareQueueSettings.Of(edited)!.MessageRetentionPeriod);
-        Assert.Equal(1_209_600, CloudflareQueueSettings.Of((await _client.FindQueueAsync("dlq"))!)!.MessageRetentionPeriod);
+        Assert.Equal(1_209_600, CloudflareQueueSettings.Of((await Client.FindQueueAsync("dlq"))!)!.MessageRetentionPeriod);
     }
 
     [Fact]
     public async Task EditQueueSettingsAsync_ServerErrorOnce_IsRetried()
     {
-        var queue = _api.CreateQueue("dlq");
-        _api.FailNext(FakeFailure.ServerError().For("PATCH"));
+        var queue = Api.CreateQueue("dlq");
+        Api.FailNext(FakeFailure.ServerError().For("PATCH"));
 
-        await _client.EditQueueSettingsAsync(queue.Id, new CloudflareQueueSettings { MessageRetentionPeriod = 3600 });
+        await Client.EditQueueSettingsAsync(queue.Id, new CloudflareQueueSettings { MessageRetentionPeriod = 3600 });
 
-        Assert.Equal(2, _api.Requests.Count);
-        Assert.Equal(3600, _api.QueueSettings(queue.Id)["message_retention_period"]!.GetValue<int>());
+        Assert.Equal(2, Api.Requests.Count);
+        Assert.Equal(3600, Api.QueueSettings(queue.Id)["message_retention_period"]!.GetValue<int>());
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Events;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LogpushKit.Tests.Cloudflare;

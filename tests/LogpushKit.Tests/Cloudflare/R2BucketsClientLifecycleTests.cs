@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Json;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 
@@ -10,46 +10,34 @@ namespace LogpushKit.Tests.Cloudflare;
 /// <see cref="R2BucketsClient.GetLifecycleRulesAsync"/> and <see cref="R2BucketsClient.PutLifecycleRulesAsync"/> against
 /// the shapes of cloudflare-typescript <c>src/resources/r2/buckets/lifecycle.ts</c>.
 /// </summary>
-public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
+public sealed class R2BucketsClientLifecycleTests : FakeApiClientTest<R2BucketsClient>
 {
-    private FakeCloudflareApi _api = null!;
-    private R2BucketsClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _client = new R2BucketsClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new R2BucketsClientOptions()));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    protected override R2BucketsClient CreateClient(FakeCloudflareApi api) => new R2BucketsClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new R2BucketsClientOptions()));
 
     private static string Path(string bucket) => $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/r2/buckets/{bucket}/lifecycle";
 
     private void Serve(string method, string fixture) =>
-        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For(method, "/lifecycle"));
+        Api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/" + fixture) }.For(method, "/lifecycle"));
 
     [Fact]
     public async Task GetLifecycleRulesAsync_MinimalReply_WithoutRules_IsEmpty()
     {
         Serve("GET", "r2-lifecycle-get-minimal.json");
 
-        var config = await _client.GetLifecycleRulesAsync("b");
+        var config = await Client.GetLifecycleRulesAsync("b");
 
         Assert.Empty(config.Rules);
-        Assert.Equal(("GET", Path("b")), (_api.Requests[0].Method, _api.Requests[0].Path));
-        Assert.Null(_api.Requests[0].Header("cf-r2-jurisdiction"));
+        Assert.Equal(("GET", Path("b")), (Api.Requests[0].Method, Api.Requests[0].Path));
+        Assert.Null(Api.Requests[0].Header("cf-r2-jurisdiction"));
     }
 
     [Fact]
     public async Task GetLifecycleRulesAsync_NullRules_IsEmpty()
     {
-        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = """{"success":true,"errors":[],"messages":[],"result":{"rules":null}}""" }.For("GET"));
+        Api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = """{"success":true,"errors":[],"messages":[],"result":{"rules":null}}""" }.For("GET"));
 
-        var config = await _client.GetLifecycleRulesAsync("b");
+        var config = await Client.GetLifecycleRulesAsync("b");
 
         Assert.Empty(config.Rules);
     }
@@ -59,9 +47,9 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
     {
         Serve("GET", "r2-lifecycle-get-full.json");
 
-        var rules = (await _client.GetLifecycleRulesAsync("b", "eu")).Rules;
+        var rules = (await Client.GetLifecycleRulesAsync("b", "eu")).Rules;
 
-        Assert.Equal("eu", _api.Requests[0].Header("cf-r2-jurisdiction"));
+        Assert.Equal("eu", Api.Requests[0].Header("cf-r2-jurisdiction"));
         Assert.Equal(3, rules.Count);
         Assert.Equal(("Default Multipart Abort Rule", string.Empty, true), (rules[0].Id, rules[0].Prefix, rules[0].Enabled));
         Assert.Equal(("Age", 604_800L), (rules[0].AbortMultipartUploadsTransition!.Condition!.Type, rules[0].AbortMultipartUploadsTransition!.Condition!.MaxAge));
@@ -78,7 +66,7 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
     {
         Serve("GET", "r2-lifecycle-get-unknown-members.json");
 
-        var rule = Assert.Single((await _client.GetLifecycleRulesAsync("b")).Rules);
+        var rule = Assert.Single((await Client.GetLifecycleRulesAsync("b")).Rules);
 
         Assert.Equal(("user-rule", "logs/", 86_400L), (rule.Id, rule.Prefix, rule.AbortMultipartUploadsTransition!.Condition!.MaxAge));
         Assert.True(rule.AdditionalProperties!.ContainsKey("futureTransition"));
@@ -88,14 +76,14 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task PutLifecycleRulesAsync_RulesReadFromApi_AreWrittenBackUnchanged()
     {
-        _api.AddBucket("b");
+        Api.AddBucket("b");
         Serve("GET", "r2-lifecycle-get-full.json");
-        var read = (await _client.GetLifecycleRulesAsync("b")).Rules;
+        var read = (await Client.GetLifecycleRulesAsync("b")).Rules;
         var mine = R2LifecycleRule.AbortIncompleteMultipartUploads("logpushkit", TimeSpan.FromDays(1));
 
-        await _client.PutLifecycleRulesAsync("b", [.. read, mine]);
+        await Client.PutLifecycleRulesAsync("b", [.. read, mine]);
 
-        var sent = JsonNode.Parse(_api.Requests.Single(r => r.Method == "PUT").Body)!.AsObject();
+        var sent = JsonNode.Parse(Api.Requests.Single(r => r.Method == "PUT").Body)!.AsObject();
         var original = JsonNode.Parse(CloudflareFixture.Read("Setup/r2-lifecycle-get-full.json"))!["result"]!["rules"]!.AsArray();
         Assert.Equal(["rules"], sent.Select(p => p.Key));
         var rules = sent["rules"]!.AsArray();
@@ -108,19 +96,19 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
         CloudflareFixture.AssertJsonEqual(
             """{"id":"logpushkit","conditions":{"prefix":""},"enabled":true,"abortMultipartUploadsTransition":{"condition":{"type":"Age","maxAge":86400}}}""",
             rules[3]!.ToJsonString());
-        Assert.Equal(4, _api.LifecycleRules("b")!.Count);
+        Assert.Equal(4, Api.LifecycleRules("b")!.Count);
     }
 
     [Fact]
     public async Task PutLifecycleRulesAsync_UnknownMembersOfAUserRule_AreWrittenBack()
     {
         Serve("GET", "r2-lifecycle-get-unknown-members.json");
-        var read = (await _client.GetLifecycleRulesAsync("b")).Rules;
-        _api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/r2-lifecycle-put-response.json") }.For("PUT"));
+        var read = (await Client.GetLifecycleRulesAsync("b")).Rules;
+        Api.FailNext(new FakeFailure { Status = HttpStatusCode.OK, RawBody = CloudflareFixture.Read("Setup/r2-lifecycle-put-response.json") }.For("PUT"));
 
-        await _client.PutLifecycleRulesAsync("b", read);
+        await Client.PutLifecycleRulesAsync("b", read);
 
-        var sent = JsonNode.Parse(_api.Requests.Single(r => r.Method == "PUT").Body)!["rules"]![0]!;
+        var sent = JsonNode.Parse(Api.Requests.Single(r => r.Method == "PUT").Body)!["rules"]![0]!;
         var original = JsonNode.Parse(CloudflareFixture.Read("Setup/r2-lifecycle-get-unknown-members.json"))!["result"]!["rules"]![0]!;
         Assert.True(JsonNode.DeepEquals(original, sent), sent.ToJsonString());
     }
@@ -128,31 +116,31 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task PutLifecycleRulesAsync_WithJurisdiction_SendsHeaderAndFakeStoresPerJurisdiction()
     {
-        _api.AddBucket("b", "eu");
+        Api.AddBucket("b", "eu");
 
-        await _client.PutLifecycleRulesAsync("b", [R2LifecycleRule.AbortIncompleteMultipartUploads("x", TimeSpan.FromHours(36))], "eu");
+        await Client.PutLifecycleRulesAsync("b", [R2LifecycleRule.AbortIncompleteMultipartUploads("x", TimeSpan.FromHours(36))], "eu");
 
-        Assert.Equal("eu", _api.Requests[0].Header("cf-r2-jurisdiction"));
-        Assert.Equal(129_600, _api.LifecycleRules("b", "eu")![0]!["abortMultipartUploadsTransition"]!["condition"]!["maxAge"]!.GetValue<long>());
-        Assert.Null(_api.LifecycleRules("b"));
+        Assert.Equal("eu", Api.Requests[0].Header("cf-r2-jurisdiction"));
+        Assert.Equal(129_600, Api.LifecycleRules("b", "eu")![0]!["abortMultipartUploadsTransition"]!["condition"]!["maxAge"]!.GetValue<long>());
+        Assert.Null(Api.LifecycleRules("b"));
     }
 
     [Fact]
     public async Task PutLifecycleRulesAsync_ServerErrorOnce_IsRetried()
     {
-        _api.AddBucket("b");
-        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.ServiceUnavailable).For("PUT"));
+        Api.AddBucket("b");
+        Api.FailNext(FakeFailure.ServerError(HttpStatusCode.ServiceUnavailable).For("PUT"));
 
-        await _client.PutLifecycleRulesAsync("b", [R2LifecycleRule.AbortIncompleteMultipartUploads("x", TimeSpan.FromDays(1))]);
+        await Client.PutLifecycleRulesAsync("b", [R2LifecycleRule.AbortIncompleteMultipartUploads("x", TimeSpan.FromDays(1))]);
 
-        Assert.Equal(2, _api.Requests.Count);
-        Assert.Single(_api.LifecycleRules("b")!);
+        Assert.Equal(2, Api.Requests.Count);
+        Assert.Single(Api.LifecycleRules("b")!);
     }
 
     [Fact]
     public async Task GetLifecycleRulesAsync_UnknownBucket_ThrowsWithCode()
     {
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetLifecycleRulesAsync("missing"));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.GetLifecycleRulesAsync("missing"));
 
         Assert.Equal((HttpStatusCode.NotFound, 10006), (ex.StatusCode, ex.ErrorCodes.Single()));
     }
@@ -160,9 +148,9 @@ public sealed class R2BucketsClientLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task PutLifecycleRulesAsync_RuleWithoutId_IsRefusedBeforeSending()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => _client.PutLifecycleRulesAsync("b", [new R2LifecycleRule { Conditions = new() { Prefix = string.Empty } }]));
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.PutLifecycleRulesAsync("b", [new R2LifecycleRule { Conditions = new() { Prefix = string.Empty } }]));
 
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]

@@ -1,31 +1,19 @@
 using LogpushKit.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 
-public sealed class R2BucketsClientTests : IAsyncLifetime
+public sealed class R2BucketsClientTests : FakeApiClientTest<R2BucketsClient>
 {
-    private FakeCloudflareApi _api = null!;
-    private R2BucketsClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _client = new R2BucketsClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new R2BucketsClientOptions()));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    protected override R2BucketsClient CreateClient(FakeCloudflareApi api) => new R2BucketsClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new R2BucketsClientOptions()));
 
     [Fact]
     public async Task CreateBucketAsync_PostsNameAndJurisdictionHeader()
     {
-        var bucket = await _client.CreateBucketAsync("logs-eu", "eu", "weur");
+        var bucket = await Client.CreateBucketAsync("logs-eu", "eu", "weur");
 
-        var request = Assert.Single(_api.Requests);
+        var request = Assert.Single(Api.Requests);
         Assert.Equal(("POST", $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/r2/buckets"), (request.Method, request.Path));
         Assert.Equal("eu", request.Header("cf-r2-jurisdiction"));
         CloudflareFixture.AssertJsonEqual("""{"name":"logs-eu","locationHint":"weur"}""", request.Body);
@@ -38,12 +26,12 @@ public sealed class R2BucketsClientTests : IAsyncLifetime
     {
         for (var i = 0; i < 1500; i++)
         {
-            _api.AddBucket($"b{i:0000}");
+            Api.AddBucket($"b{i:0000}");
         }
 
-        var names = await _client.ListBucketsAsync().Select(b => b.Name).ToListAsync();
+        var names = await Client.ListBucketsAsync().Select(b => b.Name).ToListAsync();
 
         Assert.Equal(1500, names.Distinct().Count());
-        Assert.Equal(["?per_page=1000", "?per_page=1000&cursor=1000"], _api.Requests.Select(r => r.Query));
+        Assert.Equal(["?per_page=1000", "?per_page=1000&cursor=1000"], Api.Requests.Select(r => r.Query));
     }
 }

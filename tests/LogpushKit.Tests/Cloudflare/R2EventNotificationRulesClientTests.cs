@@ -1,27 +1,20 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 
-public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
+public sealed class R2EventNotificationRulesClientTests : FakeApiClientTest<R2EventNotificationRulesClient>
 {
-    private FakeCloudflareApi _api = null!;
-    private R2EventNotificationRulesClient _client = null!;
     private FakeQueue _queue = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _queue = _api.CreateQueue("logpush-events", "11111111111111111111111111111111");
-        _client = new R2EventNotificationRulesClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new R2EventNotificationRulesClientOptions()));
-    }
+    protected override R2EventNotificationRulesClient CreateClient(FakeCloudflareApi api) => new R2EventNotificationRulesClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new R2EventNotificationRulesClientOptions()));
 
-    public async Task DisposeAsync()
+    public override async Task InitializeAsync()
     {
-        _client.Dispose();
-        await _api.DisposeAsync();
+        await base.InitializeAsync();
+        _queue = Api.CreateQueue("logpush-events", "11111111111111111111111111111111");
     }
 
     private static string Path(string tail) => $"/client/v4/accounts/{FakeCloudflareApi.DefaultAccountId}/event_notifications/r2/logpush-bucket/configuration{tail}";
@@ -37,9 +30,9 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
             Description = "LogpushKit: new Logpush batches",
         };
 
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
 
-        var request = Assert.Single(_api.Requests);
+        var request = Assert.Single(Api.Requests);
         Assert.Equal("PUT", request.Method);
         Assert.Equal(Path($"/queues/{_queue.Id}"), request.Path);
         Assert.Null(request.Header(R2EventNotificationRulesClient.JurisdictionHeader));
@@ -51,9 +44,9 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     {
         var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Suffix = ".log.gz" };
 
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
-        var queueRules = await _client.GetQueueRulesAsync("logpush-bucket", _queue.Id);
-        var configuration = await _client.GetConfigurationAsync("logpush-bucket");
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        var queueRules = await Client.GetQueueRulesAsync("logpush-bucket", _queue.Id);
+        var configuration = await Client.GetConfigurationAsync("logpush-bucket");
 
         var stored = Assert.Single(queueRules.Rules);
         Assert.Equal(["PutObject", "CopyObject", "CompleteMultipartUpload"], stored.Actions);
@@ -62,8 +55,8 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
         Assert.Equal("logpush-events", queueRules.QueueName);
         Assert.Equal("logpush-bucket", configuration.BucketName);
         Assert.Equal(_queue.Id, Assert.Single(configuration.Queues).QueueId);
-        Assert.Equal(("GET", Path($"/queues/{_queue.Id}")), (_api.Requests[1].Method, _api.Requests[1].Path));
-        Assert.Equal(("GET", Path(string.Empty)), (_api.Requests[2].Method, _api.Requests[2].Path));
+        Assert.Equal(("GET", Path($"/queues/{_queue.Id}")), (Api.Requests[1].Method, Api.Requests[1].Path));
+        Assert.Equal(("GET", Path(string.Empty)), (Api.Requests[2].Method, Api.Requests[2].Path));
     }
 
     [Fact]
@@ -71,18 +64,18 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     {
         var rule = new R2NotificationRule { Actions = ["PutObject"], RuleId = "r1", CreatedAt = "2025-06-01T09:00:00Z" };
 
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
 
-        CloudflareFixture.AssertJsonEqual("""{"rules":[{"actions":["PutObject"]}]}""", Assert.Single(_api.Requests).Body);
+        CloudflareFixture.AssertJsonEqual("""{"rules":[{"actions":["PutObject"]}]}""", Assert.Single(Api.Requests).Body);
     }
 
     [Fact]
     public async Task PutRulesAsync_Overlapping_ThrowsConflict()
     {
         var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Suffix = ".log.gz" };
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
 
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]));
 
         Assert.Equal(HttpStatusCode.Conflict, ex.StatusCode);
     }
@@ -90,9 +83,9 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     [Fact]
     public async Task DeleteRulesAsync_WithJurisdiction_SendsHeaderAndNoBody()
     {
-        await _client.DeleteRulesAsync("logpush-bucket", _queue.Id, "eu");
+        await Client.DeleteRulesAsync("logpush-bucket", _queue.Id, "eu");
 
-        var request = Assert.Single(_api.Requests);
+        var request = Assert.Single(Api.Requests);
         Assert.Equal("DELETE", request.Method);
         Assert.Equal(Path($"/queues/{_queue.Id}"), request.Path);
         Assert.Equal("eu", request.Header("cf-r2-jurisdiction"));
@@ -102,8 +95,8 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     [Fact]
     public async Task PutRulesAsync_NoActions_Rejected()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => _client.PutRulesAsync("b", _queue.Id, [new R2NotificationRule()]));
-        Assert.Empty(_api.Requests);
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.PutRulesAsync("b", _queue.Id, [new R2NotificationRule()]));
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
@@ -118,48 +111,48 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     public async Task PutRulesAsync_5xxAfterTheRulesWereStored_ReadsBackAndSucceedsWithoutAnOverlap()
     {
         var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Suffix = ".log.gz" };
-        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("PUT").AfterTheRequestTookEffect());
+        Api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("PUT").AfterTheRequestTookEffect());
 
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
 
-        Assert.Equal(["PUT", "GET"], _api.Requests.Select(r => r.Method));
-        Assert.Single(_api.NotificationRules("logpush-bucket", _queue.Id)!);
+        Assert.Equal(["PUT", "GET"], Api.Requests.Select(r => r.Method));
+        Assert.Single(Api.NotificationRules("logpush-bucket", _queue.Id)!);
     }
 
     [Fact]
     public async Task PutRulesAsync_5xxBeforeTheRulesWereStored_ReadsBackThenRepeats()
     {
         var rule = R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate) with { Prefix = "gw/" };
-        _api.FailNext(FakeFailure.ServerError().For("PUT"));
+        Api.FailNext(FakeFailure.ServerError().For("PUT"));
 
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [rule]);
 
-        Assert.Equal(["PUT", "GET", "PUT"], _api.Requests.Select(r => r.Method));
-        Assert.Single(_api.NotificationRules("logpush-bucket", _queue.Id)!);
+        Assert.Equal(["PUT", "GET", "PUT"], Api.Requests.Select(r => r.Method));
+        Assert.Single(Api.NotificationRules("logpush-bucket", _queue.Id)!);
     }
 
     [Fact]
     public async Task PutRulesAsync_Persistent5xx_ThrowsAfterBoundedRepeats()
     {
-        using var client = new R2EventNotificationRulesClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new R2EventNotificationRulesClientOptions()) with
+        using var client = new R2EventNotificationRulesClient(FakeCloudflareApi.DefaultAccountId, Api.ClientOptions(new R2EventNotificationRulesClientOptions()) with
         {
             Retry = new CloudflareRetryOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(10) },
         });
-        _api.FailNext(FakeFailure.ServerError().For("PUT"), times: 10);
+        Api.FailNext(FakeFailure.ServerError().For("PUT"), times: 10);
 
         var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => client.PutRulesAsync("logpush-bucket", _queue.Id, [R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate)]));
 
         Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
-        Assert.Equal(3, _api.Requests.Count(r => r.Method == "PUT"));
+        Assert.Equal(3, Api.Requests.Count(r => r.Method == "PUT"));
     }
 
     [Fact]
     public async Task DeleteRulesAsync_5xxAfterTheyWereDeleted_Succeeds()
     {
-        await _client.PutRulesAsync("logpush-bucket", _queue.Id, [R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate)]);
-        _api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
+        await Client.PutRulesAsync("logpush-bucket", _queue.Id, [R2NotificationRule.ForEventTypes(R2EventType.ObjectCreate)]);
+        Api.FailNext(FakeFailure.ServerError().For("DELETE").AfterTheRequestTookEffect());
         var deleted = false;
-        _api.ResponseShaper = (request, envelope) =>
+        Api.ResponseShaper = (request, envelope) =>
         {
             // a second DELETE of rules that are gone: 404, as a strict server may answer
             if (request.Method == "DELETE" && deleted)
@@ -171,15 +164,15 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
             return envelope;
         };
 
-        await _client.DeleteRulesAsync("logpush-bucket", _queue.Id);
+        await Client.DeleteRulesAsync("logpush-bucket", _queue.Id);
 
-        Assert.Null(_api.NotificationRules("logpush-bucket", _queue.Id));
+        Assert.Null(Api.NotificationRules("logpush-bucket", _queue.Id));
     }
 
     [Fact]
     public async Task GetConfigurationAsync_OlderMapForm_ReadsEveryQueueAndRule()
     {
-        _api.ResponseShaper = (_, envelope) =>
+        Api.ResponseShaper = (_, envelope) =>
         {
             envelope["result"] = JsonNode.Parse("""
                 {"logpush-bucket":{
@@ -189,8 +182,8 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
             return envelope;
         };
 
-        var configuration = await _client.GetConfigurationAsync("logpush-bucket");
-        var rules = await _client.GetQueueRulesAsync("logpush-bucket", _queue.Id);
+        var configuration = await Client.GetConfigurationAsync("logpush-bucket");
+        var rules = await Client.GetQueueRulesAsync("logpush-bucket", _queue.Id);
 
         Assert.Equal("logpush-bucket", configuration.BucketName);
         Assert.Equal([_queue.Id, "22222222222222222222222222222222"], configuration.Queues.Select(q => q.QueueId));
@@ -209,13 +202,13 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     [InlineData("""{"queues":[{"queueId":"q"}]}""")]
     public async Task GetConfigurationAsync_EmptyOrPartial_NoNullLists(string result)
     {
-        _api.ResponseShaper = (_, envelope) =>
+        Api.ResponseShaper = (_, envelope) =>
         {
             envelope["result"] = JsonNode.Parse(result);
             return envelope;
         };
 
-        var configuration = await _client.GetConfigurationAsync("logpush-bucket");
+        var configuration = await Client.GetConfigurationAsync("logpush-bucket");
 
         Assert.All(configuration.Queues, q => Assert.NotNull(q.Rules));
         Assert.NotNull(configuration.Queues);
@@ -224,13 +217,13 @@ public sealed class R2EventNotificationRulesClientTests : IAsyncLifetime
     [Fact]
     public async Task GetConfigurationAsync_NeitherForm_ThrowsWithRay()
     {
-        _api.ResponseShaper = (_, envelope) =>
+        Api.ResponseShaper = (_, envelope) =>
         {
             envelope["result"] = new JsonArray(1, 2);
             return envelope;
         };
 
-        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => _client.GetConfigurationAsync("logpush-bucket"));
+        var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => Client.GetConfigurationAsync("logpush-bucket"));
 
         Assert.Contains("notification configuration", ex.Message, StringComparison.Ordinal);
         Assert.NotNull(ex.RayId);

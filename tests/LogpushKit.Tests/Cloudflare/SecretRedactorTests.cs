@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Json;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Cloudflare;
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Storage;
 using LogpushKit.Transform;
 using Microsoft.Extensions.Logging;
 
@@ -256,7 +256,7 @@ public sealed partial class LogpushObjectProcessorTests
     {
         _source.Add("a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
         _source.Add("b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(2)));
-        var target = new PlainBucket(new InMemoryBucket("plain"));
+        var target = new MinimalBucket(new InMemoryBucket("plain"));
         var logger = new ListLogger<LogpushObjectProcessor>();
         var processor = new LogpushObjectProcessor(_source, target, logger: logger);
 
@@ -266,7 +266,7 @@ public sealed partial class LogpushObjectProcessorTests
         Assert.Equal((ObjectProcessingStatus.Converted, ObjectProcessingStatus.Converted), (a.Status, b.Status));
         var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
         Assert.Contains("has no conditional puts", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("PlainBucket", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(MinimalBucket), warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -385,21 +385,5 @@ public sealed partial class LogpushObjectProcessorTests
         public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => _inner.ListAsync(options, cancellationToken);
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => _inner.DeleteAsync(key, cancellationToken);
-    }
-
-    /// <summary>An implementation written before conditional puts existed: only the first five members.</summary>
-    private sealed class PlainBucket(IR2Bucket inner) : IR2Bucket
-    {
-        public string Name => inner.Name;
-
-        public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
-
-        public Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, range, cancellationToken);
-
-        public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
-
-        public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => inner.ListAsync(options, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using LogpushKit.Events;
 using LogpushKit.Pipeline;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Pipeline;
@@ -386,11 +388,11 @@ public sealed partial class LogpushObjectProcessorTests
             public async Task<LogpushKit.Storage.R2ObjectBody?> GetAsync(string key, LogpushKit.Storage.R2Range? range = null, CancellationToken cancellationToken = default)
             {
                 var body = await inner.GetAsync(key, range, cancellationToken);
-                return body is null || !isSource ? body : new LogpushKit.Storage.R2ObjectBody(body.Info, new CountingStream(body.Body, n => Interlocked.Add(ref probe._sourceBytes, n)));
+                return body is null || !isSource ? body : new LogpushKit.Storage.R2ObjectBody(body.Info, new ObservingStream(body.Body, n => Interlocked.Add(ref probe._sourceBytes, n)));
             }
 
             public Task<LogpushKit.Storage.R2ObjectInfo> PutAsync(string key, Stream content, LogpushKit.Storage.R2PutOptions? options = null, CancellationToken cancellationToken = default)
-                => inner.PutAsync(key, new CountingStream(content, n =>
+                => inner.PutAsync(key, new ObservingStream(content, n =>
                 {
                     if (probe.SourceBytesAtFirstPutRead < 0 && n > 0)
                     {
@@ -401,55 +403,6 @@ public sealed partial class LogpushObjectProcessorTests
             public IAsyncEnumerable<LogpushKit.Storage.R2ListItem> ListAsync(LogpushKit.Storage.R2ListOptions? options = null, CancellationToken cancellationToken = default) => inner.ListAsync(options, cancellationToken);
 
             public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-        }
-
-        private sealed class CountingStream(Stream inner, Action<int> onRead) : Stream
-        {
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-            public override int Read(byte[] buffer, int offset, int count)
-            {
-                var n = inner.Read(buffer, offset, count);
-                onRead(n);
-                return n;
-            }
-
-            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            {
-                var n = await inner.ReadAsync(buffer, cancellationToken);
-                onRead(n);
-                return n;
-            }
-
-            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    inner.Dispose();
-                }
-
-                base.Dispose(disposing);
-            }
         }
     }
 }

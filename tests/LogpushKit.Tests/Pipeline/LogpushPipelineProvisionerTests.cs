@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Pipeline;
 

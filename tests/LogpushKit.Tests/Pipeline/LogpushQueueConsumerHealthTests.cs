@@ -1,8 +1,8 @@
 using System.Net;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
-using LogpushKit.Tests.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
 using Microsoft.Extensions.Logging;
 
 namespace LogpushKit.Tests.Pipeline;
@@ -12,38 +12,31 @@ namespace LogpushKit.Tests.Pipeline;
 /// cf-ray), show in <see cref="LogpushQueueConsumer.Health"/>, and a consumer that has only failed for
 /// <see cref="LogpushQueueConsumerOptions.MaxFailureDuration"/> stops with <see cref="QueueConsumerFailedException"/>.
 /// </summary>
-public sealed class LogpushQueueConsumerHealthTests : IAsyncLifetime
+public sealed class LogpushQueueConsumerHealthTests : FakeApiClientTest<QueuesPullClient>
 {
     private readonly TestBucket _source = new("logpush");
     private readonly TestBucket _target = new("csv");
     private readonly ListLogger<LogpushQueueConsumer> _logger = new();
-    private FakeCloudflareApi _api = null!;
     private FakeQueue _queue = null!;
-    private QueuesPullClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _queue = _api.CreateQueue("logpush-events");
-        _client = new QueuesPullClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new QueuesPullClientOptions()) with { Retry = CloudflareRetryOptions.None });
-    }
+    protected override QueuesPullClient CreateClient(FakeCloudflareApi api) => new QueuesPullClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new QueuesPullClientOptions()) with { Retry = CloudflareRetryOptions.None });
 
-    public async Task DisposeAsync()
+    public override async Task InitializeAsync()
     {
-        _client.Dispose();
-        await _api.DisposeAsync();
+        await base.InitializeAsync();
+        _queue = Api.CreateQueue("logpush-events");
     }
 
     [Fact]
     public async Task RunAsync_PullsOnlyFail_ReportsRateLimitedWithCodesAndRayThenGivesUp()
     {
-        _api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
+        Api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 1000);
         var consumer = NewConsumer(new() { MaxFailureDuration = TimeSpan.FromSeconds(1.5), FailureReportInterval = TimeSpan.FromMilliseconds(600) });
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var ex = await Assert.ThrowsAsync<QueueConsumerFailedException>(() => consumer.RunAsync(cts.Token));
 
-        var pulls = _api.Requests.Count(r => r.ApiPath.EndsWith("/messages/pull", StringComparison.Ordinal));
+        var pulls = Api.Requests.Count(r => r.ApiPath.EndsWith("/messages/pull", StringComparison.Ordinal));
         Assert.True(pulls >= 5, $"only {pulls} pulls");
         var failures = _logger.Entries.Where(e => e.Id.Id is 1410 or 1411).ToList();
         Assert.Equal(1410, failures[0].Id.Id);
@@ -69,7 +62,7 @@ public sealed class LogpushQueueConsumerHealthTests : IAsyncLifetime
     [Fact]
     public async Task RunAsync_PullsFailThenRecover_HealthyAgainAndRecoveryLogged()
     {
-        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("POST", "/messages/pull"), times: 3);
+        Api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("POST", "/messages/pull"), times: 3);
         var consumer = NewConsumer(new() { MaxFailureDuration = TimeSpan.FromMinutes(5) });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = consumer.RunAsync(cts.Token);
@@ -94,7 +87,7 @@ public sealed class LogpushQueueConsumerHealthTests : IAsyncLifetime
     [Fact]
     public async Task RunAsync_NoFailureLimit_KeepsRunningAndReportsUnhealthy()
     {
-        _api.FailNext(FakeFailure.ServerError().For("POST", "/messages/pull"), times: 1000);
+        Api.FailNext(FakeFailure.ServerError().For("POST", "/messages/pull"), times: 1000);
         var consumer = NewConsumer(new() { MaxFailureDuration = null, FailureReportInterval = TimeSpan.FromMinutes(1) });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = consumer.RunAsync(cts.Token);
@@ -142,7 +135,7 @@ public sealed class LogpushQueueConsumerHealthTests : IAsyncLifetime
             _queue.PublishR2Event(PipelineTestData.Event("logpush", $"k{i}.log.gz", _source.Info($"k{i}.log.gz").ETag), new FakeMessageShape());
         }
 
-        _api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.BadRequest, (11001, "invalid lease")).For("POST", "/messages/ack"));
+        Api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.BadRequest, (11001, "invalid lease")).For("POST", "/messages/ack"));
         var consumer = NewConsumer(new() { MaxConcurrency = 1, BatchSize = 1, VisibilityTimeout = TimeSpan.FromMilliseconds(500) });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = consumer.RunAsync(cts.Token);
@@ -165,7 +158,7 @@ public sealed class LogpushQueueConsumerHealthTests : IAsyncLifetime
     }
 
     private LogpushQueueConsumer NewConsumer(LogpushQueueConsumerOptions options) => new(
-        new CloudflareQueueEventSource(_client, _queue.Id),
+        new CloudflareQueueEventSource(Client, _queue.Id),
         new LogpushObjectProcessor(_source, _target),
         options with
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LogpushKit.Pipeline;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Tests.Pipeline;
 
@@ -101,7 +102,7 @@ public sealed class LogpushQueueConsumerTests
         _source.Add(Key, [0x1f, 0x8b, 0x08, 0x00]);
         var message = Message("m\r1", Key, 4) with { Notification = PipelineTestData.Event("logpush", Key, _source.Info(Key).ETag) };
         var source = new ScriptedSource(message, message with { Attempts = 2 });
-        var logger = new Cloudflare.ListLogger<LogpushQueueConsumer>();
+        var logger = new ListLogger<LogpushQueueConsumer>();
         var consumer = new LogpushQueueConsumer(source, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxAttempts = 2 }, logger);
 
         using var cts = new CancellationTokenSource(Timeout);
@@ -322,7 +323,7 @@ public sealed class LogpushQueueConsumerTests
         var queue = new InProcessEventQueue(pollWait: TimeSpan.Zero);
         _source.Add("bad.log.gz", [0x1f, 0x8b, 0x08, 0x00]);
         queue.Enqueue(PipelineTestData.Event("logpush", "bad.log.gz", _source.Info("bad.log.gz").ETag));
-        var logger = new LogpushKit.Tests.Cloudflare.ListLogger<LogpushQueueConsumer>();
+        var logger = new ListLogger<LogpushQueueConsumer>();
         var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { StopWhenEmpty = true, RetryDelay = TimeSpan.FromMinutes(10), MaxRetryDelay = TimeSpan.FromMinutes(10) }, logger);
 
         using var cts = new CancellationTokenSource(Timeout);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Infrastructure.S3;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Processes;
+using LogpushKit.Testing.S3;
 
 namespace LogpushKit.Tests.Pipeline;
 

@@ -1,6 +1,6 @@
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Tests.Pipeline;
 

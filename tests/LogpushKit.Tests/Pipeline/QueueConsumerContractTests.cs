@@ -2,7 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Pipeline;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Pipeline;
 
@@ -11,26 +12,19 @@ namespace LogpushKit.Tests.Pipeline;
 /// allow (strings in <c>messages</c>, omitted lists, both pull result forms, every body form, lost replies): every object is
 /// converted exactly once, every message acked, and the queue is left empty.
 /// </summary>
-public sealed class QueueConsumerContractTests : IAsyncLifetime
+public sealed class QueueConsumerContractTests : FakeApiClientTest<QueuesPullClient>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestBucket _source = new("logpush");
     private readonly TestBucket _target = new("csv");
-    private FakeCloudflareApi _api = null!;
     private FakeQueue _queue = null!;
-    private QueuesPullClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeCloudflareApi.StartAsync();
-        _queue = _api.CreateQueue("logpush-events");
-        _client = new QueuesPullClient(FakeCloudflareApi.DefaultAccountId, _api.ClientOptions(new QueuesPullClientOptions()));
-    }
+    protected override QueuesPullClient CreateClient(FakeCloudflareApi api) => new QueuesPullClient(FakeCloudflareApi.DefaultAccountId, api.ClientOptions(new QueuesPullClientOptions()));
 
-    public async Task DisposeAsync()
+    public override async Task InitializeAsync()
     {
-        _client.Dispose();
-        await _api.DisposeAsync();
+        await base.InitializeAsync();
+        _queue = Api.CreateQueue("logpush-events");
     }
 
     public static TheoryData<string> Variations() => new(
@@ -45,7 +39,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
     [MemberData(nameof(Variations))]
     public async Task Consume_SchemaVariation_EachObjectConvertedOnceAndAcked(string variation)
     {
-        _api.ResponseShaper = (request, envelope) => Shape(variation, request, envelope);
+        Api.ResponseShaper = (request, envelope) => Shape(variation, request, envelope);
         var shapes = new[]
         {
             new FakeMessageShape(),
@@ -83,7 +77,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
 
         // the first pull leases all three, then its reply is lost (502): Polly retries at once and gets nothing, and the
         // three come back only when their lease expires, with attempts = 2
-        _api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("POST", "/messages/pull").AfterTheRequestTookEffect());
+        Api.FailNext(FakeFailure.ServerError(HttpStatusCode.BadGateway).For("POST", "/messages/pull").AfterTheRequestTookEffect());
         var consumer = NewConsumer(TimeSpan.FromSeconds(1));
 
         var summary = await ConsumeUntilAsync(consumer, () => _queue.AckedCount == 3);
@@ -103,7 +97,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
         }
 
         // an ack that took effect but whose reply was lost is retried; the repeated acks come back as warnings
-        _api.FailNext(FakeFailure.ServerError().For("POST", "/messages/ack").AfterTheRequestTookEffect());
+        Api.FailNext(FakeFailure.ServerError().For("POST", "/messages/ack").AfterTheRequestTookEffect());
 
         var summary = await ConsumeUntilAsync(NewConsumer(), () => _queue.AckedCount == 8);
 
@@ -138,7 +132,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
             Publish($"gw/{i}.log.gz", i, new FakeMessageShape { Body = i % 2 == 0 ? FakeBodyForm.Documented : FakeBodyForm.RawJsonValue });
         }
 
-        _api.ResponseShaper = (request, envelope) => Shape("everything-at-once", request, envelope);
+        Api.ResponseShaper = (request, envelope) => Shape("everything-at-once", request, envelope);
         var consumer = NewConsumer(options: o => o with { StopWhenEmpty = true, EmptyReceivesBeforeStop = 3 });
 
         using var cts = new CancellationTokenSource(Timeout);
@@ -194,7 +188,7 @@ public sealed class QueueConsumerContractTests : IAsyncLifetime
     }
 
     private LogpushQueueConsumer NewConsumer(TimeSpan? visibility = null, Func<LogpushQueueConsumerOptions, LogpushQueueConsumerOptions>? options = null) => new(
-        new CloudflareQueueEventSource(_client, _queue.Id),
+        new CloudflareQueueEventSource(Client, _queue.Id),
         new LogpushObjectProcessor(_source, _target),
         (options ?? (o => o))(new LogpushQueueConsumerOptions
         {

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
 
 namespace LogpushKit.Tests.Pipeline;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using LogpushKit.Storage;
+using LogpushKit.Testing.Streams;
 
 namespace LogpushKit.Tests.Pipeline;
 
@@ -96,7 +97,7 @@ internal sealed class TestBucket(string name) : IR2Bucket
         Interlocked.Increment(ref _puts);
         OnPut?.Invoke(key);
         var failAfter = FailPutAfterBytes?.Invoke(key);
-        var stored = await _inner.PutAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, options, cancellationToken);
+        var stored = await _inner.PutAsync(key, failAfter is { } limit ? Failing(content, limit, key) : content, options, cancellationToken);
         Interlocked.Increment(ref _writes);
         return stored;
     }
@@ -106,7 +107,7 @@ internal sealed class TestBucket(string name) : IR2Bucket
         Interlocked.Increment(ref _puts);
         OnPut?.Invoke(key);
         var failAfter = FailPutAfterBytes?.Invoke(key);
-        var stored = await _inner.PutIfAsync(key, failAfter is { } limit ? new FailingStream(content, limit, Name, key) : content, condition, options, cancellationToken);
+        var stored = await _inner.PutIfAsync(key, failAfter is { } limit ? Failing(content, limit, key) : content, condition, options, cancellationToken);
         if (stored is not null)
         {
             Interlocked.Increment(ref _writes);
@@ -140,43 +141,20 @@ internal sealed class TestBucket(string name) : IR2Bucket
         return keys;
     }
 
-    /// <summary>Passes reads through until <c>limit</c> bytes, then throws like a failing upload.</summary>
-    private sealed class FailingStream(Stream inner, long limit, string bucket, string key) : Stream
+    /// <summary>Passes reads of <paramref name="content"/> through until <paramref name="limit"/> bytes, then throws like a failing upload.</summary>
+    private ObservingStream Failing(Stream content, long limit, string key)
     {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Check(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => Check(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        private int Check(int n)
-        {
-            _read += n;
-            return _read >= limit ? throw new R2BucketException("injected put failure", bucket, key, 500) : n;
-        }
+        long read = 0;
+        return new ObservingStream(
+            content,
+            n =>
+            {
+                read += n;
+                if (read >= limit)
+                {
+                    throw new R2BucketException("injected put failure", Name, key, 500);
+                }
+            },
+            leaveOpen: true);
     }
 }

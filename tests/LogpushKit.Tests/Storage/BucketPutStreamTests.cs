@@ -1,4 +1,5 @@
 using LogpushKit.Storage;
+using LogpushKit.Testing.Storage;
 using LogpushKit.Tests.Pipeline;
 
 namespace LogpushKit.Tests.Storage;
@@ -60,7 +61,7 @@ public sealed class BucketPutStreamTests
     {
         var inner = new InMemoryBucket("old");
         await inner.PutAsync("x.csv", new MemoryStream([1]));
-        var bucket = new FirstFiveMembersOnly(inner);
+        var bucket = new MinimalBucket(inner);
 
         await using var stream = new BucketPutStream(bucket, "x.csv", condition: R2Conditional.DoesNotExist);
         await stream.WriteAsync(new byte[] { 2, 3 });
@@ -94,21 +95,5 @@ public sealed class BucketPutStreamTests
         await stream.DisposeAsync();
 
         Assert.Empty(bucket.Keys);
-    }
-
-    /// <summary>An implementation that predates conditional puts.</summary>
-    private sealed class FirstFiveMembersOnly(IR2Bucket inner) : IR2Bucket
-    {
-        public string Name => inner.Name;
-
-        public Task<R2ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
-
-        public Task<R2ObjectBody?> GetAsync(string key, R2Range? range = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, range, cancellationToken);
-
-        public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
-
-        public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => inner.ListAsync(options, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Storage;
 
 namespace LogpushKit.Tests.Storage;
 

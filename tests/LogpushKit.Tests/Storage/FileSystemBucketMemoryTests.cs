@@ -1,6 +1,7 @@
 using LogpushKit.Storage;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Infrastructure.Streams;
 
 namespace LogpushKit.Tests.Storage;
 

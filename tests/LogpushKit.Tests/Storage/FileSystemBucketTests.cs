@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure;
-using LogpushKit.Tests.Infrastructure.Streams;
-using LogpushKit.Tests.Pipeline;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Processes;
+using LogpushKit.Testing.Storage;
+using LogpushKit.Testing.Streams;
 
 namespace LogpushKit.Tests.Storage;
 
@@ -540,6 +541,7 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
     {
         var start = ChildProcesses.Child(_bucket.RootPath, key);
         start.RedirectStandardError = false;
+        start.StandardErrorEncoding = null;
         using var child = Process.Start(start)!;
         try
         {

@@ -1,4 +1,5 @@
 using LogpushKit.Storage;
+using LogpushKit.Testing.Storage;
 
 namespace LogpushKit.Tests.Storage;
 

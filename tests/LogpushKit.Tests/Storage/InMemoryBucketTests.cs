@@ -1,5 +1,6 @@
 using LogpushKit.Storage;
-using LogpushKit.Tests.Infrastructure.Streams;
+using LogpushKit.Testing.Storage;
+using LogpushKit.Testing.Streams;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LogpushKit.Tests.Storage;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LogpushKit.Testing;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Transform;
@@ -18,16 +19,7 @@ public sealed partial class CsvDifferentialFuzzTests
 {
     private const int Cases = 100;
 
-    public static TheoryData<int> Seeds()
-    {
-        var data = new TheoryData<int>();
-        for (var seed = 1; seed <= Cases; seed++)
-        {
-            data.Add(seed);
-        }
-
-        return data;
-    }
+    public static TheoryData<int> Seeds() => TestSeeds.UpTo(Cases);
 
     [Theory]
     [MemberData(nameof(Seeds))]

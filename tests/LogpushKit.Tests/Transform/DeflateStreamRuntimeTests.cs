@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using LogpushKit.Testing.Streams;
 
 namespace LogpushKit.Tests.Transform;
 
@@ -97,7 +98,7 @@ public sealed class DeflateStreamRuntimeTests
         => [.. Enumerable.Range(0, (data.Length + size - 1) / size).Select(i => data[(i * size)..Math.Min(data.Length, (i + 1) * size)])];
 
     /// <summary>A source that serves chunks only through <see cref="CopyToAsync(Stream, int, CancellationToken)"/> and counts any other read.</summary>
-    private sealed class RecordingSource(List<byte[]> chunks, Action<int>? afterWrite = null) : Stream
+    private sealed class RecordingSource(List<byte[]> chunks, Action<int>? afterWrite = null) : ReadOnlyStream
     {
         private List<byte[]> _chunks = chunks;
 
@@ -106,20 +107,6 @@ public sealed class DeflateStreamRuntimeTests
         public int OtherReads { get; private set; }
 
         public string? LastOtherRead { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public void Serve(List<byte[]> chunks) => _chunks = chunks;
 
@@ -146,16 +133,6 @@ public sealed class DeflateStreamRuntimeTests
         public override int ReadByte() => Other(nameof(ReadByte)) - 1;
 
         public override void CopyTo(Stream destination, int bufferSize) => Other(nameof(CopyTo));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         private int Other(string name)
         {

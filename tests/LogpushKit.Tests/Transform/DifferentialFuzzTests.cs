@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using LogpushKit.Tests.TestDoubles;
+using LogpushKit.Testing;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Transform;
@@ -19,16 +20,7 @@ public sealed class DifferentialFuzzTests
 {
     private const int Cases = 80;
 
-    public static TheoryData<int> Seeds()
-    {
-        var data = new TheoryData<int>();
-        for (var seed = 1; seed <= Cases; seed++)
-        {
-            data.Add(seed);
-        }
-
-        return data;
-    }
+    public static TheoryData<int> Seeds() => TestSeeds.UpTo(Cases);
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -123,15 +115,15 @@ public sealed class DifferentialFuzzTests
         var (gzipChunk, gzipBuffer) = (random.Next(1, 64), random.Next(1, 64));
         var (pipeChunk, pipeBuffer) = (random.Next(1, 200), random.Next(1, 100));
         yield return ("plain-whole", (o, c) => ViaStreamAsync(o, new MemoryStream(input), LogpushCsvTransformer.DefaultBufferSize, c));
-        yield return ("plain-one-byte", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, 1), 1, c));
-        yield return ($"plain-random (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, chunk, seed, yieldOnAsync), buffer, c));
+        yield return ("plain-one-byte", (o, c) => ViaStreamAsync(o, new ChunkedStream(input, 1), 1, c));
+        yield return ($"plain-random (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedStream(input, chunk, seed, yieldOnAsync), buffer, c));
         yield return ($"plain-pipe (chunks ≤ {pipeChunk}, buffer {pipeBuffer})", (o, c) => TransformRunner.TransformViaPipeAsync(o, input, pipeChunk, seed, pipeBuffer, c));
         yield return ("gzip-whole", (o, c) => ViaStreamAsync(o, new MemoryStream(gzip), LogpushCsvTransformer.DefaultBufferSize, c));
-        yield return ($"gzip-random (chunks ≤ {gzipChunk}, buffer {gzipBuffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(gzip, gzipChunk, seed + 1), gzipBuffer, c));
+        yield return ($"gzip-random (chunks ≤ {gzipChunk}, buffer {gzipBuffer})", (o, c) => ViaStreamAsync(o, new ChunkedStream(gzip, gzipChunk, seed + 1), gzipBuffer, c));
 
         // Both vector widths of the hot loops, whatever this machine would pick.
         yield return ("plain-whole-vector128", (o, c) => ViaStreamAsync(o, new MemoryStream(input), LogpushCsvTransformer.DefaultBufferSize, c, vector256: false));
-        yield return ($"plain-random-vector256 (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedReadStream(input, chunk, seed + 2), buffer, c, vector256: true));
+        yield return ($"plain-random-vector256 (chunks ≤ {chunk}, buffer {buffer})", (o, c) => ViaStreamAsync(o, new ChunkedStream(input, chunk, seed + 2), buffer, c, vector256: true));
     }
 
     private static async Task<(byte[] Csv, TransformResult Result)> ViaStreamAsync(TransformOptions options, Stream input, int bufferSize, TransformContext context, bool? vector256 = null)

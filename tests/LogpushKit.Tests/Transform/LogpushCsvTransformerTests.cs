@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using LogpushKit.Tests.TestDoubles;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 using static LogpushKit.Tests.Transform.TransformRunner;
 
@@ -518,7 +518,7 @@ public sealed class LogpushCsvTransformerTests
     {
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
-        var input = new ChunkedReadStream(Utf8("{\"a\":1}\n"), 4);
+        var input = new ChunkedStream(Utf8("{\"a\":1}\n"), 4);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LogpushCsvTransformer().TransformAsync(input, Stream.Null, null, cts.Token));
     }
 
@@ -526,9 +526,9 @@ public sealed class LogpushCsvTransformerTests
     public async Task TransformAsync_InputReadFails_PropagatesIOException()
     {
         var data = Gzip(Utf8(string.Concat(Enumerable.Range(0, 500).Select(i => $"{{\"a\":{i}}}\n"))));
-        await Assert.ThrowsAsync<IOException>(() => new LogpushCsvTransformer(null, 32, TimeProvider.System).TransformAsync(new ThrowingReadStream(data, 100), Stream.Null));
+        await Assert.ThrowsAsync<IOException>(() => new LogpushCsvTransformer(null, 32, TimeProvider.System).TransformAsync(new ThrowingAfterStream(data, 100), Stream.Null));
         var plain = Utf8("{\"a\":1}\n{\"a\":2}\n");
-        await Assert.ThrowsAsync<IOException>(() => new LogpushCsvTransformer().TransformAsync(new ThrowingReadStream(plain, 9), Stream.Null));
+        await Assert.ThrowsAsync<IOException>(() => new LogpushCsvTransformer().TransformAsync(new ThrowingAfterStream(plain, 9), Stream.Null));
     }
 
     [Fact]
@@ -562,7 +562,7 @@ public sealed class LogpushCsvTransformerTests
         var reports = new List<long>();
         var progress = new SynchronousProgress(reports.Add);
         var result = await new LogpushCsvTransformer(null, 64, TimeProvider.System)
-            .TransformAsync(new ChunkedReadStream(input, 50), Stream.Null, new TransformContext { Progress = progress });
+            .TransformAsync(new ChunkedStream(input, 50), Stream.Null, new TransformContext { Progress = progress });
         Assert.True(reports.Count > 1);
         Assert.Equal(result.BytesDecompressed, reports[^1]);
         Assert.Equal(reports.Order(), reports);

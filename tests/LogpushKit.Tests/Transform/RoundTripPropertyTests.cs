@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CsvHelper;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Transform;
@@ -64,7 +65,7 @@ public sealed class RoundTripPropertyTests
         var options = TransformOptions.Default with { Delimiter = delimiter, RowEnding = crlf ? CsvRowEnding.CrLf : CsvRowEnding.Lf };
         var transformer = new LogpushCsvTransformer(options, random.Next(1, 200), TimeProvider.System);
         var output = new MemoryStream();
-        var result = await transformer.TransformAsync(new TestDoubles.ChunkedReadStream(input, random.Next(1, 300), seed), output);
+        var result = await transformer.TransformAsync(new ChunkedStream(input, random.Next(1, 300), seed), output);
         Assert.Equal(count, result.Rows);
 
         var readerOptions = CsvReaderOptions.Default with { Separator = delimiter, HasHeader = true, TrimWhitespace = false, DetectSeparatorHint = false, MalformedData = CsvMalformedDataHandling.Throw };

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Text;
-using LogpushKit.Tests.TestDoubles;
+using LogpushKit.Testing.Streams;
 using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Transform;
@@ -22,16 +22,16 @@ internal static class TransformRunner
     private static readonly (string Name, Feed Run)[] Feeds =
     [
         ("stream-whole", (o, i, c) => ViaStreamAsync(o, new MemoryStream(i), LogpushCsvTransformer.DefaultBufferSize, c)),
-        ("stream-one-byte", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 1), 1, c)),
-        ("stream-random-async", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 13, Seed, yieldOnAsync: true), 3, c)),
-        ("stream-random-sync", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 29, Seed + 1), 7, c)),
+        ("stream-one-byte", (o, i, c) => ViaStreamAsync(o, new ChunkedStream(i, 1), 1, c)),
+        ("stream-random-async", (o, i, c) => ViaStreamAsync(o, new ChunkedStream(i, 13, Seed, yieldOnAsync: true), 3, c)),
+        ("stream-random-sync", (o, i, c) => ViaStreamAsync(o, new ChunkedStream(i, 29, Seed + 1), 7, c)),
         ("pipe-random", (o, i, c) => ViaPipeAsync(o, i, 11, 2, c)),
         ("pipe-whole", (o, i, c) => ViaPipeAsync(o, i, int.MaxValue, LogpushCsvTransformer.DefaultBufferSize, c)),
 
         // The hot loops' two vector widths, whatever this machine would pick.
         ("stream-whole-vector128", (o, i, c) => ViaStreamAsync(o, new MemoryStream(i), LogpushCsvTransformer.DefaultBufferSize, c, vector256: false)),
-        ("stream-random-vector128", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 97, Seed + 3), 61, c, vector256: false)),
-        ("stream-random-vector256", (o, i, c) => ViaStreamAsync(o, new ChunkedReadStream(i, 97, Seed + 3), 61, c, vector256: true)),
+        ("stream-random-vector128", (o, i, c) => ViaStreamAsync(o, new ChunkedStream(i, 97, Seed + 3), 61, c, vector256: false)),
+        ("stream-random-vector256", (o, i, c) => ViaStreamAsync(o, new ChunkedStream(i, 97, Seed + 3), 61, c, vector256: true)),
     ];
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
@@ -149,7 +149,7 @@ internal static class TransformRunner
         var output = new DisposeTrackingStream();
         var result = await transformer.TransformAsync(input, output, context);
         Assert.False(output.Disposed, "the transformer disposed the output stream");
-        if (input is ChunkedReadStream chunked)
+        if (input is ChunkedStream chunked)
         {
             Assert.False(chunked.Disposed, "the transformer disposed the input stream");
         }

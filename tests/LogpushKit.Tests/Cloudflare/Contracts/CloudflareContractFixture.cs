@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare.Contracts;
 

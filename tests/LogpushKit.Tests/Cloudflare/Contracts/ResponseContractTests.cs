@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using LogpushKit.Cloudflare;
 using LogpushKit.Events;
 using LogpushKit.Json;
-using LogpushKit.Tests.Infrastructure.FakeCloudflare;
+using LogpushKit.Testing.FakeCloudflare;
 
 namespace LogpushKit.Tests.Cloudflare.Contracts;
 
