@@ -32,6 +32,24 @@ public sealed class SourceFolderWatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task ScanAsync_FileWrittenWithinTheDebounce_IsNotEnqueuedUntilItHasSettled()
+    {
+        // A folder that appears with files still being copied into it is scanned at once (it raises no event per file):
+        // a file written less than a debounce period ago may be incomplete, so the scan leaves it to the settle check.
+        var path = Path.Combine(_folder.Path, "fresh.log.gz");
+        await File.WriteAllBytesAsync(path, PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        var queue = new InProcessEventQueue(pollWait: TimeSpan.Zero);
+        var watcher = new SourceFolderWatcher(_folder.Path, new LogpushObjectProcessor(new FileSystemBucket(_folder.Path), new InMemoryBucket()), queue, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(0, await watcher.ScanAsync());
+        Assert.Empty(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-2));
+        Assert.Equal(1, await watcher.ScanAsync());
+        Assert.Equal("fresh.log.gz", Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1))).Notification!.Object.Key);
+    }
+
+    [Fact]
     public async Task RunAsync_ScanCannotReadAPart_CountsAndRetriesAndKeepsWatching()
     {
         await File.WriteAllBytesAsync(Path.Combine(_folder.Path, "a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));

@@ -105,8 +105,12 @@ internal sealed class SourceFolderWatcher
         }
     }
 
-    /// <summary>Enqueues an event for every object of the source bucket that passes the filter (a startup reconcile through the queue).</summary>
-    /// <returns>The number of events enqueued.</returns>
+    /// <summary>
+    /// Enqueues an event for every object of the source bucket that passes the filter (a startup reconcile through the
+    /// queue). An object written less than <see cref="Debounce"/> ago is not enqueued yet: <see cref="RunAsync"/> takes it
+    /// once it has stayed unchanged for a debounce period, as it takes files that events name.
+    /// </summary>
+    /// <returns>The number of events enqueued now.</returns>
     /// <exception cref="R2ListIncompleteException">Part of the folder could not be read; every readable object was enqueued first.</exception>
     /// <exception cref="R2BucketException">The folder cannot be listed (it does not exist).</exception>
     public async Task<int> ScanAsync(CancellationToken cancellationToken = default)
@@ -116,6 +120,14 @@ internal sealed class SourceFolderWatcher
         {
             if (item.Object is { } info && _processor.GetFilterReason(info.Key) is null)
             {
+                if (IsRecent(info))
+                {
+                    // Written within the debounce period (a file being copied into a folder that just appeared): taken
+                    // like a file an event named, once it has not changed for a debounce period.
+                    _pending[info.Key] = new Pending(Path.Combine(_root, info.Key.Replace('/', Path.DirectorySeparatorChar)), _timeProvider.GetTimestamp(), -1, default);
+                    continue;
+                }
+
                 _queue.Enqueue(Notification(info));
                 count++;
             }
@@ -309,6 +321,10 @@ internal sealed class SourceFolderWatcher
             }
         }
     }
+
+    /// <summary>Whether <paramref name="info"/> changed less than <see cref="Debounce"/> ago (so it may still be being written).</summary>
+    private bool IsRecent(R2ObjectInfo info)
+        => info.LastModified != default && (_timeProvider.GetUtcNow() - info.LastModified).Duration() < Debounce;
 
     private R2EventNotification Notification(R2ObjectInfo info) => new()
     {
