@@ -210,3 +210,63 @@ public sealed class ToolPackageTests : IDisposable
         }
     }
 }
+
+/// <summary>
+/// CLI manners (the built CLI as a child process): a mistyped command gets the command it most likely means; <c>fields</c>
+/// without credentials points at <c>--offline</c>.
+/// </summary>
+public sealed class CliMannersTests
+{
+    private static readonly Dictionary<string, string> NoCloudflare = new()
+    {
+        ["CLOUDFLARE_API_TOKEN"] = string.Empty,
+        ["CLOUDFLARE_EMAIL"] = string.Empty,
+        ["CLOUDFLARE_API_KEY"] = string.Empty,
+        ["CLOUDFLARE_ACCOUNT_ID"] = string.Empty,
+        ["CLOUDFLARE_ZONE_ID"] = string.Empty,
+    };
+
+    [Theory]
+    [InlineData("conver x.log.gz", "Did you mean 'logpushkit convert'?")]
+    [InlineData("job list", "Did you mean 'logpushkit jobs'?")]
+    [InlineData("queues consumer list", "Did you mean 'logpushkit queues consumers'?")]
+    public async Task MistypedCommand_SuggestsTheNearestOne(string line, string suggestion)
+    {
+        var run = await CliProcess.RunAsync(line.Split(' '));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(suggestion, run.StandardError.Split('\n').Select(l => l.TrimEnd('\r')));
+    }
+
+    [Fact]
+    public async Task UnrelatedWord_NoSuggestion()
+    {
+        var run = await CliProcess.RunAsync("xyz");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.DoesNotContain("Did you mean", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fields_WithoutCredentials_SuggestsOffline()
+    {
+        var run = await CliProcess.RunAsync(["fields", "gateway_http"], stdin: null, environment: NoCloudflare);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("CLOUDFLARE_API_TOKEN", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Or add --offline for the documented fields of 'gateway_http', without credentials.", run.StandardError, StringComparison.Ordinal);
+
+        var offline = await CliProcess.RunAsync(["fields", "gateway_http", "--offline"], stdin: null, environment: NoCloudflare);
+        Assert.Equal(0, offline.ExitCode);
+        Assert.Contains("Datetime", offline.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fields_UnknownDatasetWithoutCredentials_DoesNotSuggestOffline()
+    {
+        var run = await CliProcess.RunAsync(["fields", "no_such_dataset"], stdin: null, environment: NoCloudflare);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.DoesNotContain("--offline", run.StandardError, StringComparison.Ordinal);
+    }
+}

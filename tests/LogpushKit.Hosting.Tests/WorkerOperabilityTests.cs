@@ -1,5 +1,10 @@
+using System.Net;
+using LogpushKit.Tests.Infrastructure;
+using LogpushKit.Tests.Infrastructure.FakeCloudflare;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace LogpushKit.Hosting.Tests;
@@ -146,5 +151,126 @@ public sealed class WorkerConfigurationTests : IDisposable
         }
 
         throw new InvalidOperationException("LogpushKit.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>
+/// The worker's health check (<c>AddHealthChecks().AddLogpushKit()</c>) as a host's <see cref="HealthCheckService"/> runs
+/// it: degraded before the start, healthy while the worker runs, unhealthy while the queue consumer's pulls fail (with
+/// the consumer state, last success and failure streak in its data), once the pipeline failed, and after the stop.
+/// </summary>
+public sealed class LogpushKitHealthCheckTests : FakeQueueTest
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _source = new("health-src");
+    private readonly TempDirectory _target = new("health-dst");
+
+    protected override void CleanUp()
+    {
+        _source.Dispose();
+        _target.Dispose();
+    }
+
+    private IHost BuildHost(bool queue, Action<LogpushKitOptions>? configure = null) => ServiceCollectionExtensionsTests.BuildHost(
+        o =>
+        {
+            (o.Source, o.Target) = (_source.Path, _target.Path);
+            o.ReconcileOnStart = false;
+            if (queue)
+            {
+                o.Queue.QueueId = Queue.Id;
+                o.Queue.AccountId = FakeCloudflareApi.DefaultAccountId;
+                o.Queue.ApiToken = Api.ApiToken;
+                o.Queue.ApiBaseUrl = Api.BaseAddress.AbsoluteUri;
+                o.Queue.RetryDelaySeconds = 0;
+            }
+
+            configure?.Invoke(o);
+        },
+        services => services.AddHealthChecks().AddLogpushKit(tags: ["ready"]));
+
+    private static async Task<HealthReportEntry> CheckAsync(IHost host)
+    {
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        return Assert.Single(report.Entries, e => e.Key == "logpushkit").Value;
+    }
+
+    [Fact]
+    public async Task Check_FolderWatcher_DegradedBeforeStartHealthyWhileRunningUnhealthyAfterStop()
+    {
+        using var host = BuildHost(queue: false);
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
+
+        var before = await CheckAsync(host);
+        await host.StartAsync();
+        using var cts = new CancellationTokenSource(Timeout);
+        while (state.Status != LogpushKitWorkerStatus.Running)
+        {
+            await Task.Delay(25, cts.Token);
+        }
+
+        var running = await CheckAsync(host);
+        await host.StopAsync();
+        var after = await CheckAsync(host);
+
+        Assert.Equal(HealthStatus.Degraded, before.Status);
+        Assert.Equal("NotStarted", before.Data["status"]);
+        Assert.Equal(HealthStatus.Healthy, running.Status);
+        Assert.Equal("folder watcher", running.Data["mode"]);
+        Assert.Equal("Watching", running.Data["activity"]);
+        Assert.Contains("ready", running.Tags);
+        Assert.Equal(HealthStatus.Unhealthy, after.Status);
+        Assert.Equal("Stopped", after.Data["status"]);
+    }
+
+    [Fact]
+    public async Task Check_QueuePullsFailing_UnhealthyWithConsumerStateAndStreak_ThenHealthyAgain()
+    {
+        Api.FailNext(FakeFailure.CloudflareErrors(HttpStatusCode.Forbidden, (10000, "Authentication error")).For("POST", "/messages/pull"), times: 3);
+        using var host = BuildHost(queue: true, o => o.Queue.MaxFailureSeconds = 0);
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
+
+        await host.StartAsync();
+        using var cts = new CancellationTokenSource(Timeout);
+        HealthReportEntry failing;
+        do
+        {
+            await Task.Delay(25, cts.Token);
+            failing = await CheckAsync(host);
+        }
+        while (failing.Status != HealthStatus.Unhealthy);
+
+        while (state.Health.Consumer?.Status != LogpushKit.Pipeline.QueueConsumerStatus.Healthy)
+        {
+            await Task.Delay(25, cts.Token);
+        }
+
+        var recovered = await CheckAsync(host);
+        await host.StopAsync();
+
+        Assert.StartsWith("The queue consumer is failing since ", failing.Description, StringComparison.Ordinal);
+        Assert.Contains("[10000] Authentication error", failing.Description, StringComparison.Ordinal);
+        Assert.Equal("Failing", failing.Data["consumer.status"]);
+        Assert.True((int)failing.Data["consumer.consecutiveFailures"] >= 1);
+        Assert.True(failing.Data.ContainsKey("consumer.failingSince"));
+        Assert.DoesNotContain(Api.ApiToken, failing.Description, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, recovered.Status);
+        Assert.Equal("Healthy", recovered.Data["consumer.status"]);
+        Assert.True(recovered.Data.ContainsKey("consumer.lastSuccess"));
+        Assert.Equal("queue consumer", recovered.Data["mode"]);
+    }
+
+    [Fact]
+    public async Task Check_PipelineFailed_UnhealthyWithTheFailureSecretsMasked()
+    {
+        using var host = BuildHost(queue: false);
+        var state = host.Services.GetRequiredService<LogpushKitWorkerState>();
+
+        state.Failed(new LogpushKitException("the source can no longer be listed: https://x/?secret-access-key=abc123"), summary: null);
+        var entry = await CheckAsync(host);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith("The LogpushKit worker failed: the source can no longer be listed", entry.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc123", entry.Description, StringComparison.Ordinal);
     }
 }
