@@ -10,6 +10,10 @@ builder.Services.AddLogpushKit(builder.Configuration.GetSection(LogpushKitOption
 // 3. r2:// and s3:// locations open through LogpushKit.R2 (endpoint and credentials from R2_* / AWS_* / LOGPUSHKIT_S3_ENDPOINT).
 builder.Services.AddLogpushR2Locations();
 
-// 4. Run until Ctrl-C or SIGTERM. A configuration error prints one line per setting and exits 2; a failure exits 1.
+// 4. Health (consumer state, last success, failure streak): checked every 30 s, a log line when it changes.
+builder.Services.AddHealthChecks().AddLogpushKit();
+builder.Services.AddSingleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, LogpushKit.Worker.HealthLogPublisher>();
+
+// 5. Run until Ctrl-C or SIGTERM. A configuration error prints one line per setting and exits 2; a failure exits 1.
 using var host = builder.Build();
 return await host.RunLogpushKitAsync();

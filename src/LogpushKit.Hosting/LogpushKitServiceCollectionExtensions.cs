@@ -19,12 +19,14 @@ public static class LogpushKitServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the worker with options bound from the <c>LogpushKit</c> configuration section (appsettings.json,
-    /// environment variables <c>LogpushKit__Source</c>…, user secrets), validated when the host starts.
+    /// environment variables <c>LogpushKit__Source</c>…, user secrets), validated when the host starts; a key in the section
+    /// that no setting reads (a misspelling) is a start-up error naming it.
     /// </summary>
     public static IServiceCollection AddLogpushKit(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<LogpushKitOptions>().BindConfiguration(LogpushKitOptions.SectionName);
+        services.AddSingleton<IValidateOptions<LogpushKitOptions>>(sp => new UnknownConfigurationKeysValidator(sp.GetRequiredService<IConfiguration>().GetSection(LogpushKitOptions.SectionName)));
         return AddCore(services);
     }
 
@@ -37,12 +39,16 @@ public static class LogpushKitServiceCollectionExtensions
         return AddCore(services);
     }
 
-    /// <summary>Registers the worker with options bound from <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("LogpushKit")</c>), validated when the host starts.</summary>
+    /// <summary>
+    /// Registers the worker with options bound from <paramref name="configuration"/> (e.g. <c>builder.Configuration.GetSection("LogpushKit")</c>),
+    /// validated when the host starts; a key in it that no setting reads (a misspelling) is a start-up error naming it.
+    /// </summary>
     public static IServiceCollection AddLogpushKit(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<LogpushKitOptions>().Bind(configuration);
+        services.AddSingleton<IValidateOptions<LogpushKitOptions>>(new UnknownConfigurationKeysValidator(configuration));
         return AddCore(services);
     }
 

@@ -41,8 +41,20 @@ internal static class FieldsCommand
             }
             else
             {
-                var scope = api.ResolveScope(parseResult, name);
-                using var client = new LogpushClient(api.ClientOptions<LogpushClientOptions>(parseResult));
+                LogpushScope scope;
+                LogpushClientOptions options;
+                try
+                {
+                    scope = api.ResolveScope(parseResult, name);
+                    options = api.ClientOptions<LogpushClientOptions>(parseResult);
+                }
+                catch (UsageException ex) when (LogpushDatasetCatalog.Default.FindAll(name).Count > 0)
+                {
+                    // the documented fields need no credentials
+                    throw new UsageException($"{ex.Message} Or add --offline for the documented fields of '{name}', without credentials.");
+                }
+
+                using var client = new LogpushClient(options);
                 result = await client.GetDatasetAsync(scope, name, cancellationToken: cancellationToken);
             }
 

@@ -49,6 +49,11 @@ internal static class CliApplication
             }
 
             var path = string.Join(' ', CommandPath(parseResult.CommandResult.Command));
+            if (SuggestCommand(parseResult) is { } suggestion)
+            {
+                await configuration.Error.WriteLineAsync($"Did you mean '{path} {suggestion}'?");
+            }
+
             await configuration.Error.WriteLineAsync($"Run '{path} --help' for usage.");
             return ExitCodes.Usage;
         }
@@ -86,5 +91,45 @@ internal static class CliApplication
         }
 
         return names;
+    }
+
+    /// <summary>
+    /// The subcommand a mistyped first word most likely means (<c>conver</c> → <c>convert</c>, <c>job</c> → <c>jobs</c>):
+    /// the nearest by edit distance, within two edits and less than half the word; <see langword="null"/> otherwise.
+    /// </summary>
+    internal static string? SuggestCommand(ParseResult parseResult)
+    {
+        var command = parseResult.CommandResult.Command;
+        if (parseResult.UnmatchedTokens is not [var typed, ..] || command.Subcommands.Count == 0 || typed.StartsWith('-'))
+        {
+            return null;
+        }
+
+        var best = command.Subcommands.Select(c => (c.Name, Distance: EditDistance(typed, c.Name))).MinBy(c => c.Distance);
+        return best.Name is not null && best.Distance <= Math.Min(2, (typed.Length + 1) / 2) ? best.Name : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (char.ToLowerInvariant(a[i - 1]) == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), substitution);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 }
