@@ -5,8 +5,8 @@ namespace LogpushKit.Pipeline;
 /// <summary>The pipeline's log messages (source-generated; once per object or batch, never per row).</summary>
 internal static partial class PipelineLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Converted {SourceKey} (ETag {SourceETag}) to {TargetKey}: {Records} records, {Rows} rows, {BadLines} bad lines, {BytesIn} bytes in, {BytesOut} bytes out in {ElapsedMs} ms")]
-    public static partial void Converted(ILogger logger, string sourceKey, string? sourceETag, string? targetKey, long records, long rows, long badLines, long bytesIn, long bytesOut, long elapsedMs);
+    [LoggerMessage(1, LogLevel.Information, "Converted {SourceKey} (ETag {SourceETag}; {ConversionReason}; dataset {Dataset}) to {TargetKey}: {Records} records, {Rows} rows, {BadLines} bad lines, {BytesIn} bytes in, {BytesOut} bytes out in {ElapsedMs} ms")]
+    public static partial void Converted(ILogger logger, string sourceKey, string? sourceETag, string conversionReason, string dataset, string? targetKey, long records, long rows, long badLines, long bytesIn, long bytesOut, long elapsedMs);
 
     [LoggerMessage(2, LogLevel.Debug, "Skipped {SourceKey}: {TargetKey} already records source ETag {SourceETag}")]
     public static partial void SkippedDuplicate(ILogger logger, string sourceKey, string? targetKey, string? sourceETag);

@@ -34,6 +34,24 @@ public sealed record PipelineSummary
     /// </summary>
     public long FailedPasses { get; init; }
 
+    /// <summary>Converted objects that had no target yet (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedNew { get; init; }
+
+    /// <summary>Converted objects whose target was made from another source version (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedSourceChanged { get; init; }
+
+    /// <summary>Converted objects whose target was made with other options (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedOptionsChanged { get; init; }
+
+    /// <summary>Converted objects whose target was up to date, reconverted because it was forced (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedForced { get; init; }
+
+    /// <summary>Converted objects whose dataset could not be told (converted without dataset columns or timestamp conversion).</summary>
+    public long DatasetUnknown { get; init; }
+
+    /// <summary>Keys outside their dataset's columns, per converted object (appended or dropped as the new-key policy says).</summary>
+    public long NewKeys { get; init; }
+
     /// <summary>All objects seen: the sum of the object counts above.</summary>
     public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + Failed;
 
@@ -78,6 +96,12 @@ public sealed record PipelineSummary
         return new PipelineSummary
         {
             Converted = left.Converted + right.Converted,
+            ConvertedNew = left.ConvertedNew + right.ConvertedNew,
+            ConvertedSourceChanged = left.ConvertedSourceChanged + right.ConvertedSourceChanged,
+            ConvertedOptionsChanged = left.ConvertedOptionsChanged + right.ConvertedOptionsChanged,
+            ConvertedForced = left.ConvertedForced + right.ConvertedForced,
+            DatasetUnknown = left.DatasetUnknown + right.DatasetUnknown,
+            NewKeys = left.NewKeys + right.NewKeys,
             SkippedDuplicate = left.SkippedDuplicate + right.SkippedDuplicate,
             SkippedFiltered = left.SkippedFiltered + right.SkippedFiltered,
             SkippedNotFound = left.SkippedNotFound + right.SkippedNotFound,
@@ -109,6 +133,12 @@ public sealed class PipelineStatistics
     private readonly Lock _failuresLock = new();
     private readonly List<ObjectProcessingResult> _failures = [];
     private long _converted;
+    private long _convertedNew;
+    private long _convertedSourceChanged;
+    private long _convertedOptionsChanged;
+    private long _convertedForced;
+    private long _datasetUnknown;
+    private long _newKeys;
     private long _duplicate;
     private long _filtered;
     private long _notFound;
@@ -136,8 +166,30 @@ public sealed class PipelineStatistics
         {
             case ObjectProcessingStatus.Converted:
                 Interlocked.Increment(ref _converted);
+                switch (result.ConversionReason)
+                {
+                    case ConversionReason.SourceChanged:
+                        Interlocked.Increment(ref _convertedSourceChanged);
+                        break;
+                    case ConversionReason.OptionsChanged:
+                        Interlocked.Increment(ref _convertedOptionsChanged);
+                        break;
+                    case ConversionReason.Forced:
+                        Interlocked.Increment(ref _convertedForced);
+                        break;
+                    default:
+                        Interlocked.Increment(ref _convertedNew);
+                        break;
+                }
+
+                if (result.DatasetSource == Datasets.DatasetSource.Unknown)
+                {
+                    Interlocked.Increment(ref _datasetUnknown);
+                }
+
                 if (result.Transform is { } t)
                 {
+                    Interlocked.Add(ref _newKeys, t.NewKeyNames.Count);
                     Interlocked.Add(ref _records, t.Records);
                     Interlocked.Add(ref _rows, t.Rows);
                     Interlocked.Add(ref _badLines, t.BadLines);
@@ -188,6 +240,12 @@ public sealed class PipelineStatistics
         return new PipelineSummary
         {
             Converted = Interlocked.Read(ref _converted),
+            ConvertedNew = Interlocked.Read(ref _convertedNew),
+            ConvertedSourceChanged = Interlocked.Read(ref _convertedSourceChanged),
+            ConvertedOptionsChanged = Interlocked.Read(ref _convertedOptionsChanged),
+            ConvertedForced = Interlocked.Read(ref _convertedForced),
+            DatasetUnknown = Interlocked.Read(ref _datasetUnknown),
+            NewKeys = Interlocked.Read(ref _newKeys),
             SkippedDuplicate = Interlocked.Read(ref _duplicate),
             SkippedFiltered = Interlocked.Read(ref _filtered),
             SkippedNotFound = Interlocked.Read(ref _notFound),
