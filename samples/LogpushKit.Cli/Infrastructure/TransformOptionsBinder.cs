@@ -318,24 +318,26 @@ internal sealed class TransformOptionsBinder
     private void Validate(CommandResult result)
     {
         var timestamps = result.GetResult(Timestamps) is { Implicit: false };
-        var dataset = ValueOrDefault(result, Dataset);
+        // a validator sees no default value: an option not given takes its default here
+        var dataset = result.GetResult(Dataset) is { Implicit: false } ? ValueOrDefault(result, Dataset) : _perDataset ? TransformOptions.AutoDataset : null;
         var auto = string.Equals(dataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
         if (timestamps && dataset is null && result.GetResult(TimestampFields) is null)
         {
             result.AddError("--timestamps needs --dataset NAME (or auto) or --timestamp-fields a,b to know which fields are timestamps.");
         }
 
-        if (!_perDataset && result.GetResult(Columns) is { Implicit: false } && ValueOrDefault(result, Columns) == "dataset" && dataset is null)
+        var columns = result.GetResult(Columns) is { Implicit: false } ? ValueOrDefault(result, Columns) : _perDataset ? "dataset" : "first-record";
+        if (result.GetResult(Columns) is { Implicit: false } && columns == "dataset" && dataset is null)
         {
             result.AddError("--columns dataset needs --dataset NAME (or auto) to know the dataset's columns.");
         }
 
-        if (result.GetResult(Fields) is { Implicit: false } && result.GetResult(Columns) is { Implicit: false } && ValueOrDefault(result, Columns) == "dataset")
+        if (result.GetResult(Fields) is { Implicit: false } && result.GetResult(Columns) is { Implicit: false } && columns == "dataset")
         {
             result.AddError("--fields names the columns; --columns dataset would take them from the dataset. Drop one of them.");
         }
 
-        if (result.GetResult(OnNewKeys) is { Implicit: false } && (result.GetResult(Fields) is { Implicit: false } || dataset is null || ValueOrDefault(result, Columns) != "dataset"))
+        if (result.GetResult(OnNewKeys) is { Implicit: false } && (result.GetResult(Fields) is { Implicit: false } || dataset is null || columns != "dataset"))
         {
             result.AddError("--on-new-keys applies to dataset columns (--columns dataset with --dataset, and no --fields); with --fields use --fail-on-unknown-keys.");
         }
