@@ -34,7 +34,7 @@ internal sealed partial class ConversionStage
             _csvFields = datasetFields;
         }
 
-        if (_plan.Timestamps is not null && _plan.Fields is null && _csvFields is null && !_plan.PerObjectTimestamps)
+        if (_plan.NeedsCsvFields && _plan.Fields is null && _csvFields is null)
         {
             throw new TransformOptionsException(
                 nameof(TransformOptions.TimestampOutput),

@@ -117,6 +117,7 @@ internal sealed class TransformPlan
                 }
 
                 TimestampFields = new HashSet<string>(tsFields, StringComparer.Ordinal);
+                ExplicitTimestampFields = true;
             }
             else if (DetectDataset)
             {
@@ -140,7 +141,7 @@ internal sealed class TransformPlan
             }
 
             Timestamps = new TimestampCodec(options.TimestampInput, output, options.TimestampCustomFormat, options.TimeZone);
-            if (Fields is null && InputFormat == LogpushInputFormat.Csv && !PerObjectTimestamps)
+            if (Fields is null && InputFormat == LogpushInputFormat.Csv && (DatasetFields is null || !DatasetColumns) && NeedsCsvFields)
             {
                 throw new ArgumentException(
                     "TimestampOutput on csv input needs Fields: csv has no header naming its columns, so the timestamp fields cannot be found.",
@@ -186,6 +187,15 @@ internal sealed class TransformPlan
     /// (where a dataset without timestamp columns is converted unchanged rather than refused).
     /// </summary>
     public bool PerObjectTimestamps => DetectDataset || DatasetColumns;
+
+    /// <summary>
+    /// Timestamps on csv input without named columns cannot apply and are refused: always when the timestamp fields are
+    /// named (<see cref="TransformOptions.TimestampFields"/>), else unless the dataset is told per input (then such an
+    /// input is converted without timestamp conversion, as a dataset whose columns are unknown).
+    /// </summary>
+    public bool NeedsCsvFields => Timestamps is not null && (ExplicitTimestampFields || !PerObjectTimestamps);
+
+    private bool ExplicitTimestampFields { get; init; }
 
     private static string[] CheckNames(IReadOnlyList<string> names, string option)
     {
