@@ -72,8 +72,24 @@ public sealed class LogpushKitTransformOptions
     /// <summary>The record format: <c>auto</c> (default: by content), <c>ndjson</c> or <c>csv</c>.</summary>
     public string InputFormat { get; set; } = "auto";
 
-    /// <summary>The Logpush dataset, e.g. <c>gateway_http</c>.</summary>
-    public string? Dataset { get; set; }
+    /// <summary>
+    /// The Logpush dataset: <c>auto</c> (default: per object, from a key path segment naming a dataset, else its first
+    /// record's keys matched against the catalog; an object neither tells is converted without timestamp conversion and
+    /// counted as dataset unknown), or a name (e.g. <c>gateway_http</c>) forcing one dataset; empty: none.
+    /// </summary>
+    public string? Dataset { get; set; } = TransformOptions.AutoDataset;
+
+    /// <summary>
+    /// Where the columns come from: <c>dataset</c> (default: a known dataset's catalog fields in catalog order, in every
+    /// file) or <c>first-record</c> (each file's first record's keys). <see cref="Fields"/>, when set, wins.
+    /// </summary>
+    public string Columns { get; set; } = "dataset";
+
+    /// <summary>With dataset columns, a record key that is not one of them: <c>append</c> (default), <c>ignore</c> or <c>fail</c>.</summary>
+    public string OnNewKeys { get; set; } = "append";
+
+    /// <summary>CR and LF inside a cell: <c>keep</c> (default, RFC 4180), <c>escape</c> (<c>\r</c>, <c>\n</c>) or <c>space</c>.</summary>
+    public string NewlinesInCells { get; set; } = "keep";
 
     /// <summary>The cell delimiter: one ASCII character, or <c>tab</c>. Default <c>,</c>.</summary>
     public string Delimiter { get; set; } = ",";

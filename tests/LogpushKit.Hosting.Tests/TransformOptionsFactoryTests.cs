@@ -68,7 +68,9 @@ public sealed class TransformOptionsFactoryTests
 
     [Fact]
     public void Create_NoKeys_GivesTheDefaults()
-        => Assert.Equal(TransformOptions.Default with { TimeZone = TimeZoneInfo.Utc }, TransformOptionsFactory.Create(Bind([])));
+        => Assert.Equal(
+            TransformOptions.Default with { TimeZone = TimeZoneInfo.Utc, Dataset = TransformOptions.AutoDataset, DatasetColumns = true }, // the worker tells each object's dataset (issue 13)
+            TransformOptionsFactory.Create(Bind([])));
 
     [Fact]
     public void Create_NumbersAsConfigurationWritesThem_AreSizes()

@@ -82,7 +82,10 @@ internal static class ConsumeCommand
             var clientOptions = cloudflare.ClientOptions<QueuesPullClientOptions>(parseResult);
             var quiet = parseResult.GetValue(pipeline.Quiet);
             var drainMode = parseResult.GetValue(exitWhenEmpty);
-            using var loggers = new StderrLoggerFactory(error, quiet ? LogLevel.Warning : LogLevel.Information, typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!);
+            string[] categories = parseResult.GetValue(pipeline.Verbose) && !quiet
+                ? [typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!, typeof(LogpushObjectProcessor).FullName!]
+                : [typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!];
+            using var loggers = new StderrLoggerFactory(error, quiet ? LogLevel.Warning : LogLevel.Information, categories);
             await using var consume = pipeline.Open(
                 parseResult,
                 o => o with

@@ -75,13 +75,18 @@ internal sealed class PipelineCommandOptions
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print no progress or summary on stderr (failures are still printed)." };
 
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Print one line per converted object on stderr: its key, why it was converted (new, source changed, options changed, forced), its dataset and how it was told, its counts.",
+    };
+
     public TransformOptionsBinder Transform { get; }
 
     public static PipelineCommandOptions AddTo(Command command)
     {
-        var transform = TransformOptionsBinder.AddTo(command);
+        var transform = TransformOptionsBinder.AddTo(command, perDataset: true);
         var options = new PipelineCommandOptions(transform);
-        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet })
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose })
         {
             command.Options.Add(option);
         }
@@ -145,8 +150,16 @@ internal sealed class PipelineCommandOptions
             MaxConcurrency = parseResult.GetValue(Concurrency),
             SettingNames = SettingNames,
         };
+        if (loggers is null && parseResult.GetValue(Verbose) && !parseResult.GetValue(Quiet))
+        {
+            loggers = ObjectLines = new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Information, typeof(LogpushObjectProcessor).FullName!);
+        }
+
         return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers, loggers);
     }
+
+    /// <summary>The loggers of --verbose (one line per object), once <see cref="Open"/> made them; the command disposes them.</summary>
+    public StderrLoggerFactory? ObjectLines { get; private set; }
 
     /// <summary>
     /// One line: <c>run: 3 converted, 1 skipped (1 up to date, 0 filtered, 0 missing), 0 failed; 3,000 rows, 0.4 MB CSV; 1.2 MB
@@ -156,8 +169,14 @@ internal sealed class PipelineCommandOptions
     {
         var passes = s.FailedPasses > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.FailedPasses:N0} failed reconcile passes") : string.Empty;
         var leftovers = s.LeftoversRemoved > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {s.LeftoversRemoved:N0} leftovers of interrupted puts removed") : string.Empty;
+        var why = s.Converted > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" ({s.ConvertedNew:N0} new, {s.ConvertedSourceChanged:N0} source changed, {s.ConvertedOptionsChanged:N0} options changed, {s.ConvertedForced:N0} forced)")
+            : string.Empty;
+        var datasets = s.DatasetUnknown > 0 || s.NewKeys > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; {s.DatasetUnknown:N0} dataset unknown, {s.NewKeys:N0} new keys")
+            : string.Empty;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{label}: {s.Converted:N0} converted, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{leftovers}");
+            $"{label}: {s.Converted:N0} converted{why}, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{datasets}{leftovers}");
     }
 }

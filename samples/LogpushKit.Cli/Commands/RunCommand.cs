@@ -45,6 +45,11 @@ internal static class RunCommand
             HelpName = "TIME",
             CustomParser = ParseTime,
         };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Convert every object in scope again, even when its CSV is up to date (same source and same options); counted as 'forced'. Not with --watch (every pass would convert everything again).",
+        };
+        command.Options.Add(force);
         command.Options.Add(watch);
         command.Options.Add(interval);
         command.Options.Add(from);
@@ -57,6 +62,11 @@ internal static class RunCommand
             if (TransformOptionsBinder.ValueOrDefault(result, from) is { } start && TransformOptionsBinder.ValueOrDefault(result, to) is { } end && start >= end)
             {
                 result.AddError(string.Create(CultureInfo.InvariantCulture, $"--from ({start:u}) must be earlier than --to ({end:u})."));
+            }
+
+            if (watching && TransformOptionsBinder.ValueOrDefault(result, force))
+            {
+                result.AddError("--force reconverts everything in scope once; with --watch every pass would convert everything again. Drop one of them.");
             }
 
             if (!watching && result.GetResult(interval) is { Implicit: false })
@@ -79,7 +89,9 @@ internal static class RunCommand
                 From = parseResult.GetValue(from),
                 To = parseResult.GetValue(to),
                 ReconcileInterval = parseResult.GetResult(interval) is { Implicit: false } ? TimeSpan.FromSeconds(parseResult.GetValue(interval)) : null,
+                Force = parseResult.GetValue(force),
             });
+            using var objectLines = options.ObjectLines;
             var quiet = parseResult.GetValue(options.Quiet);
             PipelineSummary summary;
             using (var console = new PipelineConsole(error, isWatch ? "watch" : "run", quiet, pipeline.SourceLocation.ToString()))

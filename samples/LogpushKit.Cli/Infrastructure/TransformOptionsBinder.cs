@@ -32,11 +32,56 @@ internal sealed class TransformOptionsBinder
         [nameof(TransformOptions.MaxLineBytes)] = "--max-line-bytes",
         [nameof(TransformOptions.FailOnUnknownKeys)] = "--fail-on-unknown-keys",
         [nameof(TransformOptions.MaxDecompressedBytes)] = "--max-output-bytes",
+        [nameof(TransformOptions.DatasetColumns)] = "--columns",
+        [nameof(TransformOptions.DatasetFields)] = "--columns",
+        [nameof(TransformOptions.OnNewKeys)] = "--on-new-keys",
+        [nameof(TransformOptions.NewlinesInCells)] = "--newlines-in-cells",
     };
 
-    private TransformOptionsBinder()
+    private readonly bool _perDataset;
+
+    private TransformOptionsBinder(bool perDataset)
     {
+        _perDataset = perDataset;
+        Dataset = new("--dataset")
+        {
+            Description = perDataset
+                ? "The Logpush dataset of the objects. Default auto: per object, from a key path segment naming a dataset, else the keys of its first record matched against the dataset catalog; an object neither tells is converted without timestamp conversion and counted as 'dataset unknown'. A NAME (e.g. gateway_http) forces one dataset for every object."
+                : "The Logpush dataset (e.g. gateway_http, http_requests), or auto (told from the first record's keys); with --timestamps, its timestamp fields are converted.",
+            HelpName = "auto|NAME",
+            DefaultValueFactory = _ => perDataset ? TransformOptions.AutoDataset : null,
+        };
+        Columns = new("--columns")
+        {
+            Description = perDataset
+                ? "dataset (default): a known dataset's columns are its Logpush job's field_names, else its catalog fields in catalog order, in every file whatever the first record holds; first-record: the keys of each file's first record."
+                : "first-record (default): the keys of the first record; dataset: the dataset's catalog fields in catalog order (needs --dataset).",
+            HelpName = "dataset|first-record",
+            DefaultValueFactory = _ => perDataset ? "dataset" : "first-record",
+            CustomParser = r => ParseName<bool>(r, TryParseColumns, perDataset ? "dataset" : "first-record"),
+        };
     }
+
+    /// <summary><c>--columns dataset|first-record</c>.</summary>
+    public Option<string> Columns { get; }
+
+    /// <summary><c>--on-new-keys append|ignore|fail</c>.</summary>
+    public Option<string> OnNewKeys { get; } = new("--on-new-keys")
+    {
+        Description = "With dataset columns, a record key that is not one of them: append (default; the first record's new keys become extra columns after the dataset's, nothing lost), ignore (dropped, counted), fail (a bad line).",
+        HelpName = "append|ignore|fail",
+        DefaultValueFactory = _ => "append",
+        CustomParser = r => ParseName<NewKeyPolicy>(r, TransformOptionsText.TryParseNewKeyPolicy, "append"),
+    };
+
+    /// <summary><c>--newlines-in-cells keep|escape|space</c>.</summary>
+    public Option<string> NewlinesInCells { get; } = new("--newlines-in-cells")
+    {
+        Description = "CR and LF inside a cell: keep (default; the cell is quoted, RFC 4180), escape (written as \\r and \\n), space (one space each) for line-based forwarders that cut at every LF.",
+        HelpName = "keep|escape|space",
+        DefaultValueFactory = _ => "keep",
+        CustomParser = r => ParseName<NewlinePolicy>(r, TransformOptionsText.TryParseNewlinePolicy, "keep"),
+    };
 
     /// <summary><c>--fields a,b,c</c>: the columns, in order.</summary>
     public Option<string[]> Fields { get; } = new("--fields")
@@ -49,12 +94,8 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--no-header</c>.</summary>
     public Option<bool> NoHeader { get; } = new("--no-header") { Description = "Do not write a header row." };
 
-    /// <summary><c>--dataset NAME</c>.</summary>
-    public Option<string?> Dataset { get; } = new("--dataset")
-    {
-        Description = "The Logpush dataset (e.g. gateway_http, http_requests); with --timestamps, its timestamp fields are converted.",
-        HelpName = "NAME",
-    };
+    /// <summary><c>--dataset auto|NAME</c>.</summary>
+    public Option<string?> Dataset { get; }
 
     /// <summary><c>--input-format auto|ndjson|csv</c>: the canonical name.</summary>
     public Option<string> InputFormat { get; } = new("--input-format")
@@ -150,14 +191,20 @@ internal sealed class TransformOptionsBinder
     };
 
     /// <summary>Creates the transform options and adds them, and the checks between them, to <paramref name="command"/>.</summary>
-    public static TransformOptionsBinder AddTo(Command command)
+    /// <param name="command">The command.</param>
+    /// <param name="perDataset">
+    /// The command converts many objects of many datasets (<c>run</c>, <c>consume</c>): <c>--dataset</c> defaults to
+    /// <c>auto</c> and <c>--columns</c> to <c>dataset</c>. <c>convert</c> keeps the first record's keys and no dataset.
+    /// </param>
+    public static TransformOptionsBinder AddTo(Command command, bool perDataset = false)
     {
-        var binder = new TransformOptionsBinder();
+        var binder = new TransformOptionsBinder(perDataset);
         Option[] all =
         [
             binder.Fields, binder.NoHeader, binder.Dataset, binder.InputFormat, binder.Delimiter, binder.CrLf, binder.Bom,
             binder.Timestamps, binder.TimestampFields, binder.TimestampInput, binder.TimeZone, binder.OnBadLine,
             binder.FailOnUnknownKeys, binder.EscapeFormulas, binder.MaxLineBytes, binder.MaxOutputBytes,
+            binder.Columns, binder.OnNewKeys, binder.NewlinesInCells,
         ];
         foreach (var option in all)
         {
@@ -188,12 +235,18 @@ internal sealed class TransformOptionsBinder
         }
 
         _ = TransformOptionsText.TryParseInputFormat(parseResult.GetValue(InputFormat), out var inputFormat, out _);
+        _ = TransformOptionsText.TryParseNewKeyPolicy(parseResult.GetValue(OnNewKeys), out var onNewKeys, out _);
+        _ = TransformOptionsText.TryParseNewlinePolicy(parseResult.GetValue(NewlinesInCells), out var newlines, out _);
+        var dataset = parseResult.GetValue(Dataset);
         _ = TransformOptionsText.TryParseTimestampInput(parseResult.GetValue(TimestampInput), out var timestampInput, out _);
         var options = new TransformOptions
         {
             Fields = fields is { Length: > 0 } ? fields : null,
             WriteHeader = !parseResult.GetValue(NoHeader),
-            Dataset = parseResult.GetValue(Dataset),
+            Dataset = string.IsNullOrWhiteSpace(dataset) ? null : dataset.Trim(),
+            DatasetColumns = fields is not { Length: > 0 } && dataset is not null && parseResult.GetValue(Columns) == "dataset",
+            OnNewKeys = onNewKeys,
+            NewlinesInCells = newlines,
             InputFormat = inputFormat,
             Delimiter = parseResult.GetValue(Delimiter) ?? TransformOptions.Default.Delimiter,
             RowEnding = parseResult.GetValue(CrLf) ? CsvRowEnding.CrLf : CsvRowEnding.Lf,
@@ -265,12 +318,31 @@ internal sealed class TransformOptionsBinder
     private void Validate(CommandResult result)
     {
         var timestamps = result.GetResult(Timestamps) is { Implicit: false };
-        if (timestamps && ValueOrDefault(result, Dataset) is null && result.GetResult(TimestampFields) is null)
+        // a validator sees no default value: an option not given takes its default here
+        var dataset = result.GetResult(Dataset) is { Implicit: false } ? ValueOrDefault(result, Dataset) : _perDataset ? TransformOptions.AutoDataset : null;
+        var auto = string.Equals(dataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
+        if (timestamps && dataset is null && result.GetResult(TimestampFields) is null)
         {
-            result.AddError("--timestamps needs --dataset NAME or --timestamp-fields a,b to know which fields are timestamps.");
+            result.AddError("--timestamps needs --dataset NAME (or auto) or --timestamp-fields a,b to know which fields are timestamps.");
         }
 
-        if (timestamps && ValueOrDefault(result, InputFormat) == "csv" && result.GetResult(Fields) is null)
+        var columns = result.GetResult(Columns) is { Implicit: false } ? ValueOrDefault(result, Columns) : _perDataset ? "dataset" : "first-record";
+        if (result.GetResult(Columns) is { Implicit: false } && columns == "dataset" && dataset is null)
+        {
+            result.AddError("--columns dataset needs --dataset NAME (or auto) to know the dataset's columns.");
+        }
+
+        if (result.GetResult(Fields) is { Implicit: false } && result.GetResult(Columns) is { Implicit: false } && columns == "dataset")
+        {
+            result.AddError("--fields names the columns; --columns dataset would take them from the dataset. Drop one of them.");
+        }
+
+        if (result.GetResult(OnNewKeys) is { Implicit: false } && (result.GetResult(Fields) is { Implicit: false } || dataset is null || columns != "dataset"))
+        {
+            result.AddError("--on-new-keys applies to dataset columns (--columns dataset with --dataset, and no --fields); with --fields use --fail-on-unknown-keys.");
+        }
+
+        if (timestamps && !auto && ValueOrDefault(result, InputFormat) == "csv" && result.GetResult(Fields) is null)
         {
             result.AddError("--timestamps on csv input needs --fields a,b,c: csv has no header naming its columns, so the timestamp fields cannot be found.");
         }
@@ -288,6 +360,14 @@ internal sealed class TransformOptionsBinder
     }
 
     private delegate bool TryParse<T>(string? text, out T value, out string? error);
+
+    private static bool TryParseColumns(string? text, out bool dataset, out string? error)
+    {
+        var t = text?.Trim() ?? string.Empty;
+        dataset = t.Equals("dataset", StringComparison.OrdinalIgnoreCase);
+        error = dataset || t.Equals("first-record", StringComparison.OrdinalIgnoreCase) ? null : $"'{t}' is not a column source; give dataset or first-record.";
+        return error is null;
+    }
 
     private static string? LastToken(ArgumentResult result) => result.Tokens.Count == 0 ? null : result.Tokens[^1].Value;
 

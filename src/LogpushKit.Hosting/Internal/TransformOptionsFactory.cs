@@ -32,6 +32,10 @@ internal static class TransformOptionsFactory
         [nameof(TransformOptions.FailOnUnknownKeys)] = nameof(LogpushKitTransformOptions.FailOnUnknownKeys),
         [nameof(TransformOptions.MaxLineBytes)] = nameof(LogpushKitTransformOptions.MaxLineBytes),
         [nameof(TransformOptions.MaxDecompressedBytes)] = nameof(LogpushKitTransformOptions.MaxDecompressedBytes),
+        [nameof(TransformOptions.DatasetColumns)] = nameof(LogpushKitTransformOptions.Columns),
+        [nameof(TransformOptions.DatasetFields)] = nameof(LogpushKitTransformOptions.Columns),
+        [nameof(TransformOptions.OnNewKeys)] = nameof(LogpushKitTransformOptions.OnNewKeys),
+        [nameof(TransformOptions.NewlinesInCells)] = nameof(LogpushKitTransformOptions.NewlinesInCells),
     };
 
     /// <summary>Builds the options, checked as the transformer checks them.</summary>
@@ -89,6 +93,13 @@ internal static class TransformOptionsFactory
         Check(TransformOptionsText.TryParseBadLinePolicy(options.OnBadLine, out var onBadLine, out e), nameof(options.OnBadLine), e);
         Check(TransformOptionsText.TryParseMaxLineBytes(options.MaxLineBytes, out var maxLineBytes, out e), nameof(options.MaxLineBytes), e);
         Check(TransformOptionsText.TryParseByteSize(options.MaxDecompressedBytes, out var maxDecompressedBytes, out e), nameof(options.MaxDecompressedBytes), e);
+        Check(TransformOptionsText.TryParseNewKeyPolicy(options.OnNewKeys, out var onNewKeys, out e), nameof(options.OnNewKeys), e);
+        Check(TransformOptionsText.TryParseNewlinePolicy(options.NewlinesInCells, out var newlines, out e), nameof(options.NewlinesInCells), e);
+        var columns = options.Columns?.Trim() ?? string.Empty;
+        Check(
+            columns.Equals("dataset", StringComparison.OrdinalIgnoreCase) || columns.Equals("first-record", StringComparison.OrdinalIgnoreCase),
+            nameof(options.Columns),
+            $"'{columns}' is not a column source; give dataset or first-record.");
         if (failures.Count > before)
         {
             return null;
@@ -100,6 +111,9 @@ internal static class TransformOptionsFactory
             WriteHeader = options.WriteHeader,
             InputFormat = inputFormat,
             Dataset = string.IsNullOrWhiteSpace(options.Dataset) ? null : options.Dataset.Trim(),
+            DatasetColumns = fields is null && !string.IsNullOrWhiteSpace(options.Dataset) && columns.Equals("dataset", StringComparison.OrdinalIgnoreCase),
+            OnNewKeys = onNewKeys,
+            NewlinesInCells = newlines,
             Delimiter = delimiter,
             RowEnding = options.CrLf ? CsvRowEnding.CrLf : CsvRowEnding.Lf,
             WriteBom = options.Bom,

@@ -29,8 +29,8 @@ internal static partial class Log
     public static partial void NotificationRulesReadBackFailed(ILogger logger, string bucket, string queueId, string reason);
 
     // 1200-1299: the object processor (once per object).
-    [LoggerMessage(EventId = 1200, EventName = "Converted", Level = LogLevel.Information, Message = "Converted {SourceKey} (ETag {SourceETag}) to {TargetKey}: {Records} records, {Rows} rows, {BadLines} bad lines, {BytesIn} bytes in, {BytesOut} bytes out in {ElapsedMs} ms")]
-    public static partial void Converted(ILogger logger, string sourceKey, string? sourceETag, string? targetKey, long records, long rows, long badLines, long bytesIn, long bytesOut, long elapsedMs);
+    [LoggerMessage(EventId = 1200, EventName = "Converted", Level = LogLevel.Information, Message = "Converted {SourceKey} (ETag {SourceETag}; {ConversionReason}; dataset {Dataset}) to {TargetKey}: {Records} records, {Rows} rows, {BadLines} bad lines, {BytesIn} bytes in, {BytesOut} bytes out in {ElapsedMs} ms")]
+    public static partial void Converted(ILogger logger, string sourceKey, string? sourceETag, string conversionReason, string dataset, string? targetKey, long records, long rows, long badLines, long bytesIn, long bytesOut, long elapsedMs);
 
     [LoggerMessage(EventId = 1201, EventName = "SkippedDuplicate", Level = LogLevel.Debug, Message = "Skipped {SourceKey}: {TargetKey} already records source ETag {SourceETag}")]
     public static partial void SkippedDuplicate(ILogger logger, string sourceKey, string? targetKey, string? sourceETag);

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
+using LogpushKit.Datasets;
 using LogpushKit.Events;
 using LogpushKit.Storage;
 using LogpushKit.Transform;
@@ -50,7 +52,9 @@ public sealed class LogpushObjectProcessor
 
     private static readonly string[] ControlObjectNames = ["ownership-challenge.txt", "test.txt.gz", "test.txt"];
 
-    private readonly LogpushCsvTransformer _transformer;
+    private readonly ObjectPlan _defaultPlan;
+    private readonly LogpushDatasetResolver? _resolver;
+    private readonly ConcurrentDictionary<string, ObjectPlan> _plans = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly LogpushKitMetrics _metrics;
     private readonly TimeProvider _timeProvider;
@@ -88,7 +92,14 @@ public sealed class LogpushObjectProcessor
             ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero, nameof(options));
         }
 
-        _transformer = new LogpushCsvTransformer(Options.Transform);
+        var transform = Options.Transform;
+        var forced = transform.Dataset is { } named && !IsAuto(named);
+        _defaultPlan = new ObjectPlan(
+            new LogpushCsvTransformer(transform),
+            OptionsFingerprint.Compute(transform, Options.TargetKeyTemplate, ConverterVersion),
+            forced ? new DatasetResolution((transform.DatasetCatalog ?? LogpushDatasetCatalog.Default).FindAll(transform.Dataset!).FirstOrDefault(), DatasetSource.Forced) : null,
+            transform.Dataset is not null && !forced);
+        _resolver = _defaultPlan.Detects ? new LogpushDatasetResolver(transform.DatasetCatalog, Options.Jobs) : null;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = metrics ?? LogpushKitMetrics.Shared;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -318,9 +329,10 @@ public sealed class LogpushObjectProcessor
     private async Task<ObjectProcessingResult> ConvertAsync(string key, string targetKey, string? expectedETag, CancellationToken cancellationToken)
     {
         RefuseTargetInSource(key, targetKey);
+        var plan = PlanFor(key);
         var existing = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
         var recorded = OwnedBy(existing, key, targetKey);
-        if (expectedETag is not null && recorded is not null && string.Equals(expectedETag, recorded.ETag, StringComparison.Ordinal))
+        if (UpToDate(recorded, expectedETag, plan))
         {
             return Skipped(key, targetKey, expectedETag, reason: null);
         }
@@ -339,7 +351,7 @@ public sealed class LogpushObjectProcessor
                     changedWhileWaiting = true;
                     existing = again;
                     recorded = OwnedBy(existing, key, targetKey);
-                    if (expectedETag is not null && recorded is not null && string.Equals(expectedETag, recorded.ETag, StringComparison.Ordinal))
+                    if (UpToDate(recorded, expectedETag, plan))
                     {
                         return Skipped(key, targetKey, expectedETag, ConvertedByAnotherProcess);
                     }
@@ -360,16 +372,20 @@ public sealed class LogpushObjectProcessor
             await using (body.ConfigureAwait(false))
             {
                 var sourceETag = NormalizeETag(body.Info.ETag);
-                if (sourceETag is not null && recorded is not null && string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal))
+                if (UpToDate(recorded, sourceETag, plan))
                 {
                     return Skipped(key, targetKey, sourceETag, changedWhileWaiting ? ConvertedByAnotherProcess : null) with { SourceSize = body.Info.Size };
                 }
 
                 var condition = existing is null ? R2Conditional.DoesNotExist : R2Conditional.ETagIs(existing.ETag);
-                var converted = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, condition, cancellationToken).ConfigureAwait(false);
+                var converted = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, condition, plan, cancellationToken).ConfigureAwait(false);
                 if (converted is not null)
                 {
-                    return converted;
+                    var reason = existing is null || recorded is null ? ConversionReason.New
+                        : !string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal) ? ConversionReason.SourceChanged
+                        : !string.Equals(plan.Fingerprint, recorded.Fingerprint, StringComparison.Ordinal) ? ConversionReason.OptionsChanged
+                        : ConversionReason.Forced;
+                    return converted with { ConversionReason = reason };
                 }
 
                 // The conditional put lost: someone wrote the target after we looked. Say who.
@@ -391,6 +407,46 @@ public sealed class LogpushObjectProcessor
                 await claim.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The target records this source version and these options, and reconverting is not forced.</summary>
+    private bool UpToDate(ProvenanceMetadata.Recorded? recorded, string? sourceETag, ObjectPlan plan) =>
+        !Options.Force && sourceETag is not null && recorded is not null
+        && string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal)
+        && string.Equals(plan.Fingerprint, recorded.Fingerprint, StringComparison.Ordinal);
+
+    private static bool IsAuto(string dataset) => string.Equals(dataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// How <paramref name="key"/> is converted: with the options as given, or, when datasets are told per object, with
+    /// the dataset its key path or its Logpush job tells (the job's field_names and timestamp_format with it); an object
+    /// neither tells keeps <c>auto</c>, and the conversion tells it from its first record. Plans are made once per dataset.
+    /// </summary>
+    private ObjectPlan PlanFor(string key)
+    {
+        if (_resolver is null)
+        {
+            return _defaultPlan;
+        }
+
+        var resolution = _resolver.ResolveByKey(Source.Name, key);
+        if (resolution.Dataset is not { } dataset)
+        {
+            return _defaultPlan;
+        }
+
+        var job = resolution.Job;
+        var planKey = $"{resolution.Source}|{dataset.Name}|{job?.JobId}|{job?.Bucket}|{job?.PathPrefix}";
+        return _plans.GetOrAdd(planKey, _ =>
+        {
+            var transform = Options.Transform with
+            {
+                Dataset = dataset.Fields.Count > 0 ? dataset.Name : null,
+                DatasetFields = job?.FieldNames ?? Options.Transform.DatasetFields,
+                TimestampInput = job is not null && Options.Transform.TimestampInput == LogpushTimestampFormat.Auto ? job.TimestampFormat : Options.Transform.TimestampInput,
+            };
+            return new ObjectPlan(new LogpushCsvTransformer(transform), OptionsFingerprint.Compute(transform, Options.TargetKeyTemplate, ConverterVersion), resolution, Detects: false);
+        });
     }
 
     private static ObjectProcessingResult Skipped(string key, string targetKey, string? sourceETag, string? reason) =>
@@ -456,7 +512,7 @@ public sealed class LogpushObjectProcessor
     }
 
     private async Task<ObjectProcessingResult?> TransformIntoTargetAsync(
-        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, R2Conditional condition, CancellationToken cancellationToken)
+        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, R2Conditional condition, ObjectPlan plan, CancellationToken cancellationToken)
     {
         var putOptions = new R2PutOptions
         {
@@ -468,6 +524,7 @@ public sealed class LogpushObjectProcessor
                 [ProvenanceMetadata.SourceETag] = sourceETag ?? string.Empty,
                 [ProvenanceMetadata.SourceSize] = body.Info.Size.ToString(CultureInfo.InvariantCulture),
                 [ProvenanceMetadata.Converter] = ConverterVersion,
+                [ProvenanceMetadata.OptionsFingerprint] = plan.Fingerprint,
             },
         };
 
@@ -483,7 +540,7 @@ public sealed class LogpushObjectProcessor
             await using (target.ConfigureAwait(false))
             {
                 var context = new TransformContext { SourceName = ObjectKeyText.Escape(key), Quarantine = quarantine };
-                transformed = await _transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+                transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
                 written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
                 if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
                 {
@@ -528,6 +585,9 @@ public sealed class LogpushObjectProcessor
                 SourceSize = body.Info.Size,
                 Transform = transformed,
                 QuarantineKey = writtenQuarantine,
+                OptionsFingerprint = plan.Fingerprint,
+                Dataset = plan.Resolution?.Dataset?.Name ?? transformed.Dataset,
+                DatasetSource = plan.Resolution?.Source ?? (!plan.Detects ? null : transformed.Dataset is null ? DatasetSource.Unknown : DatasetSource.RecordKeys),
             };
         }
         finally
@@ -560,7 +620,7 @@ public sealed class LogpushObjectProcessor
         {
             case ObjectProcessingStatus.Converted:
                 var t = result.Transform!;
-                Log.Converted(_logger, sourceKey, result.SourceETag, targetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
+                Log.Converted(_logger, sourceKey, result.SourceETag, ReasonText(result.ConversionReason), DatasetText(result), targetKey, t.Records, t.Rows, t.BadLines, t.BytesIn, t.BytesOut, (long)result.Elapsed.TotalMilliseconds);
                 if (result.QuarantineKey is not null)
                 {
                     Log.Quarantined(_logger, sourceKey, t.BadLines, ObjectKeyText.Escape(result.QuarantineKey));
@@ -580,6 +640,31 @@ public sealed class LogpushObjectProcessor
                 Log.ConversionFailed(_logger, sourceKey, result.Reason, result.Exception);
                 break;
         }
+    }
+
+    /// <summary>Why an object was converted, in the words of summaries and logs: new, source changed, options changed, forced.</summary>
+    public static string ReasonText(ConversionReason? reason) => reason switch
+    {
+        ConversionReason.New => "new",
+        ConversionReason.SourceChanged => "source changed",
+        ConversionReason.OptionsChanged => "options changed",
+        ConversionReason.Forced => "forced",
+        _ => "converted",
+    };
+
+    /// <summary>An object's dataset and how it was told, for logs: <c>gateway_http (key path)</c>, <c>unknown</c>, <c>none</c>.</summary>
+    public static string DatasetText(ObjectProcessingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.DatasetSource switch
+        {
+            null => "none",
+            DatasetSource.Unknown => "unknown",
+            DatasetSource.KeyPath => $"{result.Dataset} (key path)",
+            DatasetSource.Job => $"{result.Dataset} (Logpush job)",
+            DatasetSource.RecordKeys => $"{result.Dataset} (record keys)",
+            _ => $"{result.Dataset} ({result.DatasetSource.Value.ToString().ToLowerInvariant()})",
+        };
     }
 
     private static string Describe(Exception ex) => ex switch
@@ -612,6 +697,9 @@ public sealed class LogpushObjectProcessor
 
         return trimmed.Trim('"');
     }
+
+    /// <summary>How one object is converted: the transformer, the fingerprint of its options, how its dataset was told (before reading), whether the conversion detects it.</summary>
+    private sealed record ObjectPlan(LogpushCsvTransformer Transformer, string Fingerprint, DatasetResolution? Resolution, bool Detects);
 
     /// <summary>How the target's store relates to the source's: which source key a target key's object is, if any.</summary>
     private sealed class StoreOverlap

@@ -39,6 +39,18 @@ public sealed record LogpushObjectProcessorOptions
     public TimeSpan? LeftoverAge { get; init; } = Storage.R2CleanupOptions.DefaultOlderThan;
 
     /// <summary>
+    /// Convert every object in scope again even when its target is up to date (same source ETag and options fingerprint);
+    /// reported as <see cref="ConversionReason.Forced"/>. Default <see langword="false"/>.
+    /// </summary>
+    public bool Force { get; init; }
+
+    /// <summary>
+    /// The Logpush jobs whose destination paths tell an object's dataset (see <see cref="Datasets.LogpushDatasetResolver"/>)
+    /// when <see cref="TransformOptions.Dataset"/> is <see cref="TransformOptions.AutoDataset"/>. Default: none.
+    /// </summary>
+    public IReadOnlyList<Datasets.LogpushJobRoute> Jobs { get; init; } = [];
+
+    /// <summary>
     /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
     /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
     /// </summary>

@@ -151,6 +151,8 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             TargetPrefix = NullIfEmpty(BucketRequest.ToFolderPrefix(target.Key)),
             TargetKeyTemplate = options.TargetKeyTemplate,
             Transform = options.Transform,
+            Force = options.Force,
+            Jobs = options.Jobs,
         };
         RefuseTargetOverSource(source, target, processorOptions, names);
 

@@ -33,6 +33,19 @@ public sealed record LogpushPipelineOptions
     /// <summary>How objects are converted.</summary>
     public TransformOptions Transform { get; init; } = TransformOptions.Default;
 
+    /// <summary>
+    /// Convert every object in scope again, even when its target is up to date (see
+    /// <see cref="LogpushObjectProcessorOptions.Force"/>). Default <see langword="false"/>.
+    /// </summary>
+    public bool Force { get; init; }
+
+    /// <summary>
+    /// The Logpush jobs (e.g. listed through <see cref="Cloudflare.LogpushClient"/> and turned into routes by
+    /// <see cref="Datasets.LogpushJobRoute.TryFrom"/>) whose destination paths tell an object's dataset under
+    /// <see cref="TransformOptions.AutoDataset"/>. Default: none.
+    /// </summary>
+    public IReadOnlyList<Datasets.LogpushJobRoute> Jobs { get; init; } = [];
+
     /// <summary>Objects converted at once. Default: one per core. Reconcile passes beside a watcher or consumer use half.</summary>
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
 

@@ -21,6 +21,22 @@ public enum ObjectProcessingStatus
     Failed,
 }
 
+/// <summary>Why an object was converted (<see cref="ObjectProcessingResult.ConversionReason"/>).</summary>
+public enum ConversionReason
+{
+    /// <summary>It had no target yet.</summary>
+    New = 0,
+
+    /// <summary>Its target was made from another version of the source (another ETag).</summary>
+    SourceChanged,
+
+    /// <summary>Its target was made from this source with other options (another <see cref="OptionsFingerprint"/>, or none recorded).</summary>
+    OptionsChanged,
+
+    /// <summary>Its target was up to date, and reconverting was forced (<see cref="LogpushObjectProcessorOptions.Force"/>).</summary>
+    Forced,
+}
+
 /// <summary>The outcome of <see cref="LogpushObjectProcessor"/> for one source object.</summary>
 /// <param name="Status">What happened.</param>
 /// <param name="SourceKey">The source object key.</param>
@@ -37,6 +53,21 @@ public sealed record ObjectProcessingResult(ObjectProcessingStatus Status, strin
 
     /// <summary>The transform's counts, for <see cref="ObjectProcessingStatus.Converted"/> (and for failures that got that far).</summary>
     public TransformResult? Transform { get; init; }
+
+    /// <summary>Why the object was converted (<see cref="ObjectProcessingStatus.Converted"/> only).</summary>
+    public ConversionReason? ConversionReason { get; init; }
+
+    /// <summary>The object's dataset, when told (see <see cref="DatasetSource"/>).</summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>
+    /// How the dataset was told, when datasets are resolved per object (<see cref="TransformOptions.AutoDataset"/>) or
+    /// forced; <see cref="Datasets.DatasetSource.Unknown"/> when it could not be told. <see langword="null"/> when no dataset is used.
+    /// </summary>
+    public Datasets.DatasetSource? DatasetSource { get; init; }
+
+    /// <summary>The options fingerprint the target was written with (see <see cref="OptionsFingerprint"/>).</summary>
+    public string? OptionsFingerprint { get; init; }
 
     /// <summary>The key of the quarantine side object, when bad lines were quarantined.</summary>
     public string? QuarantineKey { get; init; }

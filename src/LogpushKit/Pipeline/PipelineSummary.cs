@@ -34,6 +34,24 @@ public sealed record PipelineSummary
     /// </summary>
     public long FailedPasses { get; init; }
 
+    /// <summary>Converted objects that had no target yet (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedNew { get; init; }
+
+    /// <summary>Converted objects whose target was made from another source version (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedSourceChanged { get; init; }
+
+    /// <summary>Converted objects whose target was made with other options (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedOptionsChanged { get; init; }
+
+    /// <summary>Converted objects whose target was up to date, reconverted because it was forced (a part of <see cref="Converted"/>).</summary>
+    public long ConvertedForced { get; init; }
+
+    /// <summary>Converted objects whose dataset could not be told (converted without dataset columns or timestamp conversion).</summary>
+    public long DatasetUnknown { get; init; }
+
+    /// <summary>Keys outside their dataset's columns, per converted object (appended or dropped as the new-key policy says).</summary>
+    public long NewKeys { get; init; }
+
     /// <summary>All objects seen: the sum of the object counts above.</summary>
     public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + Failed;
 
@@ -78,6 +96,12 @@ public sealed record PipelineSummary
         return new PipelineSummary
         {
             Converted = left.Converted + right.Converted,
+            ConvertedNew = left.ConvertedNew + right.ConvertedNew,
+            ConvertedSourceChanged = left.ConvertedSourceChanged + right.ConvertedSourceChanged,
+            ConvertedOptionsChanged = left.ConvertedOptionsChanged + right.ConvertedOptionsChanged,
+            ConvertedForced = left.ConvertedForced + right.ConvertedForced,
+            DatasetUnknown = left.DatasetUnknown + right.DatasetUnknown,
+            NewKeys = left.NewKeys + right.NewKeys,
             SkippedDuplicate = left.SkippedDuplicate + right.SkippedDuplicate,
             SkippedFiltered = left.SkippedFiltered + right.SkippedFiltered,
             SkippedNotFound = left.SkippedNotFound + right.SkippedNotFound,

@@ -30,6 +30,9 @@ public static class ProvenanceMetadata
     /// <summary>The converter and its version, e.g. <c>LogpushKit/0.1.0</c>.</summary>
     public const string Converter = "logpushkit-converter";
 
+    /// <summary>The <see cref="Pipeline.OptionsFingerprint"/> of the options the CSV was made with; a target without it (or with another) is converted again.</summary>
+    public const string OptionsFingerprint = "logpushkit-options";
+
     /// <summary>What a target's metadata says about its source; <see langword="null"/> for a target without provenance.</summary>
     internal static Recorded? Read(R2ObjectInfo? target)
     {
@@ -40,7 +43,8 @@ public static class ProvenanceMetadata
 
         target.CustomMetadata.TryGetValue(SourceBucket, out var bucket);
         target.CustomMetadata.TryGetValue(SourceETag, out var etag);
-        return new Recorded(Decode(bucket), Decode(key) ?? string.Empty, LogpushObjectProcessor.NormalizeETag(etag));
+        target.CustomMetadata.TryGetValue(OptionsFingerprint, out var fingerprint);
+        return new Recorded(Decode(bucket), Decode(key) ?? string.Empty, LogpushObjectProcessor.NormalizeETag(etag)) { Fingerprint = fingerprint };
     }
 
     private static string? Decode(string? value)
@@ -63,6 +67,9 @@ public static class ProvenanceMetadata
     /// <summary>The source a target records.</summary>
     internal sealed record Recorded(string? Bucket, string Key, string? ETag)
     {
+        /// <summary>The options fingerprint recorded, or <see langword="null"/> (a target written before fingerprints).</summary>
+        public string? Fingerprint { get; init; }
+
         /// <summary>Whether this names the source object <paramref name="key"/> of the bucket <paramref name="bucket"/>.</summary>
         public bool Is(string bucket, string key) =>
             string.Equals(Key, key, StringComparison.Ordinal) && (Bucket is null || string.Equals(Bucket, bucket, StringComparison.Ordinal));

@@ -33,11 +33,44 @@ public sealed record TransformOptions
     /// <summary>Start the output with a UTF-8 byte-order mark. Default <see langword="false"/>.</summary>
     public bool WriteBom { get; init; }
 
+    /// <summary>The value of <see cref="Dataset"/> that detects the dataset from the input (see there).</summary>
+    public const string AutoDataset = "auto";
+
     /// <summary>
     /// The Logpush dataset (e.g. <c>gateway_http</c>) the input belongs to. With <see cref="TimestampOutput"/> set and no
     /// <see cref="TimestampFields"/>, all timestamp fields of this dataset (per the dataset catalog) are converted.
+    /// <see cref="AutoDataset"/> (<c>auto</c>): the dataset is the one whose catalog fields hold every key of the first
+    /// ndjson record (see <see cref="LogpushDatasetResolver.MatchRecordKeys(IReadOnlyCollection{string})"/>), reported in
+    /// <see cref="TransformResult.Dataset"/>; an input that matches none (or several) is converted as if no dataset were
+    /// named: no timestamp conversion, columns from the first record.
     /// </summary>
     public string? Dataset { get; init; }
+
+    /// <summary>
+    /// Stable columns per dataset: when the dataset is known (named or detected) and <see cref="Fields"/> is not given, the
+    /// columns are <see cref="DatasetFields"/> (a Logpush job's <c>field_names</c>), else the dataset's catalog fields in
+    /// catalog order, whatever the first record holds; keys outside them follow <see cref="OnNewKeys"/>; csv input gets
+    /// <see cref="DatasetFields"/> as its header (when given). Timestamps then convert those of the dataset's timestamp
+    /// fields that are columns, and a dataset with none is converted unchanged rather than refused. Default
+    /// <see langword="false"/>: columns are the first record's keys.
+    /// </summary>
+    public bool DatasetColumns { get; init; }
+
+    /// <summary>The columns of the dataset when known better than the catalog: a Logpush job's <c>field_names</c>, in order. Used with <see cref="DatasetColumns"/>.</summary>
+    public IReadOnlyList<string>? DatasetFields { get; init; }
+
+    /// <summary>
+    /// With <see cref="DatasetColumns"/>: what happens to keys of a record that are not among the dataset's columns.
+    /// Default <see cref="NewKeyPolicy.Append"/>.
+    /// </summary>
+    public NewKeyPolicy OnNewKeys { get; init; } = NewKeyPolicy.Append;
+
+    /// <summary>
+    /// What happens to CR and LF inside a cell. Default <see cref="NewlinePolicy.Keep"/>: kept inside a quoted cell, as
+    /// RFC 4180 says; line-based forwarders that cut at every LF want <see cref="NewlinePolicy.Escape"/> or
+    /// <see cref="NewlinePolicy.Space"/>.
+    /// </summary>
+    public NewlinePolicy NewlinesInCells { get; init; } = NewlinePolicy.Keep;
 
     /// <summary>
     /// The catalog <see cref="Dataset"/> is looked up in. <see langword="null"/> (default): <see cref="LogpushDatasetCatalog.Default"/>,
@@ -96,6 +129,36 @@ public sealed record TransformOptions
     /// <see cref="LogpushDataException"/>. Plain input is not limited. Default 8 GiB (Logpush caps objects at 1 GB uncompressed).
     /// </summary>
     public long MaxDecompressedBytes { get; init; } = 8L << 30;
+}
+
+/// <summary>What happens to record keys outside a dataset's columns (<see cref="TransformOptions.OnNewKeys"/>).</summary>
+public enum NewKeyPolicy
+{
+    /// <summary>
+    /// The new keys of the first record become extra columns after the dataset's, in their order (so no value of the
+    /// first record is lost and the dataset's columns keep their places); a new key first seen in a later record cannot
+    /// become a column (the header is written) and is counted in <see cref="TransformResult.UnknownKeys"/>.
+    /// </summary>
+    Append = 0,
+
+    /// <summary>Only the dataset's columns are written; values of other keys are dropped and counted in <see cref="TransformResult.UnknownKeys"/>.</summary>
+    Ignore,
+
+    /// <summary>A record with a key outside the dataset's columns is a bad line (under the bad-line policy).</summary>
+    Fail,
+}
+
+/// <summary>What happens to CR and LF inside a cell (<see cref="TransformOptions.NewlinesInCells"/>).</summary>
+public enum NewlinePolicy
+{
+    /// <summary>Kept: the cell is quoted and holds them (RFC 4180).</summary>
+    Keep = 0,
+
+    /// <summary>Each LF becomes the two characters <c>\n</c> and each CR <c>\r</c> (backslashes already in the text are not doubled).</summary>
+    Escape,
+
+    /// <summary>Each CR, LF or CRLF becomes one space.</summary>
+    Space,
 }
 
 /// <summary>The record format of a Logpush object.</summary>

@@ -134,6 +134,14 @@ public static class TransformOptionsText
             out format,
             out error);
 
+    /// <summary>Parses a new-key policy: <c>append</c>, <c>ignore</c> or <c>fail</c> (any case).</summary>
+    public static bool TryParseNewKeyPolicy(string? text, out NewKeyPolicy policy, [NotNullWhen(false)] out string? error)
+        => TryParseName(text, [("append", NewKeyPolicy.Append), ("ignore", NewKeyPolicy.Ignore), ("fail", NewKeyPolicy.Fail)], "a new-key policy", out policy, out error);
+
+    /// <summary>Parses what happens to newlines in cells: <c>keep</c>, <c>escape</c> or <c>space</c> (any case).</summary>
+    public static bool TryParseNewlinePolicy(string? text, out NewlinePolicy policy, [NotNullWhen(false)] out string? error)
+        => TryParseName(text, [("keep", NewlinePolicy.Keep), ("escape", NewlinePolicy.Escape), ("space", NewlinePolicy.Space)], "a newline policy", out policy, out error);
+
     /// <summary>Parses a bad-line policy: <c>fail</c>, <c>skip</c> or <c>quarantine</c> (any case).</summary>
     public static bool TryParseBadLinePolicy(string? text, out BadLinePolicy policy, [NotNullWhen(false)] out string? error)
         => TryParseName(text, [("fail", BadLinePolicy.Fail), ("skip", BadLinePolicy.Skip), ("quarantine", BadLinePolicy.Quarantine)], "a bad-line policy", out policy, out error);

@@ -21,6 +21,18 @@ public sealed record TransformResult
     /// <summary>The columns written, in order.</summary>
     public IReadOnlyList<string> Columns { get; init; } = [];
 
+    /// <summary>
+    /// The dataset the columns and timestamps were taken from: <see cref="TransformOptions.Dataset"/> when named, the
+    /// detected one under <see cref="TransformOptions.AutoDataset"/>; <see langword="null"/> when none (dataset unknown).
+    /// </summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>Keys of the first record outside the dataset's columns (with <see cref="TransformOptions.DatasetColumns"/>): appended as columns or dropped, as <see cref="TransformOptions.OnNewKeys"/> says.</summary>
+    public IReadOnlyList<string> NewKeyNames { get; init; } = [];
+
+    /// <summary>The columns whose timestamps were converted.</summary>
+    public int TimestampColumns { get; init; }
+
     /// <summary>The record format found (or forced).</summary>
     public LogpushInputFormat InputFormat { get; init; }
 

@@ -243,7 +243,10 @@ public sealed class RunCommandTests
     {
         await using var input = File.OpenRead(path);
         using var output = new MemoryStream();
-        await new LogpushCsvTransformer().TransformAsync(input, output);
+        // run's defaults: the dataset a folder of the key names, else told from the first record; its catalog columns
+        var dataset = Path.GetRelativePath(SampleData, path).Split(Path.DirectorySeparatorChar)
+            .Reverse().Skip(1).FirstOrDefault(s => LogpushKit.Datasets.LogpushDatasetCatalog.Default.TryGet(s, null, out _)) ?? TransformOptions.AutoDataset;
+        await new LogpushCsvTransformer(new TransformOptions { Dataset = dataset, DatasetColumns = true }).TransformAsync(input, output);
         return output.ToArray();
     }
 

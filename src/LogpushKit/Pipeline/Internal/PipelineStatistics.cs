@@ -8,6 +8,12 @@ internal sealed class PipelineStatistics
     private readonly Lock _failuresLock = new();
     private readonly List<ObjectProcessingResult> _failures = [];
     private long _converted;
+    private long _convertedNew;
+    private long _convertedSourceChanged;
+    private long _convertedOptionsChanged;
+    private long _convertedForced;
+    private long _datasetUnknown;
+    private long _newKeys;
     private long _duplicate;
     private long _filtered;
     private long _notFound;
@@ -35,8 +41,30 @@ internal sealed class PipelineStatistics
         {
             case ObjectProcessingStatus.Converted:
                 Interlocked.Increment(ref _converted);
+                switch (result.ConversionReason)
+                {
+                    case ConversionReason.SourceChanged:
+                        Interlocked.Increment(ref _convertedSourceChanged);
+                        break;
+                    case ConversionReason.OptionsChanged:
+                        Interlocked.Increment(ref _convertedOptionsChanged);
+                        break;
+                    case ConversionReason.Forced:
+                        Interlocked.Increment(ref _convertedForced);
+                        break;
+                    default:
+                        Interlocked.Increment(ref _convertedNew);
+                        break;
+                }
+
+                if (result.DatasetSource == Datasets.DatasetSource.Unknown)
+                {
+                    Interlocked.Increment(ref _datasetUnknown);
+                }
+
                 if (result.Transform is { } t)
                 {
+                    Interlocked.Add(ref _newKeys, t.NewKeyNames.Count);
                     Interlocked.Add(ref _records, t.Records);
                     Interlocked.Add(ref _rows, t.Rows);
                     Interlocked.Add(ref _badLines, t.BadLines);
@@ -87,6 +115,12 @@ internal sealed class PipelineStatistics
         return new PipelineSummary
         {
             Converted = Interlocked.Read(ref _converted),
+            ConvertedNew = Interlocked.Read(ref _convertedNew),
+            ConvertedSourceChanged = Interlocked.Read(ref _convertedSourceChanged),
+            ConvertedOptionsChanged = Interlocked.Read(ref _convertedOptionsChanged),
+            ConvertedForced = Interlocked.Read(ref _convertedForced),
+            DatasetUnknown = Interlocked.Read(ref _datasetUnknown),
+            NewKeys = Interlocked.Read(ref _newKeys),
             SkippedDuplicate = Interlocked.Read(ref _duplicate),
             SkippedFiltered = Interlocked.Read(ref _filtered),
             SkippedNotFound = Interlocked.Read(ref _notFound),

@@ -28,7 +28,13 @@ internal sealed partial class ConversionStage
     /// <summary>Refuses what cannot apply to csv input and sets up the scan.</summary>
     private void BeginCsv()
     {
-        if (_plan.Timestamps is not null && _plan.Fields is null)
+        if (_plan.Fields is null && _plan.DatasetColumns && _plan.DatasetFields is { } datasetFields)
+        {
+            // Logpush writes csv without a header: the job's field_names name its columns, as they do its ndjson keys
+            _csvFields = datasetFields;
+        }
+
+        if (_plan.NeedsCsvFields && _plan.Fields is null && _csvFields is null)
         {
             throw new TransformOptionsException(
                 nameof(TransformOptions.TimestampOutput),
@@ -37,8 +43,9 @@ internal sealed partial class ConversionStage
         }
 
         _csvScanner = new CsvRowScanner(TransformPlan.CsvInputDelimiter, _plan.Vector256);
-        _csvRowEndingOnly = _delimiter == TransformPlan.CsvInputDelimiter && !_plan.EscapeFormulas && _plan.Timestamps is null;
-        _csvCells = _plan.Fields?.Length ?? 0;
+        _csvRowEndingOnly = _delimiter == TransformPlan.CsvInputDelimiter && !_plan.EscapeFormulas && _plan.Timestamps is null
+            && _plan.NewlinesInCells == NewlinePolicy.Keep;
+        _csvCells = (_plan.Fields ?? _csvFields)?.Length ?? 0;
         _rowStartOffset = _offset;
     }
 
@@ -402,7 +409,11 @@ internal sealed partial class ConversionStage
         if (quoted)
         {
             // Quoted, so it may hold anything: copied with its quotes (and the formula prefix inside them).
-            if (formula)
+            if (_plan.NewlinesInCells != NewlinePolicy.Keep && text.IndexOfAny((byte)'\r', (byte)'\n') >= 0)
+            {
+                WriteText(dst, ref w, Unquote(cell), formula);
+            }
+            else if (formula)
             {
                 dst[w++] = (byte)'"';
                 dst[w++] = (byte)'\'';

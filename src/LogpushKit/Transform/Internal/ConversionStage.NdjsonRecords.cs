@@ -14,6 +14,7 @@ internal sealed partial class ConversionStage
     private readonly List<byte[]> _unknownKeyBytes = [];
     private readonly List<string> _unknownKeyNames = [];
     private byte[] _keyScratch = [];
+    private byte[] _newlineScratch = [];
 
     /// <summary>For each entry index, the column its key had in the last record (checked first).</summary>
     private int[] _hint = [];
@@ -134,9 +135,46 @@ internal sealed partial class ConversionStage
             return "the first record has no keys to take the columns from";
         }
 
-        SetColumns(names, ref output);
+        SetColumns(DatasetColumnsFor(names), ref output);
         return null;
     }
+
+    /// <summary>
+    /// The columns for a first record with keys <paramref name="names"/>: tells the dataset (named, or detected from the
+    /// keys) and its timestamp fields; with stable dataset columns, the dataset's list and the new keys as the policy says.
+    /// </summary>
+    private string[] DatasetColumnsFor(string[] names)
+    {
+        IReadOnlyList<Datasets.LogpushDataset> variants = _plan.DatasetVariants;
+        if (_plan.DetectDataset && Datasets.LogpushDatasetResolver.MatchRecordKeys(_plan.Catalog, names) is { } detected)
+        {
+            variants = [detected, .. _plan.Catalog.FindAll(detected.Name).Where(v => !ReferenceEquals(v, detected))];
+            Dataset = detected.Name;
+            _timestampFields ??= new HashSet<string>(variants.SelectMany(v => v.TimestampFields), StringComparer.Ordinal);
+        }
+
+        if (!_plan.DatasetColumns || Dataset is null)
+        {
+            return names;
+        }
+
+        var list = _plan.DatasetFields ?? ChooseVariant(variants, names)?.FieldNames.ToArray();
+        if (list is null || list.Length == 0)
+        {
+            return names;
+        }
+
+        var known = new HashSet<string>(list, StringComparer.Ordinal);
+        var fresh = names.Where(n => !known.Contains(n)).ToArray();
+        NewKeyNames = fresh;
+        _failOnUnknownKeys |= _plan.OnNewKeys == NewKeyPolicy.Fail;
+        return _plan.OnNewKeys == NewKeyPolicy.Append && fresh.Length > 0 ? [.. list, .. fresh] : list;
+    }
+
+    /// <summary>The smallest scope variant holding every key, else the largest.</summary>
+    private static Datasets.LogpushDataset? ChooseVariant(IReadOnlyList<Datasets.LogpushDataset> variants, string[] names)
+        => variants.Where(v => names.All(n => v.Fields.Any(f => string.Equals(f.Name, n, StringComparison.Ordinal)))).MinBy(v => v.Fields.Count)
+            ?? variants.MaxBy(v => v.Fields.Count);
 
     private ReadOnlySpan<byte> KeyBytes(ReadOnlySpan<byte> line, in RecordEntry entry)
     {
@@ -179,7 +217,7 @@ internal sealed partial class ConversionStage
             {
                 unknown++;
                 NoteUnknownKey(key);
-                if (_plan.FailOnUnknownKeys)
+                if (_failOnUnknownKeys)
                 {
                     return $"unknown key '{Encoding.UTF8.GetString(key)}' (not one of the columns)";
                 }
@@ -424,8 +462,55 @@ internal sealed partial class ConversionStage
         EnsureCapacity(ref _scratch, raw.Length);
         var decoded = _scratch.AsSpan(0, JsonText.DecodeString(raw, _scratch));
         var isFormula = _plan.EscapeFormulas && decoded.Length > 0 && CsvCellWriter.IsFormulaStart(decoded[0]);
-        var quote = decoded.IndexOfAny(_plan.CellSpecials) >= 0 || (isFormula && _delimiter == '\'');
-        WriteField(dst, ref w, decoded, quote, isFormula);
+        WriteText(dst, ref w, decoded, isFormula);
+    }
+
+    /// <summary>
+    /// Writes decoded text as a cell: quoted when it needs it, its CR and LF changed as <see cref="TransformOptions.NewlinesInCells"/>
+    /// says (only text with an escape or a quoted csv cell can hold them, so the default pays nothing elsewhere). The
+    /// output room of a row bounds a cell at twice its text plus three bytes, which an escaped newline (two bytes for one) keeps.
+    /// </summary>
+    private void WriteText(Span<byte> dst, ref int w, ReadOnlySpan<byte> text, bool formula)
+    {
+        if (_plan.NewlinesInCells != NewlinePolicy.Keep && text.IndexOfAny((byte)'\r', (byte)'\n') >= 0)
+        {
+            text = ReplaceNewlines(text);
+        }
+
+        var quote = text.IndexOfAny(_plan.CellSpecials) >= 0 || (formula && _delimiter == '\'');
+        WriteField(dst, ref w, text, quote, formula);
+    }
+
+    /// <summary>The text with CR and LF escaped or made spaces, in a buffer of its own (the text may be in <see cref="_scratch"/>).</summary>
+    private ReadOnlySpan<byte> ReplaceNewlines(ReadOnlySpan<byte> text)
+    {
+        EnsureCapacity(ref _newlineScratch, text.Length * 2);
+        var buffer = _newlineScratch;
+        var w = 0;
+        var escape = _plan.NewlinesInCells == NewlinePolicy.Escape;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var b = text[i];
+            if (b is not ((byte)'\r' or (byte)'\n'))
+            {
+                buffer[w++] = b;
+            }
+            else if (escape)
+            {
+                buffer[w++] = (byte)'\\';
+                buffer[w++] = b == '\r' ? (byte)'r' : (byte)'n';
+            }
+            else
+            {
+                buffer[w++] = (byte)' ';
+                if (b == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+                {
+                    i++;
+                }
+            }
+        }
+
+        return buffer.AsSpan(0, w);
     }
 
     private string? WriteTimestamp(ReadOnlySpan<byte> raw, in RecordEntry e, int column, Span<byte> dst, ref int w)

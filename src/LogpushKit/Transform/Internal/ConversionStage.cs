@@ -49,6 +49,11 @@ internal sealed partial class ConversionStage : IDisposable
     private bool[] _isTimestamp = [];
     private int _timestampColumns;
 
+    /// <summary>The fields whose timestamps are converted: the plan's, or those of the dataset the first record tells.</summary>
+    private HashSet<string>? _timestampFields;
+    private bool _failOnUnknownKeys;
+    private string[]? _csvFields;
+
     /// <summary>Decompressed bytes consumed (the offset of the next byte).</summary>
     private long _offset;
 
@@ -62,7 +67,17 @@ internal sealed partial class ConversionStage : IDisposable
         _vector256 = plan.Vector256;
         _parser = new NdjsonLineParser(plan.Delimiter, plan.Vector256);
         _layout = new RecordLayout();
+        _timestampFields = plan.TimestampFields;
+        _failOnUnknownKeys = plan.FailOnUnknownKeys;
+        Dataset = plan.DatasetName;
     }
+
+    /// <summary>The dataset named, or detected from the first record; <see langword="null"/> when none.</summary>
+    public string? Dataset { get; private set; }
+
+    public IReadOnlyList<string> NewKeyNames { get; private set; } = [];
+
+    public int TimestampColumns => _timestampColumns;
 
     public long Records { get; private set; }
 
@@ -87,6 +102,7 @@ internal sealed partial class ConversionStage : IDisposable
         Return(ref _carry);
         Return(ref _scratch);
         Return(ref _keyScratch);
+        Return(ref _newlineScratch);
         _quarantineWriter?.Dispose();
 
         static void Return(ref byte[] array)
@@ -215,7 +231,7 @@ internal sealed partial class ConversionStage : IDisposable
             output.Advance(3);
         }
 
-        if (_plan.Fields is { } fields)
+        if ((_plan.Fields ?? _csvFields) is { } fields)
         {
             SetColumns(fields, ref output);
         }
@@ -231,9 +247,10 @@ internal sealed partial class ConversionStage : IDisposable
         _cellEntry = new int[columns.Length];
         _hint = new int[Math.Max(columns.Length, 16)];
         Array.Fill(_hint, -1);
-        _isTimestamp = [.. columns.Select(c => _plan.TimestampFields?.Contains(c) == true)];
+        var timestampFields = _plan.Timestamps is null ? null : _timestampFields;
+        _isTimestamp = [.. columns.Select(c => timestampFields?.Contains(c) == true)];
         _timestampColumns = _isTimestamp.Count(t => t);
-        if (_plan.Timestamps is not null && _timestampColumns == 0)
+        if (_plan.Timestamps is not null && _timestampColumns == 0 && !_plan.PerObjectTimestamps)
         {
             throw new TransformOptionsException(
                 nameof(TransformOptions.TimestampOutput),
@@ -257,7 +274,7 @@ internal sealed partial class ConversionStage : IDisposable
             }
 
             var key = _columnKeys[c];
-            WriteField(dst, ref w, key, key.AsSpan().IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
+            WriteText(dst, ref w, key, formula: false);
         }
 
         _plan.RowEnding.CopyTo(dst[w..]);

@@ -19,6 +19,7 @@ internal sealed class TransformPlan
         }
 
         if (!Enum.IsDefined(options.RowEnding) || !Enum.IsDefined(options.InputFormat) || !Enum.IsDefined(options.OnBadLine)
+            || !Enum.IsDefined(options.OnNewKeys) || !Enum.IsDefined(options.NewlinesInCells)
             || !Enum.IsDefined(options.TimestampInput) || (options.TimestampOutput is { } o && !Enum.IsDefined(o)))
         {
             throw new ArgumentException("An enum option of TransformOptions has an undefined value.", nameof(options));
@@ -47,6 +48,23 @@ internal sealed class TransformPlan
         MaxDecompressedBytes = options.MaxDecompressedBytes;
         CellSpecials = SearchValues.Create(Delimiter == (byte)'\t' ? "\t\"\r\n"u8 : [Delimiter, (byte)'"', (byte)'\r', (byte)'\n']);
         DelimiterInLiterals = "0123456789+-.eEtruefalsn"u8.Contains(Delimiter);
+
+        Catalog = options.DatasetCatalog ?? LogpushDatasetCatalog.Default;
+        DetectDataset = string.Equals(options.Dataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
+        DatasetColumns = options.DatasetColumns;
+        OnNewKeys = options.OnNewKeys;
+        NewlinesInCells = options.NewlinesInCells;
+        if (!DetectDataset && options.Dataset is { } named)
+        {
+            var variants = Catalog.FindAll(named);
+            DatasetName = variants.Count > 0 ? variants[0].Name : named;
+            DatasetVariants = variants;
+        }
+
+        if (options.DatasetFields is { } datasetFields)
+        {
+            DatasetFields = CheckNames(datasetFields, nameof(TransformOptions.DatasetFields));
+        }
 
         if (options.Fields is { } fields)
         {
@@ -99,11 +117,15 @@ internal sealed class TransformPlan
                 }
 
                 TimestampFields = new HashSet<string>(tsFields, StringComparer.Ordinal);
+                ExplicitTimestampFields = true;
+            }
+            else if (DetectDataset)
+            {
+                // each input's own dataset's timestamp fields, once the first record tells it (none when it does not)
             }
             else if (options.Dataset is { } dataset)
             {
-                var catalog = options.DatasetCatalog ?? LogpushDatasetCatalog.Default;
-                var variants = catalog.FindAll(dataset);
+                var variants = DatasetVariants;
                 if (variants.Count == 0)
                 {
                     throw new ArgumentException(
@@ -119,14 +141,14 @@ internal sealed class TransformPlan
             }
 
             Timestamps = new TimestampCodec(options.TimestampInput, output, options.TimestampCustomFormat, options.TimeZone);
-            if (Fields is null && InputFormat == LogpushInputFormat.Csv)
+            if (Fields is null && InputFormat == LogpushInputFormat.Csv && (DatasetFields is null || !DatasetColumns) && NeedsCsvFields)
             {
                 throw new ArgumentException(
                     "TimestampOutput on csv input needs Fields: csv has no header naming its columns, so the timestamp fields cannot be found.",
                     nameof(options));
             }
 
-            if (Fields is not null && !Fields.Any(TimestampFields!.Contains))
+            if (Fields is not null && TimestampFields is not null && !PerObjectTimestamps && !Fields.Any(TimestampFields.Contains))
             {
                 throw new ArgumentException(
                     $"TimestampOutput would convert nothing: none of the Fields ({Shorten(Fields)}) is a timestamp field ({Shorten(TimestampFields)}).",
@@ -134,7 +156,64 @@ internal sealed class TransformPlan
             }
         }
 
-        CsvReemit = Delimiter != (byte)',' || options.RowEnding != CsvRowEnding.Lf || Timestamps is not null || EscapeFormulas;
+        CsvReemit = Delimiter != (byte)',' || options.RowEnding != CsvRowEnding.Lf || Timestamps is not null || EscapeFormulas
+            || NewlinesInCells != NewlinePolicy.Keep;
+    }
+
+    /// <summary>The catalog datasets are looked up and detected in.</summary>
+    public LogpushDatasetCatalog Catalog { get; }
+
+    /// <summary>The dataset is detected from each input's first record (<see cref="TransformOptions.AutoDataset"/>).</summary>
+    public bool DetectDataset { get; }
+
+    /// <summary>The named dataset (its catalog spelling when the catalog knows it), or <see langword="null"/>.</summary>
+    public string? DatasetName { get; }
+
+    /// <summary>The catalog entries of <see cref="DatasetName"/> (one per scope; empty when unknown or not named).</summary>
+    public IReadOnlyList<LogpushDataset> DatasetVariants { get; } = [];
+
+    /// <summary>See <see cref="TransformOptions.DatasetColumns"/>.</summary>
+    public bool DatasetColumns { get; }
+
+    /// <summary>See <see cref="TransformOptions.DatasetFields"/>.</summary>
+    public string[]? DatasetFields { get; }
+
+    public NewKeyPolicy OnNewKeys { get; }
+
+    public NewlinePolicy NewlinesInCells { get; }
+
+    /// <summary>
+    /// The timestamp fields are those of each input's dataset, told per input: detected, or with stable dataset columns
+    /// (where a dataset without timestamp columns is converted unchanged rather than refused).
+    /// </summary>
+    public bool PerObjectTimestamps => DetectDataset || DatasetColumns;
+
+    /// <summary>
+    /// Timestamps on csv input without named columns cannot apply and are refused: always when the timestamp fields are
+    /// named (<see cref="TransformOptions.TimestampFields"/>), else unless the dataset is told per input (then such an
+    /// input is converted without timestamp conversion, as a dataset whose columns are unknown).
+    /// </summary>
+    public bool NeedsCsvFields => Timestamps is not null && (ExplicitTimestampFields || !PerObjectTimestamps);
+
+    private bool ExplicitTimestampFields { get; init; }
+
+    private static string[] CheckNames(IReadOnlyList<string> names, string option)
+    {
+        if (names.Count == 0)
+        {
+            throw new ArgumentException($"{option} must name at least one column.", nameof(option));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrEmpty(name) || !seen.Add(name))
+            {
+                throw new ArgumentException($"{option} must not hold an empty name or a name twice ('{name}').", nameof(option));
+            }
+        }
+
+        return [.. names];
     }
 
     /// <summary>The cell delimiter of csv input: Logpush's default <c>field_delimiter</c>.</summary>
