@@ -462,7 +462,10 @@ public sealed class R2Bucket : IR2Bucket, IDisposable
         {
             using var body = new MemoryStream(buffer, 0, length, writable: false);
             var request = CreatePutObjectRequest(key, body, contentType, metadata);
-            var conditional = ApplyCondition(condition, request);
+            var headers = ConditionHeaders(condition);
+            request.IfMatch = headers?.IfMatch;
+            request.IfNoneMatch = headers?.IfNoneMatch;
+            var conditional = headers is not null;
             try
             {
                 var response = await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
@@ -484,43 +487,19 @@ public sealed class R2Bucket : IR2Bucket, IDisposable
         }
     }
 
-    /// <summary>Puts the condition's header on the request, unless the server refused conditional writes before.</summary>
-    private bool ApplyCondition(R2Conditional? condition, PutObjectRequest request)
+    /// <summary>
+    /// The condition's header, If-Match with the quoted ETag or If-None-Match: *, for a PutObject or a
+    /// CompleteMultipartUpload request; <see langword="null"/> when there is no condition or the server refused
+    /// conditional writes before.
+    /// </summary>
+    private (string? IfMatch, string? IfNoneMatch)? ConditionHeaders(R2Conditional? condition)
     {
         if (condition is null || ConditionalWritesRefused)
         {
-            return false;
+            return null;
         }
 
-        if (condition.ETag is { } etag)
-        {
-            request.IfMatch = Quote(etag);
-        }
-        else
-        {
-            request.IfNoneMatch = "*";
-        }
-
-        return true;
-    }
-
-    private bool ApplyCondition(R2Conditional? condition, CompleteMultipartUploadRequest request)
-    {
-        if (condition is null || ConditionalWritesRefused)
-        {
-            return false;
-        }
-
-        if (condition.ETag is { } etag)
-        {
-            request.IfMatch = Quote(etag);
-        }
-        else
-        {
-            request.IfNoneMatch = "*";
-        }
-
-        return true;
+        return condition.ETag is { } etag ? (Quote(etag), null) : (null, "*");
     }
 
     private static string Quote(string etag) => "\"" + etag + "\"";
@@ -636,8 +615,17 @@ public sealed class R2Bucket : IR2Bucket, IDisposable
             var etags = await Task.WhenAll(parts).ConfigureAwait(false);
             while (true)
             {
-                var complete = new CompleteMultipartUploadRequest { BucketName = Name, Key = key, UploadId = uploadId, PartETags = [.. etags] };
-                var conditional = ApplyCondition(condition, complete);
+                var headers = ConditionHeaders(condition);
+                var complete = new CompleteMultipartUploadRequest
+                {
+                    BucketName = Name,
+                    Key = key,
+                    UploadId = uploadId,
+                    PartETags = [.. etags],
+                    IfMatch = headers?.IfMatch,
+                    IfNoneMatch = headers?.IfNoneMatch,
+                };
+                var conditional = headers is not null;
                 try
                 {
                     var response = await _client.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);

@@ -71,7 +71,7 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
 
     private static string Unknown(string key, string name, string path, HashSet<string> known)
     {
-        var best = known.Select(k => (Key: k, Distance: EditDistance(name.ToUpperInvariant(), k.ToUpperInvariant()))).MinBy(k => k.Distance);
+        var best = known.Select(k => (Key: k, Distance: EditDistance.Between(name.ToUpperInvariant(), k.ToUpperInvariant()))).MinBy(k => k.Distance);
         var hint = best.Key is not null && best.Distance <= Math.Max(2, name.Length / 4) ? $" (did you mean {Join(path, best.Key)}?)" : string.Empty;
         return hint.Length > 0
             ? $"{key} is not a setting{hint}; it would be ignored."
@@ -83,28 +83,4 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
     private static HashSet<string> PropertyNames(
         [System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties)] Type type)
         => new(type.GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The Levenshtein distance between two short words.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
 }

@@ -36,21 +36,12 @@ public sealed record CloudflareQueueSettings : CloudflareObject
     }
 }
 
-/// <summary>The body of <c>PATCH /accounts/{id}/queues/{queue_id}</c> (<c>QueueEditParams</c>): only <c>settings</c>.</summary>
+/// <summary>
+/// The body of <c>PATCH /accounts/{id}/queues/{queue_id}</c> (<c>QueueEditParams</c>): only <c>settings</c>, a fresh
+/// <see cref="CloudflareQueueSettings"/> with the three settings members (no members read from the API besides).
+/// </summary>
 internal sealed record QueueEditRequest
 {
     [JsonPropertyName("settings")]
-    public required QueueEditSettings Settings { get; init; }
-}
-
-internal sealed record QueueEditSettings
-{
-    [JsonPropertyName("delivery_delay")]
-    public int? DeliveryDelay { get; init; }
-
-    [JsonPropertyName("delivery_paused")]
-    public bool? DeliveryPaused { get; init; }
-
-    [JsonPropertyName("message_retention_period")]
-    public int? MessageRetentionPeriod { get; init; }
+    public required CloudflareQueueSettings Settings { get; init; }
 }

@@ -204,7 +204,7 @@ public class QueuesClient : CloudflareApiClient
         var path = $"{QueuesPath}/{Escape(queueId)}";
         var request = new QueueEditRequest
         {
-            Settings = new QueueEditSettings { DeliveryDelay = settings.DeliveryDelay, DeliveryPaused = settings.DeliveryPaused, MessageRetentionPeriod = settings.MessageRetentionPeriod },
+            Settings = new CloudflareQueueSettings { DeliveryDelay = settings.DeliveryDelay, DeliveryPaused = settings.DeliveryPaused, MessageRetentionPeriod = settings.MessageRetentionPeriod },
         };
         return await Connection.SendAsync(
             HttpMethod.Patch, path, request, CloudflareJsonContext.Default.QueueEditRequest,

@@ -106,7 +106,7 @@ public class R2EventNotificationRulesClient : CloudflareApiClient
         }
 
         // Only the members of the request schema: actions, prefix, suffix, description (no ruleId, createdAt or unknown members).
-        var body = new R2NotificationRulesRequest { Rules = [.. rules.Select(R2NotificationRuleRequest.From)] };
+        var body = R2NotificationRulesRequest.From(rules);
         var path = QueuePath(bucketName, queueId);
         var maxRepeats = Connection.Options.Retry.MaxRetryAttempts;
         var earlierMayHaveSucceeded = false;

@@ -127,29 +127,20 @@ public static class R2EventActions
     };
 }
 
+/// <summary>
+/// The body of the rules PUT (<c>EventNotificationUpdateParams</c>): each rule a fresh <see cref="R2NotificationRule"/>
+/// with only the members of the PUT schema's <c>Rule</c> (actions, prefix, suffix, description); the read-only rule id
+/// and creation time, and members read from the API besides, are not sent.
+/// </summary>
 internal sealed record R2NotificationRulesRequest
 {
     [JsonPropertyName("rules")]
-    public required IReadOnlyList<R2NotificationRuleRequest> Rules { get; init; }
-}
+    public required IReadOnlyList<R2NotificationRule> Rules { get; init; }
 
-/// <summary>A rule as the PUT schema has it (EventNotificationUpdateParams.Rule): actions, prefix, suffix, description.</summary>
-internal sealed record R2NotificationRuleRequest
-{
-    [JsonPropertyName("actions")]
-    public required IReadOnlyList<string> Actions { get; init; }
-
-    [JsonPropertyName("prefix")]
-    public string? Prefix { get; init; }
-
-    [JsonPropertyName("suffix")]
-    public string? Suffix { get; init; }
-
-    [JsonPropertyName("description")]
-    public string? Description { get; init; }
-
-    public static R2NotificationRuleRequest From(R2NotificationRule rule) =>
-        new() { Actions = rule.Actions, Prefix = rule.Prefix, Suffix = rule.Suffix, Description = rule.Description };
+    public static R2NotificationRulesRequest From(IEnumerable<R2NotificationRule> rules) => new()
+    {
+        Rules = [.. rules.Select(rule => new R2NotificationRule { Actions = rule.Actions, Prefix = rule.Prefix, Suffix = rule.Suffix, Description = rule.Description })],
+    };
 }
 
 /// <summary>

@@ -335,7 +335,7 @@ public static class TransformOptionsText
             }
         }
 
-        var best = TimestampNames.Select(n => (n.Name, Distance: EditDistance(word, n.Name))).MinBy(n => n.Distance);
+        var best = TimestampNames.Select(n => (n.Name, Distance: EditDistance.Between(word, n.Name))).MinBy(n => n.Distance);
         if (word.Length > 0 && best.Distance <= Math.Max(1, best.Name.Length / 3))
         {
             return $" (did you mean {best.Name}?)";
@@ -345,30 +345,5 @@ public static class TransformOptionsText
         return text.Contains("yy", StringComparison.Ordinal) || text.Contains("HH", StringComparison.Ordinal) || text.Contains("dd", StringComparison.Ordinal)
             ? $" (a .NET date/time pattern is written {CustomTimestampPrefix}{text})"
             : string.Empty;
-    }
-
-    /// <summary>The Levenshtein distance between two short words.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }

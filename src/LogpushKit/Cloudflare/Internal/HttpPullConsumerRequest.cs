@@ -17,13 +17,14 @@ internal sealed record HttpPullConsumerRequest
     [JsonPropertyName("dead_letter_queue")]
     public string? DeadLetterQueue { get; init; }
 
+    /// <summary>A fresh <see cref="QueueConsumerSettings"/> with only the four request members set (nothing else is written).</summary>
     [JsonPropertyName("settings")]
-    public HttpPullConsumerRequestSettings? Settings { get; init; }
+    public QueueConsumerSettings? Settings { get; init; }
 
     public static HttpPullConsumerRequest From(QueueConsumerSettings? settings, string? deadLetterQueue) => new()
     {
         DeadLetterQueue = string.IsNullOrWhiteSpace(deadLetterQueue) ? null : deadLetterQueue,
-        Settings = settings is null ? null : new HttpPullConsumerRequestSettings
+        Settings = settings is null ? null : new QueueConsumerSettings
         {
             BatchSize = settings.BatchSize,
             MaxRetries = settings.MaxRetries,
@@ -31,19 +32,4 @@ internal sealed record HttpPullConsumerRequest
             VisibilityTimeoutMs = settings.VisibilityTimeoutMs,
         },
     };
-}
-
-internal sealed record HttpPullConsumerRequestSettings
-{
-    [JsonPropertyName("batch_size")]
-    public int? BatchSize { get; init; }
-
-    [JsonPropertyName("max_retries")]
-    public int? MaxRetries { get; init; }
-
-    [JsonPropertyName("retry_delay")]
-    public int? RetryDelay { get; init; }
-
-    [JsonPropertyName("visibility_timeout_ms")]
-    public long? VisibilityTimeoutMs { get; init; }
 }

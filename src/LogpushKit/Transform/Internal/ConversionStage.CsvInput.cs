@@ -377,7 +377,7 @@ internal sealed partial class ConversionStage
             var cell = row[p..end];
             if (_timestampColumns > 0 && _isTimestamp[c])
             {
-                if (WriteCsvTimestamp(quoted ? Unquote(cell) : cell, c, dst, ref w) is { } error)
+                if (WriteTimestampText(quoted ? Unquote(cell) : cell, isString: true, c, dst, ref w) is { } error)
                 {
                     return error;
                 }
@@ -457,30 +457,5 @@ internal sealed partial class ConversionStage
         }
 
         return _scratch.AsSpan(0, w);
-    }
-
-    /// <summary>A csv cell's text as a timestamp; an empty cell stays empty.</summary>
-    private string? WriteCsvTimestamp(ReadOnlySpan<byte> text, int column, Span<byte> dst, ref int w)
-    {
-        if (text.IsEmpty)
-        {
-            return null;
-        }
-
-        var codec = _plan.Timestamps!;
-        if (!codec.TryParse(text, isString: true, out var nanos, out var reason))
-        {
-            return TimestampError(column, text, reason!);
-        }
-
-        var n = codec.Format(nanos, _timestampBuffer);
-        if (n < 0)
-        {
-            return TimestampError(column, text, "out of range for the output format");
-        }
-
-        var formatted = _timestampBuffer.AsSpan(0, n);
-        WriteField(dst, ref w, formatted, formatted.IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
-        return null;
     }
 }

@@ -515,7 +515,6 @@ internal sealed partial class ConversionStage
 
     private string? WriteTimestamp(ReadOnlySpan<byte> raw, in RecordEntry e, int column, Span<byte> dst, ref int w)
     {
-        var codec = _plan.Timestamps!;
         switch (e.Kind)
         {
             case RecordValueKind.Null:
@@ -528,28 +527,37 @@ internal sealed partial class ConversionStage
                     text = _scratch.AsSpan(0, JsonText.DecodeString(raw, _scratch));
                 }
 
-                if (text.IsEmpty)
-                {
-                    return null;
-                }
-
-                if (!codec.TryParse(text, e.Kind == RecordValueKind.String, out var nanos, out var reason))
-                {
-                    return TimestampError(column, text, reason!);
-                }
-
-                var n = codec.Format(nanos, _timestampBuffer);
-                if (n < 0)
-                {
-                    return TimestampError(column, text, "out of range for the output format");
-                }
-
-                var formatted = _timestampBuffer.AsSpan(0, n);
-                WriteField(dst, ref w, formatted, formatted.IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
-                return null;
+                return WriteTimestampText(text, e.Kind == RecordValueKind.String, column, dst, ref w);
             default:
                 return TimestampError(column, raw, "a timestamp must be a number or a string");
         }
+    }
+
+    /// <summary>
+    /// A timestamp's text (a JSON string's decoded content or a JSON number, or a csv cell) parsed and written in the
+    /// output format; empty text stays an empty field. Returns the error for a value that does not parse or format.
+    /// </summary>
+    private string? WriteTimestampText(ReadOnlySpan<byte> text, bool isString, int column, Span<byte> dst, ref int w)
+    {
+        if (text.IsEmpty)
+        {
+            return null;
+        }
+
+        if (!_plan.Timestamps!.TryParse(text, isString, out var nanos, out var reason))
+        {
+            return TimestampError(column, text, reason!);
+        }
+
+        var n = _plan.Timestamps.Format(nanos, _timestampBuffer);
+        if (n < 0)
+        {
+            return TimestampError(column, text, "out of range for the output format");
+        }
+
+        var formatted = _timestampBuffer.AsSpan(0, n);
+        WriteField(dst, ref w, formatted, formatted.IndexOfAny(_plan.CellSpecials) >= 0, formula: false);
+        return null;
     }
 
     private string TimestampError(int column, ReadOnlySpan<byte> text, string reason)
