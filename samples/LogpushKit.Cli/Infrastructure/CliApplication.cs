@@ -105,31 +105,8 @@ internal static class CliApplication
             return null;
         }
 
-        var best = command.Subcommands.Select(c => (c.Name, Distance: EditDistance(typed, c.Name))).MinBy(c => c.Distance);
+        var lower = typed.ToLowerInvariant();
+        var best = command.Subcommands.Select(c => (c.Name, Distance: EditDistance.Between(lower, c.Name))).MinBy(c => c.Distance);
         return best.Name is not null && best.Distance <= Math.Min(2, (typed.Length + 1) / 2) ? best.Name : null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (char.ToLowerInvariant(a[i - 1]) == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), substitution);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }
