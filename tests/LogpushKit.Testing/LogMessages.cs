@@ -1,6 +1,5 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
-using Xunit;
 
 namespace LogpushKit.Testing;
 

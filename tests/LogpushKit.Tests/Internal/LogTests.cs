@@ -1,5 +1,5 @@
-using LogpushKit.Transform;
 using LogpushKit.Testing;
+using LogpushKit.Transform;
 
 namespace LogpushKit.Tests.Internal;
 
