@@ -45,9 +45,10 @@ internal sealed class CloudflareCommandOptions
 
     /// <summary>
     /// Adds the options to <paramref name="command"/>: <c>--zone-id</c> only where a zone can apply (Logpush), <c>--json</c>
-    /// only where the command prints something a script reads, so that no option is accepted and then ignored.
+    /// only where the command prints something a script reads, so that no option is accepted and then ignored;
+    /// <paramref name="bothIds"/> where both ids serve at once (<c>run</c> and <c>consume</c> list the jobs of both).
     /// </summary>
-    public static CloudflareCommandOptions AddTo(Command command, bool json = true, bool zone = true)
+    public static CloudflareCommandOptions AddTo(Command command, bool json = true, bool zone = true, bool bothIds = false)
     {
         var o = new CloudflareCommandOptions();
         command.Options.Add(o.AccountIdOption);
@@ -64,7 +65,7 @@ internal sealed class CloudflareCommandOptions
 
         command.Validators.Add(result =>
         {
-            if (result.GetResult(o.AccountIdOption) is not null && result.GetResult(o.ZoneIdOption) is not null && command.Name != "create")
+            if (result.GetResult(o.AccountIdOption) is not null && result.GetResult(o.ZoneIdOption) is not null && !bothIds && command.Name != "create")
             {
                 result.AddError("Use either --account-id or --zone-id, not both.");
             }

@@ -23,7 +23,8 @@ internal static class ConsumeCommand
             + "Successes are acked, failures retried with a growing delay (the queue's retry limit and dead-letter queue take poison messages); "
             + "on Ctrl-C leased messages not started are released and in-flight objects finish. "
             + "Failed pulls and acks are printed (the first at once, then one line per 30 s with a count); when every pull or ack has failed for --max-failure-duration, consume exits 1. "
-            + "With --exit-when-empty it drains the queue and exits (0 when every object converted), for cron-style runs.\n" + CloudflareCommandOptions.HelpText);
+            + "With --exit-when-empty it drains the queue and exits (0 when every object converted), for cron-style runs. "
+            + "The account's (and --zone-id's) Logpush jobs are listed once at start so that an object under a job's destination path gets that job's dataset (--no-jobs skips this; a failed listing is a warning).\n" + CloudflareCommandOptions.HelpText);
         var queueId = new Option<string>("--queue-id") { Description = "The queue id.", HelpName = "ID", Required = true };
         var batchSize = new Option<int>("--batch-size") { Description = "Messages per pull, 1-100. Default 10.", DefaultValueFactory = _ => 10, HelpName = "N" };
         var visibility = new Option<int?>("--visibility-timeout")
@@ -58,7 +59,8 @@ internal static class ConsumeCommand
         }
 
         var pipeline = PipelineCommandOptions.AddTo(command);
-        var cloudflare = CloudflareCommandOptions.AddTo(command, json: false, zone: false); // queues are account-scoped; consume prints no table
+        // queues are account-scoped; the zone id only adds the zone's Logpush jobs to the listing; consume prints no table
+        var cloudflare = CloudflareCommandOptions.AddTo(command, json: false, zone: true, bothIds: true);
         batchSize.RequireRange(1, 100);
         retryDelay.Require(v => v >= 0, "--retry-delay must not be negative.");
         drain.Require(v => v >= 0, "--drain-timeout must not be negative.");
@@ -71,6 +73,11 @@ internal static class ConsumeCommand
             if (r.GetResult(emptyPulls) is { Implicit: false } && !TransformOptionsBinder.ValueOrDefault(r, exitWhenEmpty))
             {
                 r.AddError("--empty-pulls only applies with --exit-when-empty.");
+            }
+
+            if (r.GetResult(cloudflare.ZoneIdOption) is { Implicit: false } && pipeline.SkipsJobs(r))
+            {
+                r.AddError("--zone-id only serves the Logpush job listing, which --no-jobs (or --dataset NAME) skips. Drop one of them.");
             }
         });
 
@@ -86,10 +93,12 @@ internal static class ConsumeCommand
                 ? [typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!, typeof(LogpushObjectProcessor).FullName!]
                 : [typeof(LogpushQueueConsumer).FullName!, typeof(CloudflareQueueEventSource).FullName!];
             using var loggers = new StderrLoggerFactory(error, quiet ? LogLevel.Warning : LogLevel.Information, categories);
+            var jobs = await pipeline.JobRoutesAsync(parseResult, cloudflare, "consume", cancellationToken);
             await using var consume = pipeline.Open(
                 parseResult,
                 o => o with
                 {
+                    Jobs = jobs,
                     ReconcileFirst = false, // the queue's events are the work list; 'run' reconciles
                     DrainTimeout = TimeSpan.FromSeconds(parseResult.GetValue(drain)),
                     ProgressInterval = TimeSpan.FromSeconds(10), // a consumer runs for days: a line when something happened, at most every 10 s

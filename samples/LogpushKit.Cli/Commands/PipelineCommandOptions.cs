@@ -80,13 +80,15 @@ internal sealed class PipelineCommandOptions
         Description = "Print one line per converted object on stderr: its key, why it was converted (new, source changed, options changed, forced), its dataset and how it was told, its counts.",
     };
 
+    public Option<bool> NoJobs { get; } = JobRoutes.CreateNoJobsOption();
+
     public TransformOptionsBinder Transform { get; }
 
     public static PipelineCommandOptions AddTo(Command command)
     {
         var transform = TransformOptionsBinder.AddTo(command, perDataset: true);
         var options = new PipelineCommandOptions(transform);
-        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose })
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs })
         {
             command.Options.Add(option);
         }
@@ -157,6 +159,27 @@ internal sealed class PipelineCommandOptions
 
         return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers, loggers);
     }
+
+    /// <summary>
+    /// The routes of the Logpush jobs listed with <paramref name="cloudflare"/> (see <see cref="JobRoutes"/>); none with
+    /// --no-jobs or --dataset NAME, or without credentials and ids. A failed listing prints a warning and gives none.
+    /// </summary>
+    public async Task<IReadOnlyList<Datasets.LogpushJobRoute>> JobRoutesAsync(ParseResult parseResult, CloudflareCommandOptions cloudflare, string label, CancellationToken cancellationToken)
+    {
+        if (!JobRoutes.Wanted(parseResult, NoJobs, Transform.Bind(parseResult)))
+        {
+            return [];
+        }
+
+        var verbose = parseResult.GetValue(Verbose) && !parseResult.GetValue(Quiet);
+        return await JobRoutes.ListAsync(
+            cloudflare.Settings(parseResult), parseResult.GetRequiredValue(Source), label, parseResult.InvocationConfiguration.Error, verbose, cancellationToken);
+    }
+
+    /// <summary>Whether the job listing is skipped (--no-jobs, or --dataset NAME), for checks between options.</summary>
+    public bool SkipsJobs(System.CommandLine.Parsing.CommandResult result)
+        => TransformOptionsBinder.ValueOrDefault(result, NoJobs)
+        || !string.Equals(TransformOptionsBinder.ValueOrDefault(result, Transform.Dataset) ?? TransformOptions.AutoDataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The loggers of --verbose (one line per object), once <see cref="Open"/> made them; the command disposes them.</summary>
     public StderrLoggerFactory? ObjectLines { get; private set; }

@@ -21,7 +21,10 @@ internal static class RunCommand
             "run",
             "Convert every Logpush object (*.log.gz) under --source whose CSV is missing or out of date in --target, then exit; "
             + "with --watch keep converting new objects until Ctrl-C. Targets keep the source's folders: a/b/x.log.gz -> a/b/x.csv. "
-            + "A progress line and a summary go to stderr.\n" + ExitCodes.HelpText);
+            + "A progress line and a summary go to stderr. "
+            + "With Cloudflare credentials (CLOUDFLARE_API_TOKEN) and an account and/or zone id (--account-id/--zone-id or CLOUDFLARE_ACCOUNT_ID/CLOUDFLARE_ZONE_ID), "
+            + "the Logpush jobs are listed once at start and an object under a job's destination path gets that job's dataset (--no-jobs skips this; a failed listing is a warning).\n"
+            + ExitCodes.HelpText);
         var options = PipelineCommandOptions.AddTo(command);
         var watch = new Option<bool>("--watch", "-w")
         {
@@ -54,9 +57,16 @@ internal static class RunCommand
         command.Options.Add(interval);
         command.Options.Add(from);
         command.Options.Add(to);
+        var cloudflare = CloudflareCommandOptions.AddTo(command, json: false, zone: true, bothIds: true); // only for the job listing
 
         command.Validators.Add(result =>
         {
+            if (options.SkipsJobs(result)
+                && new Option[] { cloudflare.AccountIdOption, cloudflare.ZoneIdOption, cloudflare.ApiBase }.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } unused)
+            {
+                result.AddError($"{unused.Name} only serves the Logpush job listing, which --no-jobs (or --dataset NAME) skips. Drop one of them.");
+            }
+
             var watching = TransformOptionsBinder.ValueOrDefault(result, watch);
             var window = result.GetResult(from) is { Implicit: false } || result.GetResult(to) is { Implicit: false };
             if (TransformOptionsBinder.ValueOrDefault(result, from) is { } start && TransformOptionsBinder.ValueOrDefault(result, to) is { } end && start >= end)
@@ -84,8 +94,10 @@ internal static class RunCommand
         {
             var error = parseResult.InvocationConfiguration.Error;
             var isWatch = parseResult.GetValue(watch);
+            var jobs = await options.JobRoutesAsync(parseResult, cloudflare, "run", cancellationToken);
             await using var pipeline = options.Open(parseResult, o => o with
             {
+                Jobs = jobs,
                 From = parseResult.GetValue(from),
                 To = parseResult.GetValue(to),
                 ReconcileInterval = parseResult.GetResult(interval) is { Implicit: false } ? TimeSpan.FromSeconds(parseResult.GetValue(interval)) : null,
