@@ -59,14 +59,21 @@ internal static class CliProcess
     }
 
     /// <summary>
-    /// Starts the process with redirected stdin/stdout/stderr; the caller drives it. With <paramref name="environment"/>,
-    /// the machine's bucket variables are removed and these set instead.
+    /// Starts the process with redirected stdin/stdout/stderr; the caller drives it. The machine's CLOUDFLARE_* variables
+    /// are never passed on; with <paramref name="environment"/>, its bucket variables are removed too and these set instead.
     /// </summary>
     public static Process Start(IReadOnlyList<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = ChildProcesses.Dotnet(CliDll, args);
         info.RedirectStandardInput = true;
         info.WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory;
+
+        // Never the machine's Cloudflare account: run and consume list Logpush jobs when credentials are set.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("CLOUDFLARE_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
         if (environment is not null)
         {
             foreach (var name in BucketVariables)
