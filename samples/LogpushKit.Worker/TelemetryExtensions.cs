@@ -1,6 +1,5 @@
 using LogpushKit.Pipeline;
 using OpenTelemetry;
-using OpenTelemetry.Trace;
 
 namespace LogpushKit.Worker;
 
