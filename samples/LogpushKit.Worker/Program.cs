@@ -1,4 +1,5 @@
 using LogpushKit.Hosting;
+using LogpushKit.Worker;
 
 // 1. Configuration: appsettings.json, then appsettings.{Environment}.json, user secrets (Development),
 //    environment variables (LogpushKit__Source=..., LogpushKit__Queue__QueueId=...) and the command line.
@@ -14,6 +15,9 @@ builder.Services.AddLogpushR2Locations();
 builder.Services.AddHealthChecks().AddLogpushKit();
 builder.Services.AddSingleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, LogpushKit.Worker.HealthLogPublisher>();
 
-// 5. Run until Ctrl-C or SIGTERM. A configuration error prints one line per setting and exits 2; a failure exits 1.
+// 5. OpenTelemetry (the LogpushKit meter and activity source over OTLP), only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+builder.AddLogpushKitTelemetry();
+
+// 6. Run until Ctrl-C or SIGTERM. A configuration error prints one line per setting and exits 2; a failure exits 1.
 using var host = builder.Build();
 return await host.RunLogpushKitAsync();

@@ -276,9 +276,11 @@ public sealed class LogpushObjectProcessor
 
     private ObjectProcessingResult Filtered(string key, string reason)
     {
+        using var activity = LogpushKitMetrics.StartObjectActivity(Source.Name, key);
         var result = new ObjectProcessingResult(ObjectProcessingStatus.SkippedFiltered, key) { Reason = reason };
         Log.SkippedFiltered(_logger, ObjectKeyText.Escape(key), reason);
         _metrics.Record(result);
+        LogpushKitMetrics.CompleteObjectActivity(activity, result, Target.Name);
         return result;
     }
 
@@ -290,6 +292,7 @@ public sealed class LogpushObjectProcessor
             return Filtered(key, filterReason);
         }
 
+        using var activity = LogpushKitMetrics.StartObjectActivity(Source.Name, key);
         var started = _timeProvider.GetTimestamp();
         ObjectProcessingResult result;
         string? targetKey = null;
@@ -305,6 +308,7 @@ public sealed class LogpushObjectProcessor
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            activity?.SetTag("logpushkit.status", "cancelled");
             throw;
         }
         catch (Exception ex)
@@ -322,6 +326,7 @@ public sealed class LogpushObjectProcessor
         result = result with { Elapsed = _timeProvider.GetElapsedTime(started), SourceSize = result.SourceSize ?? size };
         TimeSpan? lag = eventTime is { } t && result.Status == ObjectProcessingStatus.Converted ? _timeProvider.GetUtcNow() - t : null;
         _metrics.Record(result, lag);
+        LogpushKitMetrics.CompleteObjectActivity(activity, result, Target.Name);
         LogResult(result);
         return result;
     }
