@@ -111,15 +111,24 @@ public sealed class ConsumeCommandTests : FakeQueueTest
         Assert.Empty(Api.Requests);
     }
 
-    [Theory]
-    [InlineData("--zone-id", FakeCloudflareApi.DefaultZoneId)]
-    [InlineData("--json")]
-    public async Task Consume_OptionThatCannotApply_RefusedNotIgnored(params string[] option)
+    [Fact]
+    public async Task Consume_OptionThatCannotApply_RefusedNotIgnored()
     {
-        var run = await CloudflareCli.RunAsync(Environment(), ["consume", "--queue-id", Queue.Id, "--source", _source.Path, "--target", _target.Path, "--exit-when-empty", .. option]);
+        var run = await CloudflareCli.RunAsync(Environment(), ["consume", "--queue-id", Queue.Id, "--source", _source.Path, "--target", _target.Path, "--exit-when-empty", "--json"]);
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains($"Unrecognized command or argument '{option[0]}'", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Unrecognized command or argument '--json'", run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(Api.Requests);
+    }
+
+    [Fact]
+    public async Task Consume_ZoneIdWithoutTheJobListing_RefusedNotIgnored()
+    {
+        // --zone-id only adds the zone's Logpush jobs to the listing at start; with --no-jobs it cannot apply.
+        var run = await CloudflareCli.RunAsync(Environment(), ["consume", "--queue-id", Queue.Id, "--source", _source.Path, "--target", _target.Path, "--exit-when-empty", "--zone-id", FakeCloudflareApi.DefaultZoneId, "--no-jobs"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--zone-id only serves the Logpush job listing", run.StandardError, StringComparison.Ordinal);
         Assert.Empty(Api.Requests);
     }
 
