@@ -111,19 +111,35 @@ public sealed class NothingSilentStorageTests
         var target = Path.Combine(folder.Path, "out");
         Directory.CreateDirectory(Path.Combine(source, "gw"));
         Directory.CreateDirectory(Path.Combine(target, "gw"));
-        await WriteGzipNdjsonAsync(Path.Combine(source, "gw", "big.log.gz"), 1_500_000, "big");
+        await WriteGzipNdjsonAsync(Path.Combine(source, "gw", "big.log.gz"), 4_000_000, "big");
 
-        // kill -9 the first run once its temporary file has grown: that is the leftover a killed run leaves
+        // kill -9 the first run once its temporary file has grown: that is the leftover a killed run leaves. The run takes
+        // about a second and a half on an idle machine; the watch loop sleeps on its own thread rather than awaiting a timer,
+        // so a busy thread pool (the other tests) cannot make it miss the run's whole write.
         using (var killed = Start(["run", "--source", source, "--target", target, "--quiet"]))
         {
             try
             {
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (Directory.GetFiles(Path.Combine(target, "gw"), ".big.csv.*.tmp").Select(f => new FileInfo(f).Length).DefaultIfEmpty().Max() < 1 << 20)
-                {
-                    Assert.True(DateTime.UtcNow < deadline && !killed.HasExited, "the run finished or never wrote before it could be killed");
-                    await Task.Delay(5);
-                }
+                var grown = await Task.Factory.StartNew(
+                    () =>
+                    {
+                        while (Directory.GetFiles(Path.Combine(target, "gw"), ".big.csv.*.tmp").Select(f => new FileInfo(f).Length).DefaultIfEmpty().Max() < 64 << 10)
+                        {
+                            if (DateTime.UtcNow >= deadline || killed.HasExited)
+                            {
+                                return false;
+                            }
+
+                            Thread.Sleep(2);
+                        }
+
+                        return true;
+                    },
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default);
+                Assert.True(grown, "the run finished or never wrote before it could be killed");
             }
             finally
             {
