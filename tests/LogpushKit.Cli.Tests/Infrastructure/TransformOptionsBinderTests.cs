@@ -104,35 +104,6 @@ public sealed class TransformOptionsBinderTests
     }
 
     [Theory]
-    [InlineData("1", 1L)]
-    [InlineData("1048576", 1048576L)]
-    [InlineData("64K", 64L << 10)]
-    [InlineData("64kb", 64L << 10)]
-    [InlineData("512M", 512L << 20)]
-    [InlineData("512MiB", 512L << 20)]
-    [InlineData("8G", 8L << 30)]
-    [InlineData("2T", 2L << 40)]
-    public void TryParseByteSize_ValidSizes_AreBinaryMultiples(string text, long expected)
-    {
-        Assert.True(TransformOptionsBinder.TryParseByteSize(text, out var bytes));
-        Assert.Equal(expected, bytes);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("0")]
-    [InlineData("-5")]
-    [InlineData("K")]
-    [InlineData("5Q")]
-    [InlineData("1.5G")]
-    [InlineData("99999999999999999999")]
-    [InlineData("9000000T")]
-    public void TryParseByteSize_InvalidSizes_AreRejected(string text)
-    {
-        Assert.False(TransformOptionsBinder.TryParseByteSize(text, out _));
-    }
-
-    [Theory]
     [InlineData("--timestamps", "rfc3339")]
     [InlineData("--timestamp-fields", "a")]
     [InlineData("--time-zone", "utc")]
