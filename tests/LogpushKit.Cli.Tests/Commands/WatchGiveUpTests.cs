@@ -21,9 +21,11 @@ public sealed class WatchGiveUpTests
         try
         {
             await stderr.Seen.WaitAsync(TimeSpan.FromSeconds(30));
+            var whole = PipelineTestData.Gzip(PipelineTestData.Ndjson(50));
             for (var i = 1; i <= 3; i++)
             {
-                await File.WriteAllTextAsync(Path.Combine(source, $"bad{i}.log.gz"), "this is not gzip data\n");
+                // a gzip stream cut short: bad data on every attempt
+                await File.WriteAllBytesAsync(Path.Combine(source, $"bad{i}.log.gz"), whole[..(whole.Length / 2)]);
             }
 
             // debounce 1 s, first attempt, retry after 1 s, second attempt: given up
