@@ -49,6 +49,19 @@ public sealed class LogpushKitOptions
     /// <summary>Local source folder: how long a new file must stay unchanged before it is converted, in ms. Default 1000.</summary>
     public int WatchDebounceMilliseconds { get; set; } = 1000;
 
+    /// <summary>
+    /// When the source or the target is a bucket: the bytes that objects in flight beyond <see cref="Concurrency"/> may
+    /// hold, so that their requests overlap (see <see cref="Pipeline.LogpushPipelineOptions.IoBudgetBytes"/>). Default
+    /// 64 MiB; 0: only <see cref="Concurrency"/> objects at once.
+    /// </summary>
+    public long IoBudgetBytes { get; set; } = Pipeline.LogpushPipelineOptions.DefaultIoBudgetBytes;
+
+    /// <summary>
+    /// Watching a local folder: attempts per object before it is given up until its file changes (see
+    /// <see cref="Pipeline.LogpushPipelineOptions.MaxAttempts"/>). Default 5.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 5;
+
     /// <summary>How objects become CSV.</summary>
     public LogpushKitTransformOptions Transform { get; set; } = new();
 

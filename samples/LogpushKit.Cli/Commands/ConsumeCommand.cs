@@ -113,6 +113,7 @@ internal static class ConsumeCommand
                 EmptyReceivesBeforeStop = parseResult.GetValue(emptyPulls),
                 BatchSize = parseResult.GetValue(batchSize),
                 MaxConcurrency = consume.Options.MaxConcurrency,
+                IoBudgetBytes = consume.IoBudgetBytes,
                 VisibilityTimeout = parseResult.GetValue(visibility) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 LargestExpectedObjectBytes = parseResult.GetValue(largest) ?? LogpushQueueConsumerOptions.Default.LargestExpectedObjectBytes,
                 RetryDelay = TimeSpan.FromSeconds(parseResult.GetValue(retryDelay)),

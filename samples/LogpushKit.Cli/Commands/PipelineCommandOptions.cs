@@ -54,6 +54,14 @@ internal sealed class PipelineCommandOptions
         HelpName = "N",
     };
 
+    public Option<long?> IoBudget { get; } = new("--io-budget")
+    {
+        Description = "When --source or --target is a bucket: the bytes that objects in flight beyond --concurrency may hold, so that their requests overlap while the cores convert "
+            + "(each counts 1 MiB + 8 x its compressed size, at most 17 MiB). A number with an optional K, M, G suffix (powers of 1024). Default 64M; 0: only --concurrency objects at once.",
+        HelpName = "SIZE",
+        CustomParser = ParseIoBudget,
+    };
+
     public Option<string?> Prefix { get; } = new("--prefix")
     {
         Description = "Only source keys under this prefix (a plain prefix, added after the folder in --source).",
@@ -88,7 +96,7 @@ internal sealed class PipelineCommandOptions
     {
         var transform = TransformOptionsBinder.AddTo(command, perDataset: true);
         var options = new PipelineCommandOptions(transform);
-        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs })
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.IoBudget, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs })
         {
             command.Options.Add(option);
         }
@@ -150,6 +158,7 @@ internal sealed class PipelineCommandOptions
             TargetKeyTemplate = parseResult.GetValue(TargetTemplate) is { } template ? new TargetKeyTemplate(template) : TargetKeyTemplate.Default,
             Transform = transform,
             MaxConcurrency = parseResult.GetValue(Concurrency),
+            IoBudgetBytes = parseResult.GetValue(IoBudget) ?? LogpushPipelineOptions.DefaultIoBudgetBytes,
             SettingNames = SettingNames,
         };
         if (loggers is null && parseResult.GetValue(Verbose) && !parseResult.GetValue(Quiet))
@@ -195,11 +204,25 @@ internal sealed class PipelineCommandOptions
         var why = s.Converted > 0
             ? string.Create(CultureInfo.InvariantCulture, $" ({s.ConvertedNew:N0} new, {s.ConvertedSourceChanged:N0} source changed, {s.ConvertedOptionsChanged:N0} options changed, {s.ConvertedForced:N0} forced)")
             : string.Empty;
+        var unsettled = s.SkippedUnsettled > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.SkippedUnsettled:N0} still being written (run again)") : string.Empty;
+        var givenUp = s.GivenUp > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} objects given up until their files change)") : string.Empty;
         var datasets = s.DatasetUnknown > 0 || s.NewKeys > 0
             ? string.Create(CultureInfo.InvariantCulture, $"; {s.DatasetUnknown:N0} dataset unknown, {s.NewKeys:N0} new keys")
             : string.Empty;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{label}: {s.Converted:N0} converted{why}, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing), {s.Failed:N0} failed{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{datasets}{leftovers}");
+            $"{label}: {s.Converted:N0} converted{why}, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing{unsettled}), {s.Failed:N0} failed{givenUp}{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{datasets}{leftovers}");
+    }
+
+    private static long? ParseIoBudget(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[^1].Value;
+        if (!TransformOptionsText.TryParseByteSize(text, out var bytes, out var error))
+        {
+            result.AddError("--io-budget: " + error);
+            return null;
+        }
+
+        return bytes;
     }
 }

@@ -52,6 +52,14 @@ internal static class RunCommand
         {
             Description = "Convert every object in scope again, even when its CSV is up to date (same source and same options); counted as 'forced'. Not with --watch (every pass would convert everything again).",
         };
+        var maxAttempts = new Option<int>("--max-attempts")
+        {
+            Description = "With --watch on a folder: attempts per object (retried after 1 s, doubling) before it is given up: reported once, counted, and not tried again until its file changes. Default 5.",
+            DefaultValueFactory = _ => 5,
+            HelpName = "N",
+        };
+        maxAttempts.Require(n => n is >= 1 and <= 100, "--max-attempts must be between 1 and 100.");
+        command.Options.Add(maxAttempts);
         command.Options.Add(force);
         command.Options.Add(watch);
         command.Options.Add(interval);
@@ -79,6 +87,11 @@ internal static class RunCommand
                 result.AddError("--force reconverts everything in scope once; with --watch every pass would convert everything again. Drop one of them.");
             }
 
+            if (result.GetResult(maxAttempts) is { Implicit: false } && !(watching && options.IsFolderSource(result)))
+            {
+                result.AddError("--max-attempts applies to --watch on a local folder (a bucket source is reconciled every --interval; a one-off run tries each object once).");
+            }
+
             if (!watching && result.GetResult(interval) is { Implicit: false })
             {
                 result.AddError("--interval needs --watch.");
@@ -102,6 +115,7 @@ internal static class RunCommand
                 To = parseResult.GetValue(to),
                 ReconcileInterval = parseResult.GetResult(interval) is { Implicit: false } ? TimeSpan.FromSeconds(parseResult.GetValue(interval)) : null,
                 Force = parseResult.GetValue(force),
+                MaxAttempts = parseResult.GetValue(maxAttempts),
             });
             using var objectLines = options.ObjectLines;
             var quiet = parseResult.GetValue(options.Quiet);

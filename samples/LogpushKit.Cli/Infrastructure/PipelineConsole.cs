@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using LogpushKit.Cli.Commands;
 using LogpushKit.Pipeline;
+using LogpushKit.Storage;
 
 namespace LogpushKit.Cli.Infrastructure;
 
@@ -52,6 +53,9 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
                 PipelineProgressKind.ReconcileFailed => string.Create(
                     CultureInfo.InvariantCulture,
                     $"reconcile failed: {value.Error?.Message}{(value.NextPassIn is { } next ? $"; the next pass runs in {next.TotalSeconds:0} s" : string.Empty)}"),
+                PipelineProgressKind.GaveUp when value.Object is { } given => string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"gave up on {ObjectKeyText.Escape(given.SourceKey)} after {value.Attempts} failed attempts (not tried again until the file changes): {given.Reason}"),
                 _ when _quiet => null,
                 PipelineProgressKind.Reconciled when _label == "run" => null, // the summary follows
                 PipelineProgressKind.Reconciled when value.IsFirstPass => PipelineCommandOptions.FormatSummary("initial pass", value.Summary),

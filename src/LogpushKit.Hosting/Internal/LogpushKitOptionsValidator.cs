@@ -24,6 +24,16 @@ internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOp
             failures.Add($"{S}:ReconcileIntervalSeconds must be 0 (off) or more.");
         }
 
+        if (options.IoBudgetBytes < 0)
+        {
+            failures.Add($"{S}:IoBudgetBytes must be 0 or more (it is {options.IoBudgetBytes}).");
+        }
+
+        if (options.MaxAttempts is < 1 or > 100)
+        {
+            failures.Add($"{S}:MaxAttempts must be between 1 and 100 (it is {options.MaxAttempts}).");
+        }
+
         if (options.WatchDebounceMilliseconds < 0)
         {
             failures.Add($"{S}:WatchDebounceMilliseconds must be 0 or more.");

@@ -45,6 +45,8 @@ internal static class LogpushKitPipelineFactory
         ReconcileFirst = options.ReconcileOnStart,
         ReconcileInterval = options.ReconcileIntervalSeconds > 0 ? TimeSpan.FromSeconds(options.ReconcileIntervalSeconds) : null,
         WatchDebounce = TimeSpan.FromMilliseconds(options.WatchDebounceMilliseconds),
+        IoBudgetBytes = options.IoBudgetBytes,
+        MaxAttempts = options.MaxAttempts,
         DrainTimeout = TimeSpan.FromSeconds(options.Queue.DrainTimeoutSeconds),
         SettingNames = PipelineSettingNames.ForSection(LogpushKitOptions.SectionName),
     };

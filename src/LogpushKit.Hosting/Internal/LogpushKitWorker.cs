@@ -101,6 +101,7 @@ internal sealed class LogpushKitWorker : BackgroundService
         return new LogpushQueueConsumerOptions
         {
             MaxConcurrency = _options.Concurrency,
+            IoBudgetBytes = _pipeline.IoBudgetBytes,
             BatchSize = queue.BatchSize,
             VisibilityTimeout = queue.VisibilityTimeoutSeconds > 0 ? TimeSpan.FromSeconds(queue.VisibilityTimeoutSeconds) : null,
             LargestExpectedObjectBytes = queue.LargestExpectedObjectBytes,

@@ -69,6 +69,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1301, EventName = "ListProblem", Level = LogLevel.Error, Message = "Reconcile of bucket {Bucket}: {Key} could not be listed: {Reason}")]
     public static partial void ListProblem(ILogger logger, string bucket, string key, string reason);
 
+    [LoggerMessage(EventId = 1303, EventName = "SkippedUnsettled", Level = LogLevel.Warning, Message = "Skipped {SourceKey}: {Reason}")]
+    public static partial void SkippedUnsettled(ILogger logger, string sourceKey, string reason);
+
     [LoggerMessage(EventId = 1302, EventName = "LeftoversRemoved", Level = LogLevel.Information, Message = "Reconcile of bucket {Bucket}: removed {Count} leftovers of interrupted puts ({Bytes} bytes) from target bucket {Target}")]
     public static partial void LeftoversRemoved(ILogger logger, string bucket, int count, long bytes, string target);
 
@@ -121,6 +124,12 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1502, EventName = "WatcherProblem", Level = LogLevel.Error, Message = "The folder watcher of {Root} could not read {Key}: {Reason}; trying again in {RetrySeconds} s")]
     public static partial void WatcherProblem(ILogger logger, string root, string key, string reason, double retrySeconds);
+
+    [LoggerMessage(EventId = 1504, EventName = "WatcherGaveUp", Level = LogLevel.Error, Message = "Gave up on {SourceKey} after {Attempts} failed attempts (not tried again until the file changes): {Reason}")]
+    public static partial void WatcherGaveUp(ILogger logger, string sourceKey, int attempts, string? reason);
+
+    [LoggerMessage(EventId = 1505, EventName = "WatcherRetryChanged", Level = LogLevel.Information, Message = "{SourceKey} changed since it was given up on; trying it again")]
+    public static partial void WatcherRetryChanged(ILogger logger, string sourceKey);
 
     [LoggerMessage(EventId = 1503, EventName = "WatcherFailed", Level = LogLevel.Error, Message = "The folder watcher of {Root} failed: {Reason}; it keeps watching and rescans in {RetrySeconds} s")]
     public static partial void WatcherFailed(ILogger logger, string root, string reason, double retrySeconds, Exception exception);

@@ -18,9 +18,16 @@ namespace LogpushKit.Pipeline;
 /// CSV over its source object (same location, e.g. <c>{path}.log.gz</c>) is refused when the pipeline opens.</para>
 /// <para><b>Watching.</b> A local source folder is watched (<see cref="SourceFolderWatcher"/>) and its events go through an
 /// <see cref="InProcessEventQueue"/> to a <see cref="LogpushQueueConsumer"/>, retried after <see cref="WatchRetryDelay"/>
-/// doubling up to <see cref="WatchMaxRetryDelay"/>; a bucket source is reconciled every
+/// doubling up to <see cref="WatchMaxRetryDelay"/>, at most <see cref="LogpushPipelineOptions.MaxAttempts"/> times: then
+/// the object is given up (reported as <see cref="PipelineProgressKind.GaveUp"/>, counted in <see cref="PipelineSummary.GivenUp"/>)
+/// until its file changes; a bucket source is reconciled every
 /// <see cref="LogpushPipelineOptions.ReconcileInterval"/> (default <see cref="DefaultBucketReconcileInterval"/>). The watcher
 /// is on before the first pass, so an object that lands during the pass is not missed.</para>
+/// <para><b>Far-away buckets.</b> When the source or the target is a bucket, more objects than
+/// <see cref="LogpushPipelineOptions.MaxConcurrency"/> are in flight, as many as <see cref="IoBudgetBytes"/> admits, so that
+/// their round trips overlap (reconcile passes and consumers alike).</para>
+/// <para><b>Stability.</b> A local source folder's files are taken only once unchanged for
+/// <see cref="LogpushPipelineOptions.WatchDebounce"/>, by the watcher and by reconcile passes alike.</para>
 /// <para><b>Failures.</b> A failed object is counted in the summary, never thrown. The first pass of a watch failing as a whole
 /// (the source cannot be listed) ends the watch with its exception; a later pass failing is logged, reported as
 /// <see cref="PipelineProgressKind.ReconcileFailed"/> and counted in <see cref="PipelineSummary.FailedPasses"/>, and the next
@@ -59,8 +66,8 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     /// <summary>How often a bucket source is reconciled while watching, unless <see cref="LogpushPipelineOptions.ReconcileInterval"/> says otherwise: 60 s.</summary>
     public static TimeSpan DefaultBucketReconcileInterval { get; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Watching a folder: the delay before a failed object is tried again; it doubles per attempt. 5 s.</summary>
-    public static TimeSpan WatchRetryDelay { get; } = TimeSpan.FromSeconds(5);
+    /// <summary>Watching a folder: the delay before a failed object is tried again; it doubles per attempt. 1 s.</summary>
+    public static TimeSpan WatchRetryDelay { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Watching a folder: the longest retry delay. 1 min.</summary>
     public static TimeSpan WatchMaxRetryDelay { get; } = TimeSpan.FromMinutes(1);
@@ -73,6 +80,13 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 
     /// <summary>Where CSV objects go.</summary>
     public BucketLocation TargetLocation { get; }
+
+    /// <summary>
+    /// The byte budget of objects in flight beyond <see cref="LogpushPipelineOptions.MaxConcurrency"/> (see
+    /// <see cref="LogpushPipelineOptions.IoBudgetBytes"/>): the option when the source or the target is a bucket, whose
+    /// round trips are worth overlapping; <see langword="null"/> between local folders or when the option is 0.
+    /// </summary>
+    public long? IoBudgetBytes => (SourceLocation.IsBucket || TargetLocation.IsBucket) && Options.IoBudgetBytes > 0 ? Options.IoBudgetBytes : null;
 
     /// <summary>The local folder behind the source, or <see langword="null"/> for a bucket source.</summary>
     public string? SourceFolder => SourceLocation.Kind == BucketLocationKind.FileSystem ? SourceLocation.Path : null;
@@ -111,6 +125,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
                 WatcherFailingSince = watcher?.FailingSince,
                 WatcherFailures = watcher?.Statistics.Snapshot().Failed ?? 0,
                 WatcherLastError = watcher?.LastError,
+                WatcherGivenUp = watcher?.GivenUpCount ?? 0,
             };
         }
     }
@@ -209,8 +224,11 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         if (SourceFolder is { } folder)
         {
             FolderBucketProvider.RequireFolder(folder, Options.SettingNames.Source);
-            queue = new InProcessEventQueue(pollWait: WatchPollWait, timeProvider: _timeProvider);
-            watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider);
+            queue = new InProcessEventQueue(maxAttempts: Options.MaxAttempts, pollWait: WatchPollWait, timeProvider: _timeProvider);
+            watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider)
+            {
+                GaveUp = (result, attempts) => progress?.Report(new PipelineProgress(PipelineProgressKind.GaveUp, PipelineSummary.Empty) { Object = result, Attempts = attempts }),
+            };
             watching = NameMissingSourceAsync(watcher.RunAsync(scanFirst: false, stop.Token));
         }
 
@@ -238,7 +256,10 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             var running = new List<Task>();
             if (queue is not null)
             {
-                var consumer = new LogpushQueueConsumer(queue, Processor, WatchConsumerOptions(), _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider);
+                var consumer = new LogpushQueueConsumer(queue, Processor, WatchConsumerOptions(), _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider)
+                {
+                    Processed = watcher!.OnProcessed,
+                };
                 consuming = consumer.RunAsync(stop.Token);
                 reporting = ReportRunningAsync(() => consumer.Statistics.Snapshot() + watcher!.Statistics.Snapshot(), progress, stop.Token);
                 running.Add(watching);
@@ -303,7 +324,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         var consumer = new LogpushQueueConsumer(
             events,
             Processor,
-            consumerOptions ?? LogpushQueueConsumerOptions.Default with { MaxConcurrency = Options.MaxConcurrency },
+            consumerOptions ?? LogpushQueueConsumerOptions.Default with { MaxConcurrency = Options.MaxConcurrency, IoBudgetBytes = IoBudgetBytes },
             _loggerFactory.CreateLogger<LogpushQueueConsumer>(),
             _timeProvider);
         lock (_healthLock)
@@ -369,6 +390,8 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     private LogpushQueueConsumerOptions WatchConsumerOptions() => new()
     {
         MaxConcurrency = Options.MaxConcurrency,
+        IoBudgetBytes = IoBudgetBytes,
+        MaxAttempts = Options.MaxAttempts,
         IdleDelay = TimeSpan.Zero, // the in-process queue waits for messages itself
         RetryDelay = WatchRetryDelay,
         MaxRetryDelay = WatchMaxRetryDelay,
@@ -378,7 +401,14 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider);
-        var options = new ReconcileOptions { From = Options.From, To = Options.To, MaxConcurrency = concurrency };
+        var options = new ReconcileOptions
+        {
+            From = Options.From,
+            To = Options.To,
+            MaxConcurrency = concurrency,
+            IoBudgetBytes = IoBudgetBytes,
+            SettlePeriod = SourceFolder is not null && Options.WatchDebounce > TimeSpan.Zero ? Options.WatchDebounce : null,
+        };
         var passProgress = progress is null ? null : new PassProgress(progress, isFirst);
         PipelineSummary summary;
         try

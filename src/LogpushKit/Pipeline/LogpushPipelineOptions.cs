@@ -65,8 +65,31 @@ public sealed record LogpushPipelineOptions
     /// </summary>
     public TimeSpan? ReconcileInterval { get; init; }
 
-    /// <summary>Watching a local folder: how long a new file must stay unchanged before it is taken. Default 1 s.</summary>
+    /// <summary>
+    /// A local source folder: how long a file must stay unchanged before it is taken (the stability check). Watching, a
+    /// new file waits this long after its last change; a reconcile pass (<c>run</c>) takes a file changed less than this
+    /// before it was listed at the end of the pass, once unchanged this long, and skips one still changing then as still
+    /// being written (<see cref="PipelineSummary.SkippedUnsettled"/>). Default 1 s; zero turns the check off.
+    /// </summary>
     public TimeSpan WatchDebounce { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When the source or the target is a bucket: the bytes that objects in flight beyond <see cref="MaxConcurrency"/> may
+    /// hold, so that their round trips overlap while the cores convert (see <see cref="ReconcileOptions.IoBudgetBytes"/>).
+    /// Default 64 MiB; 0: no more objects in flight than <see cref="MaxConcurrency"/>. Not used between local folders.
+    /// </summary>
+    public long IoBudgetBytes { get; init; } = DefaultIoBudgetBytes;
+
+    /// <summary>The default <see cref="IoBudgetBytes"/>: 64 MiB.</summary>
+    public const long DefaultIoBudgetBytes = 64L << 20;
+
+    /// <summary>
+    /// Watching a local folder: attempts per object before it is given up (quarantined: reported once with its reason,
+    /// counted in <see cref="PipelineSummary.GivenUp"/> and <see cref="PipelineHealth.WatcherGivenUp"/>, not tried again
+    /// until the file changes size or last-write time). Retries wait <see cref="LogpushPipeline.WatchRetryDelay"/>,
+    /// doubling. Default 5.
+    /// </summary>
+    public int MaxAttempts { get; init; } = 5;
 
     /// <summary>Watching: on stop, how long in-flight objects may finish before their puts are aborted. Default 20 s (below a host's 30 s shutdown timeout).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
@@ -87,6 +110,8 @@ public sealed record LogpushPipelineOptions
         ArgumentNullException.ThrowIfNull(SettingNames, nameof(SettingNames));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
         ArgumentOutOfRangeException.ThrowIfLessThan(WatchDebounce, TimeSpan.Zero, nameof(WatchDebounce));
+        ArgumentOutOfRangeException.ThrowIfNegative(IoBudgetBytes, nameof(IoBudgetBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));
         ArgumentOutOfRangeException.ThrowIfLessThan(DrainTimeout, TimeSpan.Zero, nameof(DrainTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ProgressInterval, TimeSpan.Zero, nameof(ProgressInterval));
         if (ReconcileInterval is { } interval)
@@ -153,6 +178,13 @@ public enum PipelineProgressKind
 
     /// <summary>The watcher's or consumer's running totals changed; <see cref="PipelineProgress.Summary"/> is the totals since <see cref="Watching"/>.</summary>
     Running,
+
+    /// <summary>
+    /// Watching a folder: an object failed on every one of its <see cref="LogpushPipelineOptions.MaxAttempts"/> attempts and
+    /// is given up until its file changes. <see cref="PipelineProgress.Object"/> is its last failure (key and reason);
+    /// reported once per object.
+    /// </summary>
+    GaveUp,
 }
 
 /// <summary>One report of a running <see cref="LogpushPipeline"/>.</summary>
@@ -171,4 +203,10 @@ public sealed record PipelineProgress(PipelineProgressKind Kind, PipelineSummary
 
     /// <summary>When the next pass runs after a failure.</summary>
     public TimeSpan? NextPassIn { get; init; }
+
+    /// <summary>The object the report is about (<see cref="PipelineProgressKind.GaveUp"/>).</summary>
+    public ObjectProcessingResult? Object { get; init; }
+
+    /// <summary>The attempts made (<see cref="PipelineProgressKind.GaveUp"/>).</summary>
+    public int Attempts { get; init; }
 }

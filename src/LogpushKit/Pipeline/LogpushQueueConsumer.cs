@@ -9,7 +9,8 @@ namespace LogpushKit.Pipeline;
 
 /// <summary>
 /// Pulls object events from an <see cref="IObjectEventSource"/> and converts their objects with a
-/// <see cref="LogpushObjectProcessor"/>: bounded concurrency, acks for successes (and for skipped objects), retries with a
+/// <see cref="LogpushObjectProcessor"/>: bounded concurrency (more objects in flight than cores for far-away buckets, see
+/// <see cref="LogpushQueueConsumerOptions.IoBudgetBytes"/>), acks for successes (and for skipped objects), retries with a
 /// growing delay for failures, poison messages left to the queue's retry limit and dead-letter queue.
 /// </summary>
 /// <remarks>
@@ -42,6 +43,7 @@ public sealed class LogpushQueueConsumer
     private readonly ConcurrentQueue<ObjectEventRetry> _retries = new();
     private readonly Lock _throughputLock = new();
     private readonly HealthTracker _health;
+    private readonly InFlightBudget _budget;
     private int _inFlight;
     private long _bytesInFlight;
     private double _measuredBytesPerSecond;
@@ -59,6 +61,7 @@ public sealed class LogpushQueueConsumer
         _timeProvider = timeProvider ?? TimeProvider.System;
         Statistics = new PipelineStatistics(_timeProvider);
         _health = new HealthTracker(this);
+        _budget = new InFlightBudget(Options.MaxConcurrency, Options.IoBudgetBytes);
     }
 
     /// <summary>The options in effect.</summary>
@@ -68,6 +71,9 @@ public sealed class LogpushQueueConsumer
     public PipelineSummary Summary => Statistics.Snapshot();
 
     internal PipelineStatistics Statistics { get; }
+
+    /// <summary>Called once per processed message with its outcome (not for cancelled ones); the folder watcher's feedback.</summary>
+    internal Action<ObjectEventMessage, ObjectProcessingResult>? Processed { get; set; }
 
     /// <summary>Objects being converted right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -115,7 +121,7 @@ public sealed class LogpushQueueConsumer
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (!await WaitUntilAsync(() => InFlight < Options.MaxConcurrency, cancellationToken).ConfigureAwait(false))
+                if (!await WaitUntilAsync(() => _budget.Free(InFlightBudget.BaseWeight) > 0, cancellationToken).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -131,7 +137,7 @@ public sealed class LogpushQueueConsumer
                 var visibility = VisibilityTimeout;
                 try
                 {
-                    batch = await _source.ReceiveAsync(Math.Min(Options.BatchSize, Options.MaxConcurrency - InFlight), visibility, cancellationToken).ConfigureAwait(false);
+                    batch = await _source.ReceiveAsync(Math.Clamp(_budget.Free(InFlightBudget.BaseWeight), 1, Options.BatchSize), visibility, cancellationToken).ConfigureAwait(false);
                     _health.Succeeded(Operation.Pull);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -185,8 +191,9 @@ public sealed class LogpushQueueConsumer
                 {
                     var message = pending.Peek();
                     var weight = Weight(message);
+                    var ioWeight = InFlightBudget.Weigh(message.Notification?.Object.Size);
                     var canStart = await WaitUntilAsync(
-                        () => InFlight < Options.MaxConcurrency && (Interlocked.Read(ref _bytesInFlight) == 0 || Interlocked.Read(ref _bytesInFlight) + weight <= Options.MemoryBudgetBytes),
+                        () => _budget.CanAdmit(ioWeight) && (Interlocked.Read(ref _bytesInFlight) == 0 || Interlocked.Read(ref _bytesInFlight) + weight <= Options.MemoryBudgetBytes),
                         cancellationToken).ConfigureAwait(false);
                     if (!canStart)
                     {
@@ -197,7 +204,8 @@ public sealed class LogpushQueueConsumer
                     WarnIfLeaseTooShort(message, leaseDeadline);
                     Interlocked.Increment(ref _inFlight);
                     Interlocked.Add(ref _bytesInFlight, weight);
-                    var task = ProcessMessageAsync(message, weight, abort.Token);
+                    _budget.Add(ioWeight);
+                    var task = ProcessMessageAsync(message, weight, ioWeight, abort.Token);
                     tasks[task] = true;
                     _ = task.ContinueWith(t => tasks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
@@ -258,7 +266,7 @@ public sealed class LogpushQueueConsumer
         await FlushSettlementsAsync(settle.Token).ConfigureAwait(false);
     }
 
-    private async Task ProcessMessageAsync(ObjectEventMessage message, long weight, CancellationToken abort)
+    private async Task ProcessMessageAsync(ObjectEventMessage message, long weight, long ioWeight, CancellationToken abort)
     {
         await Task.Yield();
         try
@@ -273,6 +281,7 @@ public sealed class LogpushQueueConsumer
 
             var result = await _processor.ProcessAsync(notification, abort).ConfigureAwait(false);
             Statistics.Add(result);
+            Processed?.Invoke(message, result);
             if (result.IsFailure)
             {
                 ScheduleRetry(message, ObjectKeyText.Escape(notification.Object.Key), result.Reason);
@@ -291,6 +300,7 @@ public sealed class LogpushQueueConsumer
         finally
         {
             Interlocked.Add(ref _bytesInFlight, -weight);
+            _budget.Release(ioWeight);
             Interlocked.Decrement(ref _inFlight);
             _changed.Release();
         }

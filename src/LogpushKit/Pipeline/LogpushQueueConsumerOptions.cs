@@ -22,6 +22,15 @@ public sealed record LogpushQueueConsumerOptions
     /// </summary>
     public long MemoryBudgetBytes { get; init; } = 512L << 20;
 
+    /// <summary>
+    /// For a far-away source or target: beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on
+    /// their HEAD, GET and PUT round trips) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
+    /// plus 8 × its size from the event, at most 17 MiB); pulls ask for as many messages as may start. <see langword="null"/>
+    /// or 0 (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it when the source or
+    /// the target is a bucket (<see cref="LogpushPipeline.IoBudgetBytes"/>).
+    /// </summary>
+    public long? IoBudgetBytes { get; init; }
+
     /// <summary>The lease length asked for on each pull. <see langword="null"/> (default): derived, see <see cref="LargestExpectedObjectBytes"/>.</summary>
     public TimeSpan? VisibilityTimeout { get; init; }
 
@@ -87,6 +96,7 @@ public sealed record LogpushQueueConsumerOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchSize, 100, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
         ArgumentOutOfRangeException.ThrowIfLessThan(MemoryBudgetBytes, 1, nameof(MemoryBudgetBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(IoBudgetBytes ?? 0, nameof(IoBudgetBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(LargestExpectedObjectBytes, 0, nameof(LargestExpectedObjectBytes));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ExpectedBytesPerSecond, 0, nameof(ExpectedBytesPerSecond));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,8 +23,27 @@ public sealed record ReconcileOptions
     /// <summary>Only batches that may hold records before this time.</summary>
     public DateTimeOffset? To { get; init; }
 
-    /// <summary>Objects converted at once. Default: <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <summary>
+    /// Objects processed at once, whatever their size. Default: <see cref="Environment.ProcessorCount"/>. Without
+    /// <see cref="IoBudgetBytes"/> this is exactly the number of objects in flight.
+    /// </summary>
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// For a far-away source or target: beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on
+    /// their HEAD, GET and PUT round trips) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
+    /// plus 8 × its listed size, at most 17 MiB). <see langword="null"/> or 0 (default): no more than
+    /// <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it when the source or the target is a bucket.
+    /// </summary>
+    public long? IoBudgetBytes { get; init; }
+
+    /// <summary>
+    /// For a source whose objects can be seen while they are written (a local folder): an object listed less than this
+    /// after its last change is taken at the end of the pass, once it has stayed unchanged this long; one still changing
+    /// then is skipped as still being written (<see cref="PipelineSummary.SkippedUnsettled"/>), for the next run.
+    /// <see langword="null"/> (default): no check (bucket puts are atomic).
+    /// </summary>
+    public TimeSpan? SettlePeriod { get; init; }
 }
 
 /// <summary>A reconcile's progress: the totals so far and the number of objects listed.</summary>
@@ -32,7 +54,8 @@ public sealed record ReconcileProgress(long Listed, PipelineSummary Summary, Obj
 
 /// <summary>
 /// Reconcile / backfill: lists the source bucket and converts every object whose target is missing or stale (records
-/// another source ETag), with bounded concurrency. Up-to-date targets cost one HEAD each, no GET. Objects whose key says
+/// another source ETag), with bounded concurrency (see <see cref="ReconcileOptions.IoBudgetBytes"/> for far-away buckets).
+/// Up-to-date targets cost one HEAD each, no GET. Objects whose key says
 /// they lie outside the time window are counted as filtered; objects whose key carries no time are always taken.
 /// Run it once, or periodically beside a queue consumer to catch lost notifications.
 /// </summary>
@@ -46,6 +69,9 @@ public sealed record ReconcileProgress(long Listed, PipelineSummary Summary, Obj
 /// </remarks>
 public sealed class LogpushReconciler
 {
+    /// <summary>Listing entries read ahead of the objects in flight (a listing page is 1,000).</summary>
+    private const int ListingLookahead = 1000;
+
     private readonly LogpushObjectProcessor _processor;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -65,6 +91,8 @@ public sealed class LogpushReconciler
     {
         options ??= ReconcileOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrency, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.IoBudgetBytes ?? 0, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SettlePeriod ?? TimeSpan.Zero, TimeSpan.Zero, nameof(options));
         var statistics = new PipelineStatistics(_timeProvider);
         var prefix = options.Prefix ?? _processor.Options.Prefix;
         long listed = 0;
@@ -77,16 +105,14 @@ public sealed class LogpushReconciler
         }
 
         var incomplete = new StrongBox<R2ListIncompleteException?>();
-        var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), incomplete, cancellationToken);
-        await Parallel.ForEachAsync(
-            candidates,
-            new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrency, CancellationToken = cancellationToken },
-            async (item, token) =>
-            {
-                var result = await _processor.ProcessAsync(item.Key, item.ETag, token).ConfigureAwait(false);
-                statistics.Add(result);
-                progress?.Report(new ReconcileProgress(Interlocked.Read(ref listed), statistics.Snapshot(), result));
-            }).ConfigureAwait(false);
+        var unsettled = new List<R2ObjectInfo>();
+        var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), incomplete, unsettled, cancellationToken);
+        var budget = new InFlightBudget(options.MaxConcurrency, options.IoBudgetBytes);
+        await ScheduleAsync(candidates, budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
+        if (unsettled.Count > 0)
+        {
+            await ScheduleAsync(SettledAsync(unsettled, options.SettlePeriod!.Value, statistics, cancellationToken), budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
+        }
 
         if (incomplete.Value is { } unlisted)
         {
@@ -109,12 +135,13 @@ public sealed class LogpushReconciler
         return summary;
     }
 
-    private async IAsyncEnumerable<(string Key, string? ETag)> Candidates(
+    private async IAsyncEnumerable<R2ObjectInfo> Candidates(
         string? prefix,
         ReconcileOptions options,
         PipelineStatistics statistics,
         Action onListed,
         StrongBox<R2ListIncompleteException?> incomplete,
+        List<R2ObjectInfo> unsettled,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var listing = _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -154,7 +181,172 @@ public sealed class LogpushReconciler
                 continue;
             }
 
-            yield return (info.Key, info.ETag);
+            if (options.SettlePeriod is { } settle && IsRecent(info, settle))
+            {
+                // maybe still being written (a copy into the folder): looked at again at the end of the pass
+                unsettled.Add(info);
+                continue;
+            }
+
+            yield return info;
+        }
+    }
+
+    /// <summary>
+    /// The objects listed while they were maybe still being written, each once it has been unchanged for
+    /// <paramref name="settle"/> since its listed last change: the same size and last-modified time on a fresh HEAD. One
+    /// that changed again (or is still too recent) is skipped as still being written, counted and logged.
+    /// </summary>
+    private async IAsyncEnumerable<R2ObjectInfo> SettledAsync(List<R2ObjectInfo> unsettled, TimeSpan settle, PipelineStatistics statistics, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var listed in unsettled.OrderBy(i => i.LastModified))
+        {
+            var wait = listed.LastModified + settle - _timeProvider.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait < settle ? wait : settle, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            R2ObjectInfo? now;
+            try
+            {
+                now = await _processor.Source.HeadAsync(listed.Key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (R2BucketException)
+            {
+                now = listed; // the processor reports why it cannot be read, where every object's failure is reported
+            }
+
+            if (now is null)
+            {
+                continue; // gone (a temporary file of a copy that was renamed): nothing to convert
+            }
+
+            if (now.Size != listed.Size || now.LastModified != listed.LastModified || IsRecent(now, settle))
+            {
+                var reason = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"'{ObjectKeyText.Escape(listed.Key)}' is still being written (it changed within the last {settle.TotalSeconds:0.#} s: {listed.Size} bytes when listed, {now.Size} bytes now); not converted, run again once it is complete");
+                statistics.AddUnsettled();
+                Log.SkippedUnsettled(_logger, ObjectKeyText.Escape(listed.Key), reason);
+                continue;
+            }
+
+            yield return now;
+        }
+    }
+
+    private bool IsRecent(R2ObjectInfo info, TimeSpan settle)
+        => info.LastModified != default && _timeProvider.GetUtcNow() - info.LastModified < settle;
+
+    /// <summary>
+    /// Processes <paramref name="candidates"/> with as many objects in flight as <paramref name="budget"/> admits, reading
+    /// the listing ahead of the objects in flight (up to <see cref="ListingLookahead"/> entries) so that its pages overlap
+    /// the work. Returns once every object is done; nothing is kept per object after it is done.
+    /// </summary>
+    private async Task ScheduleAsync(
+        IAsyncEnumerable<R2ObjectInfo> candidates,
+        InFlightBudget budget,
+        PipelineStatistics statistics,
+        IProgress<ReconcileProgress>? progress,
+        Func<long> listed,
+        CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ahead = Channel.CreateBounded<R2ObjectInfo>(new BoundedChannelOptions(ListingLookahead) { SingleReader = true, SingleWriter = true });
+        var listing = FillAsync(candidates, ahead.Writer, stop.Token);
+        var running = 0;
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Exception? failure = null;
+        void Finished()
+        {
+            if (Interlocked.Decrement(ref running) == 0)
+            {
+                allDone.TrySetResult();
+            }
+        }
+
+        Interlocked.Increment(ref running); // the scheduling loop itself
+        try
+        {
+            await foreach (var info in ahead.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                var weight = InFlightBudget.Weigh(info.Size);
+                await budget.WaitAsync(weight, stop.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref running);
+                _ = ProcessOneAsync(info, weight);
+            }
+
+            await listing.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure ??= ex;
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Finished();
+            await allDone.Task.ConfigureAwait(false);
+            try
+            {
+                await listing.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // already seen by the loop (the channel carries it), or the listing stopped because the loop did
+                Interlocked.CompareExchange(ref failure, ex, null);
+            }
+        }
+
+        if (Volatile.Read(ref failure) is { } first)
+        {
+            if (first is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            ExceptionDispatchInfo.Throw(first);
+        }
+
+        async Task ProcessOneAsync(R2ObjectInfo info, long weight)
+        {
+            await Task.Yield();
+            try
+            {
+                var result = await _processor.ProcessAsync(info.Key, info.ETag, stop.Token).ConfigureAwait(false);
+                statistics.Add(result);
+                progress?.Report(new ReconcileProgress(listed(), statistics.Snapshot(), result));
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref failure, ex, null);
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                budget.Release(weight);
+                Finished();
+            }
+        }
+    }
+
+    private static async Task FillAsync(IAsyncEnumerable<R2ObjectInfo> candidates, ChannelWriter<R2ObjectInfo> writer, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var info in candidates.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(info, cancellationToken).ConfigureAwait(false);
+            }
+
+            writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            writer.Complete(ex);
+            throw;
         }
     }
 }

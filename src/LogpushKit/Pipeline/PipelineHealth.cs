@@ -42,6 +42,12 @@ public sealed record PipelineHealth
     /// <summary>The folder watcher's last failure, or <see langword="null"/>.</summary>
     public string? WatcherLastError { get; init; }
 
+    /// <summary>
+    /// Objects of the watched folder given up on now (every attempt failed, see <see cref="LogpushPipelineOptions.MaxAttempts"/>)
+    /// and not changed since: they need a person (see <see cref="IsHealthy"/>).
+    /// </summary>
+    public long WatcherGivenUp { get; init; }
+
     /// <summary>Since when reconcile passes beside a watcher or consumer have been failing (no pass has worked since), or <see langword="null"/>.</summary>
     public DateTimeOffset? PassesFailingSince { get; init; }
 
@@ -53,7 +59,8 @@ public sealed record PipelineHealth
 
     /// <summary>
     /// Whether a health check should report healthy: the consumer (if any) is healthy, and neither the watcher nor the
-    /// reconcile passes are failing now.
+    /// reconcile passes are failing now. Objects given up on (<see cref="WatcherGivenUp"/>) do not make it unhealthy: a
+    /// restart cannot fix a bad file; they are reported and counted instead.
     /// </summary>
     public bool IsHealthy => (Consumer?.IsHealthy ?? true) && WatcherFailingSince is null && PassesFailingSince is null;
 }

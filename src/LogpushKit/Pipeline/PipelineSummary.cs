@@ -29,6 +29,18 @@ public sealed record PipelineSummary
     public long Failed { get; init; }
 
     /// <summary>
+    /// Objects of a local source folder not converted because they were still being written (changed again within the
+    /// settle period); the next run takes them. Not failures: they are in <see cref="Skipped"/>.
+    /// </summary>
+    public long SkippedUnsettled { get; init; }
+
+    /// <summary>
+    /// Watching a folder: objects given up on after failing on every one of their attempts (quarantined: not tried again
+    /// until the file changes). Each attempt is also in <see cref="Failed"/>.
+    /// </summary>
+    public long GivenUp { get; init; }
+
+    /// <summary>
     /// Reconcile passes that failed as a whole (e.g. the source could not be listed) beside a watcher or consumer, which
     /// went on; their objects are not in the other counts.
     /// </summary>
@@ -53,10 +65,10 @@ public sealed record PipelineSummary
     public long NewKeys { get; init; }
 
     /// <summary>All objects seen: the sum of the object counts above.</summary>
-    public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + Failed;
+    public long Objects => Converted + SkippedDuplicate + SkippedFiltered + SkippedNotFound + SkippedUnsettled + Failed;
 
     /// <summary>Objects skipped for any reason.</summary>
-    public long Skipped => SkippedDuplicate + SkippedFiltered + SkippedNotFound;
+    public long Skipped => SkippedDuplicate + SkippedFiltered + SkippedNotFound + SkippedUnsettled;
 
     /// <summary>Records read from converted objects.</summary>
     public long Records { get; init; }
@@ -106,6 +118,8 @@ public sealed record PipelineSummary
             SkippedFiltered = left.SkippedFiltered + right.SkippedFiltered,
             SkippedNotFound = left.SkippedNotFound + right.SkippedNotFound,
             Failed = left.Failed + right.Failed,
+            SkippedUnsettled = left.SkippedUnsettled + right.SkippedUnsettled,
+            GivenUp = left.GivenUp + right.GivenUp,
             FailedPasses = left.FailedPasses + right.FailedPasses,
             Records = left.Records + right.Records,
             Rows = left.Rows + right.Rows,

@@ -173,6 +173,35 @@ public sealed class LogpushQueueConsumerTests
     }
 
     [Fact]
+    public async Task RunAsync_IoBudget_MoreObjectsInFlightThanConcurrencyAsTheBudgetAdmits()
+    {
+        var queue = new InProcessEventQueue(pollWait: TimeSpan.FromMilliseconds(20));
+        for (var i = 0; i < 10; i++)
+        {
+            _source.Add($"io/{i}.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1, i)));
+            queue.Enqueue(PipelineTestData.Event("logpush", $"io/{i}.log.gz", null, 10));
+        }
+
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.GetGate = gate;
+        var started = 0;
+        _source.OnGet = key =>
+        {
+            if (Interlocked.Increment(ref started) == 4)
+            {
+                _ = Task.Delay(200).ContinueWith(_ => gate.TrySetResult(), TaskScheduler.Default);
+            }
+        };
+
+        // 2 at once whatever they weigh, more while they fit in 5 MiB: each weighs 1 MiB + 8 x 10 bytes, so four in all
+        var consumer = new LogpushQueueConsumer(queue, new LogpushObjectProcessor(_source, _target), FastOptions with { MaxConcurrency = 2, IoBudgetBytes = 5L << 20 });
+        var summary = await RunUntilAsync(consumer, s => s.Objects == 10);
+
+        Assert.Equal(10, summary.Converted);
+        Assert.Equal(4, _source.MaxConcurrentGets);
+    }
+
+    [Fact]
     public async Task RunAsync_StopWithUnstartedMessages_ReleasesThemAndFinishesInFlight()
     {
         foreach (var (key, size) in new[] { ("small.log.gz", 100L), ("big.log.gz", 300L), ("medium.log.gz", 200L) })

@@ -95,6 +95,35 @@ public sealed class LogpushReconcilerTests
         Assert.Equal(3, _source.MaxConcurrentGets);
     }
 
+    [Theory]
+    [InlineData(null, 2)] // no budget: --concurrency objects in flight
+    [InlineData(5L << 20, 4)] // 1 MiB + 8 x ~100 bytes each: four fit in 5 MiB
+    [InlineData(64L << 20, 12)] // every object fits
+    public async Task RunAsync_IoBudget_ObjectsInFlightBeyondConcurrencyAsTheBudgetAdmits(long? budget, int expected)
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            _source.Add($"io/{i:00}.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(1, i)));
+        }
+
+        // every GET waits (a far-away bucket) until as many as expected have started, and 200 ms more for any extra one
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.GetGate = gate;
+        var started = 0;
+        _source.OnGet = key =>
+        {
+            if (Interlocked.Increment(ref started) == expected)
+            {
+                _ = Task.Delay(200).ContinueWith(_ => gate.TrySetResult(), TaskScheduler.Default);
+            }
+        };
+
+        var summary = await new LogpushReconciler(new LogpushObjectProcessor(_source, _target)).RunAsync(new ReconcileOptions { MaxConcurrency = 2, IoBudgetBytes = budget });
+
+        Assert.Equal(12, summary.Converted);
+        Assert.Equal(expected, _source.MaxConcurrentGets);
+    }
+
     [Fact]
     public async Task RunAsync_FailingObject_CountedWithKeyOthersConverted()
     {

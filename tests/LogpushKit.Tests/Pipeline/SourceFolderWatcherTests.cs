@@ -104,6 +104,78 @@ public sealed class SourceFolderWatcherTests : IDisposable
         Assert.Equal(0, watcher.Statistics.Snapshot().Failed);
     }
 
+    [Fact]
+    public async Task RunAsync_FolderMovedIn_ScansOnlyThatFolder()
+    {
+        var old = Path.Combine(_folder.Path, "src", "old");
+        Directory.CreateDirectory(old);
+        await File.WriteAllBytesAsync(Path.Combine(old, "a.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        var staging = Path.Combine(_folder.Path, "staging");
+        Directory.CreateDirectory(staging);
+        await File.WriteAllBytesAsync(Path.Combine(staging, "b.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(1)));
+        File.SetLastWriteTimeUtc(Path.Combine(staging, "b.log.gz"), DateTime.UtcNow.AddMinutes(-5));
+        var root = Path.Combine(_folder.Path, "src");
+        var source = new FaultySource(new FileSystemBucket(root));
+        var queue = new InProcessEventQueue(pollWait: TimeSpan.Zero);
+        var watcher = new SourceFolderWatcher(root, new LogpushObjectProcessor(source, new InMemoryBucket()), queue, TimeSpan.FromMilliseconds(50));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var running = watcher.RunAsync(scanFirst: false, stop.Token);
+        Directory.Move(staging, Path.Combine(root, "new"));
+        var keys = new List<string>();
+        await WaitUntilAsync(
+            () =>
+            {
+                keys.AddRange(queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult().Select(m => m.Notification!.Object.Key));
+                return keys.Contains("new/b.log.gz");
+            },
+            stop.Token);
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal(["new/b.log.gz"], keys);
+        Assert.Equal(["new/"], source.ListPrefixes); // not the whole tree
+    }
+
+    [Fact]
+    public async Task OnProcessed_EveryAttemptFails_GivenUpOnceAndNotEnqueuedAgainUntilTheFileChanges()
+    {
+        var path = Path.Combine(_folder.Path, "bad.log.gz");
+        await File.WriteAllTextAsync(path, "not gzip");
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-5));
+        var queue = new InProcessEventQueue(maxAttempts: 2, pollWait: TimeSpan.Zero);
+        var reported = new List<(string Key, int Attempts)>();
+        var watcher = new SourceFolderWatcher(_folder.Path, new LogpushObjectProcessor(new FileSystemBucket(_folder.Path), new InMemoryBucket()), queue, TimeSpan.FromMilliseconds(50))
+        {
+            GaveUp = (result, attempts) => reported.Add((result.SourceKey, attempts)),
+        };
+        var failed = new ObjectProcessingResult(ObjectProcessingStatus.Failed, "bad.log.gz") { Reason = "not gzip" };
+
+        Assert.Equal(1, await watcher.ScanAsync());
+        var first = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+        watcher.OnProcessed(first, failed);
+        await queue.SettleAsync([], [new ObjectEventRetry(first, TimeSpan.Zero)]);
+        Assert.Equal(0, await watcher.ScanAsync()); // its message is still out: not a second one
+        var second = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+        Assert.Equal(2, second.Attempts);
+        watcher.OnProcessed(second, failed);
+        await queue.SettleAsync([], [new ObjectEventRetry(second, TimeSpan.Zero)]);
+
+        Assert.Equal([("bad.log.gz", 2)], reported);
+        Assert.Equal(1, watcher.GivenUpCount);
+        Assert.Equal(1, watcher.Statistics.Snapshot().GivenUp);
+        Assert.Equal(0, await watcher.ScanAsync()); // unchanged: not tried again
+        Assert.Empty(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+
+        await File.WriteAllBytesAsync(path, PipelineTestData.Gzip(PipelineTestData.Ndjson(2)));
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-4));
+        Assert.Equal(1, await watcher.ScanAsync()); // changed: taken again
+        var third = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.FromMinutes(1)));
+        watcher.OnProcessed(third, new ObjectProcessingResult(ObjectProcessingStatus.Converted, "bad.log.gz"));
+        Assert.Equal(0, watcher.GivenUpCount);
+        Assert.Single(reported);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
     {
         while (!condition())
@@ -115,6 +187,7 @@ public sealed class SourceFolderWatcherTests : IDisposable
     /// <summary>A folder bucket whose list or head fails the way an unreadable folder or file makes them fail.</summary>
     private sealed class FaultySource(FileSystemBucket inner) : IR2Bucket
     {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string?> _prefixes = new();
         private int _lists;
 
         public int FailingLists { get; set; }
@@ -139,8 +212,11 @@ public sealed class SourceFolderWatcherTests : IDisposable
 
         public Task<R2ObjectInfo> PutAsync(string key, Stream content, R2PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
 
+        public IReadOnlyList<string?> ListPrefixes => [.. _prefixes];
+
         public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
+            _prefixes.Enqueue(options?.Prefix);
             var call = Interlocked.Increment(ref _lists);
             await foreach (var item in inner.ListAsync(options, cancellationToken))
             {

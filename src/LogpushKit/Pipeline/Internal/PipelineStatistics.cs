@@ -25,6 +25,8 @@ internal sealed class PipelineStatistics
     private long _bytesDecompressed;
     private long _bytesOut;
     private long _leftoversRemoved;
+    private long _unsettled;
+    private long _givenUp;
 
     /// <summary>Starts the clock.</summary>
     public PipelineStatistics(TimeProvider? timeProvider = null)
@@ -100,6 +102,12 @@ internal sealed class PipelineStatistics
     /// <summary>Counts an object left out without processing (e.g. outside a reconcile's time window) as filtered.</summary>
     public void AddFiltered() => Interlocked.Increment(ref _filtered);
 
+    /// <summary>Counts an object skipped because it was still being written.</summary>
+    public void AddUnsettled() => Interlocked.Increment(ref _unsettled);
+
+    /// <summary>Counts an object given up on after its last attempt failed.</summary>
+    public void AddGivenUp() => Interlocked.Increment(ref _givenUp);
+
     /// <summary>Counts leftovers of interrupted puts removed from the target.</summary>
     public void AddLeftoversRemoved(long count) => Interlocked.Add(ref _leftoversRemoved, count);
 
@@ -125,6 +133,8 @@ internal sealed class PipelineStatistics
             SkippedFiltered = Interlocked.Read(ref _filtered),
             SkippedNotFound = Interlocked.Read(ref _notFound),
             Failed = Interlocked.Read(ref _failed),
+            SkippedUnsettled = Interlocked.Read(ref _unsettled),
+            GivenUp = Interlocked.Read(ref _givenUp),
             Records = Interlocked.Read(ref _records),
             Rows = Interlocked.Read(ref _rows),
             BadLines = Interlocked.Read(ref _badLines),

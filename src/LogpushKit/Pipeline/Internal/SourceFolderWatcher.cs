@@ -15,8 +15,14 @@ namespace LogpushKit.Pipeline;
 /// Writers other than an atomic bucket put (Logpush through s3fs, a copy) may show a file before it is complete, so a
 /// file is taken only after it has not changed for <see cref="Debounce"/>. Keys come from paths relative to the root
 /// with <c>/</c> separators; each is confirmed with a HEAD on the source bucket (which gives the ETag and size).
-/// When the watcher loses events (buffer overflow) or a folder is moved in, it scans the bucket and enqueues every
-/// object; the processor skips those already converted.
+/// When the watcher loses events (buffer overflow) it scans the whole bucket and enqueues every object; a folder that
+/// appears (created or moved in) is scanned alone, not the whole tree. The processor skips objects already converted.
+/// <para><b>One message per object, a bounded number of attempts.</b> An object is enqueued once and not again while its
+/// message is queued or being retried (a change meanwhile enqueues it once more when the message is done). After
+/// <see cref="MaxAttempts"/> failed attempts it is given up (quarantined): reported once with its reason
+/// (<see cref="GaveUp"/>, an error log line), counted (<see cref="PipelineStatistics"/>' given-up count and
+/// <see cref="GivenUpCount"/>), and not enqueued again by events or scans until its file changes size or last-write
+/// time. Nothing is kept for an object once it is done, except this given-up mark.</para>
 /// <para><b>Errors never end the watch.</b> The folder must exist when <see cref="RunAsync"/> starts (it is a source:
 /// it is never created). After that, a file that cannot be read (permission denied) is still enqueued, so its failure
 /// is counted by the consumer like any object's and retried by the queue; a scan that cannot read part of the folder
@@ -33,6 +39,9 @@ internal sealed class SourceFolderWatcher
     private readonly TimeProvider _timeProvider;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _queued = new(StringComparer.Ordinal); // value: changed since enqueued
+    private readonly ConcurrentDictionary<string, FileVersion> _givenUp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _folderScans = new(StringComparer.Ordinal);
     private readonly Lock _healthLock = new();
     private int _scanRequested;
     private long _rescanAt;
@@ -68,6 +77,15 @@ internal sealed class SourceFolderWatcher
 
     /// <summary>How long a file must stay unchanged before it is taken. Default 1 s.</summary>
     public TimeSpan Debounce { get; }
+
+    /// <summary>Failed attempts after which an object is given up until its file changes: the queue's delivery limit.</summary>
+    public int MaxAttempts => _queue.MaxAttempts;
+
+    /// <summary>Called once when an object is given up, with its last failure and the number of attempts.</summary>
+    public Action<ObjectProcessingResult, int>? GaveUp { get; init; }
+
+    /// <summary>Objects given up on now (their files unchanged since).</summary>
+    public int GivenUpCount => _givenUp.Count;
 
     /// <summary>How long after a failed scan the folder is scanned again (the first time; it doubles up to ten minutes).</summary>
     public TimeSpan RetryDelay { get; }
@@ -113,10 +131,50 @@ internal sealed class SourceFolderWatcher
     /// <returns>The number of events enqueued now.</returns>
     /// <exception cref="R2ListIncompleteException">Part of the folder could not be read; every readable object was enqueued first.</exception>
     /// <exception cref="R2BucketException">The folder cannot be listed (it does not exist).</exception>
-    public async Task<int> ScanAsync(CancellationToken cancellationToken = default)
+    public Task<int> ScanAsync(CancellationToken cancellationToken = default) => ScanPrefixAsync(_processor.Options.Prefix, cancellationToken);
+
+    /// <summary>
+    /// Takes the outcome of one processed message (see <see cref="LogpushQueueConsumer"/>): a success or a skip ends the
+    /// object's message; a failure on the last attempt gives it up until its file changes.
+    /// </summary>
+    public void OnProcessed(ObjectEventMessage message, ObjectProcessingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(result);
+        if (message.Notification is not { } notification)
+        {
+            return;
+        }
+
+        var key = notification.Object.Key;
+        if (result.IsFailure && message.Attempts < MaxAttempts)
+        {
+            return; // the queue tries it again after its delay; it stays queued
+        }
+
+        if (result.IsFailure)
+        {
+            _givenUp[key] = FileVersion.Of(PathOf(key));
+            Statistics.AddGivenUp();
+            Log.WatcherGaveUp(_logger, ObjectKeyText.Escape(key), message.Attempts, result.Reason);
+            GaveUp?.Invoke(result, message.Attempts);
+        }
+        else
+        {
+            _givenUp.TryRemove(key, out _);
+        }
+
+        if (_queued.TryRemove(key, out var changed) && changed)
+        {
+            // it changed while its message was out: take the new version like any new file
+            _pending[key] = new Pending(PathOf(key), _timeProvider.GetTimestamp(), -1, default);
+        }
+    }
+
+    private async Task<int> ScanPrefixAsync(string? prefix, CancellationToken cancellationToken)
     {
         var count = 0;
-        await foreach (var item in _processor.Source.ListAsync(new R2ListOptions { Prefix = _processor.Options.Prefix }, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
         {
             if (item.Object is { } info && _processor.GetFilterReason(info.Key) is null)
             {
@@ -124,12 +182,14 @@ internal sealed class SourceFolderWatcher
                 {
                     // Written within the debounce period (a file being copied into a folder that just appeared): taken
                     // like a file an event named, once it has not changed for a debounce period.
-                    _pending[info.Key] = new Pending(Path.Combine(_root, info.Key.Replace('/', Path.DirectorySeparatorChar)), _timeProvider.GetTimestamp(), -1, default);
+                    _pending[info.Key] = new Pending(PathOf(info.Key), _timeProvider.GetTimestamp(), -1, default);
                     continue;
                 }
 
-                _queue.Enqueue(Notification(info));
-                count++;
+                if (TryEnqueue(info))
+                {
+                    count++;
+                }
             }
         }
 
@@ -151,9 +211,9 @@ internal sealed class SourceFolderWatcher
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.LastWrite,
             InternalBufferSize = 64 * 1024,
         };
-        watcher.Created += (_, e) => OnChanged(e.FullPath);
-        watcher.Changed += (_, e) => OnChanged(e.FullPath);
-        watcher.Renamed += (_, e) => OnChanged(e.FullPath);
+        watcher.Created += (_, e) => OnChanged(e.FullPath, appeared: true);
+        watcher.Changed += (_, e) => OnChanged(e.FullPath, appeared: false);
+        watcher.Renamed += (_, e) => OnChanged(e.FullPath, appeared: true);
         watcher.Error += (_, e) =>
         {
             Log.WatcherOverflow(_logger, _root, e.GetException().Message);
@@ -163,7 +223,7 @@ internal sealed class SourceFolderWatcher
 
         if (scanFirst)
         {
-            await ScanGuardedAsync(cancellationToken).ConfigureAwait(false);
+            await ScanGuardedAsync(null, cancellationToken).ConfigureAwait(false);
         }
 
         var tick = Debounce / 4;
@@ -180,7 +240,16 @@ internal sealed class SourceFolderWatcher
                 var rescanAt = Interlocked.Read(ref _rescanAt);
                 if (Interlocked.Exchange(ref _scanRequested, 0) == 1 || (rescanAt != 0 && _timeProvider.GetTimestamp() >= rescanAt))
                 {
-                    await ScanGuardedAsync(cancellationToken).ConfigureAwait(false);
+                    _folderScans.Clear(); // the whole tree covers them
+                    await ScanGuardedAsync(null, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var folder in _folderScans.Keys)
+                {
+                    if (_folderScans.TryRemove(folder, out _) && FolderPrefix(folder) is { } prefix)
+                    {
+                        await ScanGuardedAsync(prefix, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 try
@@ -199,13 +268,20 @@ internal sealed class SourceFolderWatcher
         }
     }
 
-    /// <summary>A scan that reports and counts its problems and schedules the next attempt instead of throwing.</summary>
-    private async Task ScanGuardedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A scan of the whole tree (<paramref name="prefix"/> <see langword="null"/>) or of one folder that reports and counts
+    /// its problems and schedules the next attempt (of the whole tree) instead of throwing.
+    /// </summary>
+    private async Task ScanGuardedAsync(string? prefix, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _rescanAt, 0);
+        if (prefix is null)
+        {
+            Interlocked.Exchange(ref _rescanAt, 0);
+        }
+
         try
         {
-            await ScanAsync(cancellationToken).ConfigureAwait(false);
+            await ScanPrefixAsync(prefix ?? _processor.Options.Prefix, cancellationToken).ConfigureAwait(false);
             _nextRetryDelay = RetryDelay;
             lock (_healthLock)
             {
@@ -256,12 +332,18 @@ internal sealed class SourceFolderWatcher
         return delay;
     }
 
-    private void OnChanged(string fullPath)
+    private void OnChanged(string fullPath, bool appeared)
     {
         if (Directory.Exists(fullPath))
         {
-            // a folder moved in raises one event for the folder, none for its files
-            Interlocked.Exchange(ref _scanRequested, 1);
+            // A folder moved in raises one event for the folder, none for its files; a new folder may get files before
+            // its own watch is set up. Either way that folder alone is scanned. A folder that merely changed (a file
+            // written in it) raises the file's own event too: nothing to do for the folder.
+            if (appeared)
+            {
+                _folderScans.TryAdd(Path.GetRelativePath(_root, fullPath).Replace(Path.DirectorySeparatorChar, '/'), 0);
+            }
+
             return;
         }
 
@@ -314,13 +396,54 @@ internal sealed class SourceFolderWatcher
                 info = new R2ObjectInfo(key, file.Length, string.Empty, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
             }
 
-            if (info is not null)
+            if (info is not null && TryEnqueue(info))
             {
                 Log.ObjectAppeared(_logger, ObjectKeyText.Escape(key));
-                _queue.Enqueue(Notification(info));
             }
         }
     }
+
+    /// <summary>
+    /// Enqueues <paramref name="info"/> unless its message is already out (then it is marked changed, and taken again when
+    /// that message is done) or it was given up and its file has not changed since.
+    /// </summary>
+    private bool TryEnqueue(R2ObjectInfo info)
+    {
+        var key = info.Key;
+        if (_givenUp.TryGetValue(key, out var version))
+        {
+            if (version == FileVersion.Of(PathOf(key)))
+            {
+                return false;
+            }
+
+            if (_givenUp.TryRemove(new KeyValuePair<string, FileVersion>(key, version)))
+            {
+                Log.WatcherRetryChanged(_logger, ObjectKeyText.Escape(key));
+            }
+        }
+
+        if (!_queued.TryAdd(key, false))
+        {
+            _queued.TryUpdate(key, true, false);
+            return false;
+        }
+
+        _queue.Enqueue(Notification(info));
+        return true;
+    }
+
+    /// <summary>The listing prefix of a scan of <paramref name="folder"/> (relative, <c>/</c>-separated), or <see langword="null"/> when nothing in it is in scope.</summary>
+    private string? FolderPrefix(string folder)
+    {
+        var prefix = folder.TrimEnd('/') + "/";
+        var scope = _processor.Options.Prefix ?? string.Empty;
+        return prefix.StartsWith(scope, StringComparison.Ordinal) ? prefix
+            : scope.StartsWith(prefix, StringComparison.Ordinal) ? scope
+            : null;
+    }
+
+    private string PathOf(string key) => Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
 
     /// <summary>Whether <paramref name="info"/> changed less than <see cref="Debounce"/> ago (so it may still be being written).</summary>
     private bool IsRecent(R2ObjectInfo info)
@@ -336,4 +459,21 @@ internal sealed class SourceFolderWatcher
     };
 
     private sealed record Pending(string FullPath, long LastEvent, long Size, DateTime LastWrite);
+
+    /// <summary>What tells that a file changed: its size and last-write time (default when it cannot be read).</summary>
+    private readonly record struct FileVersion(long Size, DateTime LastWrite)
+    {
+        public static FileVersion Of(string path)
+        {
+            try
+            {
+                var file = new FileInfo(path);
+                return file.Exists ? new FileVersion(file.Length, file.LastWriteTimeUtc) : default;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return default;
+            }
+        }
+    }
 }
