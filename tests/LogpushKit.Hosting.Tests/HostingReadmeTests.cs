@@ -1,4 +1,3 @@
-using LogpushKit.Hosting;
 using LogpushKit.R2;
 using LogpushKit.Testing;
 using LogpushKit.Testing.S3;
@@ -12,6 +11,8 @@ namespace LogpushKit.Hosting.Tests;
 /// The hosting snippet of src/LogpushKit.Hosting/README.md and of the main README, kept honest: the block below is
 /// theirs, run as a new console app would run it, with an r2:// source on s3rver, a folder target, and the R2 credentials
 /// from configuration (environment variables <c>R2__AccessKeyId</c>/<c>R2__SecretAccessKey</c>, the rest on the command line).
+/// The snippet's usings are the README's (<see cref="Usings"/>); this file, in namespace LogpushKit.Hosting.Tests, needs
+/// all but the first.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class HostingReadmeTests(S3rverServer s3) : IDisposable
