@@ -19,10 +19,8 @@ internal sealed class CloudflareCommandOptions
     public const string ZoneIdVariable = CloudflareSettings.ZoneIdVariable;
     public const string ApiBaseVariable = CloudflareSettings.ApiBaseUrlVariable;
 
-    public const string HelpText =
-        "Credentials: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY). Account or zone: --account-id/--zone-id or "
-        + "CLOUDFLARE_ACCOUNT_ID/CLOUDFLARE_ZONE_ID. API base: --api-base or CLOUDFLARE_API_BASE_URL. "
-        + "Exit codes: 0 success; 1 API or network failure (status, Cloudflare codes, cf-ray); 2 usage error or missing credentials/ids.";
+    /// <summary>What a command's description ends with: the credentials, ids and exit codes are explained once, by <c>logpushkit --help</c>.</summary>
+    public const string HelpText = CliHelp.Reference;
 
     /// <summary>The flag of each explicit setting, for messages.</summary>
     public static readonly CloudflareSettingNames FlagNames = new() { AccountId = "--account-id", ZoneId = "--zone-id", ApiBaseUrl = "--api-base" };
@@ -98,9 +96,9 @@ internal sealed class CloudflareCommandOptions
         return Checked(() => Settings(p).ResolveScope(datasetScope));
     }
 
-    /// <summary>Client options with the credentials and base address; a usage error names what is missing or malformed.</summary>
+    /// <summary>Client options with the credentials and base address, retries printed on stderr; a usage error names what is missing or malformed.</summary>
     public T ClientOptions<T>(ParseResult p)
-        where T : CloudflareClientOptions, new() => Checked(() => Settings(p).CreateClientOptions<T>());
+        where T : CloudflareClientOptions, new() => Checked(() => Settings(p).CreateClientOptions<T>()).PrintedOn(p.InvocationConfiguration.Error);
 
     /// <summary>Runs <paramref name="resolve"/>, turning missing or malformed settings into one usage error (exit 2).</summary>
     public static T Checked<T>(Func<T> resolve)

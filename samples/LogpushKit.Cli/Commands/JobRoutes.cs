@@ -70,7 +70,7 @@ internal static class JobRoutes
 
         var routes = new List<LogpushJobRoute>();
         var listed = 0;
-        using var client = new LogpushClient(settings.CreateClientOptions<LogpushClientOptions>());
+        using var client = new LogpushClient(settings.CreateClientOptions<LogpushClientOptions>().PrintedOn(error));
         foreach (var scope in scopes)
         {
             try

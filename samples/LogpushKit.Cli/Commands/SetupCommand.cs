@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
+using LogpushKit.Datasets;
 using LogpushKit.Pipeline;
 using LogpushKit.R2;
 using LogpushKit.Storage;
@@ -27,7 +28,7 @@ internal static class SetupCommand
             + "HTTP pull consumer with the dead-letter queue, max retries, lease and retry delay set; the source bucket's object-create "
             + "notification rule (suffix .log.gz) into the queue; and the Logpush job writing to the source bucket, after its destination is "
             + "validated and the ownership challenge is read from the bucket. Prints the plan, then every step as it is done; --dry-run prints "
-            + "the plan only. Running it again changes nothing. The job's destination and the challenge read use R2_ACCESS_KEY_ID and "
+            + "the plan only (without credentials: the steps it would take, ids not set shown as placeholders). Running it again changes nothing. The job's destination and the challenge read use R2_ACCESS_KEY_ID and "
             + "R2_SECRET_ACCESS_KEY.\n" + CloudflareCommandOptions.HelpText);
         var sourceBucket = new Option<string>("--source-bucket") { Description = "The R2 bucket Logpush writes to.", HelpName = "BUCKET", Required = true };
         var targetBucket = new Option<string>("--target-bucket") { Description = "The R2 bucket for the CSV objects.", HelpName = "BUCKET", Required = true };
@@ -84,14 +85,18 @@ internal static class SetupCommand
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             var datasetName = parseResult.GetRequiredValue(dataset);
-            var account = cloudflare.AccountId(parseResult)!;
+            var dry = parseResult.GetValue(dryRun);
+            var settings = cloudflare.Settings(parseResult);
+            // --dry-run without credentials or account id: the plan from the flags alone (what exists cannot be known)
+            var offline = dry && settings.Problems.Count == 0 && (settings.Credentials is null || settings.AccountId is null);
+            var account = offline ? settings.AccountId ?? AccountPlaceholder : cloudflare.AccountId(parseResult)!;
             var options = new ProvisioningOptions
             {
                 SourceBucket = parseResult.GetRequiredValue(sourceBucket),
                 TargetBucket = parseResult.GetRequiredValue(targetBucket),
                 QueueName = parseResult.GetRequiredValue(queue),
                 AccountId = account,
-                Scope = cloudflare.ResolveScope(parseResult, datasetName),
+                Scope = offline ? OfflineScope(settings, datasetName, account) : cloudflare.ResolveScope(parseResult, datasetName),
                 Dataset = datasetName,
                 LogpushPath = parseResult.GetValue(path),
                 OutputType = parseResult.GetRequiredValue(outputType),
@@ -113,7 +118,12 @@ internal static class SetupCommand
                 throw new UsageException("--dead-letter-queue must name another queue than --queue.");
             }
 
-            var dry = parseResult.GetValue(dryRun);
+            if (offline)
+            {
+                await WriteOfflinePlanAsync(output, options, settings);
+                return ExitCodes.Success;
+            }
+
             using var buckets = new R2BucketsClient(account, cloudflare.ClientOptions<R2BucketsClientOptions>(parseResult));
             using var queues = new QueuesClient(account, cloudflare.ClientOptions<QueuesClientOptions>(parseResult));
             using var rules = new R2EventNotificationRulesClient(account, cloudflare.ClientOptions<R2EventNotificationRulesClientOptions>(parseResult));
@@ -184,6 +194,77 @@ internal static class SetupCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private const string AccountPlaceholder = "<account id>";
+    private const string ZonePlaceholder = "<zone id>";
+
+    private static LogpushScope OfflineScope(CloudflareSettings settings, string dataset, string account)
+        => LogpushDatasetCatalog.Default.FindAll(dataset) is [{ Scope: LogpushDatasetScope.Zone }]
+            ? LogpushScope.Zone(settings.ZoneId ?? ZonePlaceholder)
+            : LogpushScope.Account(account);
+
+    /// <summary>
+    /// The plan of a dry run without credentials or account id: every step setup takes, in its order, each marked "?" since
+    /// whether the resource exists (and so whether the step is needed) takes the API to tell; ids not set are placeholders.
+    /// Ends with the settings a real run (or a dry run that reads what exists) still needs.
+    /// </summary>
+    private static async Task WriteOfflinePlanAsync(TextWriter output, ProvisioningOptions options, CloudflareSettings settings)
+    {
+        var jurisdiction = options.EffectiveJurisdiction is { } j ? $" (jurisdiction {j})" : string.Empty;
+        var path = options.EffectiveLogpushPath;
+        var destination = $"{(options.EffectiveJurisdiction is null ? "r2" : "s3")}://{options.SourceBucket}/{path}";
+        var retention = TimeSpan.FromTicks(options.DeadLetterRetention.Ticks);
+        var steps = new List<ProvisioningStep>();
+        foreach (var bucket in new[] { options.SourceBucket, options.TargetBucket }.Distinct(StringComparer.Ordinal))
+        {
+            steps.Add(new("R2 bucket", bucket, ProvisioningAction.Check, "create unless it exists" + jurisdiction));
+        }
+
+        steps.Add(new(
+            "lifecycle rule",
+            string.Create(CultureInfo.InvariantCulture, $"{options.TargetBucket}: abort incomplete multipart uploads after {options.AbortIncompleteUploadsAfter.TotalDays:0.##} day(s)"),
+            ProvisioningAction.Check,
+            $"add rule '{options.LifecycleRuleId}' unless a rule of the bucket already does it; the bucket's other rules kept"));
+        steps.Add(new("dead-letter queue", options.EffectiveDeadLetterQueueName, ProvisioningAction.Check, string.Create(CultureInfo.InvariantCulture, $"create unless it exists; keeps poison messages {retention.TotalDays:0.##} days")));
+        steps.Add(new("queue", options.QueueName, ProvisioningAction.Check, "create unless it exists"));
+        steps.Add(new(
+            "HTTP pull consumer",
+            options.QueueName,
+            ProvisioningAction.Check,
+            string.Create(CultureInfo.InvariantCulture, $"create, or change to: dead-letter queue {options.EffectiveDeadLetterQueueName}, max retries {options.MaxRetries}, lease {options.VisibilityTimeoutMs / 1000} s, retry delay {options.RetryDelaySeconds} s, batch size {options.BatchSize}")));
+        steps.Add(new("notification rule", $"{options.SourceBucket} → {options.QueueName} (object-create, prefix '{options.NotificationPrefix}', suffix '.log.gz')", ProvisioningAction.Check, "create unless it exists (refused if another rule of the bucket overlaps it)"));
+        steps.Add(new("Logpush destination", destination, ProvisioningAction.Check, "validate (Cloudflare checks it can write there)"));
+        steps.Add(new("ownership challenge", $"{destination}/ownership-challenge.txt", ProvisioningAction.Check, "request it, read it from the source bucket, validate it (or give --ownership-challenge)"));
+        steps.Add(new(
+            "Logpush job",
+            $"{options.Dataset} → {destination}",
+            ProvisioningAction.Check,
+            $"create unless it exists, in {(options.Scope.Kind == LogpushScopeKind.Zone ? "zone" : "account")} {options.Scope.Id} (all fields, {options.OutputType}, timestamps {options.TimestampFormat}, enabled)"));
+
+        await output.WriteLineAsync("Plan (without the Cloudflare API: whether each resource exists is not known, so each step is done only if needed):");
+        foreach (var step in steps)
+        {
+            await output.WriteLineAsync(Line(step));
+        }
+
+        var missing = new List<string>();
+        try
+        {
+            settings.Require(CloudflareSettingRequirements.Credentials | CloudflareSettingRequirements.AccountId);
+        }
+        catch (CloudflareSettingsException ex)
+        {
+            missing.Add(ex.Message.TrimEnd('.'));
+        }
+
+        if (options.R2AccessKeyId is null || options.R2SecretAccessKey is null)
+        {
+            missing.Add($"the Logpush job needs {R2AccessKeyIdVariable} and {R2SecretAccessKeyVariable} (the R2 key Logpush writes to the source bucket with)");
+        }
+
+        await output.WriteLineAsync(
+            $"Dry run without the API: nothing was read or changed. To see what exists and to apply: {string.Join("; ", missing)}.");
     }
 
     private static string Line(ProvisioningStep step)

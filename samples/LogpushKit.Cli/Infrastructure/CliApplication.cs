@@ -18,7 +18,7 @@ internal static class CliApplication
     public static Command CreateRootCommand()
     {
         // Not RootCommand: its name is the entry assembly's file name (LogpushKit.Cli), which help would print.
-        var root = new Command(CommandName, "Cloudflare Logpush objects (gzip'd ndjson/csv in R2) to SIEM-ready RFC 4180 CSV.\n" + ExitCodes.HelpText);
+        var root = new Command(CommandName, "Cloudflare Logpush objects (gzip'd ndjson/csv in R2) to SIEM-ready RFC 4180 CSV.");
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
         return root;
@@ -36,6 +36,7 @@ internal static class CliApplication
     {
         // the process's own credentials are masked in everything it prints, whichever command runs and whoever echoes them
         SecretRedactor.RegisterEnvironmentSecrets();
+        CliHelp.Apply(root);
         var parseResult = root.Parse(args);
         // Our own signal handling instead of System.CommandLine's: its handler can end the process before the
         // command's clean-up has run.

@@ -28,7 +28,9 @@ internal static class ExitCodes
     /// </summary>
     public const int BrokenPipe = 141;
 
-    /// <summary>The help text block that lists the exit codes.</summary>
-    public const string HelpText =
-        "Exit codes: 0 success; 1 I/O or other failure; 2 usage error; 3 bad input data (corrupt gzip, malformed line, size limit); 130 cancelled; 141 stdout closed by its reader (broken pipe, as SIGPIPE).";
+    /// <summary>
+    /// What a command's description ends with: the exit codes are listed once, by <c>logpushkit --help</c>
+    /// (<see cref="CliHelp.SharedText"/>).
+    /// </summary>
+    public const string HelpText = CliHelp.Reference;
 }

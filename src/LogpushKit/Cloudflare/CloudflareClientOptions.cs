@@ -21,6 +21,15 @@ public abstract record CloudflareClientOptions
     /// <summary>The clock (backoff delays, Retry-After dates, elapsed times).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Called once before each retry of a call (after a 429, a 5xx, a timeout or a network failure, see
+    /// <see cref="CloudflareRetryOptions"/>), with what is retried, why and when; for hosts that show it (the CLI prints
+    /// <see cref="CloudflareRetryNotice.ToString"/> on stderr). The clients also log each retry (event <c>ApiRetry</c>).
+    /// Runs on the call's own flow before the delay: keep it short; an exception it throws is not caught.
+    /// <see langword="null"/> (the default): nothing is called.
+    /// </summary>
+    public Action<CloudflareRetryNotice>? OnRetry { get; init; }
+
     /// <summary>Prints the options with the base address's userinfo and query values masked and the credentials' secret hidden.</summary>
     /// <param name="builder">The builder of <see cref="object.ToString"/>.</param>
     /// <returns><see langword="true"/>.</returns>

@@ -141,7 +141,7 @@ internal sealed class CloudflareApiConnection : IDisposable
         CancellationToken cancellationToken)
     {
         byte[]? content = body is not null && bodyType is not null ? JsonSerializer.SerializeToUtf8Bytes(body, bodyType) : null;
-        var state = new RequestState(this, method, new Uri(_baseAddress, path), content, headers);
+        var state = new RequestState(this, method, new Uri(_baseAddress, path), content, headers) { Path = path };
         var started = _options.TimeProvider.GetTimestamp();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(RetryOnServerErrorKey, retryOnServerError);
@@ -312,6 +312,17 @@ internal sealed class CloudflareApiConnection : IDisposable
                         ? (int)failed.StatusCode >= 500
                         : args.Outcome.Exception is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
                     Log.ApiRetry(_logger, state.Method.Method, state.Uri.AbsolutePath, reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    _options.OnRetry?.Invoke(new CloudflareRetryNotice(
+                        state.Method.Method,
+                        SecretRedactor.MaskText("/" + state.Path.Split('?', 2)[0].TrimStart('/')),
+                        args.Outcome.Result is { } response ? (int)response.StatusCode : null,
+                        args.Outcome.Result is not null ? null
+                            : args.Outcome.Exception is HttpRequestException network ? $"network error ({network.HttpRequestError})"
+                            : args.Outcome.Exception is TimeoutRejectedException ? "timed out"
+                            : args.Outcome.Exception?.GetType().Name,
+                        args.AttemptNumber + 2,
+                        retry.MaxRetryAttempts + 1,
+                        args.RetryDelay));
                     return ValueTask.CompletedTask;
                 },
             });
@@ -359,6 +370,9 @@ internal sealed class CloudflareApiConnection : IDisposable
         public HttpMethod Method { get; } = method;
 
         public Uri Uri { get; } = uri;
+
+        // The path as the caller gave it, relative to the API base (for retry notices).
+        public required string Path { get; init; }
 
         public int Attempts { get; set; }
 
