@@ -323,19 +323,7 @@ internal sealed partial class ConversionStage
         return w;
     }
 
-    private int FindColumn(ReadOnlySpan<byte> key)
-    {
-        var keys = _columnKeys;
-        for (var c = 0; c < keys.Length; c++)
-        {
-            if (key.SequenceEqual(keys[c]))
-            {
-                return c;
-            }
-        }
-
-        return -1;
-    }
+    private int FindColumn(ReadOnlySpan<byte> key) => (_columnIndex ??= new ColumnIndex(_columnKeys)).Find(key);
 
     private void NoteUnknownKey(ReadOnlySpan<byte> key)
     {
