@@ -4,10 +4,15 @@ namespace LogpushKit.Transform;
 
 /// <summary>
 /// The column of a key given as UTF-8 bytes, in constant time: a first record with hundreds of thousands of keys maps them
-/// in time linear in the keys (a scan per key was quadratic). When a name is given twice, the first column wins.
+/// in time linear in the keys (a scan per key was quadratic). When a name is given twice, the first column wins. Built
+/// only for more than <see cref="ScanLimit"/> columns: a dataset's hundred or so columns are scanned (and mostly not even
+/// that: each key's column in the last record is tried first), so a usual object allocates no index.
 /// </summary>
 internal sealed class ColumnIndex
 {
+    /// <summary>Up to this many columns, a scan finds a key's column.</summary>
+    public const int ScanLimit = 256;
+
     private readonly Dictionary<byte[], int>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
 
     public ColumnIndex(byte[][] keys)

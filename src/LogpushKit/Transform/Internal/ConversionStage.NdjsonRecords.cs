@@ -323,7 +323,25 @@ internal sealed partial class ConversionStage
         return w;
     }
 
-    private int FindColumn(ReadOnlySpan<byte> key) => (_columnIndex ??= new ColumnIndex(_columnKeys)).Find(key);
+    /// <summary>The column named <paramref name="key"/>, or -1: a scan of a few columns, a hash lookup of many.</summary>
+    private int FindColumn(ReadOnlySpan<byte> key)
+    {
+        var keys = _columnKeys;
+        if (keys.Length > ColumnIndex.ScanLimit)
+        {
+            return (_columnIndex ??= new ColumnIndex(keys)).Find(key);
+        }
+
+        for (var c = 0; c < keys.Length; c++)
+        {
+            if (key.SequenceEqual(keys[c]))
+            {
+                return c;
+            }
+        }
+
+        return -1;
+    }
 
     private void NoteUnknownKey(ReadOnlySpan<byte> key)
     {
