@@ -137,8 +137,8 @@ public sealed class LogpushKitTransformOptions
     /// <summary>Treat a key that is not one of the columns as a bad line (default: only counted).</summary>
     public bool FailOnUnknownKeys { get; set; }
 
-    /// <summary>The longest line (ndjson) or row (csv) accepted: bytes, or with a K or M suffix. Default <c>4M</c>.</summary>
-    public string MaxLineBytes { get; set; } = "4M";
+    /// <summary>The longest line (ndjson) or row (csv) accepted: bytes, or with a K or M suffix. Default <c>128M</c>, at most <c>512M</c>.</summary>
+    public string MaxLineBytes { get; set; } = "128M";
 
     /// <summary>The most decompressed bytes one object may produce: bytes, or with a K, M, G or T suffix. Default <c>8G</c>.</summary>
     public string MaxDecompressedBytes { get; set; } = "8G";

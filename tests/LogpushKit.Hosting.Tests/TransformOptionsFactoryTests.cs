@@ -122,7 +122,7 @@ public sealed class TransformOptionsFactoryTests
                 "LogpushKit:Transform:TimestampInput: 'unix_ms' is not a Logpush timestamp format; give auto, unix, unixnano, rfc3339, rfc3339ms, rfc3339ns.",
                 "LogpushKit:Transform:TimeZone: 'Mars/Olympus_Mons' is not a known time zone; give an IANA id such as Europe/Berlin, or utc or local.",
                 "LogpushKit:Transform:OnBadLine: 'ignore' is not a bad-line policy; give fail, skip, quarantine.",
-                "LogpushKit:Transform:MaxLineBytes: '3G' is more than the largest line size, 2147483647 bytes.",
+                "LogpushKit:Transform:MaxLineBytes: '3G' is more than the largest line size, 536870912 bytes.",
                 "LogpushKit:Transform:MaxDecompressedBytes: 'lots' is not a positive size; give e.g. 1048576, 512K, 64M or 8G.",
             ],
             failures);

@@ -177,7 +177,7 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--max-line-bytes N</c>.</summary>
     public Option<int?> MaxLineBytes { get; } = new("--max-line-bytes")
     {
-        Description = "Longest ndjson line or csv row accepted: a number with an optional K or M suffix (powers of 1024); a longer one is a bad line, never buffered whole. Default 4M.",
+        Description = "Longest ndjson line or csv row accepted: a number with an optional K or M suffix (powers of 1024); a longer one is a bad line (never buffered whole). A line is converted whole, so memory grows to about 5 times the longest line. Default 128M, at most 512M.",
         HelpName = "N",
         CustomParser = ParseMaxLineBytes,
     };

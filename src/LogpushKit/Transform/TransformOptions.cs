@@ -114,12 +114,23 @@ public sealed record TransformOptions
     public BadLinePolicy OnBadLine { get; init; } = BadLinePolicy.Fail;
 
     /// <summary>
-    /// The longest ndjson line or csv row accepted, in bytes before its LF (a CR before the LF counts; default 4 MiB; Logpush records are a
-    /// few KiB). A longer line is a bad line (quarantine keeps its first KiB, or its first MaxLineBytes bytes when that is less)
-    /// and is never buffered whole, so a file without line breaks cannot exhaust memory. A line of whitespace only is blank
-    /// and skipped, however long.
+    /// The longest ndjson line or csv row accepted, in bytes before its LF (a CR before the LF counts). Default 128 MiB, at
+    /// most 512 MiB. Cloudflare publishes no limit on the size of one Logpush record (only on a batch: <c>max_upload_bytes</c>,
+    /// 5 MB to 1 GB uncompressed), and fields such as merged <c>Subrequests</c> (up to 50 whole sub-records) or Workers'
+    /// <c>Logs</c> and <c>Exceptions</c> make records of unbounded length, so the default takes any record of a
+    /// default-sized batch 25 times over. A line is converted whole: memory grows with the longest line seen (about five times
+    /// its length at peak: the line, and the room for its row, in which every byte could be a doubled quote), never with the
+    /// limit, and falls back once the line is done. A longer line is a bad line (quarantine keeps its first KiB, or its first
+    /// MaxLineBytes bytes when that is less) and is never buffered whole, so a file without line breaks cannot exhaust memory.
+    /// A line of whitespace only is blank and skipped, however long.
     /// </summary>
-    public int MaxLineBytes { get; init; } = 4 << 20;
+    public int MaxLineBytes { get; init; } = DefaultMaxLineBytes;
+
+    /// <summary>The default <see cref="MaxLineBytes"/>: 128 MiB.</summary>
+    internal const int DefaultMaxLineBytes = 128 << 20;
+
+    /// <summary>The largest <see cref="MaxLineBytes"/>: 512 MiB (a row may take twice its line, and one buffer holds at most 2 GiB).</summary>
+    internal const int LargestMaxLineBytes = 512 << 20;
 
     /// <summary>Treat a key that is not one of the columns as a bad line. Default <see langword="false"/>: such keys are only counted.</summary>
     public bool FailOnUnknownKeys { get; init; }

@@ -215,7 +215,7 @@ public static class TransformOptionsText
         return true;
     }
 
-    /// <summary>Parses <see cref="TransformOptions.MaxLineBytes"/>: a size as <see cref="TryParseByteSize"/> reads it, at most 2 GiB - 1.</summary>
+    /// <summary>Parses <see cref="TransformOptions.MaxLineBytes"/>: a size as <see cref="TryParseByteSize"/> reads it, at most 512 MiB.</summary>
     public static bool TryParseMaxLineBytes(string? text, out int bytes, [NotNullWhen(false)] out string? error)
     {
         bytes = 0;
@@ -224,9 +224,9 @@ public static class TransformOptionsText
             return false;
         }
 
-        if (size > int.MaxValue)
+        if (size > TransformOptions.LargestMaxLineBytes)
         {
-            error = FormattableString.Invariant($"'{Visible(text)}' is more than the largest line size, {int.MaxValue} bytes.");
+            error = FormattableString.Invariant($"'{Visible(text)}' is more than the largest line size, {TransformOptions.LargestMaxLineBytes} bytes.");
             return false;
         }
 

@@ -164,7 +164,7 @@ public sealed class TransformOptionsTextTests
         Assert.True(TransformOptionsText.TryParseMaxLineBytes("4M", out var bytes, out _));
         Assert.Equal(4 << 20, bytes);
         Assert.False(TransformOptionsText.TryParseMaxLineBytes("2G", out _, out var error));
-        Assert.Equal("'2G' is more than the largest line size, 2147483647 bytes.", error);
+        Assert.Equal("'2G' is more than the largest line size, 536870912 bytes.", error);
     }
 
     [Fact]

@@ -323,9 +323,15 @@ internal sealed partial class ConversionStage
         return w;
     }
 
+    /// <summary>The column named <paramref name="key"/>, or -1: a scan of a few columns, a hash lookup of many.</summary>
     private int FindColumn(ReadOnlySpan<byte> key)
     {
         var keys = _columnKeys;
+        if (keys.Length > ColumnIndex.ScanLimit)
+        {
+            return (_columnIndex ??= new ColumnIndex(keys)).Find(key);
+        }
+
         for (var c = 0; c < keys.Length; c++)
         {
             if (key.SequenceEqual(keys[c]))

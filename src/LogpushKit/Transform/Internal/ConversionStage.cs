@@ -46,6 +46,9 @@ internal sealed partial class ConversionStage : IDisposable
 
     private string[]? _columns;
     private byte[][] _columnKeys = [];
+
+    /// <summary>The column of each key in <see cref="_columnKeys"/>, built when a key is first looked up.</summary>
+    private ColumnIndex? _columnIndex;
     private bool[] _isTimestamp = [];
     private int _timestampColumns;
 
@@ -244,6 +247,7 @@ internal sealed partial class ConversionStage : IDisposable
     {
         _columns = columns;
         _columnKeys = [.. columns.Select(TransformPlan.Utf8)];
+        _columnIndex = null;
         _cellEntry = new int[columns.Length];
         _hint = new int[Math.Max(columns.Length, 16)];
         Array.Fill(_hint, -1);

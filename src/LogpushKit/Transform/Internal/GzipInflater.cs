@@ -203,6 +203,14 @@ internal sealed class GzipInflater : IDisposable
             await FillAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        var found = FindTrailer(windowStart, windowEnd, crc, size);
+        if (found >= 0)
+        {
+            _start = found;
+            return true;
+        }
+
+        // Not there: the same window again, byte by byte, to tell what is wrong if the member never ends.
         var data = _buffer.AsSpan(0, _end);
         int garbageAfter = -1, crcOnly = -1, sizeOnly = -1;
         for (var p = windowStart; p <= windowEnd && p + 8 <= _end; p++)
@@ -254,6 +262,39 @@ internal sealed class GzipInflater : IDisposable
         throw Fail(_diagnosis ?? (_eof && _end < windowEnd + 8
             ? FormattableString.Invariant($"truncated gzip data: member {_member} ends without its CRC-32/length trailer (the input ends early)")
             : FormattableString.Invariant($"gzip member {_member} is corrupt: no CRC-32/length trailer matches its data")));
+    }
+
+    /// <summary>
+    /// Where the member's next part starts (just past its trailer) when its trailer, the CRC-32 and length given, begins at
+    /// a position from <paramref name="windowStart"/> to <paramref name="windowEnd"/> and is followed by the next member's
+    /// magic bytes or by the end of the input; else -1. The first such position wins. A vectorised search for the trailer's
+    /// eight bytes: a scan of the window byte by byte cost about a fifth of the inflate thread's time on an object of 600
+    /// members (the window is up to two chunks per member).
+    /// </summary>
+    private int FindTrailer(int windowStart, int windowEnd, uint crc, uint size)
+    {
+        Span<byte> trailer = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], size);
+        var data = _buffer.AsSpan(0, _end);
+        var last = Math.Min(windowEnd, _end - 8);
+        for (var p = windowStart; p <= last; p++)
+        {
+            var found = data.Slice(p, last - p + 8).IndexOf(trailer);
+            if (found < 0)
+            {
+                return -1;
+            }
+
+            p += found;
+            var next = p + 8;
+            if ((next + 1 < _end && data[next] == 0x1f && data[next + 1] == 0x8b) || (next == _end && _eof))
+            {
+                return next;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -30,9 +30,9 @@ internal sealed class TransformPlan
             throw new ArgumentException("MaxDecompressedBytes must be positive.", nameof(options));
         }
 
-        if (options.MaxLineBytes <= 0)
+        if (options.MaxLineBytes is <= 0 or > TransformOptions.LargestMaxLineBytes)
         {
-            throw new ArgumentException("MaxLineBytes must be positive.", nameof(options));
+            throw new ArgumentException(FormattableString.Invariant($"MaxLineBytes must be positive and at most {TransformOptions.LargestMaxLineBytes} bytes."), nameof(options));
         }
 
         ArgumentNullException.ThrowIfNull(options.TimeZone, "options.TimeZone");
