@@ -5,11 +5,11 @@ namespace LogpushKit.Health;
 /// <summary>What <see cref="FeedHealth"/> checks and how strictly. Immutable; <see cref="Default"/> holds the defaults.</summary>
 public sealed record FeedHealthOptions
 {
-    /// <summary>The defaults: a lag of <see cref="DefaultMaxLag"/>, 100 objects listed, no jobs, no queue.</summary>
-    public static FeedHealthOptions Default { get; } = new();
-
     /// <summary>The default allowed lag, 1 hour.</summary>
     public static TimeSpan DefaultMaxLag { get; } = TimeSpan.FromHours(1);
+
+    /// <summary>The defaults: a lag of <see cref="DefaultMaxLag"/>, 100 objects listed, no jobs, no queue.</summary>
+    public static FeedHealthOptions Default { get; } = new();
 
     /// <summary>
     /// How old an unconverted source object (by its last-modified time) may be before it is overdue and the feed
