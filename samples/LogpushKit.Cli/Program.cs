@@ -11,5 +11,6 @@ root.Subcommands.Add(FieldsCommand.Create());
 root.Subcommands.Add(DatasetsCommand.Create());
 root.Subcommands.Add(NotificationsCommand.Create());
 root.Subcommands.Add(QueuesCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
 // One line per command: root.Subcommands.Add(XxxCommand.Create());
 return await CliApplication.InvokeAsync(root, args);

@@ -11,8 +11,9 @@ builder.Services.AddLogpushKit(builder.Configuration.GetSection(LogpushKitOption
 // 3. r2:// and s3:// locations open through LogpushKit.R2 (endpoint and credentials from R2_* / AWS_* / LOGPUSHKIT_S3_ENDPOINT).
 builder.Services.AddLogpushR2Locations();
 
-// 4. Health (consumer state, last success, failure streak): checked every 30 s, a log line when it changes.
-builder.Services.AddHealthChecks().AddLogpushKit();
+// 4. Health (consumer state, last success, failure streak; and the feed: unconverted objects, failing Logpush jobs, lag, every
+//    LogpushKit:FeedHealth:IntervalSeconds): checked every 30 s, a log line when it changes.
+builder.Services.AddHealthChecks().AddLogpushKit().AddLogpushKitFeed();
 builder.Services.AddSingleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, LogpushKit.Worker.HealthLogPublisher>();
 
 // 5. OpenTelemetry (the LogpushKit meter and activity source over OTLP), only when OTEL_EXPORTER_OTLP_ENDPOINT is set.

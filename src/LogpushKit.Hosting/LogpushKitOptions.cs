@@ -67,6 +67,9 @@ public sealed class LogpushKitOptions
 
     /// <summary>The Cloudflare queue to consume; leave <see cref="LogpushKitQueueOptions.QueueId"/> empty to watch a local folder instead.</summary>
     public LogpushKitQueueOptions Queue { get; set; } = new();
+
+    /// <summary>How the feed is checked (<c>AddLogpushKitFeed</c>); see <see cref="LogpushKitFeedHealthOptions"/>.</summary>
+    public LogpushKitFeedHealthOptions FeedHealth { get; set; } = new();
 }
 
 /// <summary>

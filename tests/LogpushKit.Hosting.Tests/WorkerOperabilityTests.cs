@@ -127,9 +127,10 @@ public sealed class WorkerConfigurationTests : IDisposable
         var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "LogpushKit.Worker", "README.md"));
         var sections = new (string Prefix, IEnumerable<string> Names)[]
         {
-            ("LogpushKit__", typeof(LogpushKitOptions).GetProperties().Select(p => p.Name).Except(["Transform", "Queue"])),
+            ("LogpushKit__", typeof(LogpushKitOptions).GetProperties().Select(p => p.Name).Except(["Transform", "Queue", "FeedHealth"])),
             ("LogpushKit__Transform__", typeof(LogpushKitTransformOptions).GetProperties().Select(p => p.Name)),
             ("LogpushKit__Queue__", typeof(LogpushKitQueueOptions).GetProperties().Select(p => p.Name)),
+            ("LogpushKit__FeedHealth__", typeof(LogpushKitFeedHealthOptions).GetProperties().Select(p => p.Name)),
         };
 
         var missing = sections

@@ -17,6 +17,7 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
     private static readonly HashSet<string> RootKeys = PropertyNames(typeof(LogpushKitOptions));
     private static readonly HashSet<string> TransformKeys = PropertyNames(typeof(LogpushKitTransformOptions));
     private static readonly HashSet<string> QueueKeys = PropertyNames(typeof(LogpushKitQueueOptions));
+    private static readonly HashSet<string> FeedHealthKeys = PropertyNames(typeof(LogpushKitFeedHealthOptions));
 
     /// <summary>The list-valued settings: their items are <c>Key:0</c>, <c>Key:1</c>, … (or the key itself holds <c>a,b,c</c>).</summary>
     private static readonly HashSet<string> ListKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -53,6 +54,10 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
             else if (known == RootKeys && child.Key.Equals(nameof(LogpushKitOptions.Queue), StringComparison.OrdinalIgnoreCase))
             {
                 Check(child, key, QueueKeys, failures);
+            }
+            else if (known == RootKeys && child.Key.Equals(nameof(LogpushKitOptions.FeedHealth), StringComparison.OrdinalIgnoreCase))
+            {
+                Check(child, key, FeedHealthKeys, failures);
             }
             else if (ListKeys.Contains(child.Key))
             {

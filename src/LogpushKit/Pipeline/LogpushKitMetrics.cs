@@ -21,7 +21,7 @@ namespace LogpushKit.Pipeline;
 /// the reason, and the tag <c>error.type</c> (the exception's type); a cancelled one ends with <c>logpushkit.status</c>
 /// <c>cancelled</c>.</para>
 /// </remarks>
-public sealed class LogpushKitMetrics : IDisposable
+public sealed partial class LogpushKitMetrics : IDisposable
 {
     /// <summary>The meter's name, <c>LogpushKit</c>.</summary>
     public const string MeterName = "LogpushKit";
