@@ -54,6 +54,12 @@ public sealed class LogpushKitOptions
 
     /// <summary>The Cloudflare queue to consume; leave <see cref="LogpushKitQueueOptions.QueueId"/> empty to watch a local folder instead.</summary>
     public LogpushKitQueueOptions Queue { get; set; } = new();
+
+    /// <summary>
+    /// Settings per Logpush dataset (<c>LogpushKit:Datasets:gateway_http:Timestamps</c>, …): columns, timestamps and
+    /// target key template for that dataset's objects, over the run-wide ones. Names must be catalog datasets.
+    /// </summary>
+    public IDictionary<string, LogpushKitDatasetOptions> Datasets { get; } = new Dictionary<string, LogpushKitDatasetOptions>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>

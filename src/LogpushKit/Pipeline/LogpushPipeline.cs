@@ -153,6 +153,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             Transform = options.Transform,
             Force = options.Force,
             Jobs = options.Jobs,
+            Datasets = options.Datasets,
         };
         RefuseTargetOverSource(source, target, processorOptions, names);
 
