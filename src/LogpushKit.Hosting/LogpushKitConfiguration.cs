@@ -59,7 +59,9 @@ public static class LogpushKitConfiguration
         var first = failures[0];
         var colon = first.IndexOf(": ", StringComparison.Ordinal);
         var space = first.IndexOf(' ', StringComparison.Ordinal);
+        // "<key>: <problem>" or "<key> is not …": the exception's message is "<key>: <problem>"
         var (setting, rest) = colon > 0 && colon < space ? (first[..colon], first[(colon + 2)..]) : (first[..space], first[(space + 1)..]);
+        rest = rest.StartsWith("is ", StringComparison.Ordinal) ? rest[3..] : rest;
         throw new LogpushSettingException(setting, string.Join(" ", failures.Skip(1).Prepend(rest)));
     }
 }
