@@ -69,7 +69,7 @@ internal sealed class PipelineCommandOptions
 
     public Option<string?> TargetTemplate { get; } = new("--target-template")
     {
-        Description = "How target keys are named. Default {path}.csv. Tokens: {path} {dir} {name} {file} {date} {year} {month} {day} {hour}.",
+        Description = "How target keys are named. Default {path}.csv. Tokens: {path} {dir} {name} {file} {date} {year} {month} {day} {hour} {dataset} (the object's dataset, or 'unknown').",
         HelpName = "TEMPLATE",
     };
 
