@@ -70,6 +70,12 @@ public sealed class LogpushKitOptions
 
     /// <summary>How the feed is checked (<c>AddLogpushKitFeed</c>); see <see cref="LogpushKitFeedHealthOptions"/>.</summary>
     public LogpushKitFeedHealthOptions FeedHealth { get; set; } = new();
+
+    /// <summary>
+    /// Settings per Logpush dataset (<c>LogpushKit:Datasets:gateway_http:Timestamps</c>, …): columns, timestamps and
+    /// target key template for that dataset's objects, over the run-wide ones. Names must be catalog datasets.
+    /// </summary>
+    public IDictionary<string, LogpushKitDatasetOptions> Datasets { get; } = new Dictionary<string, LogpushKitDatasetOptions>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>

@@ -52,8 +52,13 @@ internal static class ConsumeCommand
             Description = "Drain the queue, then exit: stop after --empty-pulls pulls in a row return nothing while no object is in flight and every ack was sent. "
                 + "Messages the queue holds but does not hand out (retries waiting out their delay, leases of other consumers) are left for the next run.",
         };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Refused: consume converts the objects of queue events as they come, and --force (reconvert everything in scope, up to date or not) is a one-off pass over the source: use `run --force`.",
+            Hidden = true,
+        };
         var emptyPulls = new Option<int>("--empty-pulls") { Description = "With --exit-when-empty, the empty pulls in a row that mean empty. Default 3.", DefaultValueFactory = _ => 3, HelpName = "N" };
-        foreach (var option in new Option[] { queueId, batchSize, visibility, largest, retryDelay, maxAttempts, drain, maxFailure, exitWhenEmpty, emptyPulls })
+        foreach (var option in new Option[] { queueId, batchSize, visibility, largest, retryDelay, maxAttempts, drain, maxFailure, exitWhenEmpty, emptyPulls, force })
         {
             command.Options.Add(option);
         }
@@ -70,6 +75,11 @@ internal static class ConsumeCommand
         visibility.Require(v => v is >= 1 and <= 43_200, "--visibility-timeout must be between 1 and 43200 seconds (12 h).");
         command.Validators.Add(r =>
         {
+            if (TransformOptionsBinder.ValueOrDefault(r, force))
+            {
+                r.AddError("--force does not apply to consume: it converts the object of each queue event, and a reconversion of everything in scope is a pass over the source, which consume does not make. Run `logpushkit run --force` with the same --source, --target and options.");
+            }
+
             if (r.GetResult(emptyPulls) is { Implicit: false } && !TransformOptionsBinder.ValueOrDefault(r, exitWhenEmpty))
             {
                 r.AddError("--empty-pulls only applies with --exit-when-empty.");

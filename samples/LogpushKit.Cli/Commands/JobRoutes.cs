@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using LogpushKit.Cli.Infrastructure;
 using LogpushKit.Cloudflare;
 using LogpushKit.Datasets;
@@ -42,14 +41,7 @@ internal static class JobRoutes
     public static async Task<IReadOnlyList<LogpushJobRoute>> ListAsync(
         CloudflareSettings settings, string source, string label, TextWriter error, bool verbose, CancellationToken cancellationToken)
     {
-        if (settings.Problems.Count > 0)
-        {
-            await error.WriteLineAsync(
-                $"logpushkit: warning: {label}: Logpush jobs not listed ({CliText.ForUser(string.Join("; ", settings.Problems))}); datasets are told by key path and first record only.");
-            return [];
-        }
-
-        if (settings.Credentials is null || (settings.AccountId is null && settings.ZoneId is null))
+        if (!LogpushJobListing.IsConfigured(settings))
         {
             return [];
         }
@@ -57,50 +49,20 @@ internal static class JobRoutes
         var folderBucket = BucketLocation.TryParse(source, out var location, out _) && !location.IsBucket && location.Path is { } path
             ? new FileSystemBucket(path).Name
             : null;
-        var scopes = new List<LogpushScope>(2);
-        if (settings.AccountId is { } account)
+        var listing = await LogpushJobListing.ListAsync(settings, folderBucket, RetryNotices.WriteTo(error), cancellationToken);
+        foreach (var problem in listing.Problems)
         {
-            scopes.Add(LogpushScope.Account(account));
+            await error.WriteLineAsync(
+                $"logpushkit: warning: {label}: {CliText.ForUser(problem)}; going on without them (datasets told by key path and first record).");
         }
 
-        if (settings.ZoneId is { } zone)
-        {
-            scopes.Add(LogpushScope.Zone(zone));
-        }
-
-        var routes = new List<LogpushJobRoute>();
-        var listed = 0;
-        using var client = new LogpushClient(settings.CreateClientOptions<LogpushClientOptions>().PrintedOn(error));
-        foreach (var scope in scopes)
-        {
-            try
-            {
-                await foreach (var job in client.ListJobsAsync(scope, cancellationToken))
-                {
-                    listed++;
-                    if (LogpushJobRoute.TryFrom(job, out var route))
-                    {
-                        routes.Add(folderBucket is null ? route : route with { Bucket = folderBucket });
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is LogpushKitException or HttpRequestException or TimeoutException or JsonException
-                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                await error.WriteLineAsync(
-                    $"logpushkit: warning: {label}: could not list the Logpush jobs of {Describe(scope)}; going on without them (datasets told by key path and first record): {CliText.ForUser(ex.Message)}");
-            }
-        }
-
-        if (verbose)
+        if (verbose && settings.Problems.Count == 0)
         {
             await error.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"logpushkit: {label}: {listed:N0} Logpush jobs listed, {routes.Count:N0} with an R2 destination tell datasets{(folderBucket is null ? string.Empty : " (matched by path in the folder)")}"));
+                $"logpushkit: {label}: {listing.Listed:N0} Logpush jobs listed, {listing.Routes.Count:N0} with an R2 destination tell datasets{(folderBucket is null ? string.Empty : " (matched by path in the folder)")}"));
         }
 
-        return routes;
+        return listing.Routes;
     }
-
-    private static string Describe(LogpushScope scope) => scope.Kind == LogpushScopeKind.Account ? $"account {scope.Id}" : $"zone {scope.Id}";
 }

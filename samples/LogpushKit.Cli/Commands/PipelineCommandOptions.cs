@@ -77,7 +77,7 @@ internal sealed class PipelineCommandOptions
 
     public Option<string?> TargetTemplate { get; } = new("--target-template")
     {
-        Description = "How target keys are named. Default {path}.csv. Tokens: {path} {dir} {name} {file} {date} {year} {month} {day} {hour}.",
+        Description = "How target keys are named. Default {path}.csv. Tokens: {path} {dir} {name} {file} {date} {year} {month} {day} {hour} {dataset} (the object's dataset, or 'unknown').",
         HelpName = "TEMPLATE",
     };
 
@@ -90,13 +90,20 @@ internal sealed class PipelineCommandOptions
 
     public Option<bool> NoJobs { get; } = JobRoutes.CreateNoJobsOption();
 
+    public Option<FileInfo?> Config { get; } = new("--config")
+    {
+        Description = "A JSON file of per-dataset settings, in the shape of the worker's appsettings: {\"LogpushKit\": {\"Datasets\": {\"gateway_http\": {\"Fields\": [...], \"Timestamps\": \"rfc3339\", \"TargetKeyTemplate\": \"{dataset}/{path}.csv\"}}}}. "
+            + "A dataset's setting wins over --fields/--columns, --timestamps and --target-template for that dataset's objects; the flags apply to every other object. Unknown keys and dataset names are refused.",
+        HelpName = "FILE",
+    };
+
     public TransformOptionsBinder Transform { get; }
 
     public static PipelineCommandOptions AddTo(Command command)
     {
         var transform = TransformOptionsBinder.AddTo(command, perDataset: true);
         var options = new PipelineCommandOptions(transform);
-        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.IoBudget, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs })
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.IoBudget, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs, options.Config })
         {
             command.Options.Add(option);
         }
@@ -160,6 +167,7 @@ internal sealed class PipelineCommandOptions
             MaxConcurrency = parseResult.GetValue(Concurrency),
             IoBudgetBytes = parseResult.GetValue(IoBudget) ?? LogpushPipelineOptions.DefaultIoBudgetBytes,
             SettingNames = SettingNames,
+            Datasets = ReadConfig(parseResult, transform),
         };
         if (loggers is null && parseResult.GetValue(Verbose) && !parseResult.GetValue(Quiet))
         {
@@ -167,6 +175,39 @@ internal sealed class PipelineCommandOptions
         }
 
         return LogpushPipeline.Open(configure?.Invoke(options) ?? options, CliBuckets.Providers, loggers);
+    }
+
+    /// <summary>
+    /// The per-dataset settings of --config (none without it), read by the worker's code
+    /// (<see cref="Hosting.LogpushKitConfiguration.ReadDatasetSettings"/>); a file that cannot be read or a key it refuses
+    /// is a usage error naming the file and the key path.
+    /// </summary>
+    private IReadOnlyDictionary<string, Datasets.LogpushDatasetSettings> ReadConfig(ParseResult parseResult, TransformOptions transform)
+    {
+        if (parseResult.GetValue(Config) is not { } file)
+        {
+            return new Dictionary<string, Datasets.LogpushDatasetSettings>();
+        }
+
+        Microsoft.Extensions.Configuration.IConfiguration configuration;
+        try
+        {
+            configuration = Microsoft.Extensions.Configuration.JsonConfigurationExtensions.AddJsonFile(
+                new Microsoft.Extensions.Configuration.ConfigurationBuilder(), file.FullName, optional: false, reloadOnChange: false).Build();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--config {file.FullName}: {CliText.ForUser(ex.Message)}");
+        }
+
+        try
+        {
+            return Hosting.LogpushKitConfiguration.ReadDatasetSettings(configuration, transform, "--dataset");
+        }
+        catch (LogpushSettingException ex)
+        {
+            throw new UsageException($"--config {file.FullName}: {CliText.ForUser(ex.Message)}");
+        }
     }
 
     /// <summary>

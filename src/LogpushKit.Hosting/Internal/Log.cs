@@ -16,4 +16,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3002, EventName = "WorkerFailed", Level = LogLevel.Error, Message = "LogpushKit worker failed and stops the host: {Reason}")]
     public static partial void WorkerFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3003, EventName = "JobListingFailed", Level = LogLevel.Warning, Message = "LogpushKit worker: {Problem}; going on without those jobs (datasets told by key path and first record)")]
+    public static partial void JobListingFailed(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3004, EventName = "JobsListed", Level = LogLevel.Information, Message = "LogpushKit worker: {Listed} Logpush jobs listed, {Routes} with an R2 destination tell datasets")]
+    public static partial void JobsListed(ILogger logger, int listed, int routes);
 }

@@ -48,7 +48,8 @@ internal sealed class LogpushKitOptionsValidator : IValidateOptions<LogpushKitOp
             failures.Add($"{S}:TargetKeyTemplate: {ex.Message.Split(" (Parameter", 2)[0]}");
         }
 
-        _ = TransformOptionsFactory.TryCreate(options.Transform, TransformOptionsFactory.Section, failures);
+        var transform = TransformOptionsFactory.TryCreate(options.Transform, TransformOptionsFactory.Section, failures);
+        _ = DatasetSettingsFactory.TryCreate(options.Datasets, transform, $"{TransformOptionsFactory.Section}:{nameof(LogpushKitTransformOptions.Dataset)}", failures);
 
         var queue = options.Queue;
         if (string.IsNullOrWhiteSpace(queue.QueueId) && queue.DrainTimeoutSeconds < 0)

@@ -18,6 +18,7 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
     private static readonly HashSet<string> TransformKeys = PropertyNames(typeof(LogpushKitTransformOptions));
     private static readonly HashSet<string> QueueKeys = PropertyNames(typeof(LogpushKitQueueOptions));
     private static readonly HashSet<string> FeedHealthKeys = PropertyNames(typeof(LogpushKitFeedHealthOptions));
+    private static readonly HashSet<string> DatasetKeys = PropertyNames(typeof(LogpushKitDatasetOptions));
 
     /// <summary>The list-valued settings: their items are <c>Key:0</c>, <c>Key:1</c>, … (or the key itself holds <c>a,b,c</c>).</summary>
     private static readonly HashSet<string> ListKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -59,6 +60,10 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
             {
                 Check(child, key, FeedHealthKeys, failures);
             }
+            else if (known == RootKeys && child.Key.Equals(nameof(LogpushKitOptions.Datasets), StringComparison.OrdinalIgnoreCase))
+            {
+                CheckDatasets(child, failures);
+            }
             else if (ListKeys.Contains(child.Key))
             {
                 // items are numbered: Fields:0, Fields:1 …
@@ -71,6 +76,28 @@ internal sealed class UnknownConfigurationKeysValidator : IValidateOptions<Logpu
                 // a single value: nothing reads keys beneath it
                 failures.AddRange(child.GetChildren().Select(item => $"{Join(key, item.Key)} is not a setting: {key} takes a single value."));
             }
+        }
+    }
+
+    /// <summary>
+    /// The <c>LogpushKit:Datasets</c> section: one section per dataset (its name is checked against the catalog with its
+    /// values), each with the keys of <see cref="LogpushKitDatasetOptions"/>.
+    /// </summary>
+    internal static void CheckDatasets(IConfigurationSection section, List<string> failures)
+    {
+        if (section.Value is not null)
+        {
+            failures.Add($"{section.Path} is not a setting: it takes one section per dataset ({section.Path}:gateway_http:Timestamps, …).");
+        }
+
+        foreach (var dataset in section.GetChildren())
+        {
+            if (dataset.Value is not null)
+            {
+                failures.Add($"{dataset.Path} is not a setting: {section.Path} takes one section per dataset ({section.Path}:gateway_http:Timestamps, …).");
+            }
+
+            Check(dataset, dataset.Path, DatasetKeys, failures);
         }
     }
 

@@ -172,6 +172,21 @@ public sealed class LogpushDatasetResolver
     /// </summary>
     public LogpushDataset? MatchRecordKeys(IReadOnlyCollection<string> keys) => MatchRecordKeys(Catalog, keys);
 
+    /// <summary>
+    /// The dataset of a csv row of <paramref name="cells"/> cells (Logpush csv has no header): the one catalog field set
+    /// (a dataset, or one scope variant of it) with exactly that many fields, among <paramref name="among"/> when given
+    /// (the variants of a dataset told otherwise), else among the whole catalog; <see langword="null"/> when none or
+    /// several have that count. The header it gives is the catalog's field order, which is the order Logpush writes an
+    /// all-fields job's csv cells in only when the job's <c>field_names</c> list them in that order: a job known through
+    /// the API gives its own <c>field_names</c> instead.
+    /// </summary>
+    public static LogpushDataset? MatchCellCount(LogpushDatasetCatalog catalog, int cells, IReadOnlyList<LogpushDataset>? among = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var matches = (among ?? catalog.Datasets).Where(d => d.Fields.Count == cells).Take(2).ToList();
+        return matches.Count == 1 ? matches[0] : null;
+    }
+
     /// <summary><see cref="MatchRecordKeys(IReadOnlyCollection{string})"/> over any catalog.</summary>
     public static LogpushDataset? MatchRecordKeys(LogpushDatasetCatalog catalog, IReadOnlyCollection<string> keys)
     {

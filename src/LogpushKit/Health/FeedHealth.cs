@@ -303,7 +303,7 @@ public sealed class FeedHealth
         string targetKey;
         try
         {
-            targetKey = _processor.GetTargetKey(item.Key);
+            targetKey = await _processor.GetTargetKeyAsync(item.Key, cancellationToken).ConfigureAwait(false);
         }
         catch (LogpushKitException ex)
         {

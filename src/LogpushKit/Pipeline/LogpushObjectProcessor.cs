@@ -54,6 +54,7 @@ public sealed class LogpushObjectProcessor
 
     private readonly ObjectPlan _defaultPlan;
     private readonly LogpushDatasetResolver? _resolver;
+    private readonly bool _peeks;
     private readonly ConcurrentDictionary<string, ObjectPlan> _plans = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly LogpushKitMetrics _metrics;
@@ -92,14 +93,28 @@ public sealed class LogpushObjectProcessor
             ArgumentOutOfRangeException.ThrowIfLessThan(age, TimeSpan.Zero, nameof(options));
         }
 
+        ArgumentNullException.ThrowIfNull(Options.Datasets, nameof(options));
         var transform = Options.Transform;
         var forced = transform.Dataset is { } named && !IsAuto(named);
-        _defaultPlan = new ObjectPlan(
-            new LogpushCsvTransformer(transform),
-            OptionsFingerprint.Compute(transform, Options.TargetKeyTemplate, ConverterVersion),
-            forced ? new DatasetResolution((transform.DatasetCatalog ?? LogpushDatasetCatalog.Default).FindAll(transform.Dataset!).FirstOrDefault(), DatasetSource.Forced) : null,
-            transform.Dataset is not null && !forced);
+        RefuseDatasetSettingsThatCannotApply(transform, forced);
+        if (forced && Options.Datasets.Count > 0)
+        {
+            // --dataset NAME with settings for NAME: every object is NAME, with its settings
+            var resolution = new DatasetResolution((transform.DatasetCatalog ?? LogpushDatasetCatalog.Default).FindAll(transform.Dataset!).FirstOrDefault(), DatasetSource.Forced);
+            _defaultPlan = MakePlan(transform, resolution, SettingsOf(transform.Dataset), detects: false);
+        }
+        else
+        {
+            _defaultPlan = new ObjectPlan(
+                new LogpushCsvTransformer(transform),
+                OptionsFingerprint.Compute(transform, Options.TargetKeyTemplate, ConverterVersion),
+                forced ? new DatasetResolution((transform.DatasetCatalog ?? LogpushDatasetCatalog.Default).FindAll(transform.Dataset!).FirstOrDefault(), DatasetSource.Forced) : null,
+                transform.Dataset is not null && !forced,
+                Options.TargetKeyTemplate);
+        }
+
         _resolver = _defaultPlan.Detects ? new LogpushDatasetResolver(transform.DatasetCatalog, Options.Jobs) : null;
+        _peeks = _defaultPlan.Detects && (Options.Datasets.Count > 0 || Options.TargetKeyTemplate.UsesDataset);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = metrics ?? LogpushKitMetrics.Shared;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -171,9 +186,34 @@ public sealed class LogpushObjectProcessor
         return null;
     }
 
-    /// <summary>The target key of <paramref name="sourceKey"/> (see <see cref="TargetKeyTemplate"/>).</summary>
+    /// <summary>
+    /// The target key of <paramref name="sourceKey"/> (see <see cref="TargetKeyTemplate"/>) as far as the key itself tells
+    /// it: the template of the dataset its key path or Logpush job (or <c>--dataset NAME</c>) names, else the run's, with
+    /// <c>{dataset}</c> as that dataset or <see cref="TargetKeyTemplate.UnknownDataset"/>. An object whose dataset only its
+    /// first record tells may get another key when converted (<see cref="GetTargetKeyAsync"/> reads it).
+    /// </summary>
     /// <exception cref="LogpushKitException">The template cannot name this key.</exception>
-    public string GetTargetKey(string sourceKey) => Options.TargetKeyTemplate.Apply(sourceKey, Options.TargetPrefix);
+    public string GetTargetKey(string sourceKey)
+    {
+        ArgumentNullException.ThrowIfNull(sourceKey);
+        return TargetKeyOf(sourceKey, PlanByKey(sourceKey));
+    }
+
+    /// <summary>
+    /// The target key of <paramref name="sourceKey"/> as the conversion chooses it: like <see cref="GetTargetKey"/>, and,
+    /// when the run has per-dataset settings or a <c>{dataset}</c> token and the key tells no dataset, after reading the
+    /// object's first record (one ranged read of its first 256 KiB).
+    /// </summary>
+    /// <exception cref="LogpushKitException">The template cannot name this key.</exception>
+    public async Task<string> GetTargetKeyAsync(string sourceKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sourceKey);
+        var plan = await PlanForAsync(sourceKey, cancellationToken).ConfigureAwait(false);
+        return TargetKeyOf(sourceKey, plan);
+    }
+
+    private string TargetKeyOf(string key, ObjectPlan plan)
+        => plan.Template.Apply(key, Options.TargetPrefix, plan.Resolution?.Dataset?.Name);
 
     /// <summary>The key of the quarantine side object of <paramref name="targetKey"/>.</summary>
     public string GetQuarantineKey(string targetKey) => targetKey + Options.QuarantineSuffix;
@@ -298,12 +338,13 @@ public sealed class LogpushObjectProcessor
         string? targetKey = null;
         try
         {
-            targetKey = GetTargetKey(key);
+            var plan = await PlanForAsync(key, cancellationToken).ConfigureAwait(false);
+            targetKey = TargetKeyOf(key, plan);
 
             // one object at a time per target in this process: a duplicate event waits, then finds the target up to date
             using (await _targetLocks.AcquireAsync(targetKey, cancellationToken).ConfigureAwait(false))
             {
-                result = await ConvertAsync(key, targetKey, NormalizeETag(expectedETag), cancellationToken).ConfigureAwait(false);
+                result = await ConvertAsync(key, targetKey, plan, NormalizeETag(expectedETag), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -331,10 +372,9 @@ public sealed class LogpushObjectProcessor
         return result;
     }
 
-    private async Task<ObjectProcessingResult> ConvertAsync(string key, string targetKey, string? expectedETag, CancellationToken cancellationToken)
+    private async Task<ObjectProcessingResult> ConvertAsync(string key, string targetKey, ObjectPlan plan, string? expectedETag, CancellationToken cancellationToken)
     {
         RefuseTargetInSource(key, targetKey);
-        var plan = PlanFor(key);
         var existing = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
         var recorded = OwnedBy(existing, key, targetKey);
         if (UpToDate(recorded, expectedETag, plan))
@@ -424,10 +464,26 @@ public sealed class LogpushObjectProcessor
 
     /// <summary>
     /// How <paramref name="key"/> is converted: with the options as given, or, when datasets are told per object, with
-    /// the dataset its key path or its Logpush job tells (the job's field_names and timestamp_format with it); an object
-    /// neither tells keeps <c>auto</c>, and the conversion tells it from its first record. Plans are made once per dataset.
+    /// the dataset its key path or its Logpush job tells (the job's field_names and timestamp_format with it) and that
+    /// dataset's settings (<see cref="LogpushObjectProcessorOptions.Datasets"/>). An object neither tells keeps
+    /// <c>auto</c>, and the conversion tells it from its first record — except when the run has per-dataset settings or a
+    /// <c>{dataset}</c> token: then its first record is read first (<see cref="FirstRecordPeek"/>), so that its target key
+    /// and options are its dataset's before anything is written. Plans are made once per dataset.
     /// </summary>
-    private ObjectPlan PlanFor(string key)
+    private async ValueTask<ObjectPlan> PlanForAsync(string key, CancellationToken cancellationToken)
+    {
+        var plan = PlanByKey(key);
+        if (!_peeks || plan != _defaultPlan)
+        {
+            return plan;
+        }
+
+        var peeked = await FirstRecordPeek.TellAsync(Source, key, _resolver!.Catalog, cancellationToken).ConfigureAwait(false);
+        return peeked is null ? _defaultPlan : PlanFor(new DatasetResolution(peeked, DatasetSource.RecordKeys));
+    }
+
+    /// <summary>The plan the key tells (key path, Logpush job), else the default plan.</summary>
+    private ObjectPlan PlanByKey(string key)
     {
         if (_resolver is null)
         {
@@ -435,11 +491,12 @@ public sealed class LogpushObjectProcessor
         }
 
         var resolution = _resolver.ResolveByKey(Source.Name, key);
-        if (resolution.Dataset is not { } dataset)
-        {
-            return _defaultPlan;
-        }
+        return resolution.Dataset is null ? _defaultPlan : PlanFor(resolution);
+    }
 
+    private ObjectPlan PlanFor(DatasetResolution resolution)
+    {
+        var dataset = resolution.Dataset!;
         var job = resolution.Job;
         var planKey = $"{resolution.Source}|{dataset.Name}|{job?.JobId}|{job?.Bucket}|{job?.PathPrefix}";
         return _plans.GetOrAdd(planKey, _ =>
@@ -450,8 +507,42 @@ public sealed class LogpushObjectProcessor
                 DatasetFields = job?.FieldNames ?? Options.Transform.DatasetFields,
                 TimestampInput = job is not null && Options.Transform.TimestampInput == LogpushTimestampFormat.Auto ? job.TimestampFormat : Options.Transform.TimestampInput,
             };
-            return new ObjectPlan(new LogpushCsvTransformer(transform), OptionsFingerprint.Compute(transform, Options.TargetKeyTemplate, ConverterVersion), resolution, Detects: false);
+            return MakePlan(transform, resolution, SettingsOf(dataset.Name), detects: false);
         });
+    }
+
+    private ObjectPlan MakePlan(TransformOptions transform, DatasetResolution resolution, LogpushDatasetSettings? settings, bool detects)
+    {
+        var template = settings?.TargetKeyTemplate ?? Options.TargetKeyTemplate;
+        transform = settings?.ApplyTo(transform) ?? transform;
+        return new ObjectPlan(new LogpushCsvTransformer(transform), OptionsFingerprint.Compute(transform, template, ConverterVersion), resolution, detects, template);
+    }
+
+    private LogpushDatasetSettings? SettingsOf(string? dataset)
+        => dataset is not null && Options.Datasets.TryGetValue(dataset, out var settings) ? settings
+            : dataset is null ? null : Options.Datasets.FirstOrDefault(d => string.Equals(d.Key, dataset, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>Per-dataset settings that no object could use are refused: with no dataset (<c>Dataset</c> null), or for another dataset than the one forced.</summary>
+    private void RefuseDatasetSettingsThatCannotApply(TransformOptions transform, bool forced)
+    {
+        if (Options.Datasets.Count == 0)
+        {
+            return;
+        }
+
+        if (transform.Dataset is null)
+        {
+            throw new ArgumentException(
+                $"Per-dataset settings ({string.Join(", ", Options.Datasets.Keys)}) cannot apply: the run tells no datasets (TransformOptions.Dataset is none).",
+                "options");
+        }
+
+        if (forced && Options.Datasets.Keys.FirstOrDefault(k => !string.Equals(k, transform.Dataset, StringComparison.OrdinalIgnoreCase)) is { } other)
+        {
+            throw new ArgumentException(
+                $"The settings of dataset '{other}' cannot apply: every object is dataset '{transform.Dataset}' (TransformOptions.Dataset).",
+                "options");
+        }
     }
 
     private static ObjectProcessingResult Skipped(string key, string targetKey, string? sourceETag, string? reason) =>
@@ -704,7 +795,7 @@ public sealed class LogpushObjectProcessor
     }
 
     /// <summary>How one object is converted: the transformer, the fingerprint of its options, how its dataset was told (before reading), whether the conversion detects it.</summary>
-    private sealed record ObjectPlan(LogpushCsvTransformer Transformer, string Fingerprint, DatasetResolution? Resolution, bool Detects);
+    private sealed record ObjectPlan(LogpushCsvTransformer Transformer, string Fingerprint, DatasetResolution? Resolution, bool Detects, TargetKeyTemplate Template);
 
     /// <summary>How the target's store relates to the source's: which source key a target key's object is, if any.</summary>
     private sealed class StoreOverlap

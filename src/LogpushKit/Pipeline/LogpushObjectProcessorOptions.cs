@@ -51,6 +51,12 @@ public sealed record LogpushObjectProcessorOptions
     public IReadOnlyList<Datasets.LogpushJobRoute> Jobs { get; init; } = [];
 
     /// <summary>
+    /// Settings per dataset name (case-insensitive) that override the run's for objects of that dataset: columns,
+    /// timestamps, target key template (see <see cref="Datasets.LogpushDatasetSettings"/>). Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, Datasets.LogpushDatasetSettings> Datasets { get; init; } = new Dictionary<string, Datasets.LogpushDatasetSettings>();
+
+    /// <summary>
     /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
     /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
     /// </summary>

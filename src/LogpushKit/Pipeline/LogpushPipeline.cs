@@ -168,6 +168,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             Transform = options.Transform,
             Force = options.Force,
             Jobs = options.Jobs,
+            Datasets = options.Datasets,
         };
         RefuseTargetOverSource(source, target, processorOptions, names);
 

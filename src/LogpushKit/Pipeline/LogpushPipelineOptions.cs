@@ -46,6 +46,9 @@ public sealed record LogpushPipelineOptions
     /// </summary>
     public IReadOnlyList<Datasets.LogpushJobRoute> Jobs { get; init; } = [];
 
+    /// <summary>Settings per dataset that override the run's for objects of that dataset (see <see cref="LogpushObjectProcessorOptions.Datasets"/>). Default: none.</summary>
+    public IReadOnlyDictionary<string, Datasets.LogpushDatasetSettings> Datasets { get; init; } = new Dictionary<string, Datasets.LogpushDatasetSettings>();
+
     /// <summary>Objects converted at once. Default: one per core. Reconcile passes beside a watcher or consumer use half.</summary>
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
 

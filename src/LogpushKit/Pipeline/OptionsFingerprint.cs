@@ -16,7 +16,10 @@ namespace LogpushKit.Pipeline;
 /// name, or <c>auto</c> for detection from the first record — stable dataset columns, the job's <c>field_names</c>,
 /// the new-key policy and <see cref="TransformOptions.FailOnUnknownKeys"/>); the timestamps (output format and custom
 /// pattern, time zone id, input format, timestamp fields); the cell and row form (delimiter, row ending, BOM,
-/// formula escaping, newlines in cells, the input format); and the target key template.</para>
+/// formula escaping, newlines in cells, the input format); and the target key template. Per-dataset settings
+/// (<see cref="Datasets.LogpushDatasetSettings"/>) are in it as the object's own options and template: an object is
+/// fingerprinted with what its dataset's settings made of the run's, so a change to one dataset's settings changes the
+/// fingerprint of that dataset's objects only.</para>
 /// <para><b>What it leaves out</b>, because it does not change the bytes of a good conversion: the bad-line policy, the
 /// line and decompression limits, buffer sizes, concurrency.</para>
 /// <para>The text hashed is one <c>name=value</c> line per setting in a fixed order (see <see cref="Describe"/>); the

@@ -19,6 +19,10 @@ namespace LogpushKit.Pipeline;
 /// <item><term><c>{date}</c>, <c>{year}</c>, <c>{month}</c>, <c>{day}</c></term><description>the batch day as <c>yyyyMMdd</c>, <c>yyyy</c>, <c>MM</c>, <c>dd</c>
 /// (from the file name's start time, else from a <c>YYYYMMDD</c> folder)</description></item>
 /// <item><term><c>{hour}</c></term><description>the batch start hour, <c>HH</c> (UTC)</description></item>
+/// <item><term><c>{dataset}</c></term><description>the object's Logpush dataset (e.g. <c>gateway_http</c>), as told before the
+/// target key is chosen: by <c>--dataset NAME</c>, the key path, the Logpush job, or the object's first record (which the
+/// pipeline reads ahead of the conversion when a template uses this token); <see cref="UnknownDataset"/> (<c>unknown</c>)
+/// when none of them tells it</description></item>
 /// </list>
 /// <para>After substitution, repeated <c>/</c> are collapsed and leading ones removed, so <c>{dir}/{name}.csv</c> works for keys at the root.
 /// A template must contain <c>{path}</c>, <c>{name}</c> or <c>{file}</c>, so that distinct objects never share a target.
@@ -26,7 +30,10 @@ namespace LogpushKit.Pipeline;
 /// </remarks>
 public sealed class TargetKeyTemplate
 {
-    private static readonly string[] KnownTokens = ["path", "dir", "name", "file", "date", "year", "month", "day", "hour"];
+    /// <summary>What <c>{dataset}</c> becomes for an object whose dataset is not known: <c>unknown</c>.</summary>
+    public const string UnknownDataset = "unknown";
+
+    private static readonly string[] KnownTokens = ["path", "dir", "name", "file", "date", "year", "month", "day", "hour", "dataset"];
     private readonly List<(bool IsToken, string Text)> _parts = [];
 
     /// <summary>The default template, <c>{path}.csv</c>.</summary>
@@ -69,6 +76,7 @@ public sealed class TargetKeyTemplate
             }
 
             hasUniqueToken |= token is "path" or "name" or "file";
+            UsesDataset |= token is "dataset";
             _parts.Add((true, token));
             i = close + 1;
         }
@@ -84,6 +92,9 @@ public sealed class TargetKeyTemplate
     /// <summary>The template text.</summary>
     public string Template { get; }
 
+    /// <summary>Whether the template has the <c>{dataset}</c> token (the target key then depends on the object's dataset).</summary>
+    public bool UsesDataset { get; }
+
     /// <summary>
     /// The fixed text every target key ends with (the text after the template's last token, e.g. <c>.csv</c>), or
     /// <see langword="null"/> when the template ends with a token.
@@ -92,16 +103,25 @@ public sealed class TargetKeyTemplate
         ? _parts[^1].Text
         : null;
 
-    /// <summary>Computes the target key of <paramref name="sourceKey"/>, with <paramref name="targetPrefix"/> in front.</summary>
+    /// <summary>Computes the target key of <paramref name="sourceKey"/>, with <paramref name="targetPrefix"/> in front; <c>{dataset}</c> becomes <see cref="UnknownDataset"/>.</summary>
     /// <exception cref="LogpushKitException">The template needs a date the key does not carry, or the result is empty.</exception>
-    public string Apply(string sourceKey, string? targetPrefix = null)
+    public string Apply(string sourceKey, string? targetPrefix = null) => Apply(sourceKey, targetPrefix, dataset: null);
+
+    /// <summary>
+    /// Computes the target key of <paramref name="sourceKey"/> of an object of <paramref name="dataset"/>, with
+    /// <paramref name="targetPrefix"/> in front; <c>{dataset}</c> becomes the dataset name in lower case, or
+    /// <see cref="UnknownDataset"/> when <paramref name="dataset"/> is <see langword="null"/> or empty.
+    /// </summary>
+    /// <exception cref="LogpushKitException">The template needs a date the key does not carry, or the result is empty.</exception>
+    public string Apply(string sourceKey, string? targetPrefix, string? dataset)
     {
+        ArgumentNullException.ThrowIfNull(sourceKey);
         var name = LogpushObjectName.Parse(sourceKey);
         var builder = new StringBuilder(sourceKey.Length + 16);
         builder.Append(targetPrefix);
         foreach (var (isToken, text) in _parts)
         {
-            builder.Append(isToken ? Resolve(text, name) : text);
+            builder.Append(!isToken ? text : text == "dataset" ? DatasetText(dataset) : Resolve(text, name));
         }
 
         var key = Normalize(builder.ToString());
@@ -126,6 +146,9 @@ public sealed class TargetKeyTemplate
         "hour" => (name.Start ?? throw NoTime(name, "{hour}")).UtcDateTime.ToString("HH", CultureInfo.InvariantCulture),
         _ => throw new InvalidOperationException(token),
     };
+
+    private static string DatasetText(string? dataset)
+        => string.IsNullOrWhiteSpace(dataset) ? UnknownDataset : dataset.Trim().ToLowerInvariant().Replace('/', '_');
 
     private DateOnly RequireDate(LogpushObjectName name) => name.Date ?? throw NoTime(name, "a date token");
 

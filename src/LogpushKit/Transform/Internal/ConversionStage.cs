@@ -125,6 +125,7 @@ internal sealed partial class ConversionStage : IDisposable
         InputFormat = format;
         if (format == LogpushInputFormat.Csv)
         {
+            await CsvHeaderByCellCountAsync(reader, cancellationToken).ConfigureAwait(false);
             BeginCsv();
         }
 
