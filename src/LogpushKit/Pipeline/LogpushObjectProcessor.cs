@@ -179,7 +179,19 @@ public sealed class LogpushObjectProcessor
     public string GetTargetKey(string sourceKey) => Options.TargetKeyTemplate.Apply(sourceKey, Options.TargetPrefix);
 
     /// <summary>The key of the quarantine side object of <paramref name="targetKey"/>.</summary>
-    public string GetQuarantineKey(string targetKey) => targetKey + Options.QuarantineSuffix;
+    /// <remarks>In <see cref="LogpushObjectProcessorOptions.Quarantine"/> when given: the target key with
+    /// <see cref="LogpushObjectProcessorOptions.QuarantinePrefix"/> in place of <see cref="LogpushObjectProcessorOptions.TargetPrefix"/>.</remarks>
+    public string GetQuarantineKey(string targetKey)
+    {
+        ArgumentNullException.ThrowIfNull(targetKey);
+        if (Options.Quarantine is null)
+        {
+            return targetKey + Options.QuarantineSuffix;
+        }
+
+        var relative = Options.TargetPrefix is { Length: > 0 } prefix && targetKey.StartsWith(prefix, StringComparison.Ordinal) ? targetKey[prefix.Length..] : targetKey;
+        return Options.QuarantinePrefix + relative + Options.QuarantineSuffix;
+    }
 
     /// <summary>
     /// Whether <paramref name="key"/> of the target bucket has the form of this processor's outputs: under
@@ -678,7 +690,8 @@ public sealed class LogpushObjectProcessor
     private void RefuseTargetInSource(string key, string targetKey)
     {
         var overlap = _overlap.Value;
-        foreach (var written in (ReadOnlySpan<string>)[targetKey, GetQuarantineKey(targetKey)])
+        // (a quarantine in its own location is not in the target's store)
+        foreach (var written in Options.Quarantine is null ? (ReadOnlySpan<string>)[targetKey, GetQuarantineKey(targetKey)] : [targetKey])
         {
             if (overlap.SourceKeyOf(written) is not { } asSource)
             {

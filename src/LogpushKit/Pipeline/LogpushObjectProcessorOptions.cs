@@ -74,6 +74,12 @@ public sealed record LogpushObjectProcessorOptions
     public Storage.IR2Bucket? Quarantine { get; init; }
 
     /// <summary>
+    /// With <see cref="Quarantine"/>: prepended to each quarantine key there (e.g. <c>bad/</c>), in place of
+    /// <see cref="TargetPrefix"/>. Default: none.
+    /// </summary>
+    public string? QuarantinePrefix { get; init; }
+
+    /// <summary>
     /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
     /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
     /// </summary>

@@ -117,7 +117,11 @@ public sealed class LogpushReconciler
         StrongBox<R2ListIncompleteException?> incomplete,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var listing = _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // With a state store, a folder source is listed without opening or hashing its files: the processor tells an
+        // unchanged file by its size, last-write time and identity. Otherwise the listing's ETags are what it compares.
+        var listing = (_processor.Options.State is not null && _processor.Source is FileSystemBucket folder
+                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new R2ListItem(f.Key, new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified)))
+                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken)).GetAsyncEnumerator(cancellationToken);
         await using var disposeListing = listing.ConfigureAwait(false);
         while (true)
         {
@@ -154,7 +158,7 @@ public sealed class LogpushReconciler
                 continue;
             }
 
-            yield return (info.Key, info.ETag);
+            yield return (info.Key, info.ETag.Length == 0 ? null : info.ETag);
         }
     }
 }
