@@ -725,17 +725,17 @@ public sealed class LogpushObjectProcessor
     {
         // With a state store the provenance is kept there; a folder then holds the CSV files only (no .meta.json sidecars).
         var withState = Options.State is not null;
-        var putOptions = new R2PutOptions
-        {
-            ContentType = _contentType,
-            CustomMetadata = withState && Target is FileSystemBucket ? null : ProvenanceOf(key, sourceETag, body.Info.Size, plan),
-        };
+        var putOptions = withState && Target is FileSystemBucket
+            ? null
+            : new R2PutOptions { ContentType = _contentType, CustomMetadata = ProvenanceOf(key, sourceETag, body.Info.Size, plan) };
 
         var quarantineKey = GetQuarantineKey(targetKey);
         var quarantineBucket = QuarantineBucket;
-        var quarantineMetadata = withState && quarantineBucket is FileSystemBucket ? null : putOptions.CustomMetadata ?? ProvenanceOf(key, sourceETag, body.Info.Size, plan);
+        var quarantineOptions = withState && quarantineBucket is FileSystemBucket
+            ? null
+            : new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = putOptions?.CustomMetadata ?? ProvenanceOf(key, sourceETag, body.Info.Size, plan) };
         var quarantine = Options.Transform.OnBadLine == BadLinePolicy.Quarantine
-            ? new BucketPutStream(quarantineBucket, quarantineKey, new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = quarantineMetadata }, createOnFirstWrite: true, cancellationToken: cancellationToken)
+            ? new BucketPutStream(quarantineBucket, quarantineKey, quarantineOptions, createOnFirstWrite: true, cancellationToken: cancellationToken)
             : null;
         try
         {

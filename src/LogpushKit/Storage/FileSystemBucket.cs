@@ -256,11 +256,18 @@ public sealed partial class FileSystemBucket : IR2Bucket
             }
 
             var sidecar = new SidecarRecord(1, size, lastWrite.Ticks, etag, options?.ContentType, ToDictionary(options?.CustomMetadata));
-            var sidecarFile = CreateTempFile(sidecarTemp, directory, key);
-            await using (sidecarFile.ConfigureAwait(false))
+
+            // A put with neither content type nor custom metadata leaves no sidecar: the folder holds the object only
+            // (its ETag is then computed from its bytes when asked, as for files other programs put there).
+            var withSidecar = sidecar.ContentType is not null || sidecar.Metadata is not null;
+            if (withSidecar)
             {
-                await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
-                FlushToDisk(sidecarFile);
+                var sidecarFile = CreateTempFile(sidecarTemp, directory, key);
+                await using (sidecarFile.ConfigureAwait(false))
+                {
+                    await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
+                    FlushToDisk(sidecarFile);
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -274,7 +281,16 @@ public sealed partial class FileSystemBucket : IR2Bucket
 
                 // Sidecar first: between the renames the old object's size/time no longer match it, so it is
                 // served without metadata rather than with the new object's.
-                File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
+                if (withSidecar)
+                {
+                    File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
+                }
+                else
+                {
+                    // an earlier put's metadata must not stay beside the new object
+                    File.Delete(SidecarPath(directory, fileName));
+                }
+
                 File.Move(dataTemp, path, overwrite: true);
                 committed = true;
             }
