@@ -28,6 +28,21 @@ public sealed class LogpushKitOptions
     /// </summary>
     public string? Endpoint { get; set; }
 
+    /// <summary>
+    /// The state database (SQLite) recording what was converted, so a CSV a SIEM forwarder consumed is not produced again
+    /// and a folder target holds only the CSV files. Default for a folder target: <c>$XDG_STATE_HOME/logpushkit/state.db</c>
+    /// (else <c>~/.local/state/logpushkit/state.db</c>; <c>%LOCALAPPDATA%\logpushkit\state.db</c> on Windows); for a
+    /// bucket target none (the provenance is on each object).
+    /// </summary>
+    public string? State { get; set; }
+
+    /// <summary>
+    /// With <c>OnBadLine</c> <c>quarantine</c>: where bad lines go (a folder, <c>r2://bucket/folder</c> or
+    /// <c>s3://bucket/folder</c>). Default for a folder target: <c>quarantine/&lt;hash of the target&gt;</c> beside the
+    /// state database; for a bucket target: beside each CSV.
+    /// </summary>
+    public string? Quarantine { get; set; }
+
     /// <summary>Only source keys under this prefix (after the prefix in <see cref="Source"/>).</summary>
     public string? Prefix { get; set; }
 

@@ -87,7 +87,27 @@ internal static class CliProcess
             }
         }
 
+        // Never the real home's state database, and never one shared by two tests: unless the test sets XDG_STATE_HOME,
+        // the state lives in a folder of the test's own (local) --target, so the runs of one test share it.
+        if (environment is null || !environment.ContainsKey("XDG_STATE_HOME"))
+        {
+            info.Environment["XDG_STATE_HOME"] = StateHomeFor(args, info.WorkingDirectory);
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the CLI process.");
+    }
+
+    /// <summary>The XDG_STATE_HOME a CLI test process gets: one per local --target path, else a fresh one.</summary>
+    public static string StateHomeFor(IReadOnlyList<string> args, string workingDirectory)
+    {
+        var index = args.ToList().IndexOf("--target");
+        var target = index >= 0 && index + 1 < args.Count && !args[index + 1].Contains("://", StringComparison.Ordinal)
+            ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(args[index + 1], workingDirectory))
+            : null;
+        var name = target is null
+            ? Guid.NewGuid().ToString("N")
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(target)))[..16];
+        return Path.Combine(Path.GetTempPath(), "logpushkit-cli-tests-state", name);
     }
 
     private static string FindCliDll()

@@ -151,6 +151,7 @@ internal static class ConsumeCommand
             }
 
             var exit = RunCommand.Finish(error, "consume", summary, quiet);
+            PipelineCommandOptions.PrintQuarantine(error, "consume", consume, summary);
             if (drainMode && consume.Health.Consumer is { FailingSince: not null } health)
             {
                 // drained, but the last acks were not sent: those messages come back, the queue is not empty

@@ -23,6 +23,8 @@ internal sealed class PipelineCommandOptions
         Target = "--target",
         Endpoint = "--endpoint",
         TargetKeyTemplate = "--target-template",
+        State = "--state",
+        Quarantine = "--quarantine",
     };
 
     private PipelineCommandOptions(TransformOptionsBinder transform) => Transform = transform;
@@ -81,6 +83,21 @@ internal sealed class PipelineCommandOptions
         HelpName = "TEMPLATE",
     };
 
+    public Option<string?> State { get; } = new("--state")
+    {
+        Description = "The state database (SQLite) that records what was converted, so a CSV your SIEM forwarder consumed (deleted or moved) is not produced again and a folder target holds only the CSV files. "
+            + "Default for a folder target: $XDG_STATE_HOME/logpushkit/state.db (else ~/.local/state/logpushkit/state.db; %LOCALAPPDATA%\\logpushkit\\state.db on Windows); one database serves many pipelines. "
+            + "For a bucket target the state is off unless --state is given (the provenance is on each object).",
+        HelpName = "PATH",
+    };
+
+    public Option<string?> Quarantine { get; } = new("--quarantine")
+    {
+        Description = "With --on-bad-line quarantine: where bad lines go (a folder, r2://bucket/folder or s3://bucket/folder). "
+            + "Default for a folder target: a folder quarantine/<hash of the target> beside the state database; for a bucket target: beside each CSV (x.csv.quarantine).",
+        HelpName = "folder|r2://bucket/folder|s3://bucket/folder",
+    };
+
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print no progress or summary on stderr (failures are still printed)." };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v")
@@ -103,12 +120,19 @@ internal sealed class PipelineCommandOptions
     {
         var transform = TransformOptionsBinder.AddTo(command, perDataset: true);
         var options = new PipelineCommandOptions(transform);
-        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.IoBudget, options.Prefix, options.Suffix, options.TargetTemplate, options.Quiet, options.Verbose, options.NoJobs, options.Config })
+        foreach (var option in new Option[] { options.Source, options.Target, options.Endpoint, options.Concurrency, options.IoBudget, options.Prefix, options.Suffix, options.TargetTemplate, options.State, options.Quarantine, options.Quiet, options.Verbose, options.NoJobs, options.Config })
         {
             command.Options.Add(option);
         }
 
         options.Concurrency.Require(n => n is >= 1 and <= 256, "--concurrency must be between 1 and 256.");
+        options.Quarantine.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } value && !BucketLocation.TryParse(value, out _, out var error))
+            {
+                r.AddError($"--quarantine: {error}");
+            }
+        });
         foreach (var location in new[] { options.Source, options.Target })
         {
             location.Validators.Add(r =>
@@ -155,10 +179,13 @@ internal sealed class PipelineCommandOptions
             throw new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
         }
 
+        var target = parseResult.GetRequiredValue(Target);
         var options = new LogpushPipelineOptions
         {
             Source = parseResult.GetRequiredValue(Source),
-            Target = parseResult.GetRequiredValue(Target),
+            Target = target,
+            State = parseResult.GetValue(State) ?? (BucketLocation.TryParse(target, out var at, out _) && !at.IsBucket ? LogpushKit.State.SqliteConversionStateStore.DefaultPath() : null),
+            Quarantine = parseResult.GetValue(Quarantine),
             Endpoint = parseResult.GetValue(Endpoint),
             Prefix = parseResult.GetValue(Prefix),
             Suffix = parseResult.GetValue(Suffix) ?? ".log.gz",
@@ -230,6 +257,19 @@ internal sealed class PipelineCommandOptions
     public bool SkipsJobs(System.CommandLine.Parsing.CommandResult result)
         => TransformOptionsBinder.ValueOrDefault(result, NoJobs)
         || !string.Equals(TransformOptionsBinder.ValueOrDefault(result, Transform.Dataset) ?? TransformOptions.AutoDataset, TransformOptions.AutoDataset, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// After the summary: where the quarantined bad lines went, when there were any and they are not beside each CSV
+    /// (their own location: --quarantine, or the default beside the state database).
+    /// </summary>
+    public static void PrintQuarantine(TextWriter error, string label, LogpushPipeline pipeline, PipelineSummary summary)
+    {
+        if (summary.BadLines > 0 && pipeline.Options.Transform.OnBadLine == BadLinePolicy.Quarantine)
+        {
+            var where = pipeline.QuarantineLocation?.ToString() ?? $"beside each CSV in {pipeline.TargetLocation} (*{pipeline.Processor.Options.QuarantineSuffix})";
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"logpushkit: {label}: {summary.BadLines:N0} bad lines quarantined in {where}"));
+        }
+    }
 
     /// <summary>The loggers of --verbose (one line per object), once <see cref="Open"/> made them; the command disposes them.</summary>
     public StderrLoggerFactory? ObjectLines { get; private set; }

@@ -127,7 +127,9 @@ internal static class RunCommand
                     : await pipeline.ReconcileAsync(console, cancellationToken);
             }
 
-            return Finish(error, "run", summary, quiet);
+            var exit = Finish(error, "run", summary, quiet);
+            PipelineCommandOptions.PrintQuarantine(error, "run", pipeline, summary);
+            return exit;
         });
         return command;
     }

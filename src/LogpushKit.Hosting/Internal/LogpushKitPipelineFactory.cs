@@ -77,6 +77,9 @@ internal static class LogpushKitPipelineFactory
         Source = options.Source!,
         Target = options.Target!,
         Endpoint = string.IsNullOrWhiteSpace(options.Endpoint) ? null : options.Endpoint,
+        State = !string.IsNullOrWhiteSpace(options.State) ? options.State
+            : BucketLocation.TryParse(options.Target, out var target, out _) && !target.IsBucket ? LogpushKit.State.SqliteConversionStateStore.DefaultPath() : null,
+        Quarantine = string.IsNullOrWhiteSpace(options.Quarantine) ? null : options.Quarantine,
         Prefix = string.IsNullOrEmpty(options.Prefix) ? null : options.Prefix,
         Suffix = options.Suffix,
         TargetKeyTemplate = new TargetKeyTemplate(options.TargetKeyTemplate),

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using LogpushKit.Datasets;
 using LogpushKit.Events;
+using LogpushKit.State;
 using LogpushKit.Storage;
 using LogpushKit.Transform;
 using Microsoft.Extensions.Logging;
@@ -63,6 +64,7 @@ public sealed class LogpushObjectProcessor
     private readonly KeyedLock _targetLocks = new();
     private readonly Lazy<StoreOverlap> _overlap;
     private readonly string? _targetSuffix;
+    private readonly Lazy<StoreNames> _stores;
     private int _warnedUnconditional;
 
     /// <summary>Creates a processor from <paramref name="source"/> to <paramref name="target"/>.</summary>
@@ -121,6 +123,7 @@ public sealed class LogpushObjectProcessor
         _contentType = ContentTypeFor(Options.Transform);
         _overlap = new Lazy<StoreOverlap>(() => StoreOverlap.Of(Source, Target), LazyThreadSafetyMode.ExecutionAndPublication);
         _targetSuffix = Options.TargetKeyTemplate.LiteralSuffix;
+        _stores = new Lazy<StoreNames>(() => new StoreNames(StoreOf(Source), StoreOf(Target)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The content type of quarantine objects (one bad line of ndjson or csv with its reason per line): <c>text/plain; charset=utf-8</c>.</summary>
@@ -216,7 +219,19 @@ public sealed class LogpushObjectProcessor
         => plan.Template.Apply(key, Options.TargetPrefix, plan.Resolution?.Dataset?.Name);
 
     /// <summary>The key of the quarantine side object of <paramref name="targetKey"/>.</summary>
-    public string GetQuarantineKey(string targetKey) => targetKey + Options.QuarantineSuffix;
+    /// <remarks>In <see cref="LogpushObjectProcessorOptions.Quarantine"/> when given: the target key with
+    /// <see cref="LogpushObjectProcessorOptions.QuarantinePrefix"/> in place of <see cref="LogpushObjectProcessorOptions.TargetPrefix"/>.</remarks>
+    public string GetQuarantineKey(string targetKey)
+    {
+        ArgumentNullException.ThrowIfNull(targetKey);
+        if (Options.Quarantine is null)
+        {
+            return targetKey + Options.QuarantineSuffix;
+        }
+
+        var relative = Options.TargetPrefix is { Length: > 0 } prefix && targetKey.StartsWith(prefix, StringComparison.Ordinal) ? targetKey[prefix.Length..] : targetKey;
+        return Options.QuarantinePrefix + relative + Options.QuarantineSuffix;
+    }
 
     /// <summary>
     /// Whether <paramref name="key"/> of the target bucket has the form of this processor's outputs: under
@@ -375,6 +390,11 @@ public sealed class LogpushObjectProcessor
     private async Task<ObjectProcessingResult> ConvertAsync(string key, string targetKey, ObjectPlan plan, string? expectedETag, CancellationToken cancellationToken)
     {
         RefuseTargetInSource(key, targetKey);
+        if (Options.State is { } state)
+        {
+            return await ConvertWithStateAsync(state, key, targetKey, expectedETag, plan, cancellationToken).ConfigureAwait(false);
+        }
+
         var existing = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
         var recorded = OwnedBy(existing, key, targetKey);
         if (UpToDate(recorded, expectedETag, plan))
@@ -423,7 +443,7 @@ public sealed class LogpushObjectProcessor
                 }
 
                 var condition = existing is null ? R2Conditional.DoesNotExist : R2Conditional.ETagIs(existing.ETag);
-                var converted = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, condition, plan, cancellationToken).ConfigureAwait(false);
+                var (converted, _) = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, existing is not null, condition, plan, cancellationToken).ConfigureAwait(false);
                 if (converted is not null)
                 {
                     var reason = existing is null || recorded is null ? ConversionReason.New
@@ -453,6 +473,189 @@ public sealed class LogpushObjectProcessor
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="ConvertAsync"/> with a state store: up to date from the state alone (the source's listing ETag, or a
+    /// folder source's size, last-write time and identity), without reading the source or touching the target; claimed
+    /// with the state's lock; recorded after the commit; each failure recorded.
+    /// </summary>
+    private async Task<ObjectProcessingResult> ConvertWithStateAsync(IConversionStateStore state, string key, string targetKey, string? expectedETag, ObjectPlan plan, CancellationToken cancellationToken)
+    {
+        var stores = _stores.Value;
+        var folderSource = Source as FileSystemBucket;
+        try
+        {
+            // a folder source: its size, time and identity from one statx, the file is not opened
+            var listed = folderSource is null ? null : FileKinds.StatOf(folderSource.GetPath(key));
+            var prior = await state.FindBySourceAsync(stores.Source, key, stores.Target, cancellationToken).ConfigureAwait(false);
+            if (UpToDate(prior, targetKey, expectedETag, listed, plan))
+            {
+                return Skipped(key, targetKey, expectedETag ?? prior!.SourceETag, reason: null) with { SourceSize = prior!.SourceSize };
+            }
+
+            await RefuseRecordedCollisionAsync(state, key, targetKey, cancellationToken).ConfigureAwait(false);
+            var claim = await state.LockAsync(stores.Target, targetKey, cancellationToken).ConfigureAwait(false);
+            await using (claim.ConfigureAwait(false))
+            {
+                // the holder before us may have converted this very object
+                var again = await state.FindBySourceAsync(stores.Source, key, stores.Target, cancellationToken).ConfigureAwait(false);
+                var changedWhileWaiting = again != prior;
+                prior = again;
+                if (UpToDate(prior, targetKey, expectedETag, listed, plan))
+                {
+                    return Skipped(key, targetKey, expectedETag ?? prior!.SourceETag, changedWhileWaiting ? ConvertedByAnotherProcess : null) with { SourceSize = prior!.SourceSize };
+                }
+
+                await RefuseRecordedCollisionAsync(state, key, targetKey, cancellationToken).ConfigureAwait(false);
+
+                // A bucket target keeps provenance on its objects: a target another source wrote is still never overwritten,
+                // and the put is conditional. A folder target with a state store is not looked at (the CSV may be gone, consumed).
+                R2ObjectInfo? existing = null;
+                ProvenanceMetadata.Recorded? recorded = null;
+                if (Target is not FileSystemBucket)
+                {
+                    existing = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
+                    recorded = OwnedBy(existing, key, targetKey);
+                }
+
+                var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
+                if (body is null)
+                {
+                    return new ObjectProcessingResult(ObjectProcessingStatus.SkippedNotFound, key)
+                    {
+                        TargetKey = targetKey,
+                        SourceETag = expectedETag,
+                        Reason = $"source object '{ObjectKeyText.Escape(key)}' does not exist in bucket '{Source.Name}'",
+                    };
+                }
+
+                await using (body.ConfigureAwait(false))
+                {
+                    var sourceETag = NormalizeETag(body.Info.ETag);
+                    var read = folderSource is null ? null : FileSystemBucket.StatOf(body);
+                    if (UpToDate(prior, targetKey, sourceETag, null, plan))
+                    {
+                        // the same bytes under a new time or identity (touched, copied back): remember the file as it is now
+                        if (read is { } now && prior is not null)
+                        {
+                            await state.SaveAsync(prior with { SourceFileId = now.Id, SourceSize = now.Size, SourceLastModified = now.LastModified }, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        return Skipped(key, targetKey, sourceETag, changedWhileWaiting ? ConvertedByAnotherProcess : null) with { SourceSize = body.Info.Size };
+                    }
+
+                    var condition = Target is FileSystemBucket ? null : existing is null ? R2Conditional.DoesNotExist : R2Conditional.ETagIs(existing.ETag);
+                    var (converted, sha256) = await TransformIntoTargetAsync(key, targetKey, body, sourceETag, prior is not null || existing is not null, condition, plan, cancellationToken).ConfigureAwait(false);
+                    if (converted is null)
+                    {
+                        var winner = await Target.HeadAsync(targetKey, cancellationToken).ConfigureAwait(false);
+                        if (OwnedBy(winner, key, targetKey) is not null)
+                        {
+                            return Skipped(key, targetKey, sourceETag, ConvertedByAnotherProcess) with { SourceSize = body.Info.Size };
+                        }
+
+                        throw new LogpushKitException(
+                            $"Target '{ObjectKeyText.Escape(targetKey)}' in bucket '{Target.Name}' changed while '{ObjectKeyText.Escape(key)}' was converted "
+                            + "(written or deleted by something other than LogpushKit); nothing was written, the next attempt converts again.");
+                    }
+
+                    var transformed = converted.Transform!;
+                    await state.SaveAsync(
+                        new ConversionRecord(stores.Source, key, stores.Target, targetKey)
+                        {
+                            SourceETag = sourceETag,
+                            SourceSize = read?.Size ?? body.Info.Size,
+                            SourceLastModified = read?.LastModified ?? body.Info.LastModified,
+                            SourceFileId = read?.Id,
+                            OptionsFingerprint = plan.Fingerprint,
+                            Dataset = converted.Dataset,
+                            Rows = transformed.Rows,
+                            Bytes = transformed.BytesOut,
+                            Sha256 = sha256,
+                            BadLines = transformed.BadLines,
+                            QuarantineKey = converted.QuarantineKey,
+                            ConvertedAt = _timeProvider.GetUtcNow(),
+                        },
+                        cancellationToken).ConfigureAwait(false);
+
+                    var reason = prior is null ? (recorded is null ? ConversionReason.New : ReasonFrom(recorded, sourceETag, plan))
+                        : !string.Equals(prior.TargetKey, targetKey, StringComparison.Ordinal) || !string.Equals(prior.OptionsFingerprint, plan.Fingerprint, StringComparison.Ordinal)
+                            ? (string.Equals(prior.SourceETag, sourceETag, StringComparison.Ordinal) ? ConversionReason.OptionsChanged : ConversionReason.SourceChanged)
+                        : !string.Equals(prior.SourceETag, sourceETag, StringComparison.Ordinal) ? ConversionReason.SourceChanged
+                        : ConversionReason.Forced;
+                    return converted with { ConversionReason = reason };
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await state.RecordFailureAsync(stores.Source, key, stores.Target, expectedETag, Describe(ex), _timeProvider.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception recordFailure)
+            {
+                Log.StateFailureNotRecorded(_logger, ObjectKeyText.Escape(key), state.Location, recordFailure.Message);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Why a target with provenance but no state record is converted again.</summary>
+    private static ConversionReason ReasonFrom(ProvenanceMetadata.Recorded recorded, string? sourceETag, ObjectPlan plan) =>
+        !string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal) ? ConversionReason.SourceChanged
+        : !string.Equals(plan.Fingerprint, recorded.Fingerprint, StringComparison.Ordinal) ? ConversionReason.OptionsChanged
+        : ConversionReason.Forced;
+
+    /// <summary>
+    /// The state records a conversion of this source version (its ETag, or a folder file's size, last-write time and
+    /// identity) into <paramref name="targetKey"/> with these options, and reconverting is not forced.
+    /// </summary>
+    private bool UpToDate(ConversionRecord? prior, string targetKey, string? sourceETag, FileStat? file, ObjectPlan plan) =>
+        !Options.Force && prior is not null
+        && string.Equals(prior.TargetKey, targetKey, StringComparison.Ordinal)
+        && string.Equals(prior.OptionsFingerprint, plan.Fingerprint, StringComparison.Ordinal)
+        && ((file is { } f && prior.SourceLastModified is { } time && f.Size == prior.SourceSize && f.LastModified == time && string.Equals(f.Id, prior.SourceFileId, StringComparison.Ordinal))
+            || (sourceETag is not null && string.Equals(sourceETag, prior.SourceETag, StringComparison.Ordinal)));
+
+    /// <summary>Throws when the state records <paramref name="targetKey"/> as the conversion of another source object.</summary>
+    private async Task RefuseRecordedCollisionAsync(IConversionStateStore state, string key, string targetKey, CancellationToken cancellationToken)
+    {
+        var stores = _stores.Value;
+        var holder = await state.FindByTargetAsync(stores.Target, targetKey, cancellationToken).ConfigureAwait(false);
+        if (holder is null || (string.Equals(holder.SourceKey, key, StringComparison.Ordinal) && string.Equals(holder.Source, stores.Source, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        var other = string.Equals(holder.Source, stores.Source, StringComparison.Ordinal)
+            ? $"'{ObjectKeyText.Escape(holder.SourceKey)}'"
+            : $"'{ObjectKeyText.Escape(holder.SourceKey)}' of '{holder.Source}'";
+        throw new TargetConflictException(
+            $"Two source objects map to target '{ObjectKeyText.Escape(targetKey)}' in bucket '{Target.Name}': the state ({state.Location}) records it as the conversion of {other}, "
+            + $"so '{ObjectKeyText.Escape(key)}' was not written over it. Change the target template so that the two keys get different targets "
+            + "(keys that differ only in case, or in a part the template drops), or remove one of the sources.",
+            key,
+            targetKey,
+            holder.SourceKey);
+    }
+
+    private Dictionary<string, string> ProvenanceOf(string key, string? sourceETag, long sourceSize, ObjectPlan plan) => new(StringComparer.Ordinal)
+    {
+        [ProvenanceMetadata.SourceBucket] = Uri.EscapeDataString(Source.Name),
+        [ProvenanceMetadata.SourceKey] = Uri.EscapeDataString(key),
+        [ProvenanceMetadata.SourceETag] = sourceETag ?? string.Empty,
+        [ProvenanceMetadata.SourceSize] = sourceSize.ToString(CultureInfo.InvariantCulture),
+        [ProvenanceMetadata.Converter] = ConverterVersion,
+        [ProvenanceMetadata.OptionsFingerprint] = plan.Fingerprint,
+    };
+
+    /// <summary>Where quarantine objects go: <see cref="LogpushObjectProcessorOptions.Quarantine"/>, else the target.</summary>
+    private IR2Bucket QuarantineBucket => Options.Quarantine ?? Target;
+
+    /// <summary>A bucket's store identity for the state: <see cref="IR2Bucket.Identity"/>, else its name.</summary>
+    private static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? "bucket:" + Uri.EscapeDataString(bucket.Name);
 
     /// <summary>The target records this source version and these options, and reconverting is not forced.</summary>
     private bool UpToDate(ProvenanceMetadata.Recorded? recorded, string? sourceETag, ObjectPlan plan) =>
@@ -578,7 +781,8 @@ public sealed class LogpushObjectProcessor
     private void RefuseTargetInSource(string key, string targetKey)
     {
         var overlap = _overlap.Value;
-        foreach (var written in (ReadOnlySpan<string>)[targetKey, GetQuarantineKey(targetKey)])
+        // (a quarantine in its own location is not in the target's store)
+        foreach (var written in Options.Quarantine is null ? (ReadOnlySpan<string>)[targetKey, GetQuarantineKey(targetKey)] : [targetKey])
         {
             if (overlap.SourceKeyOf(written) is not { } asSource)
             {
@@ -607,36 +811,44 @@ public sealed class LogpushObjectProcessor
         }
     }
 
-    private async Task<ObjectProcessingResult?> TransformIntoTargetAsync(
-        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, R2Conditional condition, ObjectPlan plan, CancellationToken cancellationToken)
+    private async Task<(ObjectProcessingResult? Result, string? Sha256)> TransformIntoTargetAsync(
+        string key, string targetKey, R2ObjectBody body, string? sourceETag, bool targetExisted, R2Conditional? condition, ObjectPlan plan, CancellationToken cancellationToken)
     {
-        var putOptions = new R2PutOptions
-        {
-            ContentType = _contentType,
-            CustomMetadata = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [ProvenanceMetadata.SourceBucket] = Uri.EscapeDataString(Source.Name),
-                [ProvenanceMetadata.SourceKey] = Uri.EscapeDataString(key),
-                [ProvenanceMetadata.SourceETag] = sourceETag ?? string.Empty,
-                [ProvenanceMetadata.SourceSize] = body.Info.Size.ToString(CultureInfo.InvariantCulture),
-                [ProvenanceMetadata.Converter] = ConverterVersion,
-                [ProvenanceMetadata.OptionsFingerprint] = plan.Fingerprint,
-            },
-        };
+        // With a state store the provenance is kept there; a folder then holds the CSV files only (no .meta.json sidecars).
+        var withState = Options.State is not null;
+        var putOptions = withState && Target is FileSystemBucket
+            ? null
+            : new R2PutOptions { ContentType = _contentType, CustomMetadata = ProvenanceOf(key, sourceETag, body.Info.Size, plan) };
 
         var quarantineKey = GetQuarantineKey(targetKey);
+        var quarantineBucket = QuarantineBucket;
+        var quarantineOptions = withState && quarantineBucket is FileSystemBucket
+            ? null
+            : new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = putOptions?.CustomMetadata ?? ProvenanceOf(key, sourceETag, body.Info.Size, plan) };
         var quarantine = Options.Transform.OnBadLine == BadLinePolicy.Quarantine
-            ? new BucketPutStream(Target, quarantineKey, new R2PutOptions { ContentType = QuarantineContentType, CustomMetadata = putOptions.CustomMetadata }, createOnFirstWrite: true, cancellationToken: cancellationToken)
+            ? new BucketPutStream(quarantineBucket, quarantineKey, quarantineOptions, createOnFirstWrite: true, cancellationToken: cancellationToken)
             : null;
         try
         {
             TransformResult transformed;
             R2ObjectInfo? written;
+            string? sha256 = null;
             var target = new BucketPutStream(Target, targetKey, putOptions, condition, cancellationToken: cancellationToken);
             await using (target.ConfigureAwait(false))
             {
                 var context = new TransformContext { SourceName = ObjectKeyText.Escape(key), Quarantine = quarantine };
-                transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+                if (withState)
+                {
+                    // the SHA-256 of the CSV written, for the state record: hashed as it passes, never read back
+                    using var hashing = new Sha256WriteStream(target);
+                    transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
+                    sha256 = hashing.HashHex();
+                }
+                else
+                {
+                    transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+                }
+
                 written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
                 if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
                 {
@@ -647,7 +859,7 @@ public sealed class LogpushObjectProcessor
             if (written is null)
             {
                 // another process wrote the target first; the quarantine is aborted with it
-                return null;
+                return (null, null);
             }
 
             string? writtenQuarantine = null;
@@ -671,10 +883,10 @@ public sealed class LogpushObjectProcessor
             if (writtenQuarantine is null && targetExisted)
             {
                 // a reconversion with no bad lines must not leave an older version's quarantine behind
-                await Target.DeleteAsync(quarantineKey, cancellationToken).ConfigureAwait(false);
+                await quarantineBucket.DeleteAsync(quarantineKey, cancellationToken).ConfigureAwait(false);
             }
 
-            return new ObjectProcessingResult(ObjectProcessingStatus.Converted, key)
+            return (new ObjectProcessingResult(ObjectProcessingStatus.Converted, key)
             {
                 TargetKey = targetKey,
                 SourceETag = sourceETag,
@@ -684,7 +896,7 @@ public sealed class LogpushObjectProcessor
                 OptionsFingerprint = plan.Fingerprint,
                 Dataset = plan.Resolution?.Dataset?.Name ?? transformed.Dataset,
                 DatasetSource = plan.Resolution?.Source ?? (!plan.Detects ? null : transformed.Dataset is null ? DatasetSource.Unknown : DatasetSource.RecordKeys),
-            };
+            }, sha256);
         }
         finally
         {
@@ -793,6 +1005,9 @@ public sealed class LogpushObjectProcessor
 
         return trimmed.Trim('"');
     }
+
+    /// <summary>The source's and the target's store identities, as the state records them.</summary>
+    private sealed record StoreNames(string Source, string Target);
 
     /// <summary>How one object is converted: the transformer, the fingerprint of its options, how its dataset was told (before reading), whether the conversion detects it.</summary>
     private sealed record ObjectPlan(LogpushCsvTransformer Transformer, string Fingerprint, DatasetResolution? Resolution, bool Detects, TargetKeyTemplate Template);

@@ -57,6 +57,35 @@ public sealed record LogpushObjectProcessorOptions
     public IReadOnlyDictionary<string, Datasets.LogpushDatasetSettings> Datasets { get; init; } = new Dictionary<string, Datasets.LogpushDatasetSettings>();
 
     /// <summary>
+    /// Where what was converted (and what failed) is kept, apart from the target; the caller owns and disposes it. Default
+    /// <see langword="null"/>: the provenance lives on each target object only. With a state store:
+    /// <list type="bullet">
+    /// <item>a source whose recorded conversion has this source version (ETag; for a folder source its size, last-write
+    /// time and <c>device:inode</c>) and this <see cref="OptionsFingerprint"/> is up to date without reading the source or
+    /// touching the target, so a CSV that a SIEM forwarder consumed (deleted or moved) is not produced again;</item>
+    /// <item>two sources mapping to one target are told from the state; the claim across processes is the state's
+    /// <see cref="State.IConversionStateStore.LockAsync"/>;</item>
+    /// <item>a folder target gets the CSV files only: no metadata (no <c>.meta.json</c> sidecars) and no lock files; a
+    /// bucket target still carries <see cref="ProvenanceMetadata"/> on each object;</item>
+    /// <item>every failure is recorded (<see cref="State.IConversionStateStore.RecordFailureAsync"/>), and cleared by a later success.</item>
+    /// </list>
+    /// </summary>
+    public State.IConversionStateStore? State { get; init; }
+
+    /// <summary>
+    /// Where quarantine objects (bad lines with their reasons, <see cref="BadLinePolicy.Quarantine"/>) go, under the same
+    /// key as in the target plus <see cref="QuarantineSuffix"/>. Default <see langword="null"/>: the target bucket, beside
+    /// each CSV. The caller owns it.
+    /// </summary>
+    public Storage.IR2Bucket? Quarantine { get; init; }
+
+    /// <summary>
+    /// With <see cref="Quarantine"/>: prepended to each quarantine key there (e.g. <c>bad/</c>), in place of
+    /// <see cref="TargetPrefix"/>. Default: none.
+    /// </summary>
+    public string? QuarantinePrefix { get; init; }
+
+    /// <summary>
     /// Skip events whose bucket is not the source bucket's <see cref="Storage.IR2Bucket.Name"/> (they are counted as filtered).
     /// Default <see langword="true"/>; turn it off when the bucket's name in events differs from the name the source was opened with.
     /// </summary>

@@ -1,3 +1,4 @@
+using LogpushKit.State;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -91,6 +92,15 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     /// <summary>The local folder behind the source, or <see langword="null"/> for a bucket source.</summary>
     public string? SourceFolder => SourceLocation.Kind == BucketLocationKind.FileSystem ? SourceLocation.Path : null;
 
+    /// <summary>The conversion state the pipeline opened (<see cref="LogpushPipelineOptions.State"/>), or <see langword="null"/>.</summary>
+    public IConversionStateStore? State { get; private init; }
+
+    /// <summary>
+    /// Where quarantined bad lines go when not beside each CSV in the target (see <see cref="LogpushPipelineOptions.Quarantine"/>),
+    /// or <see langword="null"/>.
+    /// </summary>
+    public BucketLocation? QuarantineLocation { get; private init; }
+
     /// <summary>The processor every object goes through (over the opened buckets).</summary>
     public LogpushObjectProcessor Processor { get; }
 
@@ -171,18 +181,43 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             Datasets = options.Datasets,
         };
         RefuseTargetOverSource(source, target, processorOptions, names);
+        if (!string.IsNullOrEmpty(options.Quarantine) && options.Transform.OnBadLine != Transform.BadLinePolicy.Quarantine)
+        {
+            throw new LogpushSettingException(names.Quarantine, "it says where quarantined bad lines go, but bad lines are not quarantined (the bad-line policy is not 'quarantine'). Drop it, or quarantine bad lines.");
+        }
 
         var sourceBucket = buckets.Open(Request(source, names.Source, BucketRole.Source, options));
         IR2Bucket? targetBucket = null;
+        IR2Bucket? quarantineBucket = null;
+        IConversionStateStore? state = null;
         try
         {
             targetBucket = buckets.Open(Request(target, names.Target, BucketRole.Target, options));
+            state = string.IsNullOrEmpty(options.State) ? null : SqliteConversionStateStore.Open(options.State, names.State, timeProvider);
+            var quarantine = QuarantineLocationOf(options, target, targetBucket, state);
+            if (quarantine is not null)
+            {
+                quarantineBucket = buckets.Open(Request(quarantine, string.IsNullOrEmpty(options.Quarantine) ? names.State : names.Quarantine, BucketRole.Target, options));
+                processorOptions = processorOptions with
+                {
+                    Quarantine = quarantineBucket,
+                    QuarantinePrefix = NullIfEmpty(BucketRequest.ToFolderPrefix(quarantine.Key)),
+                };
+            }
+
+            processorOptions = processorOptions with { State = state };
             var processor = new LogpushObjectProcessor(sourceBucket, targetBucket, processorOptions, loggerFactory.CreateLogger<LogpushObjectProcessor>(), metrics, timeProvider);
             Log.PipelineOpened(loggerFactory.CreateLogger<LogpushPipeline>(), source.ToString(), target.ToString(), options.MaxConcurrency);
-            return new LogpushPipeline(options, source, target, processor, loggerFactory, timeProvider);
+            return new LogpushPipeline(options, source, target, processor, loggerFactory, timeProvider)
+            {
+                State = state,
+                QuarantineLocation = quarantine,
+            };
         }
         catch
         {
+            state?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            DisposeBucket(quarantineBucket);
             DisposeBucket(targetBucket);
             DisposeBucket(sourceBucket);
             throw;
@@ -374,6 +409,15 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 
         await DisposeBucketAsync(Processor.Target).ConfigureAwait(false);
         await DisposeBucketAsync(Processor.Source).ConfigureAwait(false);
+        if (Processor.Options.Quarantine is { } quarantine)
+        {
+            await DisposeBucketAsync(quarantine).ConfigureAwait(false);
+        }
+
+        if (State is not null)
+        {
+            await State.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Disposes the buckets the pipeline opened.</summary>
@@ -386,6 +430,8 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 
         DisposeBucket(Processor.Target);
         DisposeBucket(Processor.Source);
+        DisposeBucket(Processor.Options.Quarantine);
+        State?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     private LogpushQueueConsumerOptions WatchConsumerOptions() => new()
@@ -549,6 +595,28 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     }
 
     private static int Half(int concurrency) => Math.Max(1, concurrency / 2);
+
+    /// <summary>
+    /// Where quarantined bad lines go when not beside each CSV: <see cref="LogpushPipelineOptions.Quarantine"/>, else, with
+    /// a state and a folder target, <c>quarantine/&lt;hash&gt;</c> beside the state database; else <see langword="null"/>.
+    /// </summary>
+    private static BucketLocation? QuarantineLocationOf(LogpushPipelineOptions options, BucketLocation target, IR2Bucket targetBucket, IConversionStateStore? state)
+    {
+        if (!string.IsNullOrEmpty(options.Quarantine))
+        {
+            return Parse(options.Quarantine, options.SettingNames.Quarantine);
+        }
+
+        if (state is null || target.IsBucket || options.Transform.OnBadLine != Transform.BadLinePolicy.Quarantine)
+        {
+            return null;
+        }
+
+        var identity = targetBucket.Identity?.Store ?? target.ToString();
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..12];
+        var folder = Path.Combine(Path.GetDirectoryName(state.Location)!, "quarantine", hash);
+        return Parse(folder, options.SettingNames.State);
+    }
 
     private static BucketLocation Parse(string value, string setting)
         => BucketLocation.TryParse(value, out var location, out var error) ? location : throw new LogpushSettingException(setting, error);

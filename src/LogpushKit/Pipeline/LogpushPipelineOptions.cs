@@ -49,6 +49,23 @@ public sealed record LogpushPipelineOptions
     /// <summary>Settings per dataset that override the run's for objects of that dataset (see <see cref="LogpushObjectProcessorOptions.Datasets"/>). Default: none.</summary>
     public IReadOnlyDictionary<string, Datasets.LogpushDatasetSettings> Datasets { get; init; } = new Dictionary<string, Datasets.LogpushDatasetSettings>();
 
+    /// <summary>
+    /// The conversion state database (<see cref="State.SqliteConversionStateStore"/>): what was converted is kept there,
+    /// so a CSV a SIEM forwarder consumed is not produced again and a folder target holds only the CSV files (see
+    /// <see cref="LogpushObjectProcessorOptions.State"/>). One database serves many pipelines. Default
+    /// <see langword="null"/>: no state (provenance on the target objects only). Hosts default it to
+    /// <see cref="State.SqliteConversionStateStore.DefaultPath"/> for a folder target.
+    /// </summary>
+    public string? State { get; init; }
+
+    /// <summary>
+    /// Where bad lines go (with <see cref="Transform.BadLinePolicy.Quarantine"/>): a local folder, <c>r2://bucket/folder</c>
+    /// or <c>s3://bucket/folder</c>. Default <see langword="null"/>: with a <see cref="State"/> and a folder target, a
+    /// folder <c>quarantine/&lt;12 hex digits of the target's identity&gt;</c> beside the state database (so the target
+    /// folder holds only CSV files); otherwise beside each CSV in the target (<c>x.csv.quarantine</c>).
+    /// </summary>
+    public string? Quarantine { get; init; }
+
     /// <summary>Objects converted at once. Default: one per core. Reconcile passes beside a watcher or consumer use half.</summary>
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
 
@@ -148,6 +165,8 @@ public sealed record PipelineSettingNames
             Target = $"{section}:{nameof(LogpushPipelineOptions.Target)}",
             Endpoint = $"{section}:{nameof(LogpushPipelineOptions.Endpoint)}",
             TargetKeyTemplate = $"{section}:{nameof(LogpushPipelineOptions.TargetKeyTemplate)}",
+            State = $"{section}:{nameof(LogpushPipelineOptions.State)}",
+            Quarantine = $"{section}:{nameof(LogpushPipelineOptions.Quarantine)}",
         };
     }
 
@@ -162,6 +181,12 @@ public sealed record PipelineSettingNames
 
     /// <summary>The name of <see cref="LogpushPipelineOptions.TargetKeyTemplate"/>.</summary>
     public string TargetKeyTemplate { get; init; } = nameof(LogpushPipelineOptions.TargetKeyTemplate);
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.State"/>.</summary>
+    public string State { get; init; } = nameof(LogpushPipelineOptions.State);
+
+    /// <summary>The name of <see cref="LogpushPipelineOptions.Quarantine"/>.</summary>
+    public string Quarantine { get; init; } = nameof(LogpushPipelineOptions.Quarantine);
 }
 
 /// <summary>What a running <see cref="LogpushPipeline"/> reports.</summary>

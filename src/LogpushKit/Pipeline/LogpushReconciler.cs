@@ -144,7 +144,11 @@ public sealed class LogpushReconciler
         List<R2ObjectInfo> unsettled,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var listing = _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // With a state store, a folder source is listed without opening or hashing its files: the processor tells an
+        // unchanged file by its size, last-write time and identity. Otherwise the listing's ETags are what it compares.
+        var listing = (_processor.Options.State is not null && _processor.Source is FileSystemBucket folder
+                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new R2ListItem(f.Key, new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified)))
+                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken)).GetAsyncEnumerator(cancellationToken);
         await using var disposeListing = listing.ConfigureAwait(false);
         while (true)
         {
@@ -314,7 +318,7 @@ public sealed class LogpushReconciler
             await Task.Yield();
             try
             {
-                var result = await _processor.ProcessAsync(info.Key, info.ETag, stop.Token).ConfigureAwait(false);
+                var result = await _processor.ProcessAsync(info.Key, info.ETag.Length == 0 ? null : info.ETag, stop.Token).ConfigureAwait(false);
                 statistics.Add(result);
                 progress?.Report(new ReconcileProgress(listed(), statistics.Snapshot(), result));
             }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -116,7 +115,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
     private readonly string _rootWithSeparator;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _commit = new(1, 1);
-    private readonly LockStripe[] _stripes = Enumerable.Range(0, LockStripes).Select(static _ => new LockStripe()).ToArray();
+    private readonly StripedFileLocks _locks;
 
     /// <summary>Creates a bucket over the folder <paramref name="rootPath"/>. Nothing is created (see remarks).</summary>
     /// <param name="rootPath">The folder that holds the objects.</param>
@@ -129,6 +128,14 @@ public sealed partial class FileSystemBucket : IR2Bucket
         _rootWithSeparator = _root + Path.DirectorySeparatorChar;
         Name = string.IsNullOrWhiteSpace(name) ? (Path.GetFileName(_root) is { Length: > 0 } folder ? folder : _root) : name;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _locks = new StripedFileLocks(
+            _root,
+            LockPrefix,
+            LockSuffix,
+            LockStripes,
+            OperatingSystem.IsWindows() || OperatingSystem.IsMacOS(),
+            _timeProvider,
+            (key, lockPath, ex) => new R2BucketException($"File-system bucket '{Name}': could not lock '{ObjectKeyText.Escape(key)}' ({lockPath}): {ex.Message}", Name, key, innerException: ex));
     }
 
     /// <inheritdoc />
@@ -249,11 +256,18 @@ public sealed partial class FileSystemBucket : IR2Bucket
             }
 
             var sidecar = new SidecarRecord(1, size, lastWrite.Ticks, etag, options?.ContentType, ToDictionary(options?.CustomMetadata));
-            var sidecarFile = CreateTempFile(sidecarTemp, directory, key);
-            await using (sidecarFile.ConfigureAwait(false))
+
+            // A put with neither content type nor custom metadata leaves no sidecar: the folder holds the object only
+            // (its ETag is then computed from its bytes when asked, as for files other programs put there).
+            var withSidecar = sidecar.ContentType is not null || sidecar.Metadata is not null;
+            if (withSidecar)
             {
-                await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
-                FlushToDisk(sidecarFile);
+                var sidecarFile = CreateTempFile(sidecarTemp, directory, key);
+                await using (sidecarFile.ConfigureAwait(false))
+                {
+                    await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
+                    FlushToDisk(sidecarFile);
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -267,7 +281,16 @@ public sealed partial class FileSystemBucket : IR2Bucket
 
                 // Sidecar first: between the renames the old object's size/time no longer match it, so it is
                 // served without metadata rather than with the new object's.
-                File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
+                if (withSidecar)
+                {
+                    File.Move(sidecarTemp, SidecarPath(directory, fileName), overwrite: true);
+                }
+                else
+                {
+                    // an earlier put's metadata must not stay beside the new object
+                    File.Delete(SidecarPath(directory, fileName));
+                }
+
                 File.Move(dataTemp, path, overwrite: true);
                 committed = true;
             }
@@ -307,24 +330,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
     public async ValueTask<IAsyncDisposable?> LockAsync(string key, CancellationToken cancellationToken = default)
     {
         _ = ResolvePath(key);
-        var index = StripeOf(key);
-        var stripe = _stripes[index];
-        await stripe.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (stripe.Holders == 0)
-            {
-                stripe.Handle = await OpenLockFileAsync(Path.Combine(_root, string.Create(CultureInfo.InvariantCulture, $"{LockPrefix}{index:x2}{LockSuffix}")), key, cancellationToken).ConfigureAwait(false);
-            }
-
-            stripe.Holders++;
-        }
-        finally
-        {
-            stripe.Gate.Release();
-        }
-
-        return new StripeHold(stripe);
+        return await _locks.LockAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -420,7 +426,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
     public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         options ??= new R2ListOptions();
-        await foreach (var item in KeyListing.RollUp(WalkAsync(options, cancellationToken), options).ConfigureAwait(false))
+        await foreach (var item in KeyListing.RollUp(WalkAsync(options, ToInfoAsync, cancellationToken), options).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -462,7 +468,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
     internal static bool IsReservedName(ReadOnlySpan<char> fileName) =>
         fileName.Length > 1 && fileName[0] == '.' &&
         (fileName.EndsWith(TempSuffix, StringComparison.Ordinal) || fileName.EndsWith(SidecarSuffix, StringComparison.Ordinal) ||
-         (fileName.StartsWith(LockPrefix, StringComparison.Ordinal) && fileName.EndsWith(LockSuffix, StringComparison.Ordinal)));
+         StripedFileLocks.IsLockFileName(fileName, LockPrefix, LockSuffix));
 
     private string ResolvePath(string key)
     {
@@ -767,7 +773,27 @@ public sealed partial class FileSystemBucket : IR2Bucket
         }
     }
 
-    private async IAsyncEnumerable<R2ObjectInfo> WalkAsync(R2ListOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The regular files under <paramref name="prefix"/> in key order with their size, last-write time and identity,
+    /// without opening or hashing them: what tells an unchanged source file from a changed one (see
+    /// <see cref="Pipeline.LogpushReconciler"/>). Unreadable parts end the listing with <see cref="R2ListIncompleteException"/>
+    /// after everything readable, as <see cref="ListAsync"/> does.
+    /// </summary>
+    internal IAsyncEnumerable<ListedFile> ListFilesAsync(string? prefix, CancellationToken cancellationToken = default) =>
+        WalkAsync(new R2ListOptions { Prefix = prefix }, ToListedFileAsync, cancellationToken);
+
+    /// <summary>The size, last-write time and identity of the file an open body of this bucket reads, or <see langword="null"/> for a body of another bucket.</summary>
+    internal static FileStat? StatOf(R2ObjectBody body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return body.Body is FileStream file ? FileKinds.StatOf(file.SafeFileHandle) : null;
+    }
+
+    private static Task<ListedFile?> ToListedFileAsync(Entry entry, List<R2BucketProblem> problems, CancellationToken cancellationToken) =>
+        Task.FromResult(FileKinds.StatOf(entry.Path) is { } stat ? new ListedFile(entry.Key, stat) : null);
+
+    private async IAsyncEnumerable<T> WalkAsync<T>(R2ListOptions options, Func<Entry, List<R2BucketProblem>, CancellationToken, Task<T?>> convert, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class
     {
         if (!Directory.Exists(_root))
         {
@@ -826,7 +852,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
                     {
                         // Every key below rolls up to the same common prefix: one visible object is enough.
                         var firstBelow = FirstObject(entry.Path, entry.Key, options, problems, cancellationToken);
-                        if (firstBelow is not null && await ToInfoAsync(firstBelow.Value, problems, cancellationToken).ConfigureAwait(false) is { } firstInfo)
+                        if (firstBelow is not null && await convert(firstBelow.Value, problems, cancellationToken).ConfigureAwait(false) is { } firstInfo)
                         {
                             yield return firstInfo;
                         }
@@ -838,7 +864,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
                     continue;
                 }
 
-                if (KeyListing.Matches(entry.Key, options) && await ToInfoAsync(entry, problems, cancellationToken).ConfigureAwait(false) is { } info)
+                if (KeyListing.Matches(entry.Key, options) && await convert(entry, problems, cancellationToken).ConfigureAwait(false) is { } info)
                 {
                     yield return info;
                 }
@@ -970,91 +996,11 @@ public sealed partial class FileSystemBucket : IR2Bucket
         return entries;
     }
 
-    private int StripeOf(string key)
-    {
-        // Keys that name one file share a stripe: on a case-insensitive file system, keys differing only in case.
-        var normalized = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? key.ToUpperInvariant() : key;
-        var hash = 2166136261u;
-        foreach (var c in normalized)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return (int)(hash % LockStripes);
-    }
-
-    private async Task<FileStream> OpenLockFileAsync(string lockPath, string key, CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(20);
-        while (true)
-        {
-            try
-            {
-                Directory.CreateDirectory(_root);
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
-            }
-            catch (IOException ex) when (IsLockContention(ex))
-            {
-                // Held by another process: wait for it (a process that dies releases its locks).
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new R2BucketException($"File-system bucket '{Name}': could not lock '{ObjectKeyText.Escape(key)}' ({lockPath}): {ex.Message}", Name, key, innerException: ex);
-            }
-
-            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
-        }
-    }
-
-    /// <summary>
-    /// Whether opening a lock file failed because another process holds it: on Unix .NET's <c>flock</c> answers
-    /// EWOULDBLOCK (the exception's HResult is the raw errno: 11 on Linux, 35 on macOS and the BSDs); on Windows it is a
-    /// sharing or lock violation.
-    /// </summary>
-    private static bool IsLockContention(IOException ex) => OperatingSystem.IsWindows()
-        ? ex.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021)
-        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
-
     [GeneratedRegex("^\\.(?<name>.+)\\.[0-9a-f]{32}\\.tmp$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex TempFileName();
 
-    /// <summary>One lock file, held while any caller in this process holds a key of its stripe.</summary>
-    private sealed class LockStripe
-    {
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public FileStream? Handle { get; set; }
-
-        public int Holders { get; set; }
-    }
-
-    private sealed class StripeHold(LockStripe stripe) : IAsyncDisposable
-    {
-        private int _released;
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) != 0)
-            {
-                return;
-            }
-
-            await stripe.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            try
-            {
-                if (--stripe.Holders == 0 && stripe.Handle is { } handle)
-                {
-                    stripe.Handle = null;
-                    await handle.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                stripe.Gate.Release();
-            }
-        }
-    }
-
     private readonly record struct Entry(string Key, string Path, bool IsFolder);
+
+    /// <summary>One file of <see cref="ListFilesAsync"/>.</summary>
+    internal sealed record ListedFile(string Key, FileStat Stat);
 }

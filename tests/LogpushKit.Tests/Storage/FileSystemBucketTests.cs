@@ -82,7 +82,7 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
     public async Task PutAsync_SlowSource_TempFileIsHiddenAndNotMatchedByForwarderGlobs()
     {
         var source = new SlowStream(200_000, chunk: 10_000, TimeSpan.FromMilliseconds(20));
-        var put = _bucket.PutAsync("out/x.csv", source);
+        var put = _bucket.PutAsync("out/x.csv", source, new R2PutOptions { ContentType = "text/csv" });
         await WaitUntilAsync(() => source.BytesRead > 20_000);
 
         var folder = Path.Combine(_bucket.RootPath, "out");
@@ -176,7 +176,7 @@ public sealed class FileSystemBucketTests : BucketBehaviourTests, IDisposable
     public async Task DeleteAsync_LastObjectInFolders_RemovesSidecarAndPrunesEmptyFolders()
     {
         await _bucket.PutAsync("x/y/z/o.csv", new PatternStream(3), new R2PutOptions { ContentType = "text/csv" });
-        await _bucket.PutAsync("x/keep.csv", new PatternStream(3));
+        await _bucket.PutAsync("x/keep.csv", new PatternStream(3), new R2PutOptions { ContentType = "text/csv" });
 
         await _bucket.DeleteAsync("x/y/z/o.csv");
 

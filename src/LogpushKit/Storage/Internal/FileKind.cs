@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace LogpushKit.Storage;
@@ -35,7 +36,10 @@ internal static class FileKinds
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxType = 0x1;
+    private const uint StatxIno = 0x100;
+    private const uint StatxBasicStats = 0x7ff;
     private const int TypeMask = 0xF000;
     private const int TypeRegular = 0x8000;
     private const int TypeDirectory = 0x4000;
@@ -155,6 +159,95 @@ internal static class FileKinds
         }
     }
 
+    /// <summary>
+    /// The size, last-write time and identity (<c>device:inode</c>) of the regular file at <paramref name="path"/>
+    /// without opening it (a final link is not followed), or <see langword="null"/> when it is not a regular file or
+    /// cannot be asked. The identity is <see langword="null"/> where <c>statx(2)</c> is missing (not Linux).
+    /// </summary>
+    public static FileStat? StatOf(string path)
+    {
+        if (OperatingSystem.IsLinux() && Volatile.Read(ref _nativeState) >= 0)
+        {
+            try
+            {
+                return StatxOf(AtFdCwd, path, AtSymlinkNoFollow);
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+            {
+                Volatile.Write(ref _nativeState, -1);
+            }
+        }
+
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists && (info.Attributes & (FileAttributes.Directory | FileAttributes.ReparsePoint)) == 0 && Of(path) == FileKind.Regular
+                ? new FileStat(info.Length, info.LastWriteTimeUtc.Ticks, null)
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The same facts as <see cref="StatOf(string)"/> of an open file.</summary>
+    public static FileStat StatOf(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (OperatingSystem.IsLinux() && Volatile.Read(ref _nativeState) >= 0)
+        {
+            var added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+                if (StatxOf((int)handle.DangerousGetHandle(), string.Empty, AtEmptyPath) is { } stat)
+                {
+                    return stat;
+                }
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+            {
+                Volatile.Write(ref _nativeState, -1);
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+        }
+
+        return new FileStat(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle).Ticks, null);
+    }
+
+    private static FileStat? StatxOf(int directoryFd, string path, int flags)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        buffer.Clear();
+        if (Statx(directoryFd, path, flags, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) != 0)
+        {
+            return null;
+        }
+
+        // struct statx: stx_mask at 0, stx_mode (u16) at 28, stx_ino (u64) at 32, stx_size (u64) at 40,
+        // stx_mtime { i64 tv_sec; u32 tv_nsec } at 112, stx_dev_major/minor (u32) at 136/140
+        var mask = BitConverter.ToUInt32(buffer);
+        if ((mask & StatxType) == 0 || (BitConverter.ToUInt16(buffer[28..]) & TypeMask) != TypeRegular)
+        {
+            return null;
+        }
+
+        var seconds = BitConverter.ToInt64(buffer[112..]);
+        var nanoseconds = BitConverter.ToUInt32(buffer[120..]);
+        var ticks = DateTime.UnixEpoch.Ticks + (seconds * TimeSpan.TicksPerSecond) + (nanoseconds / 100);
+        var id = (mask & StatxIno) != 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{BitConverter.ToUInt32(buffer[136..])},{BitConverter.ToUInt32(buffer[140..])}:{BitConverter.ToUInt64(buffer[32..])}")
+            : null;
+        return new FileStat((long)BitConverter.ToUInt64(buffer[40..]), ticks, id);
+    }
+
     private static bool TryGetMode(string path, out int mode, out bool missing)
     {
         mode = 0;
@@ -214,4 +307,14 @@ internal static class FileKinds
     [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern IntPtr RealPath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [Out] byte[] resolved);
+}
+
+/// <summary>What <see cref="FileKinds.StatOf(string)"/> tells of a regular file.</summary>
+/// <param name="Size">The size in bytes.</param>
+/// <param name="LastWriteTicks">The last-write time in UTC ticks (100 ns).</param>
+/// <param name="Id">The file's identity, <c>major,minor:inode</c> of its device and inode; <see langword="null"/> where unknown.</param>
+internal readonly record struct FileStat(long Size, long LastWriteTicks, string? Id)
+{
+    /// <summary>The last-write time.</summary>
+    public DateTimeOffset LastModified => new(LastWriteTicks, TimeSpan.Zero);
 }
