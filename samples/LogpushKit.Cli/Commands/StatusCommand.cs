@@ -65,7 +65,7 @@ internal static class StatusCommand
         var queueId = new Option<string?>("--queue-id") { Description = "The queue of R2 event notifications the consumer pulls (needs credentials and an account id).", HelpName = "ID" };
         var state = new Option<string?>("--state")
         {
-            Description = "The conversion state database that run and consume keep; without it, converted objects are read from the targets' provenance metadata.",
+            Description = "The conversion state database run and consume keep (give the same --state they were given). Default: for a folder target, the default database of run; for a bucket target none, and converted objects are read from the targets' provenance metadata.",
             HelpName = "PATH",
         };
         foreach (var option in new Option[] { source, target, endpoint, prefix, suffix, template, maxLag, queueId, state })
@@ -138,7 +138,6 @@ internal static class StatusCommand
                     queues = new QueuesClient(cloudflare.AccountId(parseResult)!, cloudflare.ClientOptions<QueuesClientOptions>(parseResult));
                 }
 
-                await using var store = OpenStateStore(parseResult.GetValue(state));
                 await using var pipeline = LogpushPipeline.Open(
                     new LogpushPipelineOptions
                     {
@@ -149,6 +148,8 @@ internal static class StatusCommand
                         Suffix = parseResult.GetValue(suffix) ?? ".log.gz",
                         TargetKeyTemplate = parseResult.GetValue(template) is { } t ? new TargetKeyTemplate(t) : TargetKeyTemplate.Default,
                         SettingNames = PipelineCommandOptions.SettingNames,
+                        // the same state run and consume keep: --state, else the default database for a folder target
+                        State = parseResult.GetValue(state) ?? (BucketLocation.TryParse(targetText, out var at, out _) && !at.IsBucket ? SqliteConversionStateStore.DefaultPath() : null),
                     },
                     CliBuckets.Providers);
                 var health = new FeedHealth(
@@ -160,7 +161,7 @@ internal static class StatusCommand
                         SourceIsFolder = pipeline.SourceFolder is not null,
                         QueueId = queue,
                     },
-                    store,
+                    pipeline.State,
                     logpush,
                     queues);
                 var report = await health.CheckAsync(sourceText, targetText, cancellationToken);
@@ -184,22 +185,6 @@ internal static class StatusCommand
         FeedStatus.Degraded => Degraded,
         _ => Critical,
     };
-
-    /// <summary>
-    /// Opens the conversion state store of <c>--state PATH</c>, or none without it. The one place a store is opened for
-    /// <c>status</c>: the SQLite store (<c>SqliteConversionStateStore</c>) is wired here when it ships; until then the flag
-    /// is refused (exit 2) rather than ignored.
-    /// </summary>
-    internal static IConversionStateStore? OpenStateStore(string? path)
-    {
-        if (path is null)
-        {
-            return null;
-        }
-
-        throw new UsageException(
-            $"--state {path}: this build has no conversion state store yet; run status without --state (converted objects are then read from the targets' provenance metadata).");
-    }
 
     /// <summary>The human report: a verdict line, the counts, the unconverted objects, datasets, jobs, queue, failures, problems and notes.</summary>
     internal static string Format(FeedHealthReport report)

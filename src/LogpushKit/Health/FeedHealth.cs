@@ -93,8 +93,8 @@ public sealed class FeedHealth
         var (jobs, routes) = await CheckJobsAsync(problems, notes, cancellationToken).ConfigureAwait(false);
         var queue = await CheckQueueAsync(problems, notes, cancellationToken).ConfigureAwait(false);
 
-        var sourceStore = StoreOf(_processor.Source);
-        var targetStore = StoreOf(_processor.Target);
+        var sourceStore = LogpushObjectProcessor.StoreOf(_processor.Source);
+        var targetStore = LogpushObjectProcessor.StoreOf(_processor.Target);
         Dictionary<string, ConversionRecord>? records = null;
         List<FeedFailedObject>? failures = null;
         if (_state is not null)
@@ -224,8 +224,6 @@ public sealed class FeedHealth
             : d.TotalHours < 24 ? string.Create(CultureInfo.InvariantCulture, $"{(int)d.TotalHours}h {d.Minutes}m")
             : string.Create(CultureInfo.InvariantCulture, $"{(int)d.TotalDays}d {d.Hours}h");
     }
-
-    private static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? bucket.Name;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 

@@ -655,7 +655,8 @@ public sealed class LogpushObjectProcessor
     private IR2Bucket QuarantineBucket => Options.Quarantine ?? Target;
 
     /// <summary>A bucket's store identity for the state: <see cref="IR2Bucket.Identity"/>, else its name.</summary>
-    private static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? "bucket:" + Uri.EscapeDataString(bucket.Name);
+    /// <summary>How a bucket is named in the conversion state: its store identity, else its name (the one rule for the processor and feed health).</summary>
+    internal static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? "bucket:" + Uri.EscapeDataString(bucket.Name);
 
     /// <summary>The target records this source version and these options, and reconverting is not forced.</summary>
     private bool UpToDate(ProvenanceMetadata.Recorded? recorded, string? sourceETag, ObjectPlan plan) =>

@@ -33,7 +33,7 @@ public sealed class StatusCommandTests : IAsyncLifetime
 
         Assert.True(before.ExitCode == 11, before.StandardError + before.StandardOutput);
         Assert.StartsWith("feed CRITICAL", before.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"OVERDUE  {"3h 0m",8}  {Key}.log.gz  (no target)", before.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"OVERDUE  {"3h 0m",8}  {Key}.log.gz  (no conversion recorded)", before.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("CRITICAL overdue_objects: 1 source objects older than 1h 0m", before.StandardOutput, StringComparison.Ordinal);
 
         var run = await CliProcess.RunAsync("run", "--source", source.Path, "--target", target.Path, "--quiet");
@@ -137,16 +137,30 @@ public sealed class StatusCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Status_State_IsRefusedUntilTheStoreShips()
+    public async Task Status_WithTheRunsState_CountsConsumedCsvsAsConvertedAndAnotherStateDoesNot()
     {
         using var source = new TempDirectory();
         using var target = new TempDirectory();
+        using var state = new TempDirectory();
+        Write(source, Key, age: TimeSpan.FromHours(3));
+        var database = Path.Combine(state.Path, "state.db");
+        var run = await CliProcess.RunAsync("run", "--source", source.Path, "--target", target.Path, "--state", database, "--quiet");
+        Assert.True(run.ExitCode == 0, run.StandardError);
 
-        var status = await CliProcess.RunAsync("status", "--source", source.Path, "--target", target.Path, "--state", Path.Combine(target.Path, "state.db"));
+        // the SIEM forwarder consumed the CSV: the state still says it was converted
+        foreach (var csv in Directory.EnumerateFiles(target.Path, "*.csv", SearchOption.AllDirectories))
+        {
+            File.Delete(csv);
+        }
 
-        Assert.Equal(2, status.ExitCode);
-        Assert.Contains("--state", status.StandardError, StringComparison.Ordinal);
-        Assert.Equal(string.Empty, status.StandardOutput);
+        var same = await CliProcess.RunAsync("status", "--source", source.Path, "--target", target.Path, "--state", database, "--max-lag", "1h");
+        var other = await CliProcess.RunAsync("status", "--source", source.Path, "--target", target.Path, "--state", Path.Combine(state.Path, "other.db"), "--max-lag", "1h");
+
+        Assert.True(same.ExitCode == 0, same.StandardError + same.StandardOutput);
+        Assert.Contains("objects: 1 listed, 0 filtered, 1 converted, 0 unconverted (0 overdue)", same.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(database, same.StandardOutput, StringComparison.Ordinal);
+        Assert.True(other.ExitCode == 11, other.StandardError + other.StandardOutput);
+        Assert.Contains(Key, other.StandardOutput, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -122,6 +122,24 @@ public sealed class FeedHealthTests
     }
 
     [Fact]
+    public async Task CheckAsync_StateTheProcessorKept_CountsTheConversionAfterItsCsvWasConsumed()
+    {
+        await PutAsync(OldKey);
+        await using var state = new InMemoryConversionStateStore();
+        var processor = new LogpushObjectProcessor(_source, _target, new LogpushObjectProcessorOptions { State = state }, timeProvider: _time);
+        var converted = await processor.ProcessAsync(OldKey);
+        Assert.Equal(ObjectProcessingStatus.Converted, converted.Status);
+        await _target.DeleteAsync(converted.TargetKey!);
+        _time.Advance(TimeSpan.FromHours(5));
+
+        var report = await new FeedHealth(processor, state: state, timeProvider: _time).CheckAsync();
+
+        Assert.Equal(FeedStatus.Healthy, report.Status);
+        Assert.Equal(1, report.Objects.Converted);
+        Assert.Empty(report.Unconverted);
+    }
+
+    [Fact]
     public async Task CheckAsync_WithStateStore_ReadsConversionsAndFailuresFromIt()
     {
         const string FailedKey = "logs/gateway_http/20261127/20261127T000000Z_20261127T000100Z_0000cccc.log.gz";
@@ -223,7 +241,7 @@ public sealed class FeedHealthTests
     public void Options_NonPositiveLag_IsRefused()
         => Assert.Throws<ArgumentOutOfRangeException>(() => new FeedHealth(_processor, new FeedHealthOptions { MaxLag = TimeSpan.Zero }));
 
-    private static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? bucket.Name;
+    private static string StoreOf(IR2Bucket bucket) => LogpushObjectProcessor.StoreOf(bucket);
 
     private Task PutAsync(string key) => _source.PutAsync(key, new MemoryStream(PipelineTestData.Gzip(PipelineTestData.Ndjson(3))));
 
