@@ -49,7 +49,7 @@ internal sealed class LogpushKitFeedState
 /// <summary>
 /// Checks the worker's feed every <see cref="LogpushKitFeedHealthOptions.IntervalSeconds"/> with the library's
 /// <see cref="FeedHealth"/> over the worker's own pipeline (its buckets, filter and target names), a state store when one
-/// is registered (<see cref="IConversionStateStore"/>), and the Logpush jobs when <c>CLOUDFLARE_API_TOKEN</c> (or email
+/// is registered (<see cref="IConversionStateStore"/>; else the pipeline's own, <c>LogpushKit:State</c>), and the Logpush jobs when <c>CLOUDFLARE_API_TOKEN</c> (or email
 /// and key) and <c>CLOUDFLARE_ACCOUNT_ID</c> and/or <c>CLOUDFLARE_ZONE_ID</c> are set. Each report goes to
 /// <see cref="LogpushKitFeedState"/> and the <c>logpushkit.feed.*</c> gauges; a check that fails (the source cannot be
 /// listed) is logged and makes the feed check unhealthy until one succeeds.
@@ -112,7 +112,7 @@ internal sealed class LogpushKitFeedMonitor : BackgroundService
                 JobScopes = scopes,
                 SourceIsFolder = _pipeline.SourceFolder is not null,
             },
-            _store,
+            _store ?? _pipeline.State,
             logpush,
             timeProvider: _timeProvider);
         try
