@@ -426,12 +426,7 @@ public sealed class LogpushObjectProcessor
             var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
             if (body is null)
             {
-                return new ObjectProcessingResult(ObjectProcessingStatus.SkippedNotFound, key)
-                {
-                    TargetKey = targetKey,
-                    SourceETag = expectedETag,
-                    Reason = $"source object '{ObjectKeyText.Escape(key)}' does not exist in bucket '{Source.Name}'",
-                };
+                return NotFound(key, targetKey, expectedETag);
             }
 
             await using (body.ConfigureAwait(false))
@@ -521,12 +516,7 @@ public sealed class LogpushObjectProcessor
                 var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
                 if (body is null)
                 {
-                    return new ObjectProcessingResult(ObjectProcessingStatus.SkippedNotFound, key)
-                    {
-                        TargetKey = targetKey,
-                        SourceETag = expectedETag,
-                        Reason = $"source object '{ObjectKeyText.Escape(key)}' does not exist in bucket '{Source.Name}'",
-                    };
+                    return NotFound(key, targetKey, expectedETag);
                 }
 
                 await using (body.ConfigureAwait(false))
@@ -748,6 +738,14 @@ public sealed class LogpushObjectProcessor
                 "options");
         }
     }
+
+    private ObjectProcessingResult NotFound(string key, string targetKey, string? expectedETag) =>
+        new(ObjectProcessingStatus.SkippedNotFound, key)
+        {
+            TargetKey = targetKey,
+            SourceETag = expectedETag,
+            Reason = $"source object '{ObjectKeyText.Escape(key)}' does not exist in bucket '{Source.Name}'",
+        };
 
     private static ObjectProcessingResult Skipped(string key, string targetKey, string? sourceETag, string? reason) =>
         new(ObjectProcessingStatus.SkippedDuplicate, key) { TargetKey = targetKey, SourceETag = sourceETag, Reason = reason };

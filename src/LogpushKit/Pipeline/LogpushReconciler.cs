@@ -205,28 +205,39 @@ public sealed class LogpushReconciler
     {
         foreach (var listed in unsettled.OrderBy(i => i.LastModified))
         {
-            var wait = listed.LastModified + settle - _timeProvider.GetUtcNow();
-            if (wait > TimeSpan.Zero)
+            // looked at again once the listed version has been unchanged for the settle period; a timer may fire a little
+            // early, so an unchanged file still inside the period is waited for again (each wait ends the period sooner)
+            R2ObjectInfo? now = listed;
+            var changed = false;
+            do
             {
-                await Task.Delay(wait < settle ? wait : settle, _timeProvider, cancellationToken).ConfigureAwait(false);
-            }
+                var wait = now.LastModified + settle - _timeProvider.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait < settle ? wait : settle, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
 
-            R2ObjectInfo? now;
-            try
-            {
-                now = await _processor.Source.HeadAsync(listed.Key, cancellationToken).ConfigureAwait(false);
+                R2ObjectInfo? again;
+                try
+                {
+                    again = await _processor.Source.HeadAsync(listed.Key, cancellationToken).ConfigureAwait(false);
+                }
+                catch (R2BucketException)
+                {
+                    again = listed; // the processor reports why it cannot be read, where every object's failure is reported
+                }
+
+                changed = again is not null && (again.Size != listed.Size || again.LastModified != listed.LastModified);
+                now = again;
             }
-            catch (R2BucketException)
-            {
-                now = listed; // the processor reports why it cannot be read, where every object's failure is reported
-            }
+            while (now is not null && !changed && IsRecent(now, settle));
 
             if (now is null)
             {
                 continue; // gone (a temporary file of a copy that was renamed): nothing to convert
             }
 
-            if (now.Size != listed.Size || now.LastModified != listed.LastModified || IsRecent(now, settle))
+            if (changed)
             {
                 var reason = string.Create(
                     CultureInfo.InvariantCulture,
