@@ -203,7 +203,8 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         ArgumentNullException.ThrowIfNull(sourceKey);
         ArgumentNullException.ThrowIfNull(target);
         return await QueryRecordAsync(
-            $"SELECT {Columns} FROM conversions WHERE source_store = $s AND source_key = $sk AND target_store = $t ORDER BY converted_at DESC LIMIT 1;",
+            // INDEXED BY: without statistics the planner takes the primary key's target_store prefix, a scan of every row of the target (quadratic over a pass)
+            $"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND source_key = $sk AND target_store = $t ORDER BY converted_at DESC LIMIT 1;",
             c =>
             {
                 c.Parameters.AddWithValue("$s", source);
