@@ -22,7 +22,8 @@ if [[ ! -f $src/.complete ]]; then
   $bench generate --dataset gateway_http --records "$RECORDS" --objects "$OBJECTS" --seed 5 --output-dir "$src/gateway_http" >/dev/null
   touch "$src/.complete"
 fi
-candidate=${CANDIDATE:-"$cli run --source {src} --target {dst} --quiet"}
+# a state database of its own, removed with the target before every run (else the second run converts nothing)
+candidate=${CANDIDATE:-"$cli run --source {src} --target {dst} --state $work/state-candidate/state.db --quiet"}
 candidate=${candidate//\{src\}/$src}; candidate=${candidate//\{dst\}/$work/dst-candidate}
 floor="$bench floor $src $work/dst-floor"
 echo "workload: $OBJECTS objects x $RECORDS gateway_http records, $(du -sm "$src" | cut -f1) MB gzip'd, in $src"
@@ -32,6 +33,7 @@ runs, objects, records, work, candidate, floor = int(sys.argv[1]), int(sys.argv[
 
 def run(cmd, dst):
     shutil.rmtree(dst, ignore_errors=True)
+    shutil.rmtree(os.path.join(work, "state-candidate"), ignore_errors=True)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
