@@ -316,38 +316,12 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ConversionRecord> ListAsync(string source, string target, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(target);
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM conversions WHERE source_store = $s AND target_store = $t ORDER BY source_key, target_key;";
-        command.Parameters.AddWithValue("$s", source);
-        command.Parameters.AddWithValue("$t", target);
-        using var reader = await ExecuteReaderAsync(command, "list conversions", cancellationToken).ConfigureAwait(false);
-        while (await ReadAsync(reader, "list conversions", cancellationToken).ConfigureAwait(false))
-        {
-            yield return ReadRecord(reader);
-        }
-    }
+    public IAsyncEnumerable<ConversionRecord> ListAsync(string source, string target, CancellationToken cancellationToken = default) =>
+        ListAllAsync($"SELECT {Columns} FROM conversions WHERE source_store = $s AND target_store = $t ORDER BY source_key, target_key;", source, target, ReadRecord, "list conversions", cancellationToken);
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ConversionFailure> ListFailuresAsync(string source, string target, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(target);
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {FailureColumns} FROM failures WHERE source_store = $s AND target_store = $t ORDER BY source_key;";
-        command.Parameters.AddWithValue("$s", source);
-        command.Parameters.AddWithValue("$t", target);
-        using var reader = await ExecuteReaderAsync(command, "list failures", cancellationToken).ConfigureAwait(false);
-        while (await ReadAsync(reader, "list failures", cancellationToken).ConfigureAwait(false))
-        {
-            yield return ReadFailure(reader);
-        }
-    }
+    public IAsyncEnumerable<ConversionFailure> ListFailuresAsync(string source, string target, CancellationToken cancellationToken = default) =>
+        ListAllAsync($"SELECT {FailureColumns} FROM failures WHERE source_store = $s AND target_store = $t ORDER BY source_key;", source, target, ReadFailure, "list failures", cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>An operating-system lock on one of <see cref="LockStripes"/> files in <c>&lt;database&gt;.locks/</c>; waits, polling, while another process holds it.</remarks>
@@ -403,6 +377,23 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         Quarantined = r.GetInt64(8) != 0,
         QuarantineKey = r.IsDBNull(9) ? null : r.GetString(9),
     };
+
+    /// <summary>Every row <paramref name="sql"/> selects for the stores <c>$s</c> and <c>$t</c>, read by <paramref name="read"/>.</summary>
+    private async IAsyncEnumerable<T> ListAllAsync<T>(string sql, string source, string target, Func<SqliteDataReader, T> read, string what, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$s", source);
+        command.Parameters.AddWithValue("$t", target);
+        using var reader = await ExecuteReaderAsync(command, what, cancellationToken).ConfigureAwait(false);
+        while (await ReadAsync(reader, what, cancellationToken).ConfigureAwait(false))
+        {
+            yield return read(reader);
+        }
+    }
 
     private static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
