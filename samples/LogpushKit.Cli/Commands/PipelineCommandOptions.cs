@@ -85,7 +85,7 @@ internal sealed class PipelineCommandOptions
 
     public Option<string?> State { get; } = new("--state")
     {
-        Description = "The state database (SQLite) that records what was converted, so a CSV your SIEM forwarder consumed (deleted or moved) is not produced again and a folder target holds only the CSV files. "
+        Description = "The state database (SQLite) that records what was converted, so a CSV your SIEM forwarder consumed (deleted or moved) is not produced again and a folder target holds only the CSV files (a target folder removed as a whole is a new target: the next run fills it again). "
             + "Default for a folder target: $XDG_STATE_HOME/logpushkit/state.db (else ~/.local/state/logpushkit/state.db; %LOCALAPPDATA%\\logpushkit\\state.db on Windows); one database serves many pipelines. "
             + "For a bucket target the state is off unless --state is given (the provenance is on each object).",
         HelpName = "PATH",

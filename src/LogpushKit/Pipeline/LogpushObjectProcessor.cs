@@ -123,7 +123,14 @@ public sealed class LogpushObjectProcessor
         _contentType = ContentTypeFor(Options.Transform);
         _overlap = new Lazy<StoreOverlap>(() => StoreOverlap.Of(Source, Target), LazyThreadSafetyMode.ExecutionAndPublication);
         _targetSuffix = Options.TargetKeyTemplate.LiteralSuffix;
-        _stores = new Lazy<StoreNames>(() => new StoreNames(StoreOf(Source), StoreOf(Target)), LazyThreadSafetyMode.ExecutionAndPublication);
+        _stores = new Lazy<StoreNames>(
+            () =>
+            {
+                // a folder target's records belong to the folder as it is now: made here first, so that its identity is known
+                (Target as FileSystemBucket)?.CreateFolder();
+                return new StoreNames(StoreOf(Source), StoreOf(Target));
+            },
+            LazyThreadSafetyMode.PublicationOnly);
     }
 
     /// <summary>The content type of quarantine objects (one bad line of ndjson or csv with its reason per line): <c>text/plain; charset=utf-8</c>.</summary>
@@ -644,9 +651,17 @@ public sealed class LogpushObjectProcessor
     /// <summary>Where quarantine objects go: <see cref="LogpushObjectProcessorOptions.Quarantine"/>, else the target.</summary>
     private IR2Bucket QuarantineBucket => Options.Quarantine ?? Target;
 
-    /// <summary>A bucket's store identity for the state: <see cref="IR2Bucket.Identity"/>, else its name.</summary>
-    /// <summary>How a bucket is named in the conversion state: its store identity, else its name (the one rule for the processor and feed health).</summary>
-    internal static string StoreOf(IR2Bucket bucket) => bucket.Identity?.Store ?? "bucket:" + Uri.EscapeDataString(bucket.Name);
+    /// <summary>
+    /// How a bucket is named in the conversion state (the one rule for the processor and feed health): its store identity,
+    /// else its name. A folder's name also holds the folder's own identity (<c>file:///path/#major,minor:inode@birth-time</c>), so a
+    /// target folder that was removed and made again is a new target: its CSV files are produced again, whereas files a
+    /// forwarder consumed from the folder are not. The records of the removed folder stay in the state, unused.
+    /// </summary>
+    internal static string StoreOf(IR2Bucket bucket) => bucket switch
+    {
+        FileSystemBucket { FolderId: { } folder } files => files.Identity.Store + "#" + folder,
+        _ => bucket.Identity?.Store ?? "bucket:" + Uri.EscapeDataString(bucket.Name),
+    };
 
     /// <summary>The target records this source version and these options, and reconverting is not forced.</summary>
     private bool UpToDate(ProvenanceMetadata.Recorded? recorded, string? sourceETag, ObjectPlan plan) =>
@@ -829,33 +844,11 @@ public sealed class LogpushObjectProcessor
             : null;
         try
         {
-            TransformResult transformed;
-            R2ObjectInfo? written;
-            string? sha256 = null;
-            var target = new BucketPutStream(Target, targetKey, putOptions, condition, cancellationToken: cancellationToken);
-            await using (target.ConfigureAwait(false))
-            {
-                var context = new TransformContext { SourceName = ObjectKeyText.Escape(key), Quarantine = quarantine };
-                if (withState)
-                {
-                    // the SHA-256 of the CSV written, for the state record: hashed as it passes, never read back
-                    using var hashing = new Sha256WriteStream(target);
-                    transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
-                    sha256 = hashing.HashHex();
-                }
-                else
-                {
-                    transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
-                }
-
-                written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
-                if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
-                {
-                    Log.UnconditionalPuts(_logger, Target.Name, Target.GetType().Name);
-                }
-            }
-
-            if (written is null)
+            var context = new TransformContext { SourceName = ObjectKeyText.Escape(key), Quarantine = quarantine };
+            var (transformed, sha256) = withState && Target is FileSystemBucket folder && condition is null
+                ? await WriteIntoFolderAsync(folder, targetKey, body, context, plan, cancellationToken).ConfigureAwait(false)
+                : await WriteThroughPutAsync(targetKey, body, putOptions, condition, context, plan, withState, cancellationToken).ConfigureAwait(false);
+            if (transformed is null)
             {
                 // another process wrote the target first; the quarantine is aborted with it
                 return (null, null);
@@ -904,6 +897,57 @@ public sealed class LogpushObjectProcessor
                 // aborts the quarantine put unless it was committed
                 await quarantine.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Converts into a folder target that keeps no metadata (a state store holds the provenance): straight into the
+    /// object's temporary file, hashed on the way, then flushed to disk and renamed into place.
+    /// </summary>
+    private static async Task<(TransformResult? Transformed, string? Sha256)> WriteIntoFolderAsync(
+        FileSystemBucket folder, string targetKey, R2ObjectBody body, TransformContext context, ObjectPlan plan, CancellationToken cancellationToken)
+    {
+        var put = folder.BeginPut(targetKey);
+        await using (put.ConfigureAwait(false))
+        {
+            using var hashing = new Sha256WriteStream(put.Content);
+            var transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
+            await put.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (transformed, hashing.HashHex());
+        }
+    }
+
+    /// <summary>
+    /// Converts through the target bucket's put (conditional when <paramref name="condition"/> is given); hashes the CSV
+    /// for the state record when there is a state. No result when the condition failed (nothing was written).
+    /// </summary>
+    private async Task<(TransformResult? Transformed, string? Sha256)> WriteThroughPutAsync(
+        string targetKey, R2ObjectBody body, R2PutOptions? putOptions, R2Conditional? condition, TransformContext context, ObjectPlan plan, bool withState, CancellationToken cancellationToken)
+    {
+        var target = new BucketPutStream(Target, targetKey, putOptions, condition, cancellationToken: cancellationToken);
+        await using (target.ConfigureAwait(false))
+        {
+            TransformResult transformed;
+            string? sha256 = null;
+            if (withState)
+            {
+                // the SHA-256 of the CSV written, for the state record: hashed as it passes, never read back
+                using var hashing = new Sha256WriteStream(target);
+                transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
+                sha256 = hashing.HashHex();
+            }
+            else
+            {
+                transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+            }
+
+            var written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (!target.ConditionApplied && Interlocked.Exchange(ref _warnedUnconditional, 1) == 0)
+            {
+                Log.UnconditionalPuts(_logger, Target.Name, Target.GetType().Name);
+            }
+
+            return written is null ? (null, null) : (transformed, sha256);
         }
     }
 

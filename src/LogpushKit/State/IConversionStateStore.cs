@@ -6,8 +6,9 @@ namespace LogpushKit.State;
 /// source objects were never converted. Bucket targets shared by many consumers also keep provenance on each object.
 /// </summary>
 /// <remarks>
-/// <para>Stores are identified by <see cref="Storage.R2BucketIdentity.Store"/> text (<c>file:///real/path/</c>,
-/// <c>s3:https://host/bucket/</c>), so one store can serve many pipelines and a folder reached by two paths is one.</para>
+/// <para>Stores are identified by <see cref="Storage.R2BucketIdentity.Store"/> text (<c>s3:https://host/bucket/</c>;
+/// a folder's also names the folder itself: <c>file:///real/path/#major,minor:inode@birth-time</c>), so one store can serve many
+/// pipelines, a folder reached by two paths is one, and a folder removed and made again is another.</para>
 /// <para>Implementations are thread-safe and safe across processes sharing one store (the SQLite store: one database
 /// file opened by a run and a consumer at once). The caller disposes the store.</para>
 /// </remarks>

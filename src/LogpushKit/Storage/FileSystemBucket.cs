@@ -158,6 +158,27 @@ public sealed partial class FileSystemBucket : IR2Bucket
     public string RootPath => _root;
 
     /// <summary>
+    /// The identity of the folder itself (<c>major,minor:inode@birth-time</c> on Linux, else its creation time), or
+    /// <see langword="null"/> while it does not exist: a folder removed and made again under the same path is another
+    /// folder (see <see cref="Pipeline.LogpushObjectProcessor"/>'s state).
+    /// </summary>
+    internal string? FolderId => FileKinds.FolderIdOf(_root);
+
+    /// <summary>Creates the folder when it does not exist (a target about to be written).</summary>
+    /// <exception cref="R2BucketException">The folder cannot be created.</exception>
+    internal void CreateFolder()
+    {
+        try
+        {
+            Directory.CreateDirectory(_root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new R2BucketException($"File-system bucket '{Name}': the folder '{_root}' cannot be created: {ex.Message}", Name, null, innerException: ex);
+        }
+    }
+
+    /// <summary>
     /// The full path <paramref name="key"/> maps to, after the same checks every operation makes.
     /// </summary>
     /// <exception cref="ObjectKeyException">The key is not allowed (see <see cref="FileSystemBucket"/>).</exception>
@@ -606,7 +627,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
     private static string SidecarPath(string directory, string fileName) =>
         Path.Combine(directory, "." + fileName + SidecarSuffix);
 
-    private FileStream CreateTempFile(string tempPath, string directory, string key)
+    private FileStream CreateTempFile(string tempPath, string directory, string key, bool asynchronous = true)
     {
         // A concurrent delete may prune the folder between creating it and creating the file: retry a few times.
         for (var attempt = 0; ; attempt++)
@@ -614,7 +635,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
             try
             {
                 Directory.CreateDirectory(directory);
-                return new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+                return new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, asynchronous ? FileOptions.Asynchronous : FileOptions.None);
             }
             catch (DirectoryNotFoundException) when (attempt < 3)
             {

@@ -63,6 +63,25 @@ public sealed class RunStateTests
     }
 
     [Fact]
+    public async Task Run_TargetFolderRemoved_NextRunProducesEveryCsvAgain()
+    {
+        // what a user does to start a target over, and what a benchmark does between rounds: the folder itself goes
+        using var folder = SourceWithThree();
+        var env = new Dictionary<string, string> { ["XDG_STATE_HOME"] = folder.File("state") };
+        string[] run = ["run", "--source", folder.File("src"), "--target", folder.File("out"), "--quiet"];
+        Assert.Equal(0, (await CliProcess.RunAsync(run, stdin: null, environment: env)).ExitCode);
+        var before = Files(folder.File("out"));
+        Assert.Equal(3, before.Length);
+
+        Directory.Delete(folder.File("out"), recursive: true);
+        var again = await CliProcess.RunAsync(run[..^1], stdin: null, environment: env);
+
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        Assert.Contains("3 converted (3 new", again.StandardError, StringComparison.Ordinal);
+        Assert.Equal(before, Files(folder.File("out")));
+    }
+
+    [Fact]
     [UnsupportedOSPlatform("windows")]
     public async Task Run_UnchangedSourcesUnreadable_SecondRunDoesNotOpenThem()
     {

@@ -42,20 +42,48 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
         Assert.Equal(2, first.Converted);
         Assert.Equal(["gw/a.csv", "gw/b.csv"], Files(_temp.File("dst")));
         Assert.Equal(PipelineTestData.ExpectedCsv(3, 2), await File.ReadAllTextAsync(Path.Combine(_temp.File("dst"), "gw", "b.csv")));
-        var record = await state.FindByTargetAsync(target.Identity.Store, "gw/b.csv");
+        var record = await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "gw/b.csv");
         Assert.NotNull(record);
         Assert.Equal("gw/b.log.gz", record.SourceKey);
         Assert.Equal(3, record.Rows);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(_temp.File("dst"), "gw", "b.csv")))), record.Sha256);
         Assert.NotNull(record.SourceFileId);
 
-        // the SIEM forwarder consumes the CSV files
-        Directory.Delete(_temp.File("dst"), recursive: true);
-        var second = await new LogpushReconciler(processor).RunAsync();
+        // the SIEM forwarder consumes the CSV files (and the folders they were in)
+        Directory.Delete(_temp.File("dst/gw"), recursive: true);
+        var second = await new LogpushReconciler(new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state })).RunAsync();
 
         Assert.Equal(0, second.Converted);
         Assert.Equal(2, second.SkippedDuplicate);
-        Assert.False(Directory.Exists(_temp.File("dst")));
+        Assert.Empty(Files(_temp.File("dst")));
+    }
+
+    [Fact]
+    public async Task Reconcile_TargetFolderRemovedAndMadeAgain_IsANewTarget_EveryCsvProducedAgain()
+    {
+        var (source, target) = Folders();
+        WriteSource("gw/a.log.gz", 2, 1);
+        WriteSource("gw/b.log.gz", 3, 2);
+        await using var state = SqliteConversionStateStore.Open(_temp.File("state/state.db"));
+        Assert.Equal(2, (await new LogpushReconciler(new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state })).RunAsync()).Converted);
+        var before = LogpushObjectProcessor.StoreOf(target);
+
+        // the folder itself removed (not files consumed from it): the next run starts the target anew
+        Directory.Delete(_temp.File("dst"), recursive: true);
+        var again = await new LogpushReconciler(new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state })).RunAsync();
+
+        Assert.Equal(2, again.Converted);
+        Assert.Equal(2, again.ConvertedNew);
+        Assert.Equal(["gw/a.csv", "gw/b.csv"], Files(_temp.File("dst")));
+        Assert.Equal(PipelineTestData.ExpectedCsv(3, 2), await File.ReadAllTextAsync(Path.Combine(_temp.File("dst"), "gw", "b.csv")));
+        Assert.NotEqual(before, LogpushObjectProcessor.StoreOf(target));
+        Assert.NotNull(await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "gw/b.csv"));
+
+        // and the files consumed from the new folder are not produced again
+        Directory.Delete(_temp.File("dst/gw"), recursive: true);
+        var third = await new LogpushReconciler(new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state })).RunAsync();
+        Assert.Equal(0, third.Converted);
+        Assert.Equal(2, third.SkippedDuplicate);
     }
 
     [Fact]
@@ -88,7 +116,7 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
         File.SetLastWriteTimeUtc(path, time.AddSeconds(5));
         var changed = await new LogpushReconciler(processor).RunAsync();
         Assert.Equal(1, changed.Failed);
-        var failure = Assert.Single(await state.ListFailuresAsync(source.Identity.Store, target.Identity.Store).ToListAsync());
+        var failure = Assert.Single(await state.ListFailuresAsync(LogpushObjectProcessor.StoreOf(source), LogpushObjectProcessor.StoreOf(target)).ToListAsync());
         Assert.Equal("a.log.gz", failure.SourceKey);
 
         // and a later success clears it
@@ -96,7 +124,7 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
         var fixedRun = await new LogpushReconciler(processor).RunAsync();
         Assert.Equal(1, fixedRun.Converted);
         Assert.Equal(1, fixedRun.ConvertedSourceChanged);
-        Assert.Empty(await state.ListFailuresAsync(source.Identity.Store, target.Identity.Store).ToListAsync());
+        Assert.Empty(await state.ListFailuresAsync(LogpushObjectProcessor.StoreOf(source), LogpushObjectProcessor.StoreOf(target)).ToListAsync());
     }
 
     [Fact]
@@ -157,7 +185,7 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
         Assert.Equal(["a.csv"], Files(_temp.File("dst")));
         Assert.Equal(["a.csv.quarantine"], Files(_temp.File("quarantine")));
         Assert.Contains("not json", await File.ReadAllTextAsync(Path.Combine(_temp.File("quarantine"), "a.csv.quarantine")), StringComparison.Ordinal);
-        Assert.Equal("a.csv.quarantine", (await state.FindByTargetAsync(target.Identity.Store, "a.csv"))!.QuarantineKey);
+        Assert.Equal("a.csv.quarantine", (await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "a.csv"))!.QuarantineKey);
     }
 
     [Fact]

@@ -546,6 +546,28 @@ public sealed class LogpushCsvTransformerTests
     }
 
     [Fact]
+    public async Task TransformAsync_MoreTransformsThanCores_EachConvertsItsOwnObjectExactly()
+    {
+        // With as many transforms running as there are cores, a transform converts on the thread that inflates; with tiny
+        // buffers every object goes through many chunks of both schedules at once.
+        var transformer = new LogpushCsvTransformer(null, 64, TimeProvider.System);
+        var count = (Environment.ProcessorCount * 3) + 1;
+        var tasks = Enumerable.Range(0, count).Select(async i =>
+        {
+            var lines = string.Concat(Enumerable.Range(0, 400).Select(r => $"{{\"object\":{i},\"row\":{r},\"text\":\"a,\\\"b\\\" {i}-{r}\"}}\n"));
+            var output = new MemoryStream();
+            var result = await transformer.TransformAsync(new MemoryStream(Gzip(Utf8(lines))), output);
+            return (i, result.Rows, Text: Encoding.UTF8.GetString(output.ToArray()));
+        });
+
+        foreach (var (i, rows, text) in await Task.WhenAll(tasks))
+        {
+            Assert.Equal(400, rows);
+            Assert.Equal("object,row,text\n" + string.Concat(Enumerable.Range(0, 400).Select(r => $"{i},{r},\"a,\"\"b\"\" {i}-{r}\"\n")), text);
+        }
+    }
+
+    [Fact]
     public async Task TransformAsync_ManyUnknownKeys_NamesAtMost100()
     {
         var line = "{\"a\":1," + string.Join(",", Enumerable.Range(0, 150).Select(i => $"\"k{i}\":{i}")) + "}\n";

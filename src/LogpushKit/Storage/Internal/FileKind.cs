@@ -40,6 +40,7 @@ internal static class FileKinds
     private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const uint StatxBasicStats = 0x7ff;
+    private const uint StatxBirthTime = 0x800;
     private const int TypeMask = 0xF000;
     private const int TypeRegular = 0x8000;
     private const int TypeDirectory = 0x4000;
@@ -184,6 +185,56 @@ internal static class FileKinds
             return info.Exists && (info.Attributes & (FileAttributes.Directory | FileAttributes.ReparsePoint)) == 0 && Of(path) == FileKind.Regular
                 ? new FileStat(info.Length, info.LastWriteTimeUtc.Ticks, null)
                 : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The identity of the folder at <paramref name="path"/> (links followed): <c>major,minor:inode@birth-time</c> where
+    /// <c>statx(2)</c> answers (Linux; without the birth time where the file system keeps none), else its creation time in
+    /// UTC ticks; <see langword="null"/> when it is not a folder.
+    /// A folder removed and made again under the same path gets another identity.
+    /// </summary>
+    public static string? FolderIdOf(string path)
+    {
+        if (OperatingSystem.IsLinux() && Volatile.Read(ref _nativeState) >= 0)
+        {
+            try
+            {
+                Span<byte> buffer = stackalloc byte[256];
+                buffer.Clear();
+                if (Statx(AtFdCwd, path, 0, StatxType | StatxIno | StatxBirthTime, ref MemoryMarshal.GetReference(buffer)) != 0)
+                {
+                    return null;
+                }
+
+                var mask = BitConverter.ToUInt32(buffer);
+                if ((mask & StatxType) == 0 || (BitConverter.ToUInt16(buffer[28..]) & TypeMask) != TypeDirectory)
+                {
+                    return null;
+                }
+
+                if ((mask & StatxIno) != 0)
+                {
+                    // a file system reuses a freed inode at once: the birth time (stx_btime at 80) tells the new folder apart
+                    var id = string.Create(CultureInfo.InvariantCulture, $"{BitConverter.ToUInt32(buffer[136..])},{BitConverter.ToUInt32(buffer[140..])}:{BitConverter.ToUInt64(buffer[32..])}");
+                    return (mask & StatxBirthTime) == 0
+                        ? id
+                        : string.Create(CultureInfo.InvariantCulture, $"{id}@{BitConverter.ToInt64(buffer[80..])}.{BitConverter.ToUInt32(buffer[88..]):D9}");
+                }
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+            {
+                Volatile.Write(ref _nativeState, -1);
+            }
+        }
+
+        try
+        {
+            return Directory.Exists(path) ? Directory.GetCreationTimeUtc(path).Ticks.ToString(CultureInfo.InvariantCulture) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
