@@ -130,7 +130,7 @@ public sealed class FeedHealth
             notes.Add("no state store: converted objects were read from the targets' provenance metadata; failed and quarantined objects are not known.");
         }
 
-        var (listed, filtered, candidates, incomplete) = await ListSourceAsync(cancellationToken).ConfigureAwait(false);
+        var (listed, filtered, candidates, incomplete) = await ListSourceAsync(records is not null, cancellationToken).ConfigureAwait(false);
         if (incomplete is not null)
         {
             problems.Add(new FeedProblem(
@@ -248,12 +248,19 @@ public sealed class FeedHealth
         }
     }
 
-    private async Task<(long Listed, long Filtered, List<R2ObjectInfo> Candidates, R2ListIncompleteException? Incomplete)> ListSourceAsync(CancellationToken cancellationToken)
+    private async Task<(long Listed, long Filtered, List<Candidate> Candidates, R2ListIncompleteException? Incomplete)> ListSourceAsync(bool withState, CancellationToken cancellationToken)
     {
         long listed = 0, filtered = 0;
-        var candidates = new List<R2ObjectInfo>();
+        var candidates = new List<Candidate>();
         R2ListIncompleteException? incomplete = null;
-        var listing = _processor.Source.ListAsync(new R2ListOptions { Prefix = _processor.Options.Prefix }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+
+        // With a state, a folder source is listed as the processor sees it: size, last-write time and identity, without
+        // opening or hashing a file. Otherwise the listing's ETags are compared.
+        var prefix = _processor.Options.Prefix;
+        var listing = (withState && _processor.Source is FileSystemBucket folder
+                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new Candidate(new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified), f.Stat))
+                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).Where(static item => item.Object is not null).Select(static item => new Candidate(item.Object!, null)))
+            .GetAsyncEnumerator(cancellationToken);
         await using (listing.ConfigureAwait(false))
         {
             while (true)
@@ -271,27 +278,23 @@ public sealed class FeedHealth
                     break;
                 }
 
-                if (listing.Current.Object is not { } info)
-                {
-                    continue;
-                }
-
                 listed++;
-                if (_processor.GetFilterReason(info.Key) is not null)
+                if (_processor.GetFilterReason(listing.Current.Info.Key) is not null)
                 {
                     filtered++;
                     continue;
                 }
 
-                candidates.Add(info);
+                candidates.Add(listing.Current);
             }
         }
 
         return (listed, filtered, candidates, incomplete);
     }
 
-    private async Task<Evaluated> EvaluateAsync(R2ObjectInfo item, Dictionary<string, ConversionRecord>? records, LogpushDatasetResolver resolver, CancellationToken cancellationToken)
+    private async Task<Evaluated> EvaluateAsync(Candidate candidate, Dictionary<string, ConversionRecord>? records, LogpushDatasetResolver resolver, CancellationToken cancellationToken)
     {
+        var item = candidate.Info;
         var resolution = resolver.ResolveByKey(_processor.Source.Name, item.Key);
         var dataset = resolution.Dataset?.Name;
         var jobId = resolution.Job?.JobId;
@@ -314,6 +317,7 @@ public sealed class FeedHealth
             records.TryGetValue(item.Key, out var record);
             dataset ??= record?.Dataset;
             reason = record is null ? "no conversion recorded"
+                : candidate.File is { } file ? (LogpushObjectProcessor.IsSameFile(record, file) ? null : "source changed since it was converted (its size, time or identity differs)")
                 : record.SourceETag is { } recorded && etag is not null && !string.Equals(recorded, etag, StringComparison.Ordinal) ? "source changed since it was converted"
                 : null;
         }
@@ -447,4 +451,7 @@ public sealed class FeedHealth
     }
 
     private sealed record Evaluated(R2ObjectInfo Item, string? TargetKey, string Dataset, long? JobId, DateTimeOffset WindowEnd, string? Reason);
+
+    /// <summary>A listed source object; a folder's file also with its size, last-write time and identity.</summary>
+    private sealed record Candidate(R2ObjectInfo Info, FileStat? File);
 }

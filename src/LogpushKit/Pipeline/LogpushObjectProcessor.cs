@@ -613,8 +613,12 @@ public sealed class LogpushObjectProcessor
         !Options.Force && prior is not null
         && string.Equals(prior.TargetKey, targetKey, StringComparison.Ordinal)
         && string.Equals(prior.OptionsFingerprint, plan.Fingerprint, StringComparison.Ordinal)
-        && ((file is { } f && prior.SourceLastModified is { } time && f.Size == prior.SourceSize && f.LastModified == time && string.Equals(f.Id, prior.SourceFileId, StringComparison.Ordinal))
+        && ((file is { } f && IsSameFile(prior, f))
             || (sourceETag is not null && string.Equals(sourceETag, prior.SourceETag, StringComparison.Ordinal)));
+
+    /// <summary>The folder file <paramref name="file"/> is the one <paramref name="record"/> was converted from: the same size, last-write time and identity.</summary>
+    internal static bool IsSameFile(ConversionRecord record, FileStat file) =>
+        record.SourceLastModified is { } time && file.Size == record.SourceSize && file.LastModified == time && string.Equals(file.Id, record.SourceFileId, StringComparison.Ordinal);
 
     /// <summary>Throws when the state records <paramref name="targetKey"/> as the conversion of another source object.</summary>
     private async Task RefuseRecordedCollisionAsync(IConversionStateStore state, string key, string targetKey, CancellationToken cancellationToken)

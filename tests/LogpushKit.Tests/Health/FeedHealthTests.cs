@@ -140,6 +140,40 @@ public sealed class FeedHealthTests
     }
 
     [Fact]
+    public async Task CheckAsync_FolderSourceWithState_IsJudgedBySizeTimeAndIdentity_WithoutReadingTheFiles()
+    {
+        using var temp = new TempDirectory();
+        var path = Path.Combine(temp.File("src"), OldKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, PipelineTestData.Gzip(PipelineTestData.Ndjson(3)));
+        var source = new FileSystemBucket(temp.File("src"));
+        await using var state = new InMemoryConversionStateStore();
+        var processor = new LogpushObjectProcessor(source, new FileSystemBucket(temp.File("dst")), new LogpushObjectProcessorOptions { State = state }, timeProvider: _time);
+        Assert.Equal(ObjectProcessingStatus.Converted, (await processor.ProcessAsync(OldKey)).Status);
+        _time.Advance(TimeSpan.FromHours(5));
+
+        // other bytes of the same size written in place, the time put back: a check that read the file would see
+        // another MD5 than the recorded one; the processor does not read it either, so the feed is complete
+        var time = File.GetLastWriteTimeUtc(path);
+        var length = new FileInfo(path).Length;
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(new byte[length]);
+        }
+
+        File.SetLastWriteTimeUtc(path, time);
+        var report = await new FeedHealth(processor, state: state, timeProvider: _time).CheckAsync();
+        Assert.Equal(1, report.Objects.Converted);
+        Assert.Empty(report.Unconverted);
+
+        // a new time is a change the next run converts
+        File.SetLastWriteTimeUtc(path, time.AddSeconds(5));
+        var changed = await new FeedHealth(processor, state: state, timeProvider: _time).CheckAsync();
+        var unconverted = Assert.Single(changed.Unconverted);
+        Assert.StartsWith("source changed since it was converted", unconverted.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckAsync_WithStateStore_ReadsConversionsAndFailuresFromIt()
     {
         const string FailedKey = "logs/gateway_http/20261127/20261127T000000Z_20261127T000100Z_0000cccc.log.gz";
