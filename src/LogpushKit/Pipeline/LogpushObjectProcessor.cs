@@ -520,7 +520,10 @@ public sealed class LogpushObjectProcessor
                     recorded = OwnedBy(existing, key, targetKey);
                 }
 
-                var body = await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
+                // a folder source's version is the XXH128 of its bytes, not an MD5 (see GetWithContentHashAsync)
+                var body = folderSource is not null
+                    ? await folderSource.GetWithContentHashAsync(key, cancellationToken).ConfigureAwait(false)
+                    : await Source.GetAsync(key, null, cancellationToken).ConfigureAwait(false);
                 if (body is null)
                 {
                     return NotFound(key, targetKey, expectedETag);

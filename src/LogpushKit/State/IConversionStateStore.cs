@@ -52,7 +52,11 @@ public interface IConversionStateStore : IAsyncDisposable
 /// <param name="TargetKey">The target object key.</param>
 public sealed record ConversionRecord(string Source, string SourceKey, string Target, string TargetKey)
 {
-    /// <summary>The source's ETag (without quotes) the CSV was made from, when the source has ETags.</summary>
+    /// <summary>
+    /// The source's ETag (without quotes) the CSV was made from, when the source has ETags; for a folder source the
+    /// processor records <c>xxh128:</c> and the XXH128 of the file's bytes (a file seen under a new time or identity with
+    /// the same bytes is then not converted again).
+    /// </summary>
     public string? SourceETag { get; init; }
 
     /// <summary>The source's size in bytes.</summary>

@@ -87,6 +87,37 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_FolderSourceTouchedOrCopiedBack_SameBytes_IsNotConvertedAgain_AndRememberedAsItIsNow()
+    {
+        var (source, target) = Folders();
+        WriteSource("a.log.gz", 2, 1);
+        await using var state = new InMemoryConversionStateStore();
+        var processor = new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state });
+        Assert.Equal(1, (await new LogpushReconciler(processor).RunAsync()).Converted);
+        var first = await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "a.csv");
+
+        // the version of a folder source is the XXH128 of its bytes (no MD5 of every source)
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(_temp.File("src"), "a.log.gz"));
+        Assert.Equal("xxh128:" + Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(bytes)), first!.SourceETag);
+
+        // copied back (a new inode and time, the same bytes), as a restore from a backup does
+        var path = Path.Combine(_temp.File("src"), "a.log.gz");
+        File.Delete(path);
+        await File.WriteAllBytesAsync(path, bytes);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-3));
+        File.Delete(Path.Combine(_temp.File("dst"), "a.csv"));
+
+        var again = await new LogpushReconciler(processor).RunAsync();
+
+        Assert.Equal(0, again.Converted);
+        Assert.Equal(1, again.SkippedDuplicate);
+        Assert.Empty(Files(_temp.File("dst")));
+        var now = await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "a.csv");
+        Assert.Equal(File.GetLastWriteTimeUtc(path), now!.SourceLastModified!.Value.UtcDateTime);
+        Assert.NotEqual(first.SourceLastModified, now.SourceLastModified);
+    }
+
+    [Fact]
     public async Task Reconcile_UnchangedFolderSource_IsNotRead()
     {
         var (source, target) = Folders();

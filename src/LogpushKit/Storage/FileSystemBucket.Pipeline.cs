@@ -1,7 +1,69 @@
+using System.Buffers;
+using System.IO.Hashing;
+
 namespace LogpushKit.Storage;
 
+/// <summary>What the processor with a state store uses of a folder: a read without MD5, a write without pipe, MD5 or sidecar.</summary>
 public sealed partial class FileSystemBucket
 {
+    /// <summary>The prefix of the content version <see cref="GetWithContentHashAsync"/> reports in place of an ETag.</summary>
+    internal const string ContentHashPrefix = "xxh128:";
+
+    /// <summary>
+    /// Opens the object at <paramref name="key"/> for reading, like <see cref="GetAsync"/>, but reports as its ETag
+    /// <c>xxh128:</c> and the XXH128 of its bytes (read once, from the start; the body is then positioned at 0) in place of
+    /// the MD5: a version of the content that tells the same bytes under a new time from new bytes, at a small fraction of
+    /// an MD5's cost (for the state's records of folder sources; an MD5 of every source was 7% of a folder run's CPU). No
+    /// metadata is read. <see langword="null"/> when there is no such object.
+    /// </summary>
+    /// <exception cref="ObjectKeyException">The key is not allowed.</exception>
+    /// <exception cref="R2BucketException">The file cannot be read.</exception>
+    internal async Task<R2ObjectBody?> GetWithContentHashAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = ResolvePath(key);
+        var handle = OpenForRead(path, key);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var size = RandomAccess.GetLength(handle);
+            var lastWrite = File.GetLastWriteTimeUtc(handle);
+            var hash = new XxHash128();
+            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
+            {
+                long offset = 0;
+                int read;
+                while ((read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, CopyBufferSize), offset, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.Append(buffer.AsSpan(0, read));
+                    offset += read;
+                }
+
+                size = offset;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new R2BucketException($"File-system bucket '{Name}': could not read '{ObjectKeyText.Escape(key)}': {ex.Message}", Name, key, innerException: ex);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            var info = new R2ObjectInfo(key, size, ContentHashPrefix + Convert.ToHexStringLower(hash.GetCurrentHash()), new DateTimeOffset(lastWrite, TimeSpan.Zero));
+            return new R2ObjectBody(info, new FileStream(handle, FileAccess.Read, bufferSize: 0, isAsync: false));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Starts a put the caller writes into directly: the bytes go straight into the object's hidden temporary file, on the
     /// caller's thread, with no copy through a pipe and no MD5, and <see cref="DirectPut.CommitAsync"/> flushes the file to
