@@ -28,15 +28,15 @@ namespace LogpushKit.Transform;
 /// fails loudly, naming this stage, when a runtime changes one; <see cref="FeedStream"/> throws, naming it too, if the
 /// deflate stream ever reads its source another way.</para>
 /// <para>The deflate stream does not say where a member's deflate data ended, so the trailer is looked for by its value
-/// (the CRC-32 and length of the output so far) followed by the next member's magic bytes or the end of the input. After
-/// each chunk that gives output, in that chunk: this is where a member of a many-member object ends, found without serving
-/// the deflate stream another chunk, without compacting the buffer for it, by a search of one chunk. Once the deflate data has ended the deflate stream takes input without giving output,
-/// so a served chunk that gives no output also marks the likely end (the trailer lies beyond the chunk that ended the data,
-/// or the member is empty): then the trailer is looked for in that chunk and the one before. When it is not there (a
-/// valid but unusual stream: a whole chunk of empty blocks), inflating simply goes on. Either search would take a member
-/// to end early only where its deflate data holds the CRC-32 and length of the chunk's output followed by gzip magic bytes:
-/// an input made for it (read then as one more member, itself checked against its trailer), or one chance in about 2^80
-/// per position for any other.</para>
+/// (the CRC-32 and length of the output so far) followed by the next member's magic bytes or the end of the input. First
+/// in each chunk that gives output, right after it is inflated: that is where a member of a many-member object ends, found
+/// by a search of one chunk, without serving the deflate stream another chunk or compacting the buffer for it. Once the
+/// deflate data has ended the deflate stream takes input without giving output, so a served chunk that gives no output
+/// also marks the likely end (the trailer lies beyond the chunk that ended the data, or the member is empty): then the
+/// trailer is looked for in that chunk and the one before. When it is not there (a valid but unusual stream: a whole
+/// chunk of empty blocks), inflating simply goes on. Either search takes a member to end early only where its deflate
+/// data holds the CRC-32 and length of the output so far followed by gzip magic bytes: an input made for it (read then as
+/// one more member, itself checked against its trailer), or one chance in about 2^80 per position for any other.</para>
 /// </remarks>
 internal sealed class GzipInflater : IDisposable
 {
