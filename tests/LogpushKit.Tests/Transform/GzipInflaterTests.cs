@@ -214,6 +214,111 @@ public sealed class GzipInflaterTests
         }
     }
 
+    [Fact]
+    public async Task RunAsync_SixHundredMembersWithEmptyOnes_AreAllInflatedInOrder()
+    {
+        // 600 members: every fifth one empty, the others a line or two each, so most chunks hold many member ends.
+        var members = new List<byte[]>();
+        var expected = new StringBuilder("n,s\n");
+        var line = 0;
+        for (var m = 0; m < 600; m++)
+        {
+            if (m % 5 == 4)
+            {
+                members.Add(EmptyMember());
+                continue;
+            }
+
+            var lines = 1 + (m % 2);
+            var text = string.Concat(Enumerable.Range(line, lines).Select(i => $"{{\"n\":{i},\"s\":\"v{i}\"}}\n"));
+            expected.Append(string.Concat(Enumerable.Range(line, lines).Select(i => $"{i},v{i}\n")));
+            line += lines;
+            members.Add(Gzip(Utf8(text)));
+        }
+
+        var o = await RunRawAsync([.. members.SelectMany(b => b)]);
+        Assert.Equal(expected.ToString(), o.Csv);
+        Assert.Equal(line, o.Result.Rows);
+    }
+
+    [Fact]
+    public async Task RunAsync_MemberBoundaryAtEveryBufferPosition_IsFound()
+    {
+        // The first member's header carries a file name of 0 to 140 bytes, which shifts every later byte: the end of its
+        // deflate data, its trailer, the next member's header and the end of an empty member fall at every position of the
+        // feeds' buffers (1, 2, 3, 7, 61 bytes, and 256 KiB at the start of the input).
+        var first = Utf8(string.Concat(Enumerable.Range(0, 30).Select(i => $"{{\"n\":{i},\"s\":\"x{i}\"}}\n")));
+        var second = Utf8(string.Concat(Enumerable.Range(30, 10).Select(i => $"{{\"n\":{i},\"s\":\"x{i}\"}}\n")));
+        var expected = "n,s\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},x{i}\n"));
+        for (var nameLength = 0; nameLength <= 140; nameLength++)
+        {
+            var named = new List<byte> { 0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3 };
+            named.AddRange(Enumerable.Repeat((byte)'n', nameLength));
+            named.Add(0);
+            named.AddRange(Deflate(first));
+            named.AddRange(Trailer(first));
+            var o = await RunRawAsync([.. named, .. EmptyMember(), .. Gzip(second), .. EmptyMember()]);
+            Assert.True(expected == o.Csv, $"file name of {nameLength} bytes: wrong CSV");
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_BadCrcInMember317_NamesTheMemberAndItsTrailerOffsets()
+    {
+        var (members, start317) = SixHundredMembers();
+        var trailer = start317 + members[316].Length - 8;
+        members[316][^8] ^= 0x01;
+        var ex = await FailRawAsync([.. members.SelectMany(b => b)]);
+        Assert.Contains(
+            FormattableString.Invariant($"gzip member 317 fails its CRC-32 check (corrupt data; the member starts at compressed byte offset {start317}, its trailer at {trailer}: stored 0x"),
+            ex.Reason,
+            StringComparison.Ordinal);
+        Assert.Equal("x.log.gz", ex.SourceName);
+    }
+
+    [Fact]
+    public async Task RunAsync_WrongLengthInMember317_NamesTheMemberAndItsTrailerOffsets()
+    {
+        var (members, start317) = SixHundredMembers();
+        var trailer = start317 + members[316].Length - 8;
+        var length = BitConverter.ToUInt32(members[316], members[316].Length - 4);
+        members[316][^4] ^= 0x01;
+        var ex = await FailRawAsync([.. members.SelectMany(b => b)]);
+        Assert.Contains(
+            FormattableString.Invariant($"gzip member 317 has a wrong length in its trailer (corrupt data; the member starts at compressed byte offset {start317}, its trailer at {trailer}: stored {length ^ 1}, inflated {length} modulo 2^32)"),
+            ex.Reason,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_InputEndingInsideMember317_NamesTheMemberAndWhereTheInputEnds()
+    {
+        var (members, start317) = SixHundredMembers();
+        var cut = (int)start317 + members[316].Length - 3;
+        var ex = await FailRawAsync([.. members.SelectMany(b => b).Take(cut)]);
+        Assert.Contains(
+            FormattableString.Invariant($"truncated gzip data: member 317 (at compressed byte offset {start317}) ends without its CRC-32/length trailer (the input ends early, at compressed byte offset {cut})"),
+            ex.Reason,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_GarbageAfterMember317_NamesItsOffset()
+    {
+        var (members, start317) = SixHundredMembers();
+        var garbage = start317 + members[316].Length;
+        var input = members.Take(317).SelectMany(b => b).Concat(Utf8("not gzip")).Concat(members.Skip(317).SelectMany(b => b)).ToArray();
+        var ex = await FailRawAsync(input);
+        Assert.Contains(FormattableString.Invariant($"unexpected data after gzip member 317 (compressed offset {garbage}"), ex.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>600 small members of the test records, each a separate array, and the compressed offset of member 317.</summary>
+    private static (List<byte[]> Members, long Start317) SixHundredMembers()
+    {
+        var members = Enumerable.Range(0, 600).Select(m => Gzip(Ndjson[(m * 18)..((m * 18) + 18)])).ToList();
+        return (members, members.Take(316).Sum(b => (long)b.Length));
+    }
+
     private static byte[] EmptyMember()
     {
         var ms = new MemoryStream();

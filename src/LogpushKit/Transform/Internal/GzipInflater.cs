@@ -27,11 +27,16 @@ namespace LogpushKit.Transform;
 /// later runtimes must stay off). <c>DeflateStreamRuntimeTests</c> checks each point on the runtime the tests run on and
 /// fails loudly, naming this stage, when a runtime changes one; <see cref="FeedStream"/> throws, naming it too, if the
 /// deflate stream ever reads its source another way.</para>
-/// <para>The deflate stream does not say where a member's deflate data ended. Once it has, it takes input without giving
-/// output, so a served chunk that gives no output marks the likely end: the trailer is looked for by its value (the
-/// CRC-32 and length this stage computed) in that chunk and the one before, and the next member must start right after it
-/// (magic bytes) or the input must end. When it is not there (a valid but unusual stream: a whole chunk of empty blocks),
-/// inflating simply goes on.</para>
+/// <para>The deflate stream does not say where a member's deflate data ended, so the trailer is looked for by its value
+/// (the CRC-32 and length of the output so far) followed by the next member's magic bytes or the end of the input. First
+/// in each chunk that gives output, right after it is inflated: that is where a member of a many-member object ends, found
+/// by a search of one chunk, without serving the deflate stream another chunk or compacting the buffer for it. Once the
+/// deflate data has ended the deflate stream takes input without giving output, so a served chunk that gives no output
+/// also marks the likely end (the trailer lies beyond the chunk that ended the data, or the member is empty): then the
+/// trailer is looked for in that chunk and the one before. When it is not there (a valid but unusual stream: a whole
+/// chunk of empty blocks), inflating simply goes on. Either search takes a member to end early only where its deflate
+/// data holds the CRC-32 and length of the output so far followed by gzip magic bytes: an input made for it (read then as
+/// one more member, itself checked against its trailer), or one chance in about 2^80 per position for any other.</para>
 /// </remarks>
 internal sealed class GzipInflater : IDisposable
 {
@@ -53,6 +58,9 @@ internal sealed class GzipInflater : IDisposable
     private bool _sourceExhausted;
     private string? _diagnosis;
     private int _member;
+    private long _memberOffset;
+    private int _nextMemberStart = -1;
+    private InflatedSink? _sink;
 
     public GzipInflater(Stream source, int bufferSize, string? sourceName)
     {
@@ -82,6 +90,7 @@ internal sealed class GzipInflater : IDisposable
     public async Task RunAsync(PipeWriter writer, long maxDecompressedBytes, int chunkSize, CancellationToken cancellationToken)
     {
         var sink = new InflatedSink(this, writer, maxDecompressedBytes, chunkSize);
+        _sink = sink;
         var feeder = new FeedStream(this);
         while (true)
         {
@@ -105,9 +114,11 @@ internal sealed class GzipInflater : IDisposable
             }
 
             _member++;
+            _memberOffset = compressedOffset;
             await SkipHeaderAsync(cancellationToken).ConfigureAwait(false);
             sink.BeginMember();
             _diagnosis = null;
+            _nextMemberStart = -1;
             _previousServedStart = _lastServedStart = _lastServedEnd = _start;
             var deflate = new DeflateStream(feeder, CompressionMode.Decompress, leaveOpen: true);
             await using (deflate.ConfigureAwait(false))
@@ -133,7 +144,7 @@ internal sealed class GzipInflater : IDisposable
         }
         catch (InvalidDataException ex)
         {
-            throw Fail(FormattableString.Invariant($"gzip member {_member} holds corrupt deflate data"), ex);
+            throw Fail(FormattableString.Invariant($"gzip member {_member} (at compressed byte offset {_memberOffset}) holds corrupt deflate data"), ex);
         }
     }
 
@@ -175,6 +186,18 @@ internal sealed class GzipInflater : IDisposable
             }
 
             _diagnosis = null;
+
+            // The chunk gave output; when the member's trailer (the CRC-32 and length of all its output so far) is in it,
+            // followed by the next member or the end of the input, the deflate data ended in this chunk: stop here rather
+            // than serve another chunk only to see it give no output (a copy of the buffer and a window twice as long to
+            // search, per member).
+            var sink = _sink!;
+            var next = FindTrailer(_lastServedStart, _lastServedEnd, sink.Crc, (uint)sink.MemberBytes);
+            if (next >= 0)
+            {
+                _nextMemberStart = next;
+                return;
+            }
         }
     }
 
@@ -187,6 +210,14 @@ internal sealed class GzipInflater : IDisposable
     /// </summary>
     private async Task<bool> ConsumeTrailerAsync(uint crc, uint size, CancellationToken cancellationToken)
     {
+        if (_nextMemberStart >= 0)
+        {
+            // Found right after the chunk that ended the member (FeedAsync).
+            _start = _nextMemberStart;
+            _nextMemberStart = -1;
+            return true;
+        }
+
         // The deflate data ended inside the last two chunks served; the trailer follows it directly and the next member
         // (or the end of input) follows the trailer. Keep that window plus 10 bytes in the buffer.
         var windowStart = _previousServedStart;
@@ -212,7 +243,9 @@ internal sealed class GzipInflater : IDisposable
 
         // Not there: the same window again, byte by byte, to tell what is wrong if the member never ends.
         var data = _buffer.AsSpan(0, _end);
-        int garbageAfter = -1, crcOnly = -1, sizeOnly = -1;
+        // The first half match followed by the next member or the end wins: later ones are other members' trailers.
+        int garbageAfter = -1, halfMatch = -1;
+        var crcOfHalfMatch = false;
         for (var p = windowStart; p <= windowEnd && p + 8 <= _end; p++)
         {
             var crcMatches = BinaryPrimitives.ReadUInt32LittleEndian(data[p..]) == crc;
@@ -235,34 +268,33 @@ internal sealed class GzipInflater : IDisposable
 
                 garbageAfter = garbageAfter < 0 ? next : garbageAfter;
             }
-            else if (atEnd || followedByMember)
+            else if ((atEnd || followedByMember) && halfMatch < 0)
             {
-                if (crcMatches)
-                {
-                    crcOnly = p;
-                }
-                else
-                {
-                    sizeOnly = p;
-                }
+                halfMatch = p;
+                crcOfHalfMatch = crcMatches;
             }
         }
 
         // Until the source is exhausted the member may go on (the chunk that gave no output came before its end), so what
         // was found is kept as the diagnosis of this stretch without output and reported only if the member never ends.
-        _diagnosis ??= garbageAfter >= 0 ? FormattableString.Invariant($"unexpected data after gzip member {_member} (not a gzip member)")
-            : sizeOnly >= 0 ? FormattableString.Invariant($"gzip member {_member} fails its CRC-32 check (corrupt data)")
-            : crcOnly >= 0 ? FormattableString.Invariant($"gzip member {_member} has a wrong length in its trailer (corrupt data)")
-            : null;
+        _diagnosis ??= garbageAfter >= 0 ? FormattableString.Invariant($"unexpected data after gzip member {_member} (compressed offset {OffsetOf(garbageAfter)}: not a gzip member)")
+            : halfMatch < 0 ? null
+            : crcOfHalfMatch ? FormattableString.Invariant(
+                $"gzip member {_member} has a wrong length in its trailer (corrupt data; the member starts at compressed byte offset {_memberOffset}, its trailer at {OffsetOf(halfMatch)}: stored {BinaryPrimitives.ReadUInt32LittleEndian(data[(halfMatch + 4)..])}, inflated {size} modulo 2^32)")
+            : FormattableString.Invariant(
+                $"gzip member {_member} fails its CRC-32 check (corrupt data; the member starts at compressed byte offset {_memberOffset}, its trailer at {OffsetOf(halfMatch)}: stored 0x{BinaryPrimitives.ReadUInt32LittleEndian(data[halfMatch..]):x8}, computed 0x{crc:x8})");
         if (!_sourceExhausted)
         {
             return false;
         }
 
         throw Fail(_diagnosis ?? (_eof && _end < windowEnd + 8
-            ? FormattableString.Invariant($"truncated gzip data: member {_member} ends without its CRC-32/length trailer (the input ends early)")
-            : FormattableString.Invariant($"gzip member {_member} is corrupt: no CRC-32/length trailer matches its data")));
+            ? FormattableString.Invariant($"truncated gzip data: member {_member} (at compressed byte offset {_memberOffset}) ends without its CRC-32/length trailer (the input ends early, at compressed byte offset {BytesIn})")
+            : FormattableString.Invariant($"gzip member {_member} (at compressed byte offset {_memberOffset}) is corrupt: no CRC-32/length trailer matches its data")));
     }
+
+    /// <summary>The compressed byte offset in the source of a position in the buffer.</summary>
+    private long OffsetOf(int position) => BytesIn - (_end - position);
 
     /// <summary>
     /// Where the member's next part starts (just past its trailer) when its trailer, the CRC-32 and length given, begins at
