@@ -205,12 +205,14 @@ public sealed class LogpushKitHealthCheckTests : FakeQueueTest
         var before = await CheckAsync(host);
         await host.StartAsync();
         using var cts = new CancellationTokenSource(Timeout);
-        while (state.Status != LogpushKitWorkerStatus.Running)
+
+        // the worker is Running as soon as it starts its pipeline; the pipeline watches the folder a moment later
+        HealthReportEntry running;
+        while (state.Status != LogpushKitWorkerStatus.Running || !Equals((running = await CheckAsync(host)).Data["activity"], "Watching"))
         {
             await Task.Delay(25, cts.Token);
         }
 
-        var running = await CheckAsync(host);
         await host.StopAsync();
         var after = await CheckAsync(host);
 
