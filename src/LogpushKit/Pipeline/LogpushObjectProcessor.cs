@@ -602,6 +602,56 @@ public sealed class LogpushObjectProcessor
         }
     }
 
+    /// <summary>The source and target store names the state records this processor's conversions under.</summary>
+    internal (string Source, string Target) StateStores => (_stores.Value.Source, _stores.Value.Target);
+
+    /// <summary>
+    /// The up-to-date path of <see cref="ConvertWithStateAsync"/> for a reconcile pass over a folder source: the file's
+    /// size, last-write time and identity as listed (<paramref name="listed"/>) against the record the pass read for it
+    /// (<paramref name="prior"/>, <see langword="null"/> when none). When they match, the object is done as a skip,
+    /// counted and logged as every object is, without a task, a lock, another stat or another query. Otherwise
+    /// <see langword="false"/>: the object goes through <see cref="ProcessAsync(string, string?, CancellationToken)"/>
+    /// (also when its plan needs its first record read, or its target key cannot be made).
+    /// </summary>
+    internal bool TryUpToDate(string key, FileStat listed, ConversionRecord? prior, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ObjectProcessingResult? result)
+    {
+        result = null;
+        if (prior is null || Options.Force || Options.State is null || GetFilterReason(key) is not null)
+        {
+            return false;
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        var plan = PlanByKey(key);
+        if (_peeks && plan == _defaultPlan)
+        {
+            return false; // its plan is told by its first record
+        }
+
+        string targetKey;
+        try
+        {
+            targetKey = TargetKeyOf(key, plan);
+            if (!UpToDate(prior, targetKey, null, listed, plan))
+            {
+                return false;
+            }
+
+            RefuseTargetInSource(key, targetKey);
+        }
+        catch (LogpushKitException)
+        {
+            return false; // the full path reports it
+        }
+
+        using var activity = LogpushKitMetrics.StartObjectActivity(Source.Name, key);
+        result = Skipped(key, targetKey, prior.SourceETag, reason: null) with { SourceSize = prior.SourceSize, Elapsed = _timeProvider.GetElapsedTime(started) };
+        _metrics.Record(result);
+        LogpushKitMetrics.CompleteObjectActivity(activity, result, Target.Name);
+        LogResult(result);
+        return true;
+    }
+
     /// <summary>Why a target with provenance but no state record is converted again.</summary>
     private static ConversionReason ReasonFrom(ProvenanceMetadata.Recorded recorded, string? sourceETag, ObjectPlan plan) =>
         !string.Equals(sourceETag, recorded.ETag, StringComparison.Ordinal) ? ConversionReason.SourceChanged

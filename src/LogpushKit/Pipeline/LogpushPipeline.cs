@@ -234,7 +234,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         SetActivity(PipelineActivity.Reconciling);
         try
         {
-            return await PassAsync(Options.MaxConcurrency, isFirst: true, progress, cancellationToken).ConfigureAwait(false);
+            return await PassAsync(Options.MaxConcurrency, isFirst: true, watcher: null, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -284,7 +284,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         {
             if (Options.ReconcileFirst)
             {
-                total += await PassAsync(Options.MaxConcurrency, isFirst: true, progress, stop.Token).ConfigureAwait(false);
+                total += await PassAsync(Options.MaxConcurrency, isFirst: true, watcher, progress, stop.Token).ConfigureAwait(false);
             }
 
             Log.Watching(_logger, SourceLocation.ToString(), queue is null ? $"a reconcile every {interval!.Value.TotalSeconds:0} s" : "folder events");
@@ -306,7 +306,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             {
                 // beside a watcher the passes only catch what it missed: half the slots
                 var concurrency = queue is null ? Options.MaxConcurrency : Half(Options.MaxConcurrency);
-                passes = PassesAsync(period, concurrency, runFirst: false, progress, stop.Token);
+                passes = PassesAsync(period, concurrency, runFirst: false, watcher, progress, stop.Token);
                 running.Add(passes);
             }
 
@@ -372,7 +372,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var interval = Options.ReconcileInterval is { } every && every > TimeSpan.Zero ? every : (TimeSpan?)null;
         var passes = Options.ReconcileFirst || interval is not null
-            ? PassesAsync(interval, Half(consumer.Options.MaxConcurrency), Options.ReconcileFirst, progress, stop.Token)
+            ? PassesAsync(interval, Half(consumer.Options.MaxConcurrency), Options.ReconcileFirst, watcher: null, progress, stop.Token)
             : Task.FromResult(PipelineSummary.Empty);
         progress?.Report(new PipelineProgress(PipelineProgressKind.Watching, PipelineSummary.Empty));
         var reporting = ReportRunningAsync(consumer.Statistics.Snapshot, progress, stop.Token);
@@ -445,9 +445,18 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         DrainTimeout = Options.DrainTimeout,
     };
 
-    private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// One reconcile pass. Beside a folder <paramref name="watcher"/>, the pass leaves the objects the watcher owns alone
+    /// (being retried, or given up until their files change) and hands each failure to it as a first failed attempt, so
+    /// that a bad file is retried and given up the same way whether it was there when the watch started or came later.
+    /// </summary>
+    private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
-        var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider);
+        var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider)
+        {
+            Skip = watcher is null ? null : watcher.Owns,
+            Failed = watcher is null ? null : failed => watcher.OnPassFailed(failed, WatchRetryDelay),
+        };
         var options = new ReconcileOptions
         {
             From = Options.From,
@@ -472,7 +481,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Reconcile passes every <paramref name="interval"/> (or one pass when it is null) until stopped; a failed pass is reported, counted and survived.</summary>
-    private async Task<PipelineSummary> PassesAsync(TimeSpan? interval, int concurrency, bool runFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task<PipelineSummary> PassesAsync(TimeSpan? interval, int concurrency, bool runFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         await Task.Yield();
         var total = PipelineSummary.Empty;
@@ -480,7 +489,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         {
             if (runFirst)
             {
-                total += await GuardedPassAsync(interval, concurrency, isFirst: true, progress, cancellationToken).ConfigureAwait(false);
+                total += await GuardedPassAsync(interval, concurrency, isFirst: true, watcher, progress, cancellationToken).ConfigureAwait(false);
             }
 
             if (interval is not { } period)
@@ -491,7 +500,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             using var timer = new PeriodicTimer(period, _timeProvider);
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                total += await GuardedPassAsync(interval, concurrency, isFirst: false, progress, cancellationToken).ConfigureAwait(false);
+                total += await GuardedPassAsync(interval, concurrency, isFirst: false, watcher, progress, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -502,11 +511,11 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         return total;
     }
 
-    private async Task<PipelineSummary> GuardedPassAsync(TimeSpan? interval, int concurrency, bool isFirst, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task<PipelineSummary> GuardedPassAsync(TimeSpan? interval, int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
     {
         try
         {
-            var summary = await PassAsync(concurrency, isFirst, progress, cancellationToken).ConfigureAwait(false);
+            var summary = await PassAsync(concurrency, isFirst, watcher, progress, cancellationToken).ConfigureAwait(false);
             lock (_healthLock)
             {
                 _passesFailingSince = null;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using LogpushKit.State;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -72,6 +73,9 @@ public sealed class LogpushReconciler
     /// <summary>Listing entries read ahead of the objects in flight (a listing page is 1,000).</summary>
     private const int ListingLookahead = 1000;
 
+    /// <summary>Listed files of a folder source whose state records are read in one query.</summary>
+    private const int StateBatch = 256;
+
     private readonly LogpushObjectProcessor _processor;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -84,6 +88,15 @@ public sealed class LogpushReconciler
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
+
+    /// <summary>
+    /// Beside a folder watcher: whether the watcher owns a key (its message is out, or it was given up and its file has
+    /// not changed); the pass leaves such objects alone, so it neither doubles the queue's attempts nor retries given-up ones.
+    /// </summary>
+    internal Func<string, bool>? Skip { get; init; }
+
+    /// <summary>Beside a folder watcher: receives every object that failed in the pass, so its attempts are counted there.</summary>
+    internal Action<ObjectProcessingResult>? Failed { get; init; }
 
     /// <summary>Lists and converts; returns the totals. Failed objects are in the summary, not thrown.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; in-flight puts are aborted.</exception>
@@ -105,7 +118,7 @@ public sealed class LogpushReconciler
         }
 
         var incomplete = new StrongBox<R2ListIncompleteException?>();
-        var unsettled = new List<R2ObjectInfo>();
+        var unsettled = new List<Candidate>();
         var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), incomplete, unsettled, cancellationToken);
         var budget = new InFlightBudget(options.MaxConcurrency, options.IoBudgetBytes);
         await ScheduleAsync(candidates, budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
@@ -135,20 +148,20 @@ public sealed class LogpushReconciler
         return summary;
     }
 
-    private async IAsyncEnumerable<R2ObjectInfo> Candidates(
+    private async IAsyncEnumerable<Candidate> Candidates(
         string? prefix,
         ReconcileOptions options,
         PipelineStatistics statistics,
         Action onListed,
         StrongBox<R2ListIncompleteException?> incomplete,
-        List<R2ObjectInfo> unsettled,
+        List<Candidate> unsettled,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // With a state store, a folder source is listed without opening or hashing its files: the processor tells an
         // unchanged file by its size, last-write time and identity. Otherwise the listing's ETags are what it compares.
         var listing = (_processor.Options.State is not null && _processor.Source is FileSystemBucket folder
-                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new R2ListItem(f.Key, new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified)))
-                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken)).GetAsyncEnumerator(cancellationToken);
+                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new Candidate(new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified), f.Stat, null))
+                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).Where(static i => i.Object is not null).Select(static i => new Candidate(i.Object!, null, null))).GetAsyncEnumerator(cancellationToken);
         await using var disposeListing = listing.ConfigureAwait(false);
         while (true)
         {
@@ -166,12 +179,8 @@ public sealed class LogpushReconciler
                 break;
             }
 
-            var item = listing.Current;
-            if (item.Object is not { } info)
-            {
-                continue;
-            }
-
+            var candidate = listing.Current;
+            var info = candidate.Info;
             onListed();
             if (_processor.GetFilterReason(info.Key) is not null)
             {
@@ -185,14 +194,19 @@ public sealed class LogpushReconciler
                 continue;
             }
 
+            if (Skip is { } skip && skip(info.Key))
+            {
+                continue; // the watcher's: being retried, or given up until its file changes
+            }
+
             if (options.SettlePeriod is { } settle && IsRecent(info, settle))
             {
                 // maybe still being written (a copy into the folder): looked at again at the end of the pass
-                unsettled.Add(info);
+                unsettled.Add(candidate);
                 continue;
             }
 
-            yield return info;
+            yield return candidate;
         }
     }
 
@@ -201,9 +215,9 @@ public sealed class LogpushReconciler
     /// <paramref name="settle"/> since its listed last change: the same size and last-modified time on a fresh HEAD. One
     /// that changed again (or is still too recent) is skipped as still being written, counted and logged.
     /// </summary>
-    private async IAsyncEnumerable<R2ObjectInfo> SettledAsync(List<R2ObjectInfo> unsettled, TimeSpan settle, PipelineStatistics statistics, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Candidate> SettledAsync(List<Candidate> unsettled, TimeSpan settle, PipelineStatistics statistics, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var listed in unsettled.OrderBy(i => i.LastModified))
+        foreach (var listed in unsettled.Select(static c => c.Info).OrderBy(i => i.LastModified))
         {
             // looked at again once the listed version has been unchanged for the settle period; a timer may fire a little
             // early, so an unchanged file still inside the period is waited for again (each wait ends the period sooner)
@@ -247,7 +261,7 @@ public sealed class LogpushReconciler
                 continue;
             }
 
-            yield return now;
+            yield return new Candidate(now, null, null);
         }
     }
 
@@ -260,7 +274,7 @@ public sealed class LogpushReconciler
     /// the work. Returns once every object is done; nothing is kept per object after it is done.
     /// </summary>
     private async Task ScheduleAsync(
-        IAsyncEnumerable<R2ObjectInfo> candidates,
+        IAsyncEnumerable<Candidate> candidates,
         InFlightBudget budget,
         PipelineStatistics statistics,
         IProgress<ReconcileProgress>? progress,
@@ -268,7 +282,7 @@ public sealed class LogpushReconciler
         CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ahead = Channel.CreateBounded<R2ObjectInfo>(new BoundedChannelOptions(ListingLookahead) { SingleReader = true, SingleWriter = true });
+        var ahead = Channel.CreateBounded<Candidate>(new BoundedChannelOptions(ListingLookahead) { SingleReader = true, SingleWriter = true });
         var listing = FillAsync(candidates, ahead.Writer, stop.Token);
         var running = 0;
         var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -284,8 +298,17 @@ public sealed class LogpushReconciler
         Interlocked.Increment(ref running); // the scheduling loop itself
         try
         {
-            await foreach (var info in ahead.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            await foreach (var candidate in ahead.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
+                var info = candidate.Info;
+                if (candidate.Stat is { } stat && _processor.TryUpToDate(info.Key, stat, candidate.Prior, out var skipped))
+                {
+                    // unchanged since its recorded conversion: done here, without a task or a slot
+                    statistics.Add(skipped);
+                    progress?.Report(new ReconcileProgress(listed(), statistics.Snapshot(), skipped));
+                    continue;
+                }
+
                 var weight = InFlightBudget.Weigh(info.Size);
                 await budget.WaitAsync(weight, stop.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref running);
@@ -331,6 +354,11 @@ public sealed class LogpushReconciler
             {
                 var result = await _processor.ProcessAsync(info.Key, info.ETag.Length == 0 ? null : info.ETag, stop.Token).ConfigureAwait(false);
                 statistics.Add(result);
+                if (result.IsFailure)
+                {
+                    Failed?.Invoke(result);
+                }
+
                 progress?.Report(new ReconcileProgress(listed(), statistics.Snapshot(), result));
             }
             catch (Exception ex)
@@ -346,16 +374,33 @@ public sealed class LogpushReconciler
         }
     }
 
-    private static async Task FillAsync(IAsyncEnumerable<R2ObjectInfo> candidates, ChannelWriter<R2ObjectInfo> writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="candidates"/> into <paramref name="writer"/>; listed files (with a state) go in batches of
+    /// <see cref="StateBatch"/> with the state's record of each, read in one query per batch.
+    /// </summary>
+    private async Task FillAsync(IAsyncEnumerable<Candidate> candidates, ChannelWriter<Candidate> writer, CancellationToken cancellationToken)
     {
         await Task.Yield();
+        var batch = new List<Candidate>(StateBatch);
         try
         {
-            await foreach (var info in candidates.WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var candidate in candidates.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                await writer.WriteAsync(info, cancellationToken).ConfigureAwait(false);
+                if (candidate.Stat is null || _processor.Options.State is null)
+                {
+                    await FlushAsync(batch, writer, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(candidate, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                batch.Add(candidate);
+                if (batch.Count == StateBatch)
+                {
+                    await FlushAsync(batch, writer, cancellationToken).ConfigureAwait(false);
+                }
             }
 
+            await FlushAsync(batch, writer, cancellationToken).ConfigureAwait(false);
             writer.Complete();
         }
         catch (Exception ex)
@@ -364,4 +409,56 @@ public sealed class LogpushReconciler
             throw;
         }
     }
+
+    private async Task FlushAsync(List<Candidate> batch, ChannelWriter<Candidate> writer, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var records = await RecordsOfAsync(batch, cancellationToken).ConfigureAwait(false);
+        foreach (var candidate in batch)
+        {
+            var prior = records is not null && records.TryGetValue(candidate.Info.Key, out var record) ? record : null;
+            await writer.WriteAsync(candidate with { Prior = prior }, cancellationToken).ConfigureAwait(false);
+        }
+
+        batch.Clear();
+    }
+
+    /// <summary>
+    /// The state's newest record of each candidate's conversion into the target, by source key; <see langword="null"/>
+    /// when the state cannot be read now (then each object goes the full way, which reports the state's problem as its own).
+    /// </summary>
+    private async Task<Dictionary<string, ConversionRecord>?> RecordsOfAsync(List<Candidate> batch, CancellationToken cancellationToken)
+    {
+        var state = _processor.Options.State!;
+        var (source, target) = _processor.StateStores;
+        try
+        {
+            if (state is SqliteConversionStateStore sqlite)
+            {
+                return await sqlite.FindBySourcesAsync(source, batch.ConvertAll(static c => c.Info.Key), target, cancellationToken).ConfigureAwait(false);
+            }
+
+            var records = new Dictionary<string, ConversionRecord>(batch.Count, StringComparer.Ordinal);
+            foreach (var candidate in batch)
+            {
+                if (await state.FindBySourceAsync(source, candidate.Info.Key, target, cancellationToken).ConfigureAwait(false) is { } record)
+                {
+                    records[candidate.Info.Key] = record;
+                }
+            }
+
+            return records;
+        }
+        catch (ConversionStateException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A listed object; for a folder source with a state, its file's stat and the state's record of it.</summary>
+    private readonly record struct Candidate(R2ObjectInfo Info, FileStat? Stat, ConversionRecord? Prior);
 }

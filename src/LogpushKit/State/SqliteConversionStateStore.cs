@@ -214,6 +214,52 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The newest conversion recorded for each of <paramref name="sourceKeys"/> of the store <paramref name="source"/> into
+    /// <paramref name="target"/> (what <see cref="FindBySourceAsync"/> gives for each), in one query: a pass over an
+    /// unchanged folder asks once per batch of listed files instead of once per file. Keys with no record are absent.
+    /// </summary>
+    internal async ValueTask<Dictionary<string, ConversionRecord>> FindBySourcesAsync(string source, IReadOnlyList<string> sourceKeys, string target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sourceKeys);
+        ArgumentNullException.ThrowIfNull(target);
+        var found = new Dictionary<string, ConversionRecord>(sourceKeys.Count, StringComparer.Ordinal);
+        if (sourceKeys.Count == 0)
+        {
+            return found;
+        }
+
+        return await RunAsync(
+            async connection =>
+            {
+                using var command = connection.CreateCommand();
+                var sql = new System.Text.StringBuilder($"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND target_store = $t AND source_key IN (", 400 + (sourceKeys.Count * 7));
+                command.Parameters.AddWithValue("$s", source);
+                command.Parameters.AddWithValue("$t", target);
+                for (var i = 0; i < sourceKeys.Count; i++)
+                {
+                    var name = string.Create(CultureInfo.InvariantCulture, $"$k{i}");
+                    sql.Append(i == 0 ? string.Empty : ",").Append(name);
+                    command.Parameters.AddWithValue(name, sourceKeys[i]);
+                }
+
+                command.CommandText = sql.Append(");").ToString();
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var record = ReadRecord(reader);
+                    if (!found.TryGetValue(record.SourceKey, out var other) || record.ConvertedAt > other.ConvertedAt)
+                    {
+                        found[record.SourceKey] = record;
+                    }
+                }
+
+                return found;
+            },
+            "read conversions").ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask SaveAsync(ConversionRecord record, CancellationToken cancellationToken = default)
     {

@@ -74,5 +74,58 @@ public sealed class WatchGiveUpTests
         }
     }
 
+    [Fact]
+    public async Task RunWatch_BadFilesThereAtTheStartWithPasses_EachGivenUpOnceAfterItsAttemptsAndNotRetriedByThePasses()
+    {
+        using var folder = new TempDirectory();
+        var source = Path.Combine(folder.Path, "src");
+        var target = Path.Combine(folder.Path, "out");
+        Directory.CreateDirectory(source);
+        var whole = PipelineTestData.Gzip(PipelineTestData.Ndjson(50));
+        for (var i = 1; i <= 2; i++)
+        {
+            var path = Path.Combine(source, $"bad{i}.log.gz");
+            await File.WriteAllBytesAsync(path, whole[..(whole.Length / 2)]);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-5));
+        }
+
+        using var process = Process.Start(NothingSilentStorageTests.StartInfo(["run", "--source", source, "--target", target, "--watch", "--interval", "1", "--max-attempts", "2"], honourFilePermissions: false, null))!;
+        var stderr = new StderrLines(process, "watching");
+        try
+        {
+            // the first pass is attempt 1, the watcher's retry after 1 s attempt 2: given up
+            var deadline = Stopwatch.StartNew();
+            while (GaveUp(stderr.Text) < 2 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(GaveUp(stderr.Text) == 2, stderr.Text);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // passes every second: none tries them again
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill!.WaitForExitAsync();
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var printed = stderr.Text;
+
+            Assert.True(process.ExitCode == 3, printed);
+            foreach (var name in new[] { "bad1.log.gz", "bad2.log.gz" })
+            {
+                Assert.Single(Regex.Matches(printed, $"gave up on {Regex.Escape(name)} after 2 failed attempts"));
+            }
+
+            Assert.Contains("4 failed (2 objects given up until their files change)", printed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     private static int GaveUp(string text) => Regex.Matches(text, "logpushkit: gave up on ").Count;
 }

@@ -118,6 +118,29 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
     }
 
     [Fact]
+    public async Task TryUpToDate_UnchangedFile_IsDoneFromTheListingAndTheBatchRead_AChangedOneIsNot()
+    {
+        var (source, target) = Folders();
+        WriteSource("gw/a.log.gz", 2, 1);
+        WriteSource("gw/b.log.gz", 3, 2);
+        await using var state = SqliteConversionStateStore.Open(_temp.File("state/state.db"));
+        var processor = new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state });
+        Assert.Equal(2, (await new LogpushReconciler(processor).RunAsync()).Converted);
+        File.SetLastWriteTimeUtc(Path.Combine(_temp.File("src"), "gw", "b.log.gz"), DateTime.UtcNow.AddMinutes(-5));
+
+        var listed = await source.ListFilesAsync(null).ToListAsync();
+        var (sourceStore, targetStore) = processor.StateStores;
+        var records = await state.FindBySourcesAsync(sourceStore, [.. listed.Select(f => f.Key), "gw/none.log.gz"], targetStore);
+
+        Assert.Equal(["gw/a.log.gz", "gw/b.log.gz"], records.Keys.Order(StringComparer.Ordinal));
+        Assert.True(processor.TryUpToDate("gw/a.log.gz", listed[0].Stat, records["gw/a.log.gz"], out var skipped));
+        Assert.Equal(ObjectProcessingStatus.SkippedDuplicate, skipped.Status);
+        Assert.Equal("gw/a.csv", skipped.TargetKey);
+        Assert.False(processor.TryUpToDate("gw/b.log.gz", listed[1].Stat, records["gw/b.log.gz"], out _)); // touched: read again
+        Assert.False(processor.TryUpToDate("gw/a.log.gz", listed[0].Stat, null, out _)); // no record
+    }
+
+    [Fact]
     public async Task Reconcile_UnchangedFolderSource_IsNotRead()
     {
         var (source, target) = Folders();

@@ -245,6 +245,117 @@ public sealed class LogpushPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task WatchAsync_BadFilesThereAtTheStart_CountAttemptsFromTheFirstPassAndAreGivenUpOnce()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        foreach (var name in new[] { "bad1.log.gz", "bad2.log.gz" })
+        {
+            var path = Path.Combine(source, name);
+            await File.WriteAllBytesAsync(path, CutShortGzip());
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-5));
+        }
+
+        await using var pipeline = LogpushPipeline.Open(new LogpushPipelineOptions
+        {
+            Source = source,
+            Target = Path.Combine(_dir.Path, "csv"),
+            WatchDebounce = TimeSpan.FromMilliseconds(50),
+            MaxAttempts = 2,
+        });
+        var gaveUp = new ConcurrentQueue<(string Key, int Attempts)>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var progress = new Inline(p =>
+        {
+            if (p.Kind == PipelineProgressKind.GaveUp)
+            {
+                gaveUp.Enqueue((p.Object!.SourceKey, p.Attempts));
+            }
+        });
+
+        var watching = pipeline.WatchAsync(progress, stop.Token);
+        while (gaveUp.Count < 2)
+        {
+            await Task.Delay(25, stop.Token); // the first pass's failure is attempt 1; the queue's retry after 1 s is attempt 2
+        }
+
+        await Task.Delay(1500, stop.Token); // nothing more while the files stay as they are
+        var during = pipeline.Health;
+        await stop.CancelAsync();
+        var summary = await watching;
+
+        Assert.Equal([("bad1.log.gz", 2), ("bad2.log.gz", 2)], gaveUp.OrderBy(g => g.Key, StringComparer.Ordinal));
+        Assert.Equal(2, during.WatcherGivenUp);
+        Assert.Equal(2, summary.GivenUp);
+        Assert.Equal(4, summary.Failed); // two attempts each
+    }
+
+    [Fact]
+    public async Task WatchAsync_PeriodicPassesBesideTheWatcher_DoNotRetryAGivenUpFileUntilItChanges()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        var target = Path.Combine(_dir.Path, "csv");
+        await using var pipeline = LogpushPipeline.Open(new LogpushPipelineOptions
+        {
+            Source = source,
+            Target = target,
+            WatchDebounce = TimeSpan.FromMilliseconds(50),
+            ReconcileInterval = TimeSpan.FromMilliseconds(100),
+            MaxAttempts = 1,
+        });
+        var gaveUp = new ConcurrentQueue<string>();
+        var passes = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var progress = new Inline(p =>
+        {
+            if (p.Kind == PipelineProgressKind.GaveUp)
+            {
+                gaveUp.Enqueue(p.Object!.SourceKey);
+            }
+
+            if (p is { Kind: PipelineProgressKind.Reconciled, IsFirstPass: false })
+            {
+                Interlocked.Increment(ref passes);
+            }
+
+            if (p.Kind == PipelineProgressKind.Watching)
+            {
+                File.WriteAllBytes(Path.Combine(source, "bad.log.gz"), CutShortGzip()); // arrives while watched
+            }
+        });
+
+        var watching = pipeline.WatchAsync(progress, stop.Token);
+        while (gaveUp.IsEmpty)
+        {
+            await Task.Delay(25, stop.Token);
+        }
+
+        var passesThen = Volatile.Read(ref passes);
+        while (Volatile.Read(ref passes) < passesThen + 5)
+        {
+            await Task.Delay(25, stop.Token); // passes that would have retried it
+        }
+
+        var given = pipeline.Health.WatcherGivenUp;
+        await File.WriteAllBytesAsync(Path.Combine(source, "bad.log.gz"), PipelineTestData.Gzip(PipelineTestData.Ndjson(2)));
+        while (!File.Exists(Path.Combine(target, "bad.csv")))
+        {
+            await Task.Delay(25, stop.Token); // changed: taken again
+        }
+
+        await stop.CancelAsync();
+        var summary = await watching;
+
+        Assert.Equal(["bad.log.gz"], gaveUp);
+        Assert.Equal(1, given);
+        Assert.Equal(1, summary.Failed); // the one attempt; no pass tried it again
+        Assert.Equal(1, summary.GivenUp);
+        Assert.Equal(1, summary.Converted);
+        Assert.Equal(PipelineTestData.ExpectedCsv(2), await File.ReadAllTextAsync(Path.Combine(target, "bad.csv")));
+    }
+
+    [Fact]
     public async Task ConsumeAsync_EventsAndFirstPass_ConvertOnceWithTheSameProcessor()
     {
         var buckets = new MemoryBuckets();
@@ -294,6 +405,13 @@ public sealed class LogpushPipelineTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(3), sum.Elapsed);
         Assert.Equal(PipelineSummary.MaxFailuresKept, sum.Failures.Count);
         Assert.Equal(sum.Converted, PipelineSummary.Add(a, b).Converted);
+    }
+
+    /// <summary>A gzip stream cut short: bad data on every attempt.</summary>
+    private static byte[] CutShortGzip()
+    {
+        var whole = PipelineTestData.Gzip(PipelineTestData.Ndjson(50));
+        return whole[..(whole.Length / 2)];
     }
 
     private sealed class Inline(Action<PipelineProgress> report) : IProgress<PipelineProgress>

@@ -47,6 +47,28 @@ public sealed class SqliteConversionStateStoreTests : IDisposable
         Assert.Null(await store.FindByTargetAsync("file:///dst/", "b.csv"));
     }
 
+    [Fact]
+    public async Task FindBySourcesAsync_ABatch_GivesWhatFindBySourceGivesForEachKey()
+    {
+        await using var store = SqliteConversionStateStore.Open(_temp.File("state.db"), "--state");
+        await store.SaveAsync(Record("a.log.gz", "old/a.csv", at: Time));
+        await store.SaveAsync(Record("a.log.gz", "new/a.csv", at: Time.AddMinutes(1)));
+        await store.SaveAsync(Record("b.log.gz", "b.csv"));
+        await store.SaveAsync(Record("c.log.gz", "c.csv") with { Target = "file:///other/" });
+        string[] keys = ["a.log.gz", "b.log.gz", "c.log.gz", "missing.log.gz", .. Enumerable.Range(0, 300).Select(i => $"x{i}.log.gz")];
+
+        var found = await store.FindBySourcesAsync("file:///src/", keys, "file:///dst/");
+
+        Assert.Equal(["a.log.gz", "b.log.gz"], found.Keys.Order(StringComparer.Ordinal));
+        foreach (var (key, record) in found)
+        {
+            Assert.Equal(await store.FindBySourceAsync("file:///src/", key, "file:///dst/"), record);
+        }
+
+        Assert.Equal("new/a.csv", found["a.log.gz"].TargetKey);
+        Assert.Empty(await store.FindBySourcesAsync("file:///src/", [], "file:///dst/"));
+    }
+
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task FindBySourceAsync_TwoTargets_ReturnsTheNewest(string kind)

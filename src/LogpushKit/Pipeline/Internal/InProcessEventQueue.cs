@@ -61,6 +61,26 @@ internal sealed class InProcessEventQueue : IObjectEventSource
         _ready.Writer.TryWrite(new Entry(id, notification, _timeProvider.GetUtcNow(), 0));
     }
 
+    /// <summary>
+    /// Adds an event for an object that has already failed <paramref name="attempts"/> times elsewhere (a reconcile pass
+    /// beside the watcher), visible after <paramref name="delay"/>: its next delivery is attempt
+    /// <paramref name="attempts"/> + 1, and it goes to <see cref="DeadLetters"/> after <see cref="MaxAttempts"/> in all.
+    /// </summary>
+    public void Enqueue(R2EventNotification notification, int attempts, TimeSpan delay)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        ArgumentOutOfRangeException.ThrowIfNegative(attempts);
+        var id = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+        var entry = new Entry(id, notification, _timeProvider.GetUtcNow(), attempts);
+        if (delay <= TimeSpan.Zero)
+        {
+            _ready.Writer.TryWrite(entry);
+            return;
+        }
+
+        _ = RequeueLaterAsync(entry, delay);
+    }
+
     /// <inheritdoc />
     public async Task<IReadOnlyList<ObjectEventMessage>> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
     {

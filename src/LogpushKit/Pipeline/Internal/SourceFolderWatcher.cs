@@ -154,10 +154,7 @@ internal sealed class SourceFolderWatcher
 
         if (result.IsFailure)
         {
-            _givenUp[key] = FileVersion.Of(PathOf(key));
-            Statistics.AddGivenUp();
-            Log.WatcherGaveUp(_logger, ObjectKeyText.Escape(key), message.Attempts, result.Reason);
-            GaveUp?.Invoke(result, message.Attempts);
+            GiveUp(key, result, message.Attempts);
         }
         else
         {
@@ -169,6 +166,56 @@ internal sealed class SourceFolderWatcher
             // it changed while its message was out: take the new version like any new file
             _pending[key] = new Pending(PathOf(key), _timeProvider.GetTimestamp(), -1, default);
         }
+    }
+
+    /// <summary>
+    /// Whether a reconcile pass beside the watcher leaves <paramref name="key"/> alone: its message is out (the queue
+    /// retries it), or it was given up and its file has not changed since (size or last-write time).
+    /// </summary>
+    public bool Owns(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _queued.ContainsKey(key) || (_givenUp.TryGetValue(key, out var version) && version == FileVersion.Of(PathOf(key)));
+    }
+
+    /// <summary>
+    /// Takes the failure of an object in a reconcile pass beside the watcher (the first pass of a watch, or a periodic
+    /// one) as its first failed attempt: given up at once when <see cref="MaxAttempts"/> is 1, else enqueued for its next
+    /// attempt after <paramref name="retryDelay"/>, so that it is retried and given up like a file that arrived later.
+    /// Nothing is done for an object whose message is already out (the queue counts its attempts).
+    /// </summary>
+    public void OnPassFailed(ObjectProcessingResult result, TimeSpan retryDelay)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (!result.IsFailure)
+        {
+            return;
+        }
+
+        var key = result.SourceKey;
+        _givenUp.TryRemove(key, out _); // a given-up file the pass saw changed, and that failed again: its attempts start over
+        if (MaxAttempts <= 1)
+        {
+            if (!_queued.ContainsKey(key))
+            {
+                GiveUp(key, result, 1);
+            }
+
+            return;
+        }
+
+        if (_queued.TryAdd(key, false))
+        {
+            _queue.Enqueue(Notification(new R2ObjectInfo(key, result.SourceSize ?? 0, result.SourceETag ?? string.Empty, default)), attempts: 1, retryDelay);
+        }
+    }
+
+    private void GiveUp(string key, ObjectProcessingResult result, int attempts)
+    {
+        _givenUp[key] = FileVersion.Of(PathOf(key));
+        Statistics.AddGivenUp();
+        Log.WatcherGaveUp(_logger, ObjectKeyText.Escape(key), attempts, result.Reason);
+        GaveUp?.Invoke(result, attempts);
     }
 
     private async Task<int> ScanPrefixAsync(string? prefix, CancellationToken cancellationToken)
