@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.IO.Compression;
+using LogpushKit.Benchmarks.Infrastructure;
 
 namespace LogpushKit.Benchmarks.Generation;
 
@@ -15,17 +15,8 @@ internal static class InflateCommand
         var command = new Command("inflate", "Inflate a gzip file to nowhere with .NET's GZipStream (the floor whole-process timings compare against).") { file };
         command.SetAction(parseResult =>
         {
-            using var input = new FileStream(parseResult.GetRequiredValue(file), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
-            using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            var buffer = new byte[81920];
-            long total = 0;
-            int read;
-            while ((read = gzip.Read(buffer)) > 0)
-            {
-                total += read;
-            }
-
-            Console.WriteLine(total);
+            var input = new FileStream(parseResult.GetRequiredValue(file), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
+            Console.WriteLine(BareInflate.Run(input, new byte[81920]));
             return 0;
         });
         return command;
