@@ -140,6 +140,10 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
         await _source.PutAsync(key, new MemoryStream(data));
         Publish(key);
 
+        // The child's ack is held, so that the kill always lands before it: while the object is converted (a slow
+        // machine), or once its output is written and the ack not yet answered (a fast one: the conversion takes less
+        // than the wait). Both are crashes with the message leased.
+        _api.FailNext(new FakeFailure { Delay = TimeSpan.FromMinutes(2), PathContains = "messages/ack" });
         using var child = StartConsumeProcess();
         try
         {
@@ -155,6 +159,8 @@ public sealed class EndToEndTests(S3rverServer s3) : IAsyncLifetime
             {
                 child.Kill(entireProcessTree: true);
             }
+
+            _api.ClearFailures();
         }
 
         Assert.Equal(0, _queue.AckedCount);

@@ -178,6 +178,15 @@ public sealed partial class FakeCloudflareApi : IAsyncDisposable
     /// <summary>Clears the recorded requests.</summary>
     public void ClearRequests() => _requests.Clear();
 
+    /// <summary>Drops the queued failures no request has met yet.</summary>
+    public void ClearFailures()
+    {
+        lock (_gate)
+        {
+            _failures.Clear();
+        }
+    }
+
     /// <summary>Sets the fields the fields endpoint returns for a dataset (name → description, in order).</summary>
     /// <param name="dataset">The dataset.</param>
     /// <param name="fields">The fields.</param>
