@@ -248,19 +248,15 @@ public sealed class FeedHealth
         }
     }
 
-    private async Task<(long Listed, long Filtered, List<Candidate> Candidates, R2ListIncompleteException? Incomplete)> ListSourceAsync(bool withState, CancellationToken cancellationToken)
+    private async Task<(long Listed, long Filtered, List<LogpushObjectProcessor.ListedSource> Candidates, R2ListIncompleteException? Incomplete)> ListSourceAsync(bool withState, CancellationToken cancellationToken)
     {
         long listed = 0, filtered = 0;
-        var candidates = new List<Candidate>();
+        var candidates = new List<LogpushObjectProcessor.ListedSource>();
         R2ListIncompleteException? incomplete = null;
 
         // With a state, a folder source is listed as the processor sees it: size, last-write time and identity, without
         // opening or hashing a file. Otherwise the listing's ETags are compared.
-        var prefix = _processor.Options.Prefix;
-        var listing = (withState && _processor.Source is FileSystemBucket folder
-                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new Candidate(new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified), f.Stat))
-                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).Where(static item => item.Object is not null).Select(static item => new Candidate(item.Object!, null)))
-            .GetAsyncEnumerator(cancellationToken);
+        var listing = _processor.ListSourceAsync(_processor.Options.Prefix, withState, cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (listing.ConfigureAwait(false))
         {
             while (true)
@@ -292,7 +288,7 @@ public sealed class FeedHealth
         return (listed, filtered, candidates, incomplete);
     }
 
-    private async Task<Evaluated> EvaluateAsync(Candidate candidate, Dictionary<string, ConversionRecord>? records, LogpushDatasetResolver resolver, CancellationToken cancellationToken)
+    private async Task<Evaluated> EvaluateAsync(LogpushObjectProcessor.ListedSource candidate, Dictionary<string, ConversionRecord>? records, LogpushDatasetResolver resolver, CancellationToken cancellationToken)
     {
         var item = candidate.Info;
         var resolution = resolver.ResolveByKey(_processor.Source.Name, item.Key);
@@ -317,7 +313,7 @@ public sealed class FeedHealth
             records.TryGetValue(item.Key, out var record);
             dataset ??= record?.Dataset;
             reason = record is null ? "no conversion recorded"
-                : candidate.File is { } file ? (LogpushObjectProcessor.IsSameFile(record, file) ? null : "source changed since it was converted (its size, time or identity differs)")
+                : candidate.Stat is { } file ? (LogpushObjectProcessor.IsSameFile(record, file) ? null : "source changed since it was converted (its size, time or identity differs)")
                 : record.SourceETag is { } recorded && etag is not null && !string.Equals(recorded, etag, StringComparison.Ordinal) ? "source changed since it was converted"
                 : null;
         }
@@ -452,6 +448,4 @@ public sealed class FeedHealth
 
     private sealed record Evaluated(R2ObjectInfo Item, string? TargetKey, string Dataset, long? JobId, DateTimeOffset WindowEnd, string? Reason);
 
-    /// <summary>A listed source object; a folder's file also with its size, last-write time and identity.</summary>
-    private sealed record Candidate(R2ObjectInfo Info, FileStat? File);
 }

@@ -669,6 +669,16 @@ public sealed class LogpushObjectProcessor
         && ((file is { } f && IsSameFile(prior, f))
             || (sourceETag is not null && string.Equals(sourceETag, prior.SourceETag, StringComparison.Ordinal)));
 
+    /// <summary>
+    /// The source objects under <paramref name="prefix"/> as a state tells them apart: with a state, a folder source's files
+    /// with their size, last-write time and identity (nothing opened or hashed; no ETag); otherwise the listing's objects
+    /// with their ETags. The one listing rule for the reconciler and feed health.
+    /// </summary>
+    internal IAsyncEnumerable<ListedSource> ListSourceAsync(string? prefix, bool withState, CancellationToken cancellationToken) =>
+        withState && Source is FileSystemBucket folder
+            ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new ListedSource(new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified), f.Stat))
+            : Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).Where(static i => i.Object is not null).Select(static i => new ListedSource(i.Object!, null));
+
     /// <summary>The folder file <paramref name="file"/> is the one <paramref name="record"/> was converted from: the same size, last-write time and identity.</summary>
     internal static bool IsSameFile(ConversionRecord record, FileStat file) =>
         record.SourceLastModified is { } time && file.Size == record.SourceSize && file.LastModified == time && string.Equals(file.Id, record.SourceFileId, StringComparison.Ordinal);
@@ -1107,6 +1117,9 @@ public sealed class LogpushObjectProcessor
     }
 
     /// <summary>The source's and the target's store identities, as the state records them.</summary>
+    /// <summary>A listed source object; a folder's file (listed for a state) also with its size, last-write time and identity.</summary>
+    internal readonly record struct ListedSource(R2ObjectInfo Info, FileStat? Stat);
+
     private sealed record StoreNames(string Source, string Target);
 
     /// <summary>How one object is converted: the transformer, the fingerprint of its options, how its dataset was told (before reading), whether the conversion detects it.</summary>

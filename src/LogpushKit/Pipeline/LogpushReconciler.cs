@@ -159,9 +159,8 @@ public sealed class LogpushReconciler
     {
         // With a state store, a folder source is listed without opening or hashing its files: the processor tells an
         // unchanged file by its size, last-write time and identity. Otherwise the listing's ETags are what it compares.
-        var listing = (_processor.Options.State is not null && _processor.Source is FileSystemBucket folder
-                ? folder.ListFilesAsync(prefix, cancellationToken).Select(static f => new Candidate(new R2ObjectInfo(f.Key, f.Stat.Size, string.Empty, f.Stat.LastModified), f.Stat, null))
-                : _processor.Source.ListAsync(new R2ListOptions { Prefix = prefix }, cancellationToken).Where(static i => i.Object is not null).Select(static i => new Candidate(i.Object!, null, null))).GetAsyncEnumerator(cancellationToken);
+        var listing = _processor.ListSourceAsync(prefix, withState: _processor.Options.State is not null, cancellationToken)
+            .Select(static l => new Candidate(l.Info, l.Stat, null)).GetAsyncEnumerator(cancellationToken);
         await using var disposeListing = listing.ConfigureAwait(false);
         while (true)
         {
