@@ -41,7 +41,7 @@ def run(cmd, dst):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"'{cmd}' exited {code}: {p.stderr.read().decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 def check(dst, data_rows_per_file):
     files = glob.glob(os.path.join(dst, "**", "*.csv"), recursive=True)
@@ -58,13 +58,13 @@ cand_dst, floor_dst = os.path.join(work, "dst-candidate"), os.path.join(work, "d
 run(candidate, cand_dst); run(floor, floor_dst)  # warm-up: page cache, JIT of the floor
 check(cand_dst, lambda f: sum(1 for _ in csv.reader(f)) - 1)   # one header row per file
 check(floor_dst, lambda f: sum(1 for _ in f))                   # ndjson lines, inflated as they are
-walls, floors, rss, floor_rss = [], [], [], []
+walls, floors, rss, floor_rss, cpu, floor_cpu = [], [], [], [], [], []
 for _ in range(runs):
-    w, r = run(candidate, cand_dst); walls.append(w); rss.append(r)
-    w, r = run(floor, floor_dst); floors.append(w); floor_rss.append(r)
+    w, r, c = run(candidate, cand_dst); walls.append(w); rss.append(r); cpu.append(c)
+    w, r, c = run(floor, floor_dst); floors.append(w); floor_rss.append(r); floor_cpu.append(c)
 check(cand_dst, lambda f: sum(1 for _ in csv.reader(f)) - 1)
 ratio = statistics.median([c / f for c, f in zip(walls, floors)])
-print(f"candidate: median {statistics.median(walls):.3f} s, peak {max(rss):.0f} MiB")
-print(f"floor:     median {statistics.median(floors):.3f} s, peak {max(floor_rss):.0f} MiB")
+print(f"candidate: median {statistics.median(walls):.3f} s, {statistics.median(cpu):.2f} CPU-s, peak {max(rss):.0f} MiB")
+print(f"floor:     median {statistics.median(floors):.3f} s, {statistics.median(floor_cpu):.2f} CPU-s, peak {max(floor_rss):.0f} MiB")
 print(f"ratio candidate/floor (median of {runs} rounds): {ratio:.2f}x; every round checked: {objects} files, {objects * records} records")
 PY

@@ -65,9 +65,11 @@ public sealed class LogpushKitOptions
     public int WatchDebounceMilliseconds { get; set; } = 1000;
 
     /// <summary>
-    /// When the source or the target is a bucket: the bytes that objects in flight beyond <see cref="Concurrency"/> may
-    /// hold, so that their requests overlap (see <see cref="Pipeline.LogpushPipelineOptions.IoBudgetBytes"/>). Default
-    /// 64 MiB; 0: only <see cref="Concurrency"/> objects at once.
+    /// The bytes that objects in flight beyond <see cref="Concurrency"/> may hold, so that waiting (a bucket's requests,
+    /// or between local folders reading ahead and flushing to disk) overlaps converting; still at most
+    /// <see cref="Concurrency"/> objects convert at once between folders (see
+    /// <see cref="Pipeline.LogpushPipelineOptions.IoBudgetBytes"/>). Default 64 MiB; 0: only <see cref="Concurrency"/>
+    /// objects at once.
     /// </summary>
     public long IoBudgetBytes { get; set; } = Pipeline.LogpushPipelineOptions.DefaultIoBudgetBytes;
 

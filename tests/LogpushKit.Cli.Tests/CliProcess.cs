@@ -94,7 +94,8 @@ internal static class CliProcess
             info.Environment["XDG_STATE_HOME"] = StateHomeFor(args, info.WorkingDirectory);
         }
 
-        return Process.Start(info) ?? throw new InvalidOperationException("Could not start the CLI process.");
+        // Ctrl-C reaches the CLI as from a terminal, even when this test run was started with SIGINT ignored
+        return Process.Start(ChildProcesses.WithDefaultInterrupt(info)) ?? throw new InvalidOperationException("Could not start the CLI process.");
     }
 
     /// <summary>The XDG_STATE_HOME a CLI test process gets: one per local --target path, else a fresh one.</summary>

@@ -58,8 +58,9 @@ internal sealed class PipelineCommandOptions
 
     public Option<long?> IoBudget { get; } = new("--io-budget")
     {
-        Description = "When --source or --target is a bucket: the bytes that objects in flight beyond --concurrency may hold, so that their requests overlap while the cores convert "
-            + "(each counts 1 MiB + 8 x its compressed size, at most 17 MiB). A number with an optional K, M, G suffix (powers of 1024). Default 64M; 0: only --concurrency objects at once.",
+        Description = "The bytes that objects in flight beyond --concurrency may hold, so that waiting overlaps converting: a bucket's requests, or between local folders reading ahead and "
+            + "flushing each CSV to disk (still at most --concurrency converting at once). Each counts 1 MiB + 8 x its compressed size, at most 17 MiB. "
+            + "A number with an optional K, M, G suffix (powers of 1024). Default 64M; 0: only --concurrency objects at once.",
         HelpName = "SIZE",
         CustomParser = ParseIoBudget,
     };

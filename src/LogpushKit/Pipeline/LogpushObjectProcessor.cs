@@ -146,6 +146,15 @@ public sealed class LogpushObjectProcessor
     public LogpushObjectProcessorOptions Options { get; }
 
     /// <summary>
+    /// Limits the conversions that run at once, apart from the objects in flight; <see langword="null"/> (the default):
+    /// no limit of its own. Between local folders <see cref="LogpushPipeline"/> gives one slot per object it converts at once
+    /// (<see cref="LogpushPipelineOptions.MaxConcurrency"/>) and lets more objects be in flight: while one object's CSV is
+    /// flushed to disk, the next one converts. Only where conversion is all CPU: with a bucket on either side a
+    /// conversion also waits on the network, and must not hold a slot while it does.
+    /// </summary>
+    internal SemaphoreSlim? ConversionSlots { get; init; }
+
+    /// <summary>
     /// The content type a converted object is stored with, decided by its delimiter: <c>text/tab-separated-values;
     /// charset=utf-8</c> for a tab, <c>text/csv; charset=utf-8</c> otherwise. The one rule every writer of converted
     /// objects (the processor, the CLI's <c>convert</c> into a bucket) follows.
@@ -971,14 +980,14 @@ public sealed class LogpushObjectProcessor
     /// Converts into a folder target that keeps no metadata (a state store holds the provenance): straight into the
     /// object's temporary file, hashed on the way, then flushed to disk and renamed into place.
     /// </summary>
-    private static async Task<(TransformResult? Transformed, string? Sha256)> WriteIntoFolderAsync(
+    private async Task<(TransformResult? Transformed, string? Sha256)> WriteIntoFolderAsync(
         FileSystemBucket folder, string targetKey, R2ObjectBody body, TransformContext context, ObjectPlan plan, CancellationToken cancellationToken)
     {
         var put = folder.BeginPut(targetKey);
         await using (put.ConfigureAwait(false))
         {
             using var hashing = new Sha256WriteStream(put.Content);
-            var transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
+            var transformed = await TransformAsync(plan, body, hashing, context, cancellationToken).ConfigureAwait(false);
             await put.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (transformed, hashing.HashHex());
         }
@@ -1000,12 +1009,12 @@ public sealed class LogpushObjectProcessor
             {
                 // the SHA-256 of the CSV written, for the state record: hashed as it passes, never read back
                 using var hashing = new Sha256WriteStream(target);
-                transformed = await plan.Transformer.TransformAsync(body.Body, hashing, context, cancellationToken).ConfigureAwait(false);
+                transformed = await TransformAsync(plan, body, hashing, context, cancellationToken).ConfigureAwait(false);
                 sha256 = hashing.HashHex();
             }
             else
             {
-                transformed = await plan.Transformer.TransformAsync(body.Body, target, context, cancellationToken).ConfigureAwait(false);
+                transformed = await TransformAsync(plan, body, target, context, cancellationToken).ConfigureAwait(false);
             }
 
             var written = await target.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -1015,6 +1024,25 @@ public sealed class LogpushObjectProcessor
             }
 
             return written is null ? (null, null) : (transformed, sha256);
+        }
+    }
+
+    /// <summary>Converts <paramref name="body"/> into <paramref name="output"/>, in one of the <see cref="ConversionSlots"/> when there are any.</summary>
+    private async Task<TransformResult> TransformAsync(ObjectPlan plan, R2ObjectBody body, Stream output, TransformContext context, CancellationToken cancellationToken)
+    {
+        if (ConversionSlots is not { } slots)
+        {
+            return await plan.Transformer.TransformAsync(body.Body, output, context, cancellationToken).ConfigureAwait(false);
+        }
+
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await plan.Transformer.TransformAsync(body.Body, output, context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 

@@ -24,9 +24,10 @@ namespace LogpushKit.Pipeline;
 /// until its file changes; a bucket source is reconciled every
 /// <see cref="LogpushPipelineOptions.ReconcileInterval"/> (default <see cref="DefaultBucketReconcileInterval"/>). The watcher
 /// is on before the first pass, so an object that lands during the pass is not missed.</para>
-/// <para><b>Far-away buckets.</b> When the source or the target is a bucket, more objects than
-/// <see cref="LogpushPipelineOptions.MaxConcurrency"/> are in flight, as many as <see cref="IoBudgetBytes"/> admits, so that
-/// their round trips overlap (reconcile passes and consumers alike).</para>
+/// <para><b>Waiting beside converting.</b> More objects than <see cref="LogpushPipelineOptions.MaxConcurrency"/> are in
+/// flight, as many as <see cref="IoBudgetBytes"/> admits (reconcile passes and consumers alike): with a bucket on either
+/// side so that their round trips overlap; between local folders so that one object's CSV is flushed to disk while the
+/// next converts, with no more than <see cref="LogpushPipelineOptions.MaxConcurrency"/> converting at once.</para>
 /// <para><b>Stability.</b> A local source folder's files are taken only once unchanged for
 /// <see cref="LogpushPipelineOptions.WatchDebounce"/>, by the watcher and by reconcile passes alike.</para>
 /// <para><b>Failures.</b> A failed object is counted in the summary, never thrown. The first pass of a watch failing as a whole
@@ -84,10 +85,11 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The byte budget of objects in flight beyond <see cref="LogpushPipelineOptions.MaxConcurrency"/> (see
-    /// <see cref="LogpushPipelineOptions.IoBudgetBytes"/>): the option when the source or the target is a bucket, whose
-    /// round trips are worth overlapping; <see langword="null"/> between local folders or when the option is 0.
+    /// <see cref="LogpushPipelineOptions.IoBudgetBytes"/>), or <see langword="null"/> when the option is 0. Between local
+    /// folders the processor still converts at most <see cref="LogpushPipelineOptions.MaxConcurrency"/> objects at once; the
+    /// others in flight read ahead or wait for the disk.
     /// </summary>
-    public long? IoBudgetBytes => (SourceLocation.IsBucket || TargetLocation.IsBucket) && Options.IoBudgetBytes > 0 ? Options.IoBudgetBytes : null;
+    public long? IoBudgetBytes => Options.IoBudgetBytes > 0 ? Options.IoBudgetBytes : null;
 
     /// <summary>The local folder behind the source, or <see langword="null"/> for a bucket source.</summary>
     public string? SourceFolder => SourceLocation.Kind == BucketLocationKind.FileSystem ? SourceLocation.Path : null;
@@ -206,7 +208,12 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             }
 
             processorOptions = processorOptions with { State = state };
-            var processor = new LogpushObjectProcessor(sourceBucket, targetBucket, processorOptions, loggerFactory.CreateLogger<LogpushObjectProcessor>(), metrics, timeProvider);
+            var processor = new LogpushObjectProcessor(sourceBucket, targetBucket, processorOptions, loggerFactory.CreateLogger<LogpushObjectProcessor>(), metrics, timeProvider)
+            {
+                // between local folders a conversion is all CPU: one per slot, the objects in flight beyond them read
+                // ahead or wait for the disk (see IoBudgetBytes)
+                ConversionSlots = source.IsBucket || target.IsBucket || options.IoBudgetBytes == 0 ? null : new SemaphoreSlim(options.MaxConcurrency),
+            };
             Log.PipelineOpened(loggerFactory.CreateLogger<LogpushPipeline>(), source.ToString(), target.ToString(), options.MaxConcurrency);
             return new LogpushPipeline(options, source, target, processor, loggerFactory, timeProvider)
             {

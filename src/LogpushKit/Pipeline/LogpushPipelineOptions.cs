@@ -94,9 +94,11 @@ public sealed record LogpushPipelineOptions
     public TimeSpan WatchDebounce { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// When the source or the target is a bucket: the bytes that objects in flight beyond <see cref="MaxConcurrency"/> may
-    /// hold, so that their round trips overlap while the cores convert (see <see cref="ReconcileOptions.IoBudgetBytes"/>).
-    /// Default 64 MiB; 0: no more objects in flight than <see cref="MaxConcurrency"/>. Not used between local folders.
+    /// The bytes that objects in flight beyond <see cref="MaxConcurrency"/> may hold (see
+    /// <see cref="ReconcileOptions.IoBudgetBytes"/>), so that waiting overlaps converting: with a bucket on either side,
+    /// their round trips; between local folders, reading ahead and flushing each CSV to disk, while still no more than
+    /// <see cref="MaxConcurrency"/> objects convert at once. Default 64 MiB; 0: no more objects in flight than
+    /// <see cref="MaxConcurrency"/>.
     /// </summary>
     public long IoBudgetBytes { get; init; } = DefaultIoBudgetBytes;
 

@@ -23,11 +23,11 @@ public sealed record LogpushQueueConsumerOptions
     public long MemoryBudgetBytes { get; init; } = 512L << 20;
 
     /// <summary>
-    /// For a far-away source or target: beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on
-    /// their HEAD, GET and PUT round trips) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
+    /// Beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on their HEAD, GET and PUT round trips to
+    /// a far-away bucket, or on the disk) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
     /// plus 8 × its size from the event, at most 17 MiB); pulls ask for as many messages as may start. <see langword="null"/>
-    /// or 0 (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it when the source or
-    /// the target is a bucket (<see cref="LogpushPipeline.IoBudgetBytes"/>).
+    /// or 0 (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it
+    /// (<see cref="LogpushPipeline.IoBudgetBytes"/>).
     /// </summary>
     public long? IoBudgetBytes { get; init; }
 

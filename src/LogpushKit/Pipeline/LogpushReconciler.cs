@@ -31,10 +31,12 @@ public sealed record ReconcileOptions
     public int MaxConcurrency { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// For a far-away source or target: beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on
-    /// their HEAD, GET and PUT round trips) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
+    /// Beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on their HEAD, GET and PUT round trips to
+    /// a far-away bucket, or on the disk) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
     /// plus 8 × its listed size, at most 17 MiB). <see langword="null"/> or 0 (default): no more than
-    /// <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it when the source or the target is a bucket.
+    /// <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it from <see cref="LogpushPipelineOptions.IoBudgetBytes"/>;
+    /// between local folders it also limits the processor's conversions to <see cref="LogpushPipelineOptions.MaxConcurrency"/>
+    /// at once (<see cref="LogpushObjectProcessor"/>), so the objects beyond read ahead and flush to disk.
     /// </summary>
     public long? IoBudgetBytes { get; init; }
 

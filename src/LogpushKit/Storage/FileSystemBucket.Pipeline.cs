@@ -123,7 +123,7 @@ public sealed partial class FileSystemBucket
             DateTime lastWrite;
             try
             {
-                FlushToDisk(_file);
+                await DiskFlush.FlushAsync(_file).ConfigureAwait(false);
                 size = _file.Length;
                 lastWrite = File.GetLastWriteTimeUtc(_file.SafeFileHandle);
                 await _file.DisposeAsync().ConfigureAwait(false);

@@ -272,7 +272,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
                 }
 
                 etag = Convert.ToHexStringLower(md5.GetHashAndReset());
-                FlushToDisk(dataFile);
+                await DiskFlush.FlushAsync(dataFile).ConfigureAwait(false);
                 lastWrite = File.GetLastWriteTimeUtc(dataFile.SafeFileHandle);
             }
 
@@ -287,7 +287,7 @@ public sealed partial class FileSystemBucket : IR2Bucket
                 await using (sidecarFile.ConfigureAwait(false))
                 {
                     await JsonSerializer.SerializeAsync(sidecarFile, sidecar, SidecarJsonContext.Default.SidecarRecord, cancellationToken).ConfigureAwait(false);
-                    FlushToDisk(sidecarFile);
+                    await DiskFlush.FlushAsync(sidecarFile).ConfigureAwait(false);
                 }
             }
 
@@ -646,11 +646,6 @@ public sealed partial class FileSystemBucket : IR2Bucket
             }
         }
     }
-
-    // .NET has no asynchronous fsync; the call is short next to the copy it follows.
-#pragma warning disable CA1849
-    private static void FlushToDisk(FileStream file) => file.Flush(flushToDisk: true);
-#pragma warning restore CA1849
 
     private SafeFileHandle? OpenForRead(string path, string key)
     {

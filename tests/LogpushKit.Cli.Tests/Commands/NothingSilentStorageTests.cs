@@ -265,7 +265,8 @@ public sealed class NothingSilentStorageTests
             info.Environment[name] = value;
         }
 
-        return honourFilePermissions ? ChildProcesses.HonourFilePermissions(info) : info;
+        // Ctrl-C reaches the CLI as from a terminal, even when this test run was started with SIGINT ignored
+        return ChildProcesses.WithDefaultInterrupt(honourFilePermissions ? ChildProcesses.HonourFilePermissions(info) : info);
     }
 
     private static async Task<CliRun> RunProcessAsync(ProcessStartInfo info)

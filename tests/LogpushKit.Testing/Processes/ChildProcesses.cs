@@ -77,7 +77,25 @@ public static class ChildProcesses
         var setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException(
                 "These tests deny a child process access to a file; as root that needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. Install util-linux or run the tests as an ordinary user.");
-        var wrapped = new ProcessStartInfo(setpriv)
+        return Wrap(start, setpriv, "--bounding-set=-dac_override,-dac_read_search", "--");
+    }
+
+    /// <summary>
+    /// Returns <paramref name="start"/> changed so that the process starts with SIGINT handled by default, as from a
+    /// terminal, whatever this test run inherited. A shell starts background jobs with SIGINT ignored, children inherit
+    /// that across exec, and .NET leaves an ignored SIGINT ignored: a Ctrl-C test would then send a signal nobody sees.
+    /// Through <c>env --default-signal=INT</c> (GNU coreutils 8.31 or later), which execs the program, so the process id
+    /// is the program's. Elsewhere than on Linux <paramref name="start"/> is returned as it is.
+    /// </summary>
+    public static ProcessStartInfo WithDefaultInterrupt(ProcessStartInfo start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        return OperatingSystem.IsLinux() ? Wrap(start, "/usr/bin/env", "--default-signal=INT", "--") : start;
+    }
+
+    private static ProcessStartInfo Wrap(ProcessStartInfo start, string program, params string[] programArguments)
+    {
+        var wrapped = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = start.RedirectStandardOutput,
             RedirectStandardError = start.RedirectStandardError,
@@ -87,8 +105,11 @@ public static class ChildProcesses
             StandardOutputEncoding = start.StandardOutputEncoding,
             StandardErrorEncoding = start.StandardErrorEncoding,
         };
-        wrapped.ArgumentList.Add("--bounding-set=-dac_override,-dac_read_search");
-        wrapped.ArgumentList.Add("--");
+        foreach (var argument in programArguments)
+        {
+            wrapped.ArgumentList.Add(argument);
+        }
+
         wrapped.ArgumentList.Add(start.FileName);
         foreach (var argument in start.ArgumentList)
         {

@@ -43,6 +43,28 @@ public sealed class LogpushPipelineTests : IDisposable
         Assert.Null(pipeline.Processor.Options.TargetPrefix);
     }
 
+    [Theory]
+    [InlineData("folder", "folder", 0L, false)] // --io-budget 0: exactly --concurrency objects in flight, nothing to hold apart
+    [InlineData("folder", "folder", 64L << 20, true)] // between folders: at most --concurrency convert, more are in flight
+    [InlineData("folder", "s3://dst", 64L << 20, false)] // a bucket on either side: a conversion also waits on the network
+    [InlineData("r2://logs", "folder", 64L << 20, false)]
+    public void Open_ConversionSlots_OnlyBetweenLocalFoldersWithABudget_OnePerConcurrentObject(string source, string target, long budget, bool slots)
+    {
+        Directory.CreateDirectory(_dir.File("in"));
+        using var pipeline = LogpushPipeline.Open(
+            new LogpushPipelineOptions
+            {
+                Source = source == "folder" ? _dir.File("in") : source,
+                Target = target == "folder" ? _dir.File("out") : target,
+                MaxConcurrency = 3,
+                IoBudgetBytes = budget,
+            },
+            new BucketProviders(new MemoryBuckets()));
+
+        Assert.Equal(slots ? 3 : null, pipeline.Processor.ConversionSlots?.CurrentCount);
+        Assert.Equal(budget == 0 ? null : budget, pipeline.IoBudgetBytes);
+    }
+
     [Fact]
     public void Open_MissingSourceFolder_ThrowsNamingTheSettingAndCreatesNothing()
     {

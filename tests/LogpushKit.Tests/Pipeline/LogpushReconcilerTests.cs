@@ -1,6 +1,7 @@
 using LogpushKit.Pipeline;
 using LogpushKit.Storage;
 using LogpushKit.Testing;
+using LogpushKit.Testing.Streams;
 
 namespace LogpushKit.Tests.Pipeline;
 
@@ -122,6 +123,56 @@ public sealed class LogpushReconcilerTests
 
         Assert.Equal(12, summary.Converted);
         Assert.Equal(expected, _source.MaxConcurrentGets);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(null)] // no slots: every object in flight converts at once (what shows that the test can see it)
+    public async Task RunAsync_ConversionSlots_AtMostThatManyConvertAtOnce_WhileMoreObjectsAreInFlight(int? slots)
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            _source.Add($"slots/{i:00}.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(20, i)));
+        }
+
+        // a body is open from its GET until it is read to its end, and converting from its first read until then; the
+        // first read waits a little (without holding a thread), so that conversions not held apart overlap
+        var open = 0;
+        var maxOpen = 0;
+        var converting = 0;
+        var maxConverting = 0;
+        _source.WrapBody = (_, body) =>
+        {
+            Raise(ref maxOpen, Interlocked.Increment(ref open));
+            return new ConvertingStream(
+                body,
+                onFirstRead: () => Raise(ref maxConverting, Interlocked.Increment(ref converting)),
+                onEnd: () =>
+                {
+                    Interlocked.Decrement(ref converting);
+                    Interlocked.Decrement(ref open);
+                });
+        };
+        var processor = new LogpushObjectProcessor(_source, _target) { ConversionSlots = slots is { } n ? new SemaphoreSlim(n) : null };
+
+        var summary = await new LogpushReconciler(processor).RunAsync(new ReconcileOptions { MaxConcurrency = 4 });
+
+        Assert.Equal(12, summary.Converted);
+        Assert.Equal(slots ?? 4, maxConverting);
+        Assert.Equal(4, maxOpen); // the other objects in flight wait for a slot with their bodies open
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.Equal(PipelineTestData.ExpectedCsv(20, i), _target.ReadText($"slots/{i:00}.csv"));
+        }
+
+        static void Raise(ref int max, int now)
+        {
+            int seen;
+            while (now > (seen = Volatile.Read(ref max)) && Interlocked.CompareExchange(ref max, now, seen) != seen)
+            {
+            }
+        }
     }
 
     [Fact]
@@ -252,5 +303,42 @@ public sealed class LogpushReconcilerTests
         }
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    }
+    /// <summary>A source body that reports its first read (after a 30 ms asynchronous wait) and its end.</summary>
+    private sealed class ConvertingStream(Stream inner, Action onFirstRead, Action onEnd) : ReadOnlyStream
+    {
+        private bool _started;
+        private bool _ended;
+
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException("The transformer reads asynchronously.");
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!_started)
+            {
+                _started = true;
+                onFirstRead();
+                await Task.Delay(30, cancellationToken);
+            }
+
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            if (read == 0 && !_ended)
+            {
+                _ended = true;
+                onEnd();
+            }
+
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

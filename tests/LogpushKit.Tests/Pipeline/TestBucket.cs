@@ -44,6 +44,9 @@ internal sealed class TestBucket(string name) : IR2Bucket
     /// <summary>Called when a GET starts (before the gate).</summary>
     public Action<string>? OnGet { get; set; }
 
+    /// <summary>When set, the body of every GET is passed through it (key, body) and the stream it returns is served.</summary>
+    public Func<string, Stream, Stream>? WrapBody { get; set; }
+
     /// <summary>When set, a put of a key for which it returns a number fails after that many bytes were read.</summary>
     public Func<string, long?>? FailPutAfterBytes { get; set; }
 
@@ -84,7 +87,8 @@ internal sealed class TestBucket(string name) : IR2Bucket
                 await gate.Task.WaitAsync(cancellationToken);
             }
 
-            return await _inner.GetAsync(key, range, cancellationToken);
+            var body = await _inner.GetAsync(key, range, cancellationToken);
+            return body is null || WrapBody is not { } wrap ? body : new R2ObjectBody(body.Info, wrap(key, body.Body));
         }
         finally
         {
