@@ -237,10 +237,11 @@ internal sealed partial class ConversionStage
     }
 
     /// <summary>
-    /// The fast route for the usual record, whose keys are the layout's and the columns, in that order, with no whitespace
-    /// between tokens: scans and writes each value in one pass, straight into <paramref name="dst"/> (which has
-    /// <see cref="CsvCellWriter.VectorCopy"/> spare bytes). Returns the bytes written, or -1 when the record differs in any way (or is
-    /// bad), in which case nothing counts and the general route decides, with the same result.
+    /// The fast route for the usual record, whose keys are the layout's, in that order, each a column and in the columns'
+    /// order (columns it lacks stay empty), with no whitespace between tokens: scans and writes each value in one pass,
+    /// straight into <paramref name="dst"/> (which has <see cref="CsvCellWriter.VectorCopy"/> spare bytes). Returns the
+    /// bytes written, or -1 when the record differs in any way (or is bad), in which case nothing counts and the general
+    /// route decides, with the same result.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ConvertInColumnOrder<TWidth>(ReadOnlySpan<byte> line, Span<byte> dst)
@@ -252,15 +253,18 @@ internal sealed partial class ConversionStage
         }
 
         var parser = _parser;
+        var layout = _layout;
         parser.BeginLine();
-        var columns = _isTimestamp.Length;
+        var keys = layout.Count;
         var delimiter = _delimiter;
         var checkCells = _timestampColumns > 0 || _plan.EscapeFormulas;
+        var literalsPlain = !_plan.DelimiterInLiterals;
         var p = 1;
         var w = 0;
-        for (var c = 0; c < columns; c++)
+        var column = 0;
+        for (var i = 0; i < keys; i++)
         {
-            if (c > 0)
+            if (i > 0)
             {
                 if ((uint)p >= (uint)line.Length || line[p] != ',')
                 {
@@ -268,10 +272,17 @@ internal sealed partial class ConversionStage
                 }
 
                 p++;
-                dst[w++] = delimiter;
             }
 
-            var tokenLength = _layout.MatchKey<TWidth>(line, p, c);
+            // The delimiters up to this key's column: one, or more where the record lacks columns.
+            var next = layout.Column(i);
+            while (column < next)
+            {
+                dst[w++] = delimiter;
+                column++;
+            }
+
+            var tokenLength = layout.MatchKey<TWidth>(line, p, i);
             if (tokenLength == 0)
             {
                 return -1;
@@ -283,14 +294,35 @@ internal sealed partial class ConversionStage
                 return -1;
             }
 
-            if (line[p] == '"' && !checkCells)
+            if (!checkCells)
             {
-                // A string with no escape, delimiter or control character: its bytes are the cell.
-                var stop = parser.FindStringStop<TWidth>(line, p + 1);
-                if (stop >= 0 && line[stop] == '"')
+                var b = line[p];
+                if (b == '"')
                 {
-                    CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
-                    p = stop + 1;
+                    // A string with no escape, delimiter or control character: its bytes are the cell.
+                    var stop = parser.FindStringStop<TWidth>(line, p + 1);
+                    if (stop >= 0 && line[stop] == '"')
+                    {
+                        CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
+                        p = stop + 1;
+                        continue;
+                    }
+                }
+                else if (literalsPlain && b is not ((byte)'{' or (byte)'['))
+                {
+                    // A number, true, false or null: its text is the cell (null's is empty).
+                    var start = p;
+                    var isNull = b == 'n';
+                    if (!NdjsonLineParser.SkipScalar(line, ref p))
+                    {
+                        return -1;
+                    }
+
+                    if (!isNull)
+                    {
+                        CsvCellWriter.CopyCell<TWidth>(line, start, p - start, dst, ref w);
+                    }
+
                     continue;
                 }
             }
@@ -301,9 +333,9 @@ internal sealed partial class ConversionStage
             }
 
             var raw = line.Slice(_value.ValueStart, _value.ValueLength);
-            if (checkCells && _isTimestamp[c])
+            if (checkCells && _isTimestamp[next])
             {
-                if (WriteTimestamp(raw, in _value, c, dst, ref w) is not null)
+                if (WriteTimestamp(raw, in _value, next, dst, ref w) is not null)
                 {
                     return -1;
                 }
@@ -317,6 +349,11 @@ internal sealed partial class ConversionStage
         if (!NdjsonLineParser.IsRecordEnd(line, p))
         {
             return -1;
+        }
+
+        while (++column < _isTimestamp.Length)
+        {
+            dst[w++] = delimiter;
         }
 
         WriteRowEnding(dst, ref w);

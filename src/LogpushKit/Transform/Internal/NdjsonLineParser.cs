@@ -303,6 +303,35 @@ internal sealed class NdjsonLineParser
         return error;
     }
 
+    /// <summary>
+    /// Skips a number, <c>true</c>, <c>false</c> or <c>null</c> at <paramref name="p"/> (what <see cref="ScanValue"/> does for
+    /// them, without filling an entry); false when there is none (<see cref="ScanValue"/> then tells why).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool SkipScalar(ReadOnlySpan<byte> line, ref int p)
+    {
+        var b = line[p];
+        if (IsDigit(b) || b == '-')
+        {
+            return ScanNumber(line, ref p) is null;
+        }
+
+        var literal = b switch
+        {
+            (byte)'t' => "true"u8,
+            (byte)'f' => "false"u8,
+            (byte)'n' => "null"u8,
+            _ => default,
+        };
+        if (literal.IsEmpty || !line[p..].StartsWith(literal))
+        {
+            return false;
+        }
+
+        p += literal.Length;
+        return true;
+    }
+
     private static string? ScanLiteral(ReadOnlySpan<byte> line, ref int p, ReadOnlySpan<byte> literal)
     {
         if (!line[p..].StartsWith(literal))
