@@ -257,7 +257,8 @@ internal sealed partial class ConversionStage
         parser.BeginLine();
         var keys = layout.Count;
         var delimiter = _delimiter;
-        var checkCells = _timestampColumns > 0 || _plan.EscapeFormulas;
+        var hasTimestamps = _timestampColumns > 0;
+        var escapeFormulas = _plan.EscapeFormulas;
         var literalsPlain = !_plan.DelimiterInLiterals;
         var p = 1;
         var w = 0;
@@ -294,13 +295,13 @@ internal sealed partial class ConversionStage
                 return -1;
             }
 
-            if (!checkCells)
+            if (!hasTimestamps || !_isTimestamp[next])
             {
                 var b = line[p];
                 if (b == '"')
                 {
                     // A string with no escape, delimiter or control character: its bytes are the cell.
-                    var stop = parser.FindStringStop<TWidth>(line, p + 1);
+                    var stop = escapeFormulas ? -1 : parser.FindStringStop<TWidth>(line, p + 1);
                     if (stop >= 0 && line[stop] == '"')
                     {
                         CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
@@ -308,7 +309,14 @@ internal sealed partial class ConversionStage
                         continue;
                     }
                 }
-                else if (literalsPlain && b is not ((byte)'{' or (byte)'['))
+                else if (b is (byte)'{' or (byte)'[')
+                {
+                    if (TryWriteNested<TWidth>(line, ref p, dst, ref w))
+                    {
+                        continue;
+                    }
+                }
+                else if (literalsPlain)
                 {
                     // A number, true, false or null: its text is the cell (null's is empty).
                     var start = p;
@@ -333,7 +341,7 @@ internal sealed partial class ConversionStage
             }
 
             var raw = line.Slice(_value.ValueStart, _value.ValueLength);
-            if (checkCells && _isTimestamp[next])
+            if (hasTimestamps && _isTimestamp[next])
             {
                 if (WriteTimestamp(raw, in _value, next, dst, ref w) is not null)
                 {

@@ -434,7 +434,7 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Scans a string starting at its opening quote; leaves <paramref name="p"/> after the closing quote.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+    internal string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
         where TWidth : struct, IVectorWidth
     {
         escaped = false;

@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+
+namespace LogpushKit.Transform;
+
+/// <summary>A nested value (object or array) of the fused route: checked and written as its cell in one pass.</summary>
+internal sealed partial class ConversionStage
+{
+    /// <summary>The deepest nesting the one-pass writer follows (as <see cref="NdjsonLineParser"/> allows).</summary>
+    private const int MaxNestedDepth = 64;
+
+    /// <summary>
+    /// Writes the nested value at <paramref name="p"/> (its <c>{</c> or <c>[</c>) as a cell while checking it: the cell
+    /// <see cref="EmitValue"/> writes for it (its JSON text, quoted with its quotes doubled when it holds a quote or the
+    /// delimiter), without scanning it, searching it and copying it as three passes. Takes only compact JSON (no
+    /// whitespace between tokens, how Logpush writes it); on anything else, or anything bad, returns false having moved
+    /// neither <paramref name="p"/> nor <paramref name="w"/>, and the caller takes the general scan, which decides.
+    /// <paramref name="dst"/> has the row's room (twice the line) and <see cref="CsvCellWriter.VectorCopy"/> spare bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryWriteNested<TWidth>(ReadOnlySpan<byte> line, ref int p, Span<byte> dst, ref int w)
+        where TWidth : struct, IVectorWidth
+    {
+        const int Value = 0, Key = 1, After = 2;
+        var parser = _parser;
+        var i = p;
+        var o = w + 1; // after the cell's opening quote
+        var from = i; // line[from..i) is copied as it is when the next string (or the end) comes
+        var sawString = false;
+        ulong objects = 0; // bit 0: the innermost open value is an object; one bit per level
+        var depth = 0;
+        var state = Value;
+        while (true)
+        {
+            if ((uint)i >= (uint)line.Length)
+            {
+                return false;
+            }
+
+            var b = line[i];
+            if (state == After)
+            {
+                var isObject = (objects & 1) != 0;
+                if (b == ',')
+                {
+                    i++;
+                    state = isObject ? Key : Value;
+                    continue;
+                }
+
+                if (b != (isObject ? (byte)'}' : (byte)']'))
+                {
+                    return false;
+                }
+
+                i++;
+                objects >>= 1;
+                if (--depth == 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (b == '"')
+            {
+                // A key or a string value: "text" becomes ""text"" (an escaped \" inside becomes \"").
+                CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, ref o);
+                dst[o++] = (byte)'"';
+                dst[o++] = (byte)'"';
+                var stop = parser.FindStringStop<TWidth>(line, i + 1);
+                if (stop >= 0 && line[stop] == '"')
+                {
+                    CsvCellWriter.CopyCell<TWidth>(line, i + 1, stop - i - 1, dst, ref o);
+                    i = stop + 1;
+                }
+                else
+                {
+                    var end = i;
+                    if (parser.ScanString<TWidth>(line, ref end, out _, out _) is not null)
+                    {
+                        return false;
+                    }
+
+                    CsvCellWriter.CopyDoublingQuotes(line[(i + 1)..(end - 1)], dst, ref o, TWidth.Is256);
+                    i = end;
+                }
+
+                dst[o++] = (byte)'"';
+                dst[o++] = (byte)'"';
+                from = i;
+                sawString = true;
+                if (state == Key)
+                {
+                    if ((uint)i >= (uint)line.Length || line[i] != ':')
+                    {
+                        return false;
+                    }
+
+                    i++;
+                    state = Value;
+                }
+                else
+                {
+                    state = After;
+                }
+
+                continue;
+            }
+
+            if (state == Key)
+            {
+                return false;
+            }
+
+            if (b is (byte)'{' or (byte)'[')
+            {
+                if (depth == MaxNestedDepth)
+                {
+                    return false;
+                }
+
+                depth++;
+                var isObject = b == '{';
+                objects = (objects << 1) | (isObject ? 1UL : 0);
+                i++;
+                if ((uint)i < (uint)line.Length && line[i] == (isObject ? (byte)'}' : (byte)']'))
+                {
+                    // Empty: the closing bracket is handled as after a value.
+                    state = After;
+                    continue;
+                }
+
+                state = isObject ? Key : Value;
+                continue;
+            }
+
+            if (!NdjsonLineParser.SkipScalar(line, ref i))
+            {
+                return false;
+            }
+
+            state = After;
+        }
+
+        CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, ref o);
+        if (sawString || line[p..i].IndexOfAny(_plan.CellSpecials) >= 0)
+        {
+            // Quoted: only strings hold quotes, and they were doubled as written.
+            dst[w] = (byte)'"';
+            dst[o++] = (byte)'"';
+            w = o;
+        }
+        else
+        {
+            dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
+            w = o - 1;
+        }
+
+        p = i;
+        return true;
+    }
+}
