@@ -158,4 +158,97 @@ public sealed class FusedRouteTests
         Assert.Equal(reason, ex.Reason);
         Assert.Equal(3, ex.LineNumber);
     }
+
+    public static TheoryData<string> EscapedStrings() =>
+    [
+        "a\\\"b",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\b\\f\\t",
+        "line\\nbreak",
+        "cr\\rhere",
+        "a,b",
+        ",",
+        "x\\u002cy",
+        "\\u0022quoted\\u0022",
+        "\\u0000\\u001f",
+        "na\\u00efve caf\\u00e9 \\u0026 \\u65e5\\u672c",
+        "\\ud83d\\ude00 and \\uD83D\\uDE00",
+        "https://wiki.example/a?b=1\\u0026q=na\\u00efve caf\\u00e9\\u0026q=cloudflare",
+        "ExampleBot/1.0 (+https://bot.example.com/\\\"about\\\")",
+        "Block \\\"gambling\\\", \\\"adult\\\"",
+        "é,日本\\n😀",
+        "\\\"" + new string('q', 60) + "\\\"" + new string('r', 61) + "\\u0041",
+    ];
+
+    [Theory]
+    [MemberData(nameof(EscapedStrings))]
+    public async Task TransformAsync_StringWithEscapesAtEveryPositionInABlock_IsDecodedAndQuotedWhenNeeded(string escaped)
+    {
+        var text = System.Text.Json.JsonSerializer.Deserialize<string>("\"" + escaped + "\"")!;
+        var cell = text.AsSpan().IndexOfAny("\",\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+        var input = new StringBuilder();
+        var rows = new StringBuilder("p,s,z\n");
+        for (var shift = 0; shift <= 65; shift++)
+        {
+            var pad = new string('x', shift);
+            input.Append("{\"p\":\"").Append(pad).Append("\",\"s\":\"").Append(escaped).Append("\",\"z\":1}\n");
+            rows.Append(pad).Append(',').Append(cell).Append(",1\n");
+        }
+
+        var outcome = await RunAllAsync(null, Utf8(input.ToString()));
+
+        Assert.Equal(rows.ToString(), outcome.Csv);
+    }
+
+    [Theory]
+    [InlineData('\t', "a\\tb", "\"a\tb\"")]
+    [InlineData('\t', "a,b", "a,b")]
+    [InlineData(';', "a;b", "\"a;b\"")]
+    [InlineData(';', "a\\u003bb", "\"a;b\"")]
+    [InlineData(';', "a,b\\\"", "\"a,b\"\"\"")]
+    [InlineData('|', "a\\u007cb", "\"a|b\"")]
+    public async Task TransformAsync_StringWithEscapesAndAnotherDelimiter_IsQuotedWhenItHoldsIt(char delimiter, string escaped, string cell)
+    {
+        var line = "{\"a\":\"x\",\"s\":\"" + escaped + "\"}\n";
+        var options = TransformOptions.Default with { Delimiter = delimiter };
+
+        var outcome = await RunAllAsync(options, Utf8(line + line + line));
+
+        var d = delimiter.ToString();
+        Assert.Equal("a" + d + "s\n" + string.Concat(Enumerable.Repeat("x" + d + cell + "\n", 3)), outcome.Csv);
+    }
+
+    [Theory]
+    [InlineData("\"a\\qb\"", "invalid escape in a JSON string")]
+    [InlineData("\"\\u12G4\"", "invalid \\u escape in a JSON string")]
+    [InlineData("\"\\u12\"", "invalid \\u escape in a JSON string")]
+    [InlineData("\"\\ud83d\"", "unpaired surrogate in a \\u escape")]
+    [InlineData("\"\\ud83d\\u0041\"", "unpaired surrogate in a \\u escape")]
+    [InlineData("\"\\ude00x\"", "unpaired surrogate in a \\u escape")]
+    [InlineData("\"a,b\tc\"", "control character in a JSON string")]
+    [InlineData("\"a\\\"", "unterminated string")]
+    [InlineData("\"a,b", "unterminated string")]
+    public async Task TransformAsync_BadStringThatRepeatsTheLayout_FailsWithTheReason(string value, string reason)
+    {
+        var good = "{\"a\":0,\"s\":\"a\\\"b\"}\n";
+        var ex = await FailAllAsync(null, Utf8(good + good + "{\"a\":0,\"s\":" + value + "}\n"));
+
+        Assert.Equal(reason, ex.Reason);
+        Assert.Equal(3, ex.LineNumber);
+        Assert.Equal(2 * good.Length, ex.ByteOffset);
+    }
+
+    [Theory]
+    [InlineData(NewlinePolicy.Escape, "\"a\\nb\\r\"", "a\\nb\\r")]
+    [InlineData(NewlinePolicy.Space, "\"a\\r\\nb,c\"", "\"a b,c\"")]
+    public async Task TransformAsync_EscapedNewlinesWithANewlinePolicy_FollowThePolicy(NewlinePolicy policy, string value, string cell)
+    {
+        var line = "{\"a\":\"x\",\"s\":" + value + "}\n";
+
+        var outcome = await RunAllAsync(TransformOptions.Default with { NewlinesInCells = policy }, Utf8(line + line));
+
+        Assert.Equal("a,s\nx," + cell + "\nx," + cell + "\n", outcome.Csv);
+    }
 }

@@ -259,6 +259,7 @@ internal sealed partial class ConversionStage
         var delimiter = _delimiter;
         var hasTimestamps = _timestampColumns > 0;
         var escapeFormulas = _plan.EscapeFormulas;
+        var newlinesKept = _plan.NewlinesInCells == NewlinePolicy.Keep;
         var literalsPlain = !_plan.DelimiterInLiterals;
         var p = 1;
         var w = 0;
@@ -306,6 +307,12 @@ internal sealed partial class ConversionStage
                     {
                         CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
                         p = stop + 1;
+                        continue;
+                    }
+
+                    // With an escape or the delimiter: decoded and quoted as it is written.
+                    if (stop >= 0 && newlinesKept && TryWriteString<TWidth>(line, ref p, dst, ref w))
+                    {
                         continue;
                     }
                 }

@@ -1,8 +1,12 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace LogpushKit.Transform;
 
-/// <summary>A nested value (object or array) of the fused route: checked and written as its cell in one pass.</summary>
+/// <summary>
+/// Cells of the fused route that the general route writes in several passes (scan, decode or search, copy): a string
+/// with escapes or the delimiter, and a nested value (object or array), each checked and written as its cell in one pass.
+/// </summary>
 internal sealed partial class ConversionStage
 {
     /// <summary>The deepest nesting the one-pass writer follows (as <see cref="NdjsonLineParser"/> allows).</summary>
@@ -147,6 +151,148 @@ internal sealed partial class ConversionStage
         if (sawString || line[p..i].IndexOfAny(_plan.CellSpecials) >= 0)
         {
             // Quoted: only strings hold quotes, and they were doubled as written.
+            dst[w] = (byte)'"';
+            dst[o++] = (byte)'"';
+            w = o;
+        }
+        else
+        {
+            dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
+            w = o - 1;
+        }
+
+        p = i;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the string at <paramref name="p"/> (its opening quote) as a cell while checking it: its escapes decoded and
+    /// the cell quoted, its quotes doubled, when the text holds a quote, CR, LF or the delimiter, as <see cref="WriteString"/>
+    /// does with the default <see cref="TransformOptions.NewlinesInCells"/> and no formula escaping (the caller's to
+    /// check). On anything bad returns false having moved neither <paramref name="p"/> nor <paramref name="w"/>, and the
+    /// caller takes the general scan, which tells what is wrong. <paramref name="dst"/> as for <see cref="TryWriteNested"/>
+    /// (a decoded escape is never longer than the escape, a doubled quote never longer than its <c>\"</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryWriteString<TWidth>(ReadOnlySpan<byte> line, ref int p, Span<byte> dst, ref int w)
+        where TWidth : struct, IVectorWidth
+    {
+        var parser = _parser;
+        var delimiter = _delimiter;
+        var i = p + 1;
+        var o = w + 1; // after the cell's opening quote
+        var quote = false;
+        while (true)
+        {
+            var stop = parser.FindStringStop<TWidth>(line, i);
+            if (stop < 0)
+            {
+                return false;
+            }
+
+            CsvCellWriter.CopyCell<TWidth>(line, i, stop - i, dst, ref o);
+            i = stop;
+            var b = line[i];
+            if (b == '"')
+            {
+                i++;
+                break;
+            }
+
+            if (b != '\\')
+            {
+                if (b != delimiter || b < 0x20)
+                {
+                    return false; // a control character
+                }
+
+                dst[o++] = b;
+                quote = true;
+                i++;
+                continue;
+            }
+
+            if (i + 1 >= line.Length)
+            {
+                return false;
+            }
+
+            int scalar;
+            switch (line[i + 1])
+            {
+                case (byte)'"':
+                    scalar = '"';
+                    break;
+                case (byte)'\\':
+                    scalar = '\\';
+                    break;
+                case (byte)'/':
+                    scalar = '/';
+                    break;
+                case (byte)'b':
+                    scalar = 8;
+                    break;
+                case (byte)'f':
+                    scalar = 12;
+                    break;
+                case (byte)'n':
+                    scalar = 10;
+                    break;
+                case (byte)'r':
+                    scalar = 13;
+                    break;
+                case (byte)'t':
+                    scalar = 9;
+                    break;
+                case (byte)'u':
+                    if (!JsonText.TryHex4(line, i + 2, out scalar))
+                    {
+                        return false;
+                    }
+
+                    if (char.IsSurrogate((char)scalar))
+                    {
+                        if (!char.IsHighSurrogate((char)scalar) || i + 7 >= line.Length || line[i + 6] != '\\' || line[i + 7] != 'u'
+                            || !JsonText.TryHex4(line, i + 8, out var low) || !char.IsLowSurrogate((char)low))
+                        {
+                            return false;
+                        }
+
+                        o += new Rune(char.ConvertToUtf32((char)scalar, (char)low)).EncodeToUtf8(dst[o..]);
+                        i += 12;
+                        continue;
+                    }
+
+                    if (scalar >= 0x80)
+                    {
+                        o += new Rune(scalar).EncodeToUtf8(dst[o..]);
+                        i += 6;
+                        continue;
+                    }
+
+                    i += 4;
+                    break;
+                default:
+                    return false;
+            }
+
+            // One ASCII character (i is 2 before the escape's end).
+            i += 2;
+            var d = (byte)scalar;
+            dst[o++] = d;
+            if (d == '"')
+            {
+                dst[o++] = d;
+                quote = true;
+            }
+            else if (d is (byte)'\r' or (byte)'\n' || d == delimiter)
+            {
+                quote = true;
+            }
+        }
+
+        if (quote)
+        {
             dst[w] = (byte)'"';
             dst[o++] = (byte)'"';
             w = o;
