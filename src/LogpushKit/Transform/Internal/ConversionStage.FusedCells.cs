@@ -16,15 +16,17 @@ internal sealed partial class ConversionStage
     /// Writes the nested value at <paramref name="p"/> (its <c>{</c> or <c>[</c>) as a cell while checking it: the cell
     /// <see cref="EmitValue"/> writes for it (its JSON text, quoted with its quotes doubled when it holds a quote or the
     /// delimiter), without scanning it, searching it and copying it as three passes. Takes only compact JSON (no
-    /// whitespace between tokens, how Logpush writes it); on anything else, or anything bad, returns false having moved
-    /// neither <paramref name="p"/> nor <paramref name="w"/>, and the caller takes the general scan, which decides.
-    /// <paramref name="dst"/> has the row's room (twice the line) and <see cref="CsvCellWriter.VectorCopy"/> spare bytes.
+    /// whitespace between tokens, how Logpush writes it). Returns the position after the cell in <paramref name="dst"/>
+    /// and the value's end in the line (<paramref name="end"/>); on anything else, or anything bad, -1, and the caller
+    /// takes the general scan, which decides. <paramref name="dst"/> has the row's room (twice the line) and
+    /// <see cref="CsvCellWriter.VectorCopy"/> spare bytes. Positions go in and out as values so they stay in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryWriteNested<TWidth>(ReadOnlySpan<byte> line, ref int p, Span<byte> dst, ref int w)
+    private int TryWriteNested<TWidth>(ReadOnlySpan<byte> line, int p, Span<byte> dst, int w, out int end)
         where TWidth : struct, IVectorWidth
     {
         const int Value = 0, Key = 1, After = 2;
+        end = -1;
         var parser = _parser;
         var i = p;
         var o = w + 1; // after the cell's opening quote
@@ -37,7 +39,7 @@ internal sealed partial class ConversionStage
         {
             if ((uint)i >= (uint)line.Length)
             {
-                return false;
+                return -1;
             }
 
             var b = line[i];
@@ -53,7 +55,7 @@ internal sealed partial class ConversionStage
 
                 if (b != (isObject ? (byte)'}' : (byte)']'))
                 {
-                    return false;
+                    return -1;
                 }
 
                 i++;
@@ -69,25 +71,27 @@ internal sealed partial class ConversionStage
             if (b == '"')
             {
                 // A key or a string value: "text" becomes ""text"" (an escaped \" inside becomes \"").
-                CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, ref o);
+                o = CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, o);
                 dst[o++] = (byte)'"';
                 dst[o++] = (byte)'"';
                 var stop = parser.FindStringStop<TWidth>(line, i + 1);
                 if (stop >= 0 && line[stop] == '"')
                 {
-                    CsvCellWriter.CopyCell<TWidth>(line, i + 1, stop - i - 1, dst, ref o);
+                    o = CsvCellWriter.CopyCell<TWidth>(line, i + 1, stop - i - 1, dst, o);
                     i = stop + 1;
                 }
                 else
                 {
-                    var end = i;
-                    if (parser.ScanString<TWidth>(line, ref end, out _, out _) is not null)
+                    var closed = i; // locals of their own for the calls by ref: i and o stay in registers
+                    if (parser.ScanString<TWidth>(line, ref closed, out _, out _) is not null)
                     {
-                        return false;
+                        return -1;
                     }
 
-                    CsvCellWriter.CopyDoublingQuotes(line[(i + 1)..(end - 1)], dst, ref o, TWidth.Is256);
-                    i = end;
+                    var doubled = o;
+                    CsvCellWriter.CopyDoublingQuotes(line[(i + 1)..(closed - 1)], dst, ref doubled, TWidth.Is256);
+                    o = doubled;
+                    i = closed;
                 }
 
                 dst[o++] = (byte)'"';
@@ -98,7 +102,7 @@ internal sealed partial class ConversionStage
                 {
                     if ((uint)i >= (uint)line.Length || line[i] != ':')
                     {
-                        return false;
+                        return -1;
                     }
 
                     i++;
@@ -114,14 +118,14 @@ internal sealed partial class ConversionStage
 
             if (state == Key)
             {
-                return false;
+                return -1;
             }
 
             if (b is (byte)'{' or (byte)'[')
             {
                 if (depth == MaxNestedDepth)
                 {
-                    return false;
+                    return -1;
                 }
 
                 depth++;
@@ -139,44 +143,45 @@ internal sealed partial class ConversionStage
                 continue;
             }
 
-            if (!NdjsonLineParser.SkipScalar(line, ref i))
+            i = NdjsonLineParser.SkipScalar(line, i);
+            if (i < 0)
             {
-                return false;
+                return -1;
             }
 
             state = After;
         }
 
-        CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, ref o);
+        o = CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, o);
         if (sawString || line[p..i].IndexOfAny(_plan.CellSpecials) >= 0)
         {
             // Quoted: only strings hold quotes, and they were doubled as written.
             dst[w] = (byte)'"';
             dst[o++] = (byte)'"';
-            w = o;
         }
         else
         {
             dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
-            w = o - 1;
+            o--;
         }
 
-        p = i;
-        return true;
+        end = i;
+        return o;
     }
 
     /// <summary>
     /// Writes the string at <paramref name="p"/> (its opening quote) as a cell while checking it: its escapes decoded and
     /// the cell quoted, its quotes doubled, when the text holds a quote, CR, LF or the delimiter, as <see cref="WriteString"/>
     /// does with the default <see cref="TransformOptions.NewlinesInCells"/> and no formula escaping (the caller's to
-    /// check). On anything bad returns false having moved neither <paramref name="p"/> nor <paramref name="w"/>, and the
-    /// caller takes the general scan, which tells what is wrong. <paramref name="dst"/> as for <see cref="TryWriteNested"/>
+    /// check). Returns the position after the cell and the string's end (<paramref name="end"/>); on anything bad -1, and
+    /// the caller takes the general scan, which tells what is wrong. <paramref name="dst"/> as for <see cref="TryWriteNested"/>
     /// (a decoded escape is never longer than the escape, a doubled quote never longer than its <c>\"</c>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryWriteString<TWidth>(ReadOnlySpan<byte> line, ref int p, Span<byte> dst, ref int w)
+    private int TryWriteString<TWidth>(ReadOnlySpan<byte> line, int p, Span<byte> dst, int w, out int end)
         where TWidth : struct, IVectorWidth
     {
+        end = -1;
         var parser = _parser;
         var delimiter = _delimiter;
         var i = p + 1;
@@ -187,10 +192,10 @@ internal sealed partial class ConversionStage
             var stop = parser.FindStringStop<TWidth>(line, i);
             if (stop < 0)
             {
-                return false;
+                return -1;
             }
 
-            CsvCellWriter.CopyCell<TWidth>(line, i, stop - i, dst, ref o);
+            o = CsvCellWriter.CopyCell<TWidth>(line, i, stop - i, dst, o);
             i = stop;
             var b = line[i];
             if (b == '"')
@@ -203,7 +208,7 @@ internal sealed partial class ConversionStage
             {
                 if (b != delimiter || b < 0x20)
                 {
-                    return false; // a control character
+                    return -1; // a control character
                 }
 
                 dst[o++] = b;
@@ -214,7 +219,7 @@ internal sealed partial class ConversionStage
 
             if (i + 1 >= line.Length)
             {
-                return false;
+                return -1;
             }
 
             int scalar;
@@ -247,7 +252,7 @@ internal sealed partial class ConversionStage
                 case (byte)'u':
                     if (!JsonText.TryHex4(line, i + 2, out scalar))
                     {
-                        return false;
+                        return -1;
                     }
 
                     if (char.IsSurrogate((char)scalar))
@@ -255,7 +260,7 @@ internal sealed partial class ConversionStage
                         if (!char.IsHighSurrogate((char)scalar) || i + 7 >= line.Length || line[i + 6] != '\\' || line[i + 7] != 'u'
                             || !JsonText.TryHex4(line, i + 8, out var low) || !char.IsLowSurrogate((char)low))
                         {
-                            return false;
+                            return -1;
                         }
 
                         o += new Rune(char.ConvertToUtf32((char)scalar, (char)low)).EncodeToUtf8(dst[o..]);
@@ -273,7 +278,7 @@ internal sealed partial class ConversionStage
                     i += 4;
                     break;
                 default:
-                    return false;
+                    return -1;
             }
 
             // One ASCII character (i is 2 before the escape's end).
@@ -295,15 +300,14 @@ internal sealed partial class ConversionStage
         {
             dst[w] = (byte)'"';
             dst[o++] = (byte)'"';
-            w = o;
         }
         else
         {
             dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
-            w = o - 1;
+            o--;
         }
 
-        p = i;
-        return true;
+        end = i;
+        return o;
     }
 }

@@ -305,60 +305,69 @@ internal sealed partial class ConversionStage
                     var stop = escapeFormulas ? -1 : parser.FindStringStop<TWidth>(line, p + 1);
                     if (stop >= 0 && line[stop] == '"')
                     {
-                        CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
+                        w = CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, w);
                         p = stop + 1;
                         continue;
                     }
 
                     // With an escape or the delimiter: decoded and quoted as it is written.
-                    if (stop >= 0 && newlinesKept && TryWriteString<TWidth>(line, ref p, dst, ref w))
+                    if (stop >= 0 && newlinesKept && TryWriteString<TWidth>(line, p, dst, w, out var stringEnd) is var afterString and >= 0)
                     {
+                        (p, w) = (stringEnd, afterString);
                         continue;
                     }
                 }
                 else if (b is (byte)'{' or (byte)'[')
                 {
-                    if (TryWriteNested<TWidth>(line, ref p, dst, ref w))
+                    var afterNested = TryWriteNested<TWidth>(line, p, dst, w, out var nestedEnd);
+                    if (afterNested >= 0)
                     {
+                        (p, w) = (nestedEnd, afterNested);
                         continue;
                     }
                 }
                 else if (literalsPlain)
                 {
                     // A number, true, false or null: its text is the cell (null's is empty).
-                    var start = p;
-                    var isNull = b == 'n';
-                    if (!NdjsonLineParser.SkipScalar(line, ref p))
+                    var scalarEnd = NdjsonLineParser.SkipScalar(line, p);
+                    if (scalarEnd < 0)
                     {
                         return -1;
                     }
 
-                    if (!isNull)
+                    if (b != 'n')
                     {
-                        CsvCellWriter.CopyCell<TWidth>(line, start, p - start, dst, ref w);
+                        w = CsvCellWriter.CopyCell<TWidth>(line, p, scalarEnd - p, dst, w);
                     }
 
+                    p = scalarEnd;
                     continue;
                 }
             }
 
-            if (parser.ScanValue<TWidth>(line, ref p, ref _value) is not null)
+            // The general scan and cell writing, through locals of their own (p and w stay in registers).
+            var valueEnd = p;
+            if (parser.ScanValue<TWidth>(line, ref valueEnd, ref _value) is not null)
             {
                 return -1;
             }
 
+            p = valueEnd;
             var raw = line.Slice(_value.ValueStart, _value.ValueLength);
+            var cellEnd = w;
             if (hasTimestamps && _isTimestamp[next])
             {
-                if (WriteTimestamp(raw, in _value, next, dst, ref w) is not null)
+                if (WriteTimestamp(raw, in _value, next, dst, ref cellEnd) is not null)
                 {
                     return -1;
                 }
-
-                continue;
+            }
+            else
+            {
+                EmitValue(raw, in _value, dst, ref cellEnd);
             }
 
-            EmitValue(raw, in _value, dst, ref w);
+            w = cellEnd;
         }
 
         if (!NdjsonLineParser.IsRecordEnd(line, p))
