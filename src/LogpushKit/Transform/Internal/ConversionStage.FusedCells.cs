@@ -153,9 +153,11 @@ internal sealed partial class ConversionStage
         }
 
         o = CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, o);
-        if (sawString || line[p..i].IndexOfAny(_plan.CellSpecials) >= 0)
+        // Of the bytes that make a cell quoted (see TransformPlan.CellSpecials), only strings hold quotes, CR or LF (CR and
+        // LF escaped) in compact JSON: without a string, the delimiter alone decides.
+        if (sawString || line[p..i].Contains(_delimiter))
         {
-            // Quoted: only strings hold quotes, and they were doubled as written.
+            // Quoted: the strings' quotes were doubled as written.
             dst[w] = (byte)'"';
             dst[o++] = (byte)'"';
         }
