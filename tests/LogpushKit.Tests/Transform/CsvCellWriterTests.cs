@@ -69,11 +69,11 @@ public sealed class CsvCellWriterTests
                     var w = 3;
                     if (vector256)
                     {
-                        CsvCellWriter.CopyCell<Vector256Width>(source, start, length, dst, ref w);
+                        w = CsvCellWriter.CopyCell<Vector256Width>(source, start, length, dst, w);
                     }
                     else
                     {
-                        CsvCellWriter.CopyCell<Vector128Width>(source, start, length, dst, ref w);
+                        w = CsvCellWriter.CopyCell<Vector128Width>(source, start, length, dst, w);
                     }
 
                     Assert.Equal(3 + length, w);

@@ -237,10 +237,11 @@ internal sealed partial class ConversionStage
     }
 
     /// <summary>
-    /// The fast route for the usual record, whose keys are the layout's and the columns, in that order, with no whitespace
-    /// between tokens: scans and writes each value in one pass, straight into <paramref name="dst"/> (which has
-    /// <see cref="CsvCellWriter.VectorCopy"/> spare bytes). Returns the bytes written, or -1 when the record differs in any way (or is
-    /// bad), in which case nothing counts and the general route decides, with the same result.
+    /// The fast route for the usual record, whose keys are the layout's, in that order, each a column and in the columns'
+    /// order (columns it lacks stay empty), with no whitespace between tokens: scans and writes each value in one pass,
+    /// straight into <paramref name="dst"/> (which has <see cref="CsvCellWriter.VectorCopy"/> spare bytes). Returns the
+    /// bytes written, or -1 when the record differs in any way (or is bad), in which case nothing counts and the general
+    /// route decides, with the same result.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ConvertInColumnOrder<TWidth>(ReadOnlySpan<byte> line, Span<byte> dst)
@@ -252,15 +253,20 @@ internal sealed partial class ConversionStage
         }
 
         var parser = _parser;
+        var layout = _layout;
         parser.BeginLine();
-        var columns = _isTimestamp.Length;
+        var keys = layout.Count;
         var delimiter = _delimiter;
-        var checkCells = _timestampColumns > 0 || _plan.EscapeFormulas;
+        var hasTimestamps = _timestampColumns > 0;
+        var escapeFormulas = _plan.EscapeFormulas;
+        var newlinesKept = _plan.NewlinesInCells == NewlinePolicy.Keep;
+        var literalsPlain = !_plan.DelimiterInLiterals;
         var p = 1;
         var w = 0;
-        for (var c = 0; c < columns; c++)
+        var column = 0;
+        for (var i = 0; i < keys; i++)
         {
-            if (c > 0)
+            if (i > 0)
             {
                 if ((uint)p >= (uint)line.Length || line[p] != ',')
                 {
@@ -268,10 +274,17 @@ internal sealed partial class ConversionStage
                 }
 
                 p++;
-                dst[w++] = delimiter;
             }
 
-            var tokenLength = _layout.MatchKey<TWidth>(line, p, c);
+            // The delimiters up to this key's column: one, or more where the record lacks columns.
+            var next = layout.Column(i);
+            while (column < next)
+            {
+                dst[w++] = delimiter;
+                column++;
+            }
+
+            var tokenLength = layout.MatchKey<TWidth>(line, p, i);
             if (tokenLength == 0)
             {
                 return -1;
@@ -283,40 +296,88 @@ internal sealed partial class ConversionStage
                 return -1;
             }
 
-            if (line[p] == '"' && !checkCells)
+            if (!hasTimestamps || !_isTimestamp[next])
             {
-                // A string with no escape, delimiter or control character: its bytes are the cell.
-                var stop = parser.FindStringStop<TWidth>(line, p + 1);
-                if (stop >= 0 && line[stop] == '"')
+                var b = line[p];
+                if (b == '"')
                 {
-                    CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, ref w);
-                    p = stop + 1;
+                    // A string with no escape, delimiter or control character: its bytes are the cell.
+                    var stop = escapeFormulas ? -1 : parser.FindStringStop<TWidth>(line, p + 1);
+                    if (stop >= 0 && line[stop] == '"')
+                    {
+                        w = CsvCellWriter.CopyCell<TWidth>(line, p + 1, stop - p - 1, dst, w);
+                        p = stop + 1;
+                        continue;
+                    }
+
+                    // With an escape or the delimiter: decoded and quoted as it is written.
+                    if (stop >= 0 && newlinesKept && TryWriteString<TWidth>(line, p, dst, w, out var stringEnd) is var afterString and >= 0)
+                    {
+                        (p, w) = (stringEnd, afterString);
+                        continue;
+                    }
+                }
+                else if (b is (byte)'{' or (byte)'[')
+                {
+                    var afterNested = TryWriteNested<TWidth>(line, p, dst, w, out var nestedEnd);
+                    if (afterNested >= 0)
+                    {
+                        (p, w) = (nestedEnd, afterNested);
+                        continue;
+                    }
+                }
+                else if (literalsPlain)
+                {
+                    // A number, true, false or null: its text is the cell (null's is empty).
+                    var scalarEnd = NdjsonLineParser.SkipScalar(line, p);
+                    if (scalarEnd < 0)
+                    {
+                        return -1;
+                    }
+
+                    if (b != 'n')
+                    {
+                        w = CsvCellWriter.CopyCell<TWidth>(line, p, scalarEnd - p, dst, w);
+                    }
+
+                    p = scalarEnd;
                     continue;
                 }
             }
 
-            if (parser.ScanValue<TWidth>(line, ref p, ref _value) is not null)
+            // The general scan and cell writing, through locals of their own (p and w stay in registers).
+            var valueEnd = p;
+            if (parser.ScanValue<TWidth>(line, ref valueEnd, ref _value) is not null)
             {
                 return -1;
             }
 
+            p = valueEnd;
             var raw = line.Slice(_value.ValueStart, _value.ValueLength);
-            if (checkCells && _isTimestamp[c])
+            var cellEnd = w;
+            if (hasTimestamps && _isTimestamp[next])
             {
-                if (WriteTimestamp(raw, in _value, c, dst, ref w) is not null)
+                if (WriteTimestamp(raw, in _value, next, dst, ref cellEnd) is not null)
                 {
                     return -1;
                 }
-
-                continue;
+            }
+            else
+            {
+                EmitValue(raw, in _value, dst, ref cellEnd);
             }
 
-            EmitValue(raw, in _value, dst, ref w);
+            w = cellEnd;
         }
 
         if (!NdjsonLineParser.IsRecordEnd(line, p))
         {
             return -1;
+        }
+
+        while (++column < _isTimestamp.Length)
+        {
+            dst[w++] = delimiter;
         }
 
         WriteRowEnding(dst, ref w);

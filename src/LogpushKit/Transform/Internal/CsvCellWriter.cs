@@ -112,10 +112,11 @@ internal static class CsvCellWriter
     /// <summary>
     /// Copies <paramref name="length"/> bytes of <paramref name="source"/> from <paramref name="start"/>: a cell of at most
     /// <see cref="VectorCopy"/> bytes in one 32-byte move (two 16-byte ones at the narrow width) when both spans have the
-    /// room, so the bytes after it may be overwritten.
+    /// room, so the bytes after it may be overwritten. Returns the position after the cell (a value, not a <see langword="ref"/>,
+    /// so the callers' positions stay in registers).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyCell<TWidth>(ReadOnlySpan<byte> source, int start, int length, Span<byte> dst, ref int w)
+    public static int CopyCell<TWidth>(ReadOnlySpan<byte> source, int start, int length, Span<byte> dst, int w)
         where TWidth : struct, IVectorWidth
     {
         if (length <= VectorCopy && (uint)start + VectorCopy <= (uint)source.Length && (uint)w + VectorCopy <= (uint)dst.Length)
@@ -137,7 +138,7 @@ internal static class CsvCellWriter
             source.Slice(start, length).CopyTo(dst[w..]);
         }
 
-        w += length;
+        return w + length;
     }
 
     /// <summary>Writes a row ending (one or two bytes).</summary>

@@ -303,6 +303,29 @@ internal sealed class NdjsonLineParser
         return error;
     }
 
+    /// <summary>
+    /// The end of the number, <c>true</c>, <c>false</c> or <c>null</c> at <paramref name="p"/> (what <see cref="ScanValue"/>
+    /// accepts for them, without filling an entry); -1 when there is none (<see cref="ScanValue"/> then tells why).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int SkipScalar(ReadOnlySpan<byte> line, int p)
+    {
+        var b = line[p];
+        if (IsDigit(b) || b == '-')
+        {
+            return NumberEnd(line, p);
+        }
+
+        var literal = b switch
+        {
+            (byte)'t' => "true"u8,
+            (byte)'f' => "false"u8,
+            (byte)'n' => "null"u8,
+            _ => default,
+        };
+        return !literal.IsEmpty && line[p..].StartsWith(literal) ? p + literal.Length : -1;
+    }
+
     private static string? ScanLiteral(ReadOnlySpan<byte> line, ref int p, ReadOnlySpan<byte> literal)
     {
         if (!line[p..].StartsWith(literal))
@@ -322,65 +345,70 @@ internal sealed class NdjsonLineParser
     }
 
     /// <summary>JSON number grammar: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string? ScanNumber(ReadOnlySpan<byte> line, ref int p)
     {
-        const string Invalid = "invalid JSON value";
-        if (p < line.Length && line[p] == '-')
+        var end = NumberEnd(line, p);
+        if (end < 0)
+        {
+            return "invalid JSON value";
+        }
+
+        p = end;
+        return null;
+    }
+
+    /// <summary>The end of the JSON number at <paramref name="p"/> (see <see cref="ScanNumber"/>), or -1 when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int NumberEnd(ReadOnlySpan<byte> line, int p)
+    {
+        if ((uint)p < (uint)line.Length && line[p] == '-')
         {
             p++;
         }
 
-        if (p >= line.Length || !IsDigit(line[p]))
+        if ((uint)p >= (uint)line.Length || !IsDigit(line[p]))
         {
-            return Invalid;
+            return -1;
         }
 
-        if (line[p] == '0')
+        p = line[p] == '0' ? p + 1 : SkipDigits(line, p + 1);
+        if ((uint)p < (uint)line.Length && line[p] == '.')
         {
             p++;
-        }
-        else
-        {
-            p = SkipDigits(line, p);
-        }
-
-        if (p < line.Length && line[p] == '.')
-        {
-            p++;
-            if (p >= line.Length || !IsDigit(line[p]))
+            if ((uint)p >= (uint)line.Length || !IsDigit(line[p]))
             {
-                return Invalid;
+                return -1;
             }
 
-            p = SkipDigits(line, p);
+            p = SkipDigits(line, p + 1);
         }
 
-        if (p < line.Length && (line[p] | 0x20) == 'e')
+        if ((uint)p < (uint)line.Length && (line[p] | 0x20) == 'e')
         {
             p++;
-            if (p < line.Length && line[p] is (byte)'+' or (byte)'-')
+            if ((uint)p < (uint)line.Length && line[p] is (byte)'+' or (byte)'-')
             {
                 p++;
             }
 
-            if (p >= line.Length || !IsDigit(line[p]))
+            if ((uint)p >= (uint)line.Length || !IsDigit(line[p]))
             {
-                return Invalid;
+                return -1;
             }
 
-            p = SkipDigits(line, p);
+            p = SkipDigits(line, p + 1);
         }
 
-        return null;
+        return p;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipDigits(ReadOnlySpan<byte> line, int p)
     {
-        while (p < line.Length && IsDigit(line[p]))
+        while ((uint)p < (uint)line.Length && IsDigit(line[p]))
         {
             p++;
         }
@@ -405,7 +433,7 @@ internal sealed class NdjsonLineParser
 
     /// <summary>Scans a string starting at its opening quote; leaves <paramref name="p"/> after the closing quote.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
+    internal string? ScanString<TWidth>(ReadOnlySpan<byte> line, ref int p, out bool escaped, out bool hasDelimiter)
         where TWidth : struct, IVectorWidth
     {
         escaped = false;

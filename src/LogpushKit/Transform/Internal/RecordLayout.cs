@@ -9,7 +9,7 @@ namespace LogpushKit.Transform;
 /// <c>"name":</c> in order, each key's column, which record entry fills each column, and how many keys are not columns.
 /// Logpush writes every record of an object with the same keys in the same order, so the next records are matched
 /// against it (<see cref="NdjsonLineParser.TryParseLayout"/>), and when the keys are exactly the columns in their order
-/// (<see cref="InColumnOrder"/>) converted in one pass. A record with an escaped key leaves no layout.
+/// or some of the columns, in their order (<see cref="InColumnOrder"/>), converted in one pass. A record with an escaped key leaves no layout.
 /// </summary>
 internal sealed class RecordLayout
 {
@@ -28,7 +28,10 @@ internal sealed class RecordLayout
     /// <summary>The keys that are not columns (counted on every record that repeats the layout).</summary>
     public int UnknownKeys { get; private set; }
 
-    /// <summary>The keys are the columns, in the columns' order.</summary>
+    /// <summary>
+    /// Every key is a column and the keys are in the columns' order: the columns, or some of them with the others left
+    /// empty (a record that has fewer keys than the dataset's columns).
+    /// </summary>
     public bool InColumnOrder { get; private set; }
 
     /// <summary>The column of key <paramref name="index"/> (-1: not a column).</summary>
@@ -74,13 +77,15 @@ internal sealed class RecordLayout
 
         var tokens = _tokens.AsSpan();
         var w = 0;
-        var inColumnOrder = count == cellEntry.Length && count > 0;
+        var inColumnOrder = count > 0;
+        var previous = -1;
         for (var i = 0; i < count; i++)
         {
             ref readonly var entry = ref entries[i];
             var length = entry.KeyLength + 3;
             _keys[i] = new Key(w, length, length <= Slack ? (uint)((1UL << length) - 1) : 0, entry.Column);
-            inColumnOrder &= entry.Column == i;
+            inColumnOrder &= entry.Column > previous;
+            previous = entry.Column;
             tokens[w++] = (byte)'"';
             line.Slice(entry.KeyStart, entry.KeyLength).CopyTo(tokens[w..]);
             w += entry.KeyLength;
