@@ -80,7 +80,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     private readonly string _connectionString;
     private readonly string _setting;
     private readonly StripedFileLocks _locks;
-    private readonly ConcurrentQueue<Session> _idle = new();
+    private readonly ConcurrentStack<Session> _idle = new(); // last in, first out: the warmest page cache next
     private readonly int _maxIdle = Math.Clamp(Environment.ProcessorCount * 2, 4, 32);
     private int _idleCount;
     private int _disposed;
@@ -609,7 +609,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     private Session Rent()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_idle.TryDequeue(out var session))
+        if (_idle.TryPop(out var session))
         {
             Interlocked.Decrement(ref _idleCount);
             return session;
@@ -644,7 +644,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             return;
         }
 
-        _idle.Enqueue(session);
+        _idle.Push(session);
         if (Volatile.Read(ref _disposed) != 0)
         {
             CloseIdle(); // disposed meanwhile
@@ -653,7 +653,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
 
     private void CloseIdle()
     {
-        while (_idle.TryDequeue(out var session))
+        while (_idle.TryPop(out var session))
         {
             Interlocked.Decrement(ref _idleCount);
             session.Dispose();
