@@ -504,12 +504,11 @@ public sealed class LogpushObjectProcessor
                 return Skipped(key, targetKey, expectedETag ?? prior!.SourceETag, reason: null) with { SourceSize = prior!.SourceSize };
             }
 
-            await RefuseRecordedCollisionAsync(state, key, targetKey, cancellationToken).ConfigureAwait(false);
             var claim = await state.LockAsync(stores.Target, targetKey, cancellationToken).ConfigureAwait(false);
             await using (claim.ConfigureAwait(false))
             {
-                // the holder before us may have converted this very object
-                var again = await state.FindBySourceAsync(stores.Source, key, stores.Target, cancellationToken).ConfigureAwait(false);
+                // the holder before us may have converted this very object; and who holds the target key (one read)
+                var (again, holder) = await state.FindBySourceAndTargetAsync(stores.Source, key, stores.Target, targetKey, cancellationToken).ConfigureAwait(false);
                 var changedWhileWaiting = again != prior;
                 prior = again;
                 if (UpToDate(prior, targetKey, expectedETag, listed, plan))
@@ -517,7 +516,7 @@ public sealed class LogpushObjectProcessor
                     return Skipped(key, targetKey, expectedETag ?? prior!.SourceETag, changedWhileWaiting ? ConvertedByAnotherProcess : null) with { SourceSize = prior!.SourceSize };
                 }
 
-                await RefuseRecordedCollisionAsync(state, key, targetKey, cancellationToken).ConfigureAwait(false);
+                RefuseRecordedCollision(state, key, targetKey, holder);
 
                 // A bucket target keeps provenance on its objects: a target another source wrote is still never overwritten,
                 // and the put is conditional. A folder target with a state store is not looked at (the CSV may be gone, consumed).
@@ -692,11 +691,10 @@ public sealed class LogpushObjectProcessor
     internal static bool IsSameFile(ConversionRecord record, FileStat file) =>
         record.SourceLastModified is { } time && file.Size == record.SourceSize && file.LastModified == time && string.Equals(file.Id, record.SourceFileId, StringComparison.Ordinal);
 
-    /// <summary>Throws when the state records <paramref name="targetKey"/> as the conversion of another source object.</summary>
-    private async Task RefuseRecordedCollisionAsync(IConversionStateStore state, string key, string targetKey, CancellationToken cancellationToken)
+    /// <summary>Throws when the state records <paramref name="targetKey"/> as the conversion (<paramref name="holder"/>) of another source object.</summary>
+    private void RefuseRecordedCollision(IConversionStateStore state, string key, string targetKey, ConversionRecord? holder)
     {
         var stores = _stores.Value;
-        var holder = await state.FindByTargetAsync(stores.Target, targetKey, cancellationToken).ConfigureAwait(false);
         if (holder is null || (string.Equals(holder.SourceKey, key, StringComparison.Ordinal) && string.Equals(holder.Source, stores.Source, StringComparison.Ordinal)))
         {
             return;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using LogpushKit.Storage;
@@ -19,6 +20,10 @@ namespace LogpushKit.State;
 /// timeout of <see cref="BusyTimeout"/> for writers, <c>synchronous=NORMAL</c> (a power loss may forget the last
 /// records: those objects are converted once more, nothing is lost). <see cref="LockAsync"/> is an operating-system lock
 /// on one of 64 files in the folder <c>&lt;database&gt;.locks/</c> beside the database, released when the process dies.</para>
+/// <para><b>Connections.</b> The store keeps its connections open (as many as operations ran at once, up to twice the
+/// cores kept idle), each with its PRAGMAs run once and each statement prepared once, on first use: an operation is one
+/// execution of a prepared statement (a conversion's record and the clearing of its failure are one transaction). A
+/// connection an operation failed on is closed, not kept. <see cref="DisposeAsync"/> closes them all.</para>
 /// <para><b>Errors.</b> A path that cannot be created or written, or a file that is not such a database, fails
 /// <see cref="Open"/> with <see cref="ConversionStateException"/> naming the path and the setting that gave it.</para>
 /// </remarks>
@@ -75,6 +80,9 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     private readonly string _connectionString;
     private readonly string _setting;
     private readonly StripedFileLocks _locks;
+    private readonly ConcurrentStack<Session> _idle = new(); // last in, first out: the warmest page cache next
+    private readonly int _maxIdle = Math.Clamp(Environment.ProcessorCount * 2, 4, 32);
+    private int _idleCount;
     private int _disposed;
 
     private SqliteConversionStateStore(string path, string setting, TimeProvider timeProvider)
@@ -86,7 +94,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
-            Pooling = true,
+            Pooling = false, // the store keeps its own open connections, each with its statements prepared (Session)
             DefaultTimeout = (int)BusyTimeout.TotalSeconds,
         }.ToString();
         _locks = new StripedFileLocks(
@@ -99,8 +107,24 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             (_, lockPath, ex) => Failure($"cannot take the lock file '{lockPath}'", ex));
     }
 
+    /// <summary>The statements every connection prepares once, on first use.</summary>
+    private enum Statement
+    {
+        FindByTarget,
+        FindBySource,
+        FindBySourceAndTarget,
+        Save,
+        RecordFailure,
+        MarkQuarantined,
+        ListConversions,
+        ListFailures,
+    }
+
     /// <inheritdoc />
     public string Location { get; }
+
+    /// <summary>Open connections kept for the next operation (for tests: each holds its prepared statements).</summary>
+    internal int IdleConnections => Volatile.Read(ref _idleCount);
 
     /// <summary>
     /// The default database path: <c>$XDG_STATE_HOME/logpushkit/state.db</c>, else <c>~/.local/state/logpushkit/state.db</c>;
@@ -136,6 +160,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
         var store = new SqliteConversionStateStore(full, setting ?? "state", timeProvider ?? TimeProvider.System);
+        SqliteConnection? connection = null;
         try
         {
             if (Directory.Exists(full))
@@ -144,7 +169,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            using var connection = store.Connect();
+            connection = store.Connect();
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
             if (version > SchemaVersion)
             {
@@ -167,51 +192,99 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
 
             // a database of another program: refuse it rather than write beside its tables
             _ = Scalar(connection, "SELECT count(*) FROM conversions WHERE 0; SELECT count(*) FROM failures WHERE 0;");
+            store.Return(new Session(connection), broken: false);
             return store;
         }
         catch (ConversionStateException)
         {
-            store.ClearPool();
+            connection?.Dispose();
             throw;
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
-            store.ClearPool();
+            connection?.Dispose();
             throw store.Failure(ex is SqliteException { SqliteErrorCode: 26 } ? "it is not a LogpushKit state database (not an SQLite file, or a damaged one)" : "cannot open it", ex);
         }
     }
 
     /// <inheritdoc />
-    public async ValueTask<ConversionRecord?> FindByTargetAsync(string target, string targetKey, CancellationToken cancellationToken = default)
+    public ValueTask<ConversionRecord?> FindByTargetAsync(string target, string targetKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(targetKey);
-        return await QueryRecordAsync(
-            $"SELECT {Columns} FROM conversions WHERE target_store = $t AND target_key = $tk;",
-            c =>
+        return Run(
+            "read a conversion",
+            (target, targetKey),
+            static (session, a) =>
             {
-                c.Parameters.AddWithValue("$t", target);
-                c.Parameters.AddWithValue("$tk", targetKey);
+                var command = session.Command(Statement.FindByTarget);
+                command.Parameters[0].Value = a.target;
+                command.Parameters[1].Value = a.targetKey;
+                using var reader = command.ExecuteReader();
+                return reader.Read() ? ReadRecord(reader) : null;
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
     }
 
     /// <inheritdoc />
-    public async ValueTask<ConversionRecord?> FindBySourceAsync(string source, string sourceKey, string target, CancellationToken cancellationToken = default)
+    public ValueTask<ConversionRecord?> FindBySourceAsync(string source, string sourceKey, string target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceKey);
         ArgumentNullException.ThrowIfNull(target);
-        return await QueryRecordAsync(
-            // INDEXED BY: without statistics the planner takes the primary key's target_store prefix, a scan of every row of the target (quadratic over a pass)
-            $"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND source_key = $sk AND target_store = $t ORDER BY converted_at DESC LIMIT 1;",
-            c =>
+        return Run(
+            "read a conversion",
+            (source, sourceKey, target),
+            static (session, a) =>
             {
-                c.Parameters.AddWithValue("$s", source);
-                c.Parameters.AddWithValue("$sk", sourceKey);
-                c.Parameters.AddWithValue("$t", target);
+                var command = session.Command(Statement.FindBySource);
+                command.Parameters[0].Value = a.source;
+                command.Parameters[1].Value = a.sourceKey;
+                command.Parameters[2].Value = a.target;
+                using var reader = command.ExecuteReader();
+                return reader.Read() ? ReadRecord(reader) : null;
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// What <see cref="FindBySourceAsync"/> and <see cref="FindByTargetAsync"/> give, in one statement (one read of one
+    /// snapshot): the newest conversion of the source key into <paramref name="target"/>, and the conversion recorded for
+    /// <paramref name="targetKey"/>.
+    /// </summary>
+    internal ValueTask<(ConversionRecord? BySource, ConversionRecord? ByTarget)> FindBySourceAndTargetAsync(string source, string sourceKey, string target, string targetKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sourceKey);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(targetKey);
+        return Run(
+            "read a conversion",
+            (source, sourceKey, target, targetKey),
+            static (session, a) =>
+            {
+                var command = session.Command(Statement.FindBySourceAndTarget);
+                command.Parameters[0].Value = a.source;
+                command.Parameters[1].Value = a.sourceKey;
+                command.Parameters[2].Value = a.target;
+                command.Parameters[3].Value = a.targetKey;
+                ConversionRecord? bySource = null, byTarget = null;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    if (reader.GetInt64(0) == 0)
+                    {
+                        bySource = ReadRecord(reader, 1);
+                    }
+                    else
+                    {
+                        byTarget = ReadRecord(reader, 1);
+                    }
+                }
+
+                return (bySource, byTarget);
+            },
+            cancellationToken);
     }
 
     /// <summary>
@@ -219,34 +292,36 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     /// <paramref name="target"/> (what <see cref="FindBySourceAsync"/> gives for each), in one query: a pass over an
     /// unchanged folder asks once per batch of listed files instead of once per file. Keys with no record are absent.
     /// </summary>
-    internal async ValueTask<Dictionary<string, ConversionRecord>> FindBySourcesAsync(string source, IReadOnlyList<string> sourceKeys, string target, CancellationToken cancellationToken = default)
+    internal ValueTask<Dictionary<string, ConversionRecord>> FindBySourcesAsync(string source, IReadOnlyList<string> sourceKeys, string target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceKeys);
         ArgumentNullException.ThrowIfNull(target);
-        var found = new Dictionary<string, ConversionRecord>(sourceKeys.Count, StringComparer.Ordinal);
         if (sourceKeys.Count == 0)
         {
-            return found;
+            return ValueTask.FromResult(new Dictionary<string, ConversionRecord>(StringComparer.Ordinal));
         }
 
-        return await RunAsync(
-            async connection =>
+        return Run(
+            "read conversions",
+            (source, sourceKeys, target),
+            static (session, a) =>
             {
-                using var command = connection.CreateCommand();
-                var sql = new System.Text.StringBuilder($"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND target_store = $t AND source_key IN (", 400 + (sourceKeys.Count * 7));
-                command.Parameters.AddWithValue("$s", source);
-                command.Parameters.AddWithValue("$t", target);
-                for (var i = 0; i < sourceKeys.Count; i++)
+                var found = new Dictionary<string, ConversionRecord>(a.sourceKeys.Count, StringComparer.Ordinal);
+                using var command = session.Connection.CreateCommand();
+                var sql = new System.Text.StringBuilder($"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND target_store = $t AND source_key IN (", 400 + (a.sourceKeys.Count * 7));
+                command.Parameters.AddWithValue("$s", a.source);
+                command.Parameters.AddWithValue("$t", a.target);
+                for (var i = 0; i < a.sourceKeys.Count; i++)
                 {
                     var name = string.Create(CultureInfo.InvariantCulture, $"$k{i}");
                     sql.Append(i == 0 ? string.Empty : ",").Append(name);
-                    command.Parameters.AddWithValue(name, sourceKeys[i]);
+                    command.Parameters.AddWithValue(name, a.sourceKeys[i]);
                 }
 
                 command.CommandText = sql.Append(");").ToString();
-                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
                 {
                     var record = ReadRecord(reader);
                     if (!found.TryGetValue(record.SourceKey, out var other) || record.ConvertedAt > other.ConvertedAt)
@@ -257,117 +332,102 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
 
                 return found;
             },
-            "read conversions").ConfigureAwait(false);
+            cancellationToken);
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveAsync(ConversionRecord record, CancellationToken cancellationToken = default)
+    public ValueTask SaveAsync(ConversionRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(record.OptionsFingerprint, nameof(record));
-        await RunAsync(
-            async connection =>
+        var done = Run(
+            "record a conversion",
+            record,
+            static (session, record) =>
             {
-                var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using var disposeTransaction = transaction.ConfigureAwait(false);
-                using (var insert = connection.CreateCommand())
-                {
-                    insert.Transaction = transaction;
-                    insert.CommandText = $"INSERT OR REPLACE INTO conversions ({Columns}) VALUES ($s, $sk, $t, $tk, $etag, $size, $mtime, $fid, $fp, $ds, $rows, $bytes, $sha, $bad, $qk, $at);";
-                    var p = insert.Parameters;
-                    p.AddWithValue("$s", record.Source);
-                    p.AddWithValue("$sk", record.SourceKey);
-                    p.AddWithValue("$t", record.Target);
-                    p.AddWithValue("$tk", record.TargetKey);
-                    p.AddWithValue("$etag", (object?)record.SourceETag ?? DBNull.Value);
-                    p.AddWithValue("$size", record.SourceSize);
-                    p.AddWithValue("$mtime", (object?)TimeText(record.SourceLastModified) ?? DBNull.Value);
-                    p.AddWithValue("$fid", (object?)record.SourceFileId ?? DBNull.Value);
-                    p.AddWithValue("$fp", record.OptionsFingerprint);
-                    p.AddWithValue("$ds", (object?)record.Dataset ?? DBNull.Value);
-                    p.AddWithValue("$rows", record.Rows);
-                    p.AddWithValue("$bytes", record.Bytes);
-                    p.AddWithValue("$sha", (object?)record.Sha256 ?? DBNull.Value);
-                    p.AddWithValue("$bad", record.BadLines);
-                    p.AddWithValue("$qk", (object?)record.QuarantineKey ?? DBNull.Value);
-                    p.AddWithValue("$at", TimeText(record.ConvertedAt));
-                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                using (var clear = connection.CreateCommand())
-                {
-                    clear.Transaction = transaction;
-                    clear.CommandText = "DELETE FROM failures WHERE source_store = $s AND source_key = $sk AND target_store = $t;";
-                    clear.Parameters.AddWithValue("$s", record.Source);
-                    clear.Parameters.AddWithValue("$sk", record.SourceKey);
-                    clear.Parameters.AddWithValue("$t", record.Target);
-                    await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
+                // one prepared command: BEGIN IMMEDIATE; INSERT OR REPLACE the record; DELETE the source's failure; COMMIT.
+                // A failure part-way leaves the transaction open: Run then closes the connection, which rolls it back.
+                var command = session.Command(Statement.Save);
+                var p = command.Parameters;
+                p[0].Value = record.Source;
+                p[1].Value = record.SourceKey;
+                p[2].Value = record.Target;
+                p[3].Value = record.TargetKey;
+                p[4].Value = (object?)record.SourceETag ?? DBNull.Value;
+                p[5].Value = record.SourceSize;
+                p[6].Value = (object?)TimeText(record.SourceLastModified) ?? DBNull.Value;
+                p[7].Value = (object?)record.SourceFileId ?? DBNull.Value;
+                p[8].Value = record.OptionsFingerprint;
+                p[9].Value = (object?)record.Dataset ?? DBNull.Value;
+                p[10].Value = record.Rows;
+                p[11].Value = record.Bytes;
+                p[12].Value = (object?)record.Sha256 ?? DBNull.Value;
+                p[13].Value = record.BadLines;
+                p[14].Value = (object?)record.QuarantineKey ?? DBNull.Value;
+                p[15].Value = TimeText(record.ConvertedAt);
+                return command.ExecuteNonQuery();
             },
-            "record a conversion").ConfigureAwait(false);
+            cancellationToken);
+        return done.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(done.AsTask());
     }
 
     /// <inheritdoc />
-    public async ValueTask<ConversionFailure> RecordFailureAsync(string source, string sourceKey, string target, string? sourceETag, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    public ValueTask<ConversionFailure> RecordFailureAsync(string source, string sourceKey, string target, string? sourceETag, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceKey);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(reason);
-        return await RunAsync(
-            async connection =>
+        return Run(
+            "record a failure",
+            (source, sourceKey, target, sourceETag, reason, at),
+            static (session, a) =>
             {
-                using var command = connection.CreateCommand();
-                command.CommandText = $"""
-                    INSERT INTO failures ({FailureColumns}) VALUES ($s, $sk, $t, $etag, $reason, 1, $at, $at, 0, NULL)
-                    ON CONFLICT (source_store, source_key, target_store) DO UPDATE SET
-                        source_etag = excluded.source_etag, reason = excluded.reason, attempts = attempts + 1,
-                        last_failed_at = excluded.last_failed_at
-                    RETURNING {FailureColumns};
-                    """;
-                command.Parameters.AddWithValue("$s", source);
-                command.Parameters.AddWithValue("$sk", sourceKey);
-                command.Parameters.AddWithValue("$t", target);
-                command.Parameters.AddWithValue("$etag", (object?)sourceETag ?? DBNull.Value);
-                command.Parameters.AddWithValue("$reason", reason);
-                command.Parameters.AddWithValue("$at", TimeText(at));
-                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var command = session.Command(Statement.RecordFailure);
+                var p = command.Parameters;
+                p[0].Value = a.source;
+                p[1].Value = a.sourceKey;
+                p[2].Value = a.target;
+                p[3].Value = (object?)a.sourceETag ?? DBNull.Value;
+                p[4].Value = a.reason;
+                p[5].Value = TimeText(a.at);
+                using var reader = command.ExecuteReader();
+                reader.Read();
                 return ReadFailure(reader);
             },
-            "record a failure").ConfigureAwait(false);
+            cancellationToken);
     }
 
     /// <inheritdoc />
-    public async ValueTask MarkQuarantinedAsync(string source, string sourceKey, string target, string? quarantineKey, CancellationToken cancellationToken = default)
+    public ValueTask MarkQuarantinedAsync(string source, string sourceKey, string target, string? quarantineKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceKey);
         ArgumentNullException.ThrowIfNull(target);
-        await RunAsync(
-            async connection =>
+        var done = Run(
+            "mark a failure quarantined",
+            (source, sourceKey, target, quarantineKey),
+            static (session, a) =>
             {
-                using var command = connection.CreateCommand();
-                command.CommandText = "UPDATE failures SET quarantined = 1, quarantine_key = $qk WHERE source_store = $s AND source_key = $sk AND target_store = $t;";
-                command.Parameters.AddWithValue("$s", source);
-                command.Parameters.AddWithValue("$sk", sourceKey);
-                command.Parameters.AddWithValue("$t", target);
-                command.Parameters.AddWithValue("$qk", (object?)quarantineKey ?? DBNull.Value);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                var command = session.Command(Statement.MarkQuarantined);
+                var p = command.Parameters;
+                p[0].Value = a.source;
+                p[1].Value = a.sourceKey;
+                p[2].Value = a.target;
+                p[3].Value = (object?)a.quarantineKey ?? DBNull.Value;
+                return command.ExecuteNonQuery();
             },
-            "mark a failure quarantined").ConfigureAwait(false);
+            cancellationToken);
+        return done.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(done.AsTask());
     }
 
     /// <inheritdoc />
     public IAsyncEnumerable<ConversionRecord> ListAsync(string source, string target, CancellationToken cancellationToken = default) =>
-        ListAllAsync($"SELECT {Columns} FROM conversions WHERE source_store = $s AND target_store = $t ORDER BY source_key, target_key;", source, target, ReadRecord, "list conversions", cancellationToken);
+        ListAllAsync(Statement.ListConversions, source, target, static r => ReadRecord(r), "list conversions", cancellationToken);
 
     /// <inheritdoc />
     public IAsyncEnumerable<ConversionFailure> ListFailuresAsync(string source, string target, CancellationToken cancellationToken = default) =>
-        ListAllAsync($"SELECT {FailureColumns} FROM failures WHERE source_store = $s AND target_store = $t ORDER BY source_key;", source, target, ReadFailure, "list failures", cancellationToken);
+        ListAllAsync(Statement.ListFailures, source, target, ReadFailure, "list failures", cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>An operating-system lock on one of <see cref="LockStripes"/> files in <c>&lt;database&gt;.locks/</c>; waits, polling, while another process holds it.</remarks>
@@ -379,12 +439,15 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         return _locks.LockAsync(target + "\n" + targetKey, cancellationToken);
     }
 
-    /// <summary>Closes the pooled connections to the database (its file can then be moved or deleted).</summary>
+    /// <summary>
+    /// Closes the database's connections (its file can then be moved or deleted): the idle ones now, one still in use by
+    /// an operation when that operation ends.
+    /// </summary>
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            ClearPool();
+            CloseIdle();
         }
 
         return ValueTask.CompletedTask;
@@ -397,20 +460,21 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.ParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static ConversionRecord ReadRecord(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+    /// <summary>The record in the columns <see cref="Columns"/> from column <paramref name="o"/> on.</summary>
+    private static ConversionRecord ReadRecord(SqliteDataReader r, int o = 0) => new(r.GetString(o), r.GetString(o + 1), r.GetString(o + 2), r.GetString(o + 3))
     {
-        SourceETag = r.IsDBNull(4) ? null : r.GetString(4),
-        SourceSize = r.GetInt64(5),
-        SourceLastModified = r.IsDBNull(6) ? null : ParseTime(r.GetString(6)),
-        SourceFileId = r.IsDBNull(7) ? null : r.GetString(7),
-        OptionsFingerprint = r.GetString(8),
-        Dataset = r.IsDBNull(9) ? null : r.GetString(9),
-        Rows = r.GetInt64(10),
-        Bytes = r.GetInt64(11),
-        Sha256 = r.IsDBNull(12) ? null : r.GetString(12),
-        BadLines = r.GetInt64(13),
-        QuarantineKey = r.IsDBNull(14) ? null : r.GetString(14),
-        ConvertedAt = ParseTime(r.GetString(15)),
+        SourceETag = r.IsDBNull(o + 4) ? null : r.GetString(o + 4),
+        SourceSize = r.GetInt64(o + 5),
+        SourceLastModified = r.IsDBNull(o + 6) ? null : ParseTime(r.GetString(o + 6)),
+        SourceFileId = r.IsDBNull(o + 7) ? null : r.GetString(o + 7),
+        OptionsFingerprint = r.GetString(o + 8),
+        Dataset = r.IsDBNull(o + 9) ? null : r.GetString(o + 9),
+        Rows = r.GetInt64(o + 10),
+        Bytes = r.GetInt64(o + 11),
+        Sha256 = r.IsDBNull(o + 12) ? null : r.GetString(o + 12),
+        BadLines = r.GetInt64(o + 13),
+        QuarantineKey = r.IsDBNull(o + 14) ? null : r.GetString(o + 14),
+        ConvertedAt = ParseTime(r.GetString(o + 15)),
     };
 
     private static ConversionFailure ReadFailure(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2))
@@ -424,20 +488,87 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         QuarantineKey = r.IsDBNull(9) ? null : r.GetString(9),
     };
 
-    /// <summary>Every row <paramref name="sql"/> selects for the stores <c>$s</c> and <c>$t</c>, read by <paramref name="read"/>.</summary>
-    private async IAsyncEnumerable<T> ListAllAsync<T>(string sql, string source, string target, Func<SqliteDataReader, T> read, string what, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The text and parameter names of <paramref name="statement"/> (parameters are set by position).</summary>
+    private static (string Sql, string[] Parameters) Text(Statement statement) => statement switch
+    {
+        Statement.FindByTarget => ($"SELECT {Columns} FROM conversions WHERE target_store = $t AND target_key = $tk;", ["$t", "$tk"]),
+
+        // INDEXED BY: without statistics the planner takes the primary key's target_store prefix, a scan of every row of the target (quadratic over a pass)
+        Statement.FindBySource => ($"SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND source_key = $sk AND target_store = $t ORDER BY converted_at DESC LIMIT 1;", ["$s", "$sk", "$t"]),
+        Statement.FindBySourceAndTarget => (
+            $"SELECT 0, * FROM (SELECT {Columns} FROM conversions INDEXED BY conversions_by_source WHERE source_store = $s AND source_key = $sk AND target_store = $t ORDER BY converted_at DESC LIMIT 1) "
+            + $"UNION ALL SELECT 1, {Columns} FROM conversions WHERE target_store = $t AND target_key = $tk;",
+            ["$s", "$sk", "$t", "$tk"]),
+        Statement.Save => (
+            $"BEGIN IMMEDIATE; INSERT OR REPLACE INTO conversions ({Columns}) VALUES ($s, $sk, $t, $tk, $etag, $size, $mtime, $fid, $fp, $ds, $rows, $bytes, $sha, $bad, $qk, $at); "
+            + "DELETE FROM failures WHERE source_store = $s AND source_key = $sk AND target_store = $t; COMMIT;",
+            ["$s", "$sk", "$t", "$tk", "$etag", "$size", "$mtime", "$fid", "$fp", "$ds", "$rows", "$bytes", "$sha", "$bad", "$qk", "$at"]),
+        Statement.RecordFailure => (
+            $"""
+            INSERT INTO failures ({FailureColumns}) VALUES ($s, $sk, $t, $etag, $reason, 1, $at, $at, 0, NULL)
+            ON CONFLICT (source_store, source_key, target_store) DO UPDATE SET
+                source_etag = excluded.source_etag, reason = excluded.reason, attempts = attempts + 1,
+                last_failed_at = excluded.last_failed_at
+            RETURNING {FailureColumns};
+            """,
+            ["$s", "$sk", "$t", "$etag", "$reason", "$at"]),
+        Statement.MarkQuarantined => ("UPDATE failures SET quarantined = 1, quarantine_key = $qk WHERE source_store = $s AND source_key = $sk AND target_store = $t;", ["$s", "$sk", "$t", "$qk"]),
+        Statement.ListConversions => ($"SELECT {Columns} FROM conversions WHERE source_store = $s AND target_store = $t ORDER BY source_key, target_key;", ["$s", "$t"]),
+        Statement.ListFailures => ($"SELECT {FailureColumns} FROM failures WHERE source_store = $s AND target_store = $t ORDER BY source_key;", ["$s", "$t"]),
+        _ => throw new ArgumentOutOfRangeException(nameof(statement)),
+    };
+
+    /// <summary>Every row <paramref name="statement"/> selects for the stores <c>$s</c> and <c>$t</c>, read by <paramref name="read"/>.</summary>
+    private async IAsyncEnumerable<T> ListAllAsync<T>(Statement statement, string source, string target, Func<SqliteDataReader, T> read, string what, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
-        using var connection = OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$s", source);
-        command.Parameters.AddWithValue("$t", target);
-        using var reader = await ExecuteReaderAsync(command, what, cancellationToken).ConfigureAwait(false);
-        while (await ReadAsync(reader, what, cancellationToken).ConfigureAwait(false))
+        var session = Rent();
+        var broken = false;
+        try
         {
-            yield return read(reader);
+            SqliteDataReader reader;
+            try
+            {
+                var command = session.Command(statement);
+                command.Parameters[0].Value = source;
+                command.Parameters[1].Value = target;
+                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                broken = true;
+                throw Failure($"cannot {what}", ex);
+            }
+
+            // a listing left part-way disposes its reader (the statement is reset): the connection stays sound
+            using (reader)
+            {
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SqliteException ex)
+                    {
+                        broken = true;
+                        throw Failure($"cannot {what}", ex);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    yield return read(reader);
+                }
+            }
+        }
+        finally
+        {
+            Return(session, broken);
         }
     }
 
@@ -457,6 +588,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         command.ExecuteNonQuery();
     }
 
+    /// <summary>A new connection with this store's settings (the PRAGMAs are per connection: run once, here).</summary>
     private SqliteConnection Connect()
     {
         var connection = new SqliteConnection(_connectionString);
@@ -473,12 +605,19 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         }
     }
 
-    private SqliteConnection OpenConnection()
+    /// <summary>An idle connection, or a new one.</summary>
+    private Session Rent()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_idle.TryPop(out var session))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return session;
+        }
+
         try
         {
-            return Connect();
+            return new Session(Connect());
         }
         catch (SqliteException ex)
         {
@@ -486,52 +625,81 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         }
     }
 
-    private async ValueTask<ConversionRecord?> QueryRecordAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken) =>
-        await RunAsync(
-            async connection =>
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                bind(command);
-                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRecord(reader) : null;
-            },
-            "read a conversion").ConfigureAwait(false);
-
-    private async ValueTask<T> RunAsync<T>(Func<SqliteConnection, Task<T>> action, string what)
+    /// <summary>
+    /// Gives a connection back: kept for the next operation, or closed when it may be unsound (<paramref name="broken"/>:
+    /// an operation failed on it, perhaps inside a transaction), when enough are idle, or when the store is disposed.
+    /// </summary>
+    private void Return(Session session, bool broken)
     {
-        using var connection = OpenConnection();
-        try
+        if (broken || Volatile.Read(ref _disposed) != 0)
         {
-            return await action(connection).ConfigureAwait(false);
+            session.Dispose();
+            return;
         }
-        catch (SqliteException ex)
+
+        if (Interlocked.Increment(ref _idleCount) > _maxIdle)
         {
-            throw Failure($"cannot {what}", ex);
+            Interlocked.Decrement(ref _idleCount);
+            session.Dispose();
+            return;
+        }
+
+        _idle.Push(session);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            CloseIdle(); // disposed meanwhile
         }
     }
 
-    private async Task<SqliteDataReader> ExecuteReaderAsync(SqliteCommand command, string what, CancellationToken cancellationToken)
+    private void CloseIdle()
     {
-        try
+        while (_idle.TryPop(out var session))
         {
-            return await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (SqliteException ex)
-        {
-            throw Failure($"cannot {what}", ex);
+            Interlocked.Decrement(ref _idleCount);
+            session.Dispose();
         }
     }
 
-    private async Task<bool> ReadAsync(SqliteDataReader reader, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a connection of this store, synchronously (SQLite's calls block; the wait for
+    /// another writer is its busy timeout). A <see cref="SqliteException"/> becomes a <see cref="ConversionStateException"/>
+    /// saying what could not be done, and the connection is closed, not kept.
+    /// </summary>
+    private ValueTask<TResult> Run<TArgument, TResult>(string what, TArgument argument, Func<Session, TArgument, TResult> operation, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResult>(cancellationToken);
+        }
+
+        Session session;
         try
         {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            session = Rent();
+        }
+        catch (Exception ex) when (ex is ConversionStateException or ObjectDisposedException)
+        {
+            return ValueTask.FromException<TResult>(ex);
+        }
+
+        var broken = true;
+        try
+        {
+            var result = operation(session, argument);
+            broken = false;
+            return ValueTask.FromResult(result);
         }
         catch (SqliteException ex)
         {
-            throw Failure($"cannot {what}", ex);
+            return ValueTask.FromException<TResult>(Failure($"cannot {what}", ex));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<TResult>(ex);
+        }
+        finally
+        {
+            Return(session, broken);
         }
     }
 
@@ -539,10 +707,42 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         new($"{_setting}: the state database '{Location}': {problem}{(inner is null ? string.Empty : ": " + (inner is SqliteException sqlite ? sqlite.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal) : inner.Message))}."
             + (hint ? $" Give a writable database path with {_setting}." : string.Empty), Location, _setting, inner);
 
-    private void ClearPool()
+    /// <summary>One open connection and the statements it prepared; used by one operation at a time.</summary>
+    private sealed class Session(SqliteConnection connection) : IDisposable
     {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
+        private readonly SqliteCommand?[] _commands = new SqliteCommand?[(int)Statement.ListFailures + 1];
+
+        public SqliteConnection Connection => connection;
+
+        /// <summary>The prepared command of <paramref name="statement"/>, its parameters to be set by position.</summary>
+        public SqliteCommand Command(Statement statement)
+        {
+            if (_commands[(int)statement] is { } command)
+            {
+                return command;
+            }
+
+            var (sql, parameters) = Text(statement);
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+            }
+
+            command.Prepare();
+            return _commands[(int)statement] = command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _commands)
+            {
+                command?.Dispose();
+            }
+
+            connection.Dispose();
+        }
     }
 }
 

@@ -85,16 +85,31 @@ internal sealed class StripedFileLocks
     private async Task<FileStream> OpenLockFileAsync(string lockPath, string key, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(20);
+        var madeFolder = false;
         while (true)
         {
             try
             {
-                Directory.CreateDirectory(_folder);
                 return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
             }
             catch (IOException ex) when (IsLockContention(ex))
             {
                 // Held by another process: wait for it (a process that dies releases its locks).
+            }
+            catch (DirectoryNotFoundException) when (!madeFolder)
+            {
+                // The folder is made on the first lock (or again, if it was removed): not looked for on every lock.
+                try
+                {
+                    Directory.CreateDirectory(_folder);
+                    madeFolder = true;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw _failure(key, lockPath, ex);
+                }
+
+                continue;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
