@@ -299,9 +299,14 @@ internal sealed class PipelineCommandOptions
     private static long? ParseIoBudget(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[^1].Value;
+        if (text.Trim() == "0")
+        {
+            return 0; // documented: only --concurrency objects in flight
+        }
+
         if (!TransformOptionsText.TryParseByteSize(text, out var bytes, out var error))
         {
-            result.AddError("--io-budget: " + error);
+            result.AddError("--io-budget: " + error.Replace("is not a positive size", "is not a size (or 0)", StringComparison.Ordinal));
             return null;
         }
 

@@ -89,6 +89,8 @@ public sealed class RunCommandTests
     [InlineData("--concurrency", "many")]
     [InlineData("--target-template", "{nope}.csv")]
     [InlineData("--from", "yesterday-ish")]
+    [InlineData("--io-budget", "-1")]
+    [InlineData("--io-budget", "lots")]
     public async Task Run_BadOption_UsageError(string option, string value)
     {
         using var output = new TempDirectory();
@@ -98,6 +100,20 @@ public sealed class RunCommandTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(option, run.StandardError, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(output.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("0")] // documented: only --concurrency objects in flight (it was refused as "not a positive size")
+    [InlineData("1M")]
+    public async Task Run_IoBudget_ZeroOrASize_ConvertsEveryObject(string budget)
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("run", "--source", SampleData, "--target", output.Path, "--io-budget", budget, "--concurrency", "1");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains("run: 6 converted", run.StandardError, StringComparison.Ordinal);
+        Assert.Equal(6, Directory.GetFiles(output.Path, "*.csv", SearchOption.AllDirectories).Length);
     }
 
     [Fact]
