@@ -154,21 +154,10 @@ internal sealed partial class ConversionStage
 
         o = CsvCellWriter.CopyCell<TWidth>(line, from, i - from, dst, o);
         // Of the bytes that make a cell quoted (see TransformPlan.CellSpecials), only strings hold quotes, CR or LF (CR and
-        // LF escaped) in compact JSON: without a string, the delimiter alone decides.
-        if (sawString || line[p..i].Contains(_delimiter))
-        {
-            // Quoted: the strings' quotes were doubled as written.
-            dst[w] = (byte)'"';
-            dst[o++] = (byte)'"';
-        }
-        else
-        {
-            dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
-            o--;
-        }
-
+        // LF escaped) in compact JSON: without a string, the delimiter alone decides. The strings' quotes were doubled as
+        // written.
         end = i;
-        return o;
+        return EndCell(dst, w, o, quote: sawString || line[p..i].Contains(_delimiter));
     }
 
     /// <summary>
@@ -298,18 +287,25 @@ internal sealed partial class ConversionStage
             }
         }
 
+        end = i;
+        return EndCell(dst, w, o, quote);
+    }
+
+    /// <summary>
+    /// Ends a cell written from <c>w + 1</c> to <paramref name="o"/> (<paramref name="w"/> kept for an opening quote): a
+    /// quoted cell gets its two quotes, another moves back over the kept byte. Returns the position after the cell.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int EndCell(Span<byte> dst, int w, int o, bool quote)
+    {
         if (quote)
         {
             dst[w] = (byte)'"';
-            dst[o++] = (byte)'"';
-        }
-        else
-        {
-            dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
-            o--;
+            dst[o] = (byte)'"';
+            return o + 1;
         }
 
-        end = i;
-        return o;
+        dst.Slice(w + 1, o - w - 1).CopyTo(dst[w..]);
+        return o - 1;
     }
 }
