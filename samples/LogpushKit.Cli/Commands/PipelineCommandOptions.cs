@@ -306,7 +306,7 @@ internal sealed class PipelineCommandOptions
 
         if (!TransformOptionsText.TryParseByteSize(text, out var bytes, out var error))
         {
-            result.AddError("--io-budget: " + error.Replace("is not a positive size", "is not a size (or 0)", StringComparison.Ordinal));
+            result.AddError($"--io-budget: {error} (Or 0: only --concurrency objects in flight.)");
             return null;
         }
 
