@@ -229,14 +229,17 @@ public sealed class CloudflareApiConnectionTests : IAsyncLifetime
     [Fact]
     public async Task TotalTimeout_Exceeded_ThrowsTimedOut()
     {
-        using var client = Client(new CloudflareRetryOptions { AttemptTimeout = TimeSpan.FromMilliseconds(200), TotalTimeout = TimeSpan.FromMilliseconds(500), BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
-        _api.FailNext(new FakeFailure { Delay = TimeSpan.FromSeconds(5), Status = HttpStatusCode.OK }, times: 10);
+        // Retries are not the limit (100 allowed): the total is. Attempts of 100 ms within 1 s leave room for at most
+        // 10 whole attempts and one cut short; at least two arrive even when a loaded machine delays the first.
+        using var client = Client(new CloudflareRetryOptions { MaxRetryAttempts = 100, AttemptTimeout = TimeSpan.FromMilliseconds(100), TotalTimeout = TimeSpan.FromSeconds(1), BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
+        _api.FailNext(new FakeFailure { Delay = TimeSpan.FromSeconds(5), Status = HttpStatusCode.OK }, times: 100);
 
         var ex = await Assert.ThrowsAsync<CloudflareApiException>(() => client.GetDatasetFieldsAsync(Account, "gateway_http"));
 
         Assert.Contains("timed out", ex.Message, StringComparison.Ordinal);
         Assert.Null(ex.StatusCode);
-        Assert.InRange(_api.Requests.Count, 2, 3);
+        Assert.InRange(ex.Attempts, 2, 11);
+        Assert.InRange(_api.Requests.Count, 1, ex.Attempts);
     }
 
     [Fact]
