@@ -65,6 +65,9 @@ public sealed class LogpushObjectProcessor
     private readonly Lazy<StoreOverlap> _overlap;
     private readonly string? _targetSuffix;
     private readonly Lazy<StoreNames> _stores;
+    private Task? _earlierTargetsForgotten;
+    private bool _earlierTargetsForgetting;
+    private object? _earlierTargetsGate;
     private int _warnedUnconditional;
 
     /// <summary>Creates a processor from <paramref name="source"/> to <paramref name="target"/>.</summary>
@@ -492,6 +495,7 @@ public sealed class LogpushObjectProcessor
     /// </summary>
     private async Task<ObjectProcessingResult> ConvertWithStateAsync(IConversionStateStore state, string key, string targetKey, string? expectedETag, ObjectPlan plan, CancellationToken cancellationToken)
     {
+        await ForgetEarlierTargetFoldersAsync().ConfigureAwait(false);
         var stores = _stores.Value;
         var folderSource = Source as FileSystemBucket;
         try
@@ -614,6 +618,42 @@ public sealed class LogpushObjectProcessor
     internal (string Source, string Target) StateStores => (_stores.Value.Source, _stores.Value.Target);
 
     /// <summary>
+    /// Once per processor with a state and a target folder: forgets the records of the folder's earlier versions (the
+    /// same path, another folder identity: see <see cref="StoreOf"/>), which nothing can use again. A failure is logged
+    /// and the run goes on: those records only take room.
+    /// </summary>
+    internal Task ForgetEarlierTargetFoldersAsync() =>
+        LazyInitializer.EnsureInitialized(ref _earlierTargetsForgotten, ref _earlierTargetsForgetting, ref _earlierTargetsGate, ForgetEarlierTargetFoldersCoreAsync)!;
+
+    private async Task ForgetEarlierTargetFoldersCoreAsync()
+    {
+        var current = _stores.Value.Target;
+        if (Options.State is not { } state || Target is not FileSystemBucket folder)
+        {
+            return;
+        }
+
+        var family = folder.Identity.Store + "#";
+        if (!current.StartsWith(family, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        try
+        {
+            var forgotten = await state.ForgetEarlierTargetsAsync(family, current, CancellationToken.None).ConfigureAwait(false);
+            if (forgotten > 0)
+            {
+                Log.EarlierTargetRecordsForgotten(_logger, forgotten, folder.RootPath, state.Location);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.EarlierTargetRecordsNotForgotten(_logger, folder.RootPath, state.Location, ex.Message);
+        }
+    }
+
+    /// <summary>
     /// The up-to-date path of <see cref="ConvertWithStateAsync"/> for a reconcile pass over a folder source: the file's
     /// size, last-write time and identity as listed (<paramref name="listed"/>) against the record the pass read for it
     /// (<paramref name="prior"/>, <see langword="null"/> when none). When they match, the object is done as a skip,
@@ -729,7 +769,8 @@ public sealed class LogpushObjectProcessor
     /// How a bucket is named in the conversion state (the one rule for the processor and feed health): its store identity,
     /// else its name. A folder's name also holds the folder's own identity (<c>file:///path/#major,minor:inode@birth-time</c>), so a
     /// target folder that was removed and made again is a new target: its CSV files are produced again, whereas files a
-    /// forwarder consumed from the folder are not. The records of the removed folder stay in the state, unused.
+    /// forwarder consumed from the folder are not. The records of the removed folder are forgotten at the next run
+    /// (<see cref="ForgetEarlierTargetFoldersAsync"/>).
     /// </summary>
     internal static string StoreOf(IR2Bucket bucket) => bucket switch
     {

@@ -435,6 +435,7 @@ public sealed class LogpushReconciler
     private async Task<Dictionary<string, ConversionRecord>?> RecordsOfAsync(List<Candidate> batch, CancellationToken cancellationToken)
     {
         var state = _processor.Options.State!;
+        await _processor.ForgetEarlierTargetFoldersAsync().ConfigureAwait(false);
         var (source, target) = _processor.StateStores;
         try
         {

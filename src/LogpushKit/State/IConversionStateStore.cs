@@ -43,6 +43,15 @@ public interface IConversionStateStore : IAsyncDisposable
     /// handle is disposed: a second claimant waits. Released when the holder's process dies.
     /// </summary>
     ValueTask<IAsyncDisposable> LockAsync(string target, string targetKey, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets the conversions and failures recorded into earlier versions of a target store: every target named
+    /// <paramref name="family"/> followed by a suffix without <c>/</c>, except <paramref name="current"/>. The object
+    /// processor calls it once for a target folder, whose store is named <c>file:///path/#folder-id</c>, so that the
+    /// records of a folder that was removed (and made again under the same path) do not pile up. Returns how many
+    /// records were forgotten. The default forgets nothing.
+    /// </summary>
+    ValueTask<int> ForgetEarlierTargetsAsync(string family, string current, CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 }
 
 /// <summary>One conversion of a source object into a target object.</summary>

@@ -99,6 +99,28 @@ public sealed class InMemoryConversionStateStore : IConversionStateStore
     }
 
     /// <inheritdoc />
+    public ValueTask<int> ForgetEarlierTargetsAsync(string family, string current, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(family);
+        ArgumentNullException.ThrowIfNull(current);
+        lock (_gate)
+        {
+            var forgotten = 0;
+            foreach (var key in _conversions.Keys.Where(k => IsEarlierTarget(k.Target, family, current)).ToList())
+            {
+                forgotten += _conversions.Remove(key) ? 1 : 0;
+            }
+
+            foreach (var key in _failures.Keys.Where(k => IsEarlierTarget(k.Target, family, current)).ToList())
+            {
+                forgotten += _failures.Remove(key) ? 1 : 0;
+            }
+
+            return ValueTask.FromResult(forgotten);
+        }
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConversionRecord> ListAsync(string source, string target, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ConversionRecord[] records;
@@ -145,6 +167,10 @@ public sealed class InMemoryConversionStateStore : IConversionStateStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static bool IsEarlierTarget(string target, string family, string current) =>
+        target.Length > family.Length && target.StartsWith(family, StringComparison.Ordinal)
+        && !target.AsSpan(family.Length).Contains('/') && !string.Equals(target, current, StringComparison.Ordinal);
 
     private sealed class Hold(IDisposable inner) : IAsyncDisposable
     {

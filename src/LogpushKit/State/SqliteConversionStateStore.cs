@@ -439,6 +439,29 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         return _locks.LockAsync(target + "\n" + targetKey, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public ValueTask<int> ForgetEarlierTargetsAsync(string family, string current, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(family);
+        ArgumentNullException.ThrowIfNull(current);
+        return Run(
+            "forget the records of earlier versions of a target",
+            (family, current),
+            static (session, a) =>
+            {
+                // once per run, so not prepared; the range on target_store (the primary key's first column) spares a scan of every record
+                const string Earlier = "target_store > $f AND target_store < $end AND substr(target_store, 1, length($f)) = $f "
+                    + "AND instr(substr(target_store, length($f) + 1), '/') = 0 AND target_store <> $c";
+                using var command = session.Connection.CreateCommand();
+                command.CommandText = $"DELETE FROM conversions WHERE {Earlier}; DELETE FROM failures WHERE {Earlier};";
+                command.Parameters.AddWithValue("$f", a.family);
+                command.Parameters.AddWithValue("$end", a.family + "\uFFFF");
+                command.Parameters.AddWithValue("$c", a.current);
+                return command.ExecuteNonQuery();
+            },
+            cancellationToken);
+    }
+
     /// <summary>
     /// Closes the database's connections (its file can then be moved or deleted): the idle ones now, one still in use by
     /// an operation when that operation ends.

@@ -79,6 +79,10 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
         Assert.NotEqual(before, LogpushObjectProcessor.StoreOf(target));
         Assert.NotNull(await state.FindByTargetAsync(LogpushObjectProcessor.StoreOf(target), "gw/b.csv"));
 
+        // the removed folder's records can never be used again: forgotten, not left to pile up
+        Assert.Null(await state.FindByTargetAsync(before, "gw/b.csv"));
+        Assert.Empty(await state.ListAsync(LogpushObjectProcessor.StoreOf(source), before).ToListAsync());
+
         // and the files consumed from the new folder are not produced again
         Directory.Delete(_temp.File("dst/gw"), recursive: true);
         var third = await new LogpushReconciler(new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state })).RunAsync();

@@ -105,6 +105,33 @@ public sealed class SqliteConversionStateStoreTests : IDisposable
         Assert.Empty(await store.ListFailuresAsync("file:///src/", "file:///dst/").ToListAsync());
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ForgetEarlierTargetsAsync_ForgetsOnlyOtherVersionsOfThatFolder_ConversionsAndFailures(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        string[] targets = ["file:///dst/#8,1:10@1", "file:///dst/#8,1:10@2", "file:///dst/#x/#8,1:11@1", "file:///dst2/#8,1:12@1", "file:///dst/", "bucket:dst"];
+        foreach (var target in targets)
+        {
+            await store.SaveAsync(Record("a.log.gz", "a.csv") with { Target = target });
+            await store.SaveAsync(Record("b.log.gz", "b.csv") with { Target = target });
+            await store.RecordFailureAsync("file:///src/", "c.log.gz", target, "e1", "bad gzip", Time);
+        }
+
+        var forgotten = await store.ForgetEarlierTargetsAsync("file:///dst/#", "file:///dst/#8,1:10@2");
+
+        Assert.Equal(3, forgotten);
+        Assert.Null(await store.FindByTargetAsync("file:///dst/#8,1:10@1", "a.csv"));
+        Assert.Empty(await store.ListFailuresAsync("file:///src/", "file:///dst/#8,1:10@1").ToListAsync());
+        foreach (var kept in targets.Skip(1))
+        {
+            Assert.Equal(2, (await store.ListAsync("file:///src/", kept).ToListAsync()).Count);
+            Assert.Single(await store.ListFailuresAsync("file:///src/", kept).ToListAsync());
+        }
+
+        Assert.Equal(0, await store.ForgetEarlierTargetsAsync("file:///dst/#", "file:///dst/#8,1:10@2"));
+    }
+
     [Fact]
     public async Task Open_Reopened_KeepsTheRecords_AndSchemaVersion()
     {
