@@ -213,11 +213,15 @@ public sealed class LogpushReconciler
 
     /// <summary>
     /// The objects listed while they were maybe still being written, each once it has been unchanged for
-    /// <paramref name="settle"/> since its listed last change: the same size and last-modified time on a fresh HEAD. One
-    /// that changed again (or is still too recent) is skipped as still being written, counted and logged.
+    /// <paramref name="settle"/> since its listed last change, or since the pass listed it: the same size and
+    /// last-modified time on a fresh HEAD. One that changed again is skipped as still being written, counted and logged.
     /// </summary>
     private async IAsyncEnumerable<Candidate> SettledAsync(List<Candidate> unsettled, TimeSpan settle, PipelineStatistics statistics, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Every one was listed before this: one unchanged from its listing to a HEAD a settle period after this moment has
+        // been unchanged for that long, whatever its own time says. That ends the wait for a last-modified time in the
+        // future (a clock ahead, a copy that kept another host's times), which its own clock would never end.
+        var listedBy = _timeProvider.GetUtcNow();
         foreach (var listed in unsettled.Select(static c => c.Info).OrderBy(i => i.LastModified))
         {
             // looked at again once the listed version has been unchanged for the settle period; a timer may fire a little
@@ -226,7 +230,7 @@ public sealed class LogpushReconciler
             var changed = false;
             do
             {
-                var wait = now.LastModified + settle - _timeProvider.GetUtcNow();
+                var wait = (now.LastModified < listedBy ? now.LastModified : listedBy) + settle - _timeProvider.GetUtcNow();
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait < settle ? wait : settle, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -245,7 +249,7 @@ public sealed class LogpushReconciler
                 changed = again is not null && (again.Size != listed.Size || again.LastModified != listed.LastModified);
                 now = again;
             }
-            while (now is not null && !changed && IsRecent(now, settle));
+            while (now is not null && !changed && IsRecent(now, settle) && _timeProvider.GetUtcNow() - listedBy < settle);
 
             if (now is null)
             {

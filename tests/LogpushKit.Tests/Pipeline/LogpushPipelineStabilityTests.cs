@@ -49,4 +49,31 @@ public sealed class LogpushPipelineStabilityTests : IDisposable
         Assert.Equal(PipelineTestData.ExpectedCsv(3), await File.ReadAllTextAsync(Path.Combine(target, "fresh.csv")));
         Assert.False(File.Exists(Path.Combine(target, "growing.csv")));
     }
+
+    [Fact]
+    public async Task ReconcileAsync_LastModifiedInTheFuture_ConvertedAfterOneSettlePeriod_NotWaitedForForever()
+    {
+        // clock skew, or a copy (rsync -t, tar x) that kept the times of a host whose clock is ahead
+        var source = Path.Combine(_folder.Path, "src");
+        var target = Path.Combine(_folder.Path, "out");
+        Directory.CreateDirectory(source);
+        for (var i = 0; i < 3; i++)
+        {
+            var path = Path.Combine(source, $"future{i}.log.gz");
+            await File.WriteAllBytesAsync(path, PipelineTestData.Gzip(PipelineTestData.Ndjson(i + 1)));
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(1));
+        }
+
+        // before, the pass waited until an hour after that time: bounded here so that it fails instead of hanging
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        PipelineSummary summary;
+        await using (var pipeline = LogpushPipeline.Open(new LogpushPipelineOptions { Source = source, Target = target, WatchDebounce = TimeSpan.FromMilliseconds(500) }))
+        {
+            summary = await pipeline.ReconcileAsync(cancellationToken: bound.Token);
+        }
+
+        Assert.Equal(3, summary.Converted);
+        Assert.Equal(0, summary.SkippedUnsettled);
+        Assert.Equal(PipelineTestData.ExpectedCsv(3), await File.ReadAllTextAsync(Path.Combine(target, "future2.csv")));
+    }
 }
