@@ -727,7 +727,7 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
     }
 
     private ConversionStateException Failure(string problem, Exception? inner, bool hint = true) =>
-        new($"{_setting}: the state database '{Location}': {problem}{(inner is null ? string.Empty : ": " + (inner is SqliteException sqlite ? sqlite.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal) : inner.Message))}."
+        new($"{_setting}: the state database '{Location}': {problem}{(inner is null ? string.Empty : ": " + (inner is SqliteException sqlite ? sqlite.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal) : inner.Message).TrimEnd('.'))}."
             + (hint ? $" Give a writable database path with {_setting}." : string.Empty), Location, _setting, inner);
 
     /// <summary>One open connection and the statements it prepared; used by one operation at a time.</summary>

@@ -96,9 +96,11 @@ internal sealed class StripedFileLocks
             {
                 // Held by another process: wait for it (a process that dies releases its locks).
             }
-            catch (DirectoryNotFoundException) when (!madeFolder)
+            catch (IOException missing) when (!madeFolder && missing is DirectoryNotFoundException or FileNotFoundException)
             {
-                // The folder is made on the first lock (or again, if it was removed): not looked for on every lock.
+                // The folder is made on the first lock (or again, if it was removed): not looked for on every lock. A missing
+                // folder can also be reported as the file not found: .NET tells the two apart by looking for the folder
+                // after the failure, and another lock may have made it in between.
                 try
                 {
                     Directory.CreateDirectory(_folder);
