@@ -99,7 +99,7 @@ internal sealed class PipelineCommandOptions
         HelpName = "folder|r2://bucket/folder|s3://bucket/folder",
     };
 
-    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print no progress or summary on stderr (failures are still printed)." };
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print no progress or summary on stderr (failures, and the summary when files were left because they were still being written, are still printed)." };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v")
     {

@@ -152,8 +152,9 @@ internal static class RunCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"logpushkit: ... and {summary.Failed - 20:N0} more failures"));
         }
 
+        // files left for a later run because they were still being written are not failures, but not done either: said even with -q
         var failed = summary.Failed > 0 || summary.FailedPasses > 0;
-        if (!quiet || failed)
+        if (!quiet || failed || summary.SkippedUnsettled > 0)
         {
             error.WriteLine($"logpushkit: {PipelineCommandOptions.FormatSummary(label, summary)}");
         }
