@@ -50,7 +50,8 @@ internal static partial class CliHelp
         "  1    I/O, bucket, network or Cloudflare API failure (HTTP status, Cloudflare error codes and cf-ray printed)",
         "  2    usage error: unknown option, bad value, options that do not fit together, missing settings or credentials",
         "  3    bad input data: corrupt gzip, malformed line, size limit",
-        "  130  cancelled (Ctrl-C, SIGTERM)",
+        "  130  cancelled (Ctrl-C, SIGTERM) before the work was done; run --watch and consume end that way",
+        "       with their summary and exit 0, 3 or 1",
         "  141  stdout closed by its reader (broken pipe, as SIGPIPE)");
 
     /// <summary>
