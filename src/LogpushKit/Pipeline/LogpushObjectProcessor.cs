@@ -627,10 +627,19 @@ public sealed class LogpushObjectProcessor
 
     private async Task ForgetEarlierTargetFoldersCoreAsync()
     {
-        var current = _stores.Value.Target;
         if (Options.State is not { } state || Target is not FileSystemBucket folder)
         {
             return;
+        }
+
+        string current;
+        try
+        {
+            current = _stores.Value.Target;
+        }
+        catch (Exception ex) when (ex is R2BucketException or IOException or UnauthorizedAccessException)
+        {
+            return; // the target folder cannot be made: every object reports that as its failure (this task must not)
         }
 
         var family = folder.Identity.Store + "#";

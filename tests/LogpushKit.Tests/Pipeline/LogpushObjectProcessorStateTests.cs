@@ -91,6 +91,27 @@ public sealed class LogpushObjectProcessorStateTests : IDisposable
     }
 
     [Fact]
+    public async Task ProcessAsync_TargetFolderCannotBeMadeYet_FailsEachObjectUntilItCan_ThenConverts()
+    {
+        Directory.CreateDirectory(_temp.File("src"));
+        WriteSource("a.log.gz", 2, 1);
+        await File.WriteAllTextAsync(_temp.File("blocked"), "a file where the target's parent folder should be");
+        var source = new FileSystemBucket(_temp.File("src"));
+        var target = new FileSystemBucket(_temp.File("blocked/dst"));
+        await using var state = new InMemoryConversionStateStore();
+        var processor = new LogpushObjectProcessor(source, target, new LogpushObjectProcessorOptions { State = state });
+
+        var failed = await processor.ProcessAsync("a.log.gz");
+        File.Delete(_temp.File("blocked"));
+        var converted = await processor.ProcessAsync("a.log.gz");
+
+        Assert.True(failed.IsFailure);
+        Assert.IsType<R2BucketException>(failed.Exception);
+        Assert.Equal(ObjectProcessingStatus.Converted, converted.Status);
+        Assert.True(File.Exists(_temp.File("blocked/dst/a.csv")));
+    }
+
+    [Fact]
     public async Task Reconcile_FolderSourceTouchedOrCopiedBack_SameBytes_IsNotConvertedAgain_AndRememberedAsItIsNow()
     {
         var (source, target) = Folders();
