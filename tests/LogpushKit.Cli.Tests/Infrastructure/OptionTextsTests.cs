@@ -28,6 +28,33 @@ public sealed partial class OptionTextsTests
     }
 
     [Theory]
+    [InlineData("--batch-size", "lots", "--batch-size: 'lots' is not a whole number (see --help).")]
+    [InlineData("--visibility-timeout", "soon", "--visibility-timeout: 'soon' is not a whole number (see --help).")]
+    public async Task Consume_NumberOptionNotANumber_UsageErrorWithoutTypeNames(string option, string value, string expected)
+    {
+        using var output = new TempDirectory();
+
+        var run = await CliProcess.RunAsync("consume", "--queue-id", "q", "--source", SampleData, "--target", output.Path, option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("logpushkit: " + expected, run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--sample-rate", "abc", "--sample-rate: 'abc' is not a number (see --help).")]
+    [InlineData("--max-upload-bytes", "x", "--max-upload-bytes: 'x' is not a whole number (see --help).")]
+    public async Task JobsCreate_NumberOptionNotANumber_UsageErrorNotACrash(string option, string value, string expected)
+    {
+        // the command's own range checks read these values: on one that did not parse, that ended the process (exit 134)
+        var run = await CliProcess.RunAsync("jobs", "create", "--dataset", "http_requests", "--destination", "r2://logs/x", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("logpushkit: " + expected, run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("run")]
     [InlineData("consume")]
     public async Task Help_ConcurrencyAndIoBudget_NameTheRangeAndEverySuffixTheParserTakes(string command)
