@@ -7,6 +7,8 @@
 #   benchmarks/ab-compare.sh FILE 'BEFORE CMD {in}' 'AFTER CMD {in}'        RUNS=7 by default
 #   e.g. benchmarks/ab-compare.sh obj.log.gz '/tmp/old/logpushkit convert {in} -o /dev/null -q' \
 #        'artifacts/publish/LogpushKit.Cli/release/logpushkit convert {in} -o /dev/null -q'
+#   (this script builds only the benchmarks: the commands are yours; that path exists after
+#   `dotnet publish samples/LogpushKit.Cli -c Release`, artifacts/bin/LogpushKit.Cli/release/logpushkit after a build)
 #
 # A file of many gzip members (how Logpush or a concatenating tool may write one object), from any generated file:
 #   gzip -dc one.ndjson.gz > plain.ndjson && split -n l/600 --filter='gzip -6' plain.ndjson > members-600.ndjson.gz

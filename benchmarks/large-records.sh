@@ -11,6 +11,7 @@ if [[ -z ${CLI:-} ]]; then
   dotnet publish "$root/samples/LogpushKit.Cli" -c Release -nologo -v q >/dev/null
   CLI=$root/artifacts/publish/LogpushKit.Cli/release/logpushkit
 fi
+[[ -x $CLI ]] || { echo "large-records.sh: no CLI at $CLI (dotnet publish samples/LogpushKit.Cli -c Release writes it; or set CLI=path/to/logpushkit)" >&2; exit 1; }
 python3 - "$CLI" "$work" <<'PY'
 import csv, gzip, json, os, subprocess, sys, time
 cli, work = sys.argv[1], sys.argv[2]

@@ -7,6 +7,9 @@
 #
 #   benchmarks/latency.sh                                   OBJECTS=60 RECORDS=1000 DELAY_MS=50 RUNS=5
 #   EXTRA='--concurrency 2' benchmarks/latency.sh           extra flags for both sides (e.g. the old schedule)
+#   CLI=path/to/logpushkit benchmarks/latency.sh             another build (default: the `dotnet build` of the CLI this
+#                                                           script runs first, artifacts/bin/LogpushKit.Cli/release/logpushkit;
+#                                                           NO_BUILD=1 skips that build and uses what is there)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 OBJECTS=${OBJECTS:-60} RECORDS=${RECORDS:-1000} DELAY_MS=${DELAY_MS:-50} RUNS=${RUNS:-5} EXTRA=${EXTRA:-}
@@ -22,6 +25,7 @@ if [[ -z ${NO_BUILD:-} ]]; then
   dotnet build "$root/benchmarks/LogpushKit.Benchmarks" -c Release -nologo -v q >/dev/null
 fi
 cli=${CLI:-$root/artifacts/bin/LogpushKit.Cli/release/logpushkit}
+[[ -x $cli ]] || { echo "latency.sh: no CLI at $cli (run without NO_BUILD to build it, or set CLI=path/to/logpushkit)" >&2; exit 1; }
 bench="dotnet $root/artifacts/bin/LogpushKit.Benchmarks/release/LogpushKit.Benchmarks.dll"
 src=$work/src-$OBJECTS-$RECORDS
 if [[ ! -f $src/.complete ]]; then

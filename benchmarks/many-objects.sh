@@ -15,6 +15,7 @@ work=${WORK_DIR:-/tmp/logpushkit-many-objects}; mkdir -p "$work"
 dotnet publish "$root/samples/LogpushKit.Cli" -c Release -nologo -v q >/dev/null
 dotnet build "$root/benchmarks/LogpushKit.Benchmarks" -c Release -nologo -v q >/dev/null
 cli=$root/artifacts/publish/LogpushKit.Cli/release/logpushkit
+[[ -x $cli ]] || { echo "many-objects.sh: dotnet publish left no CLI at $cli" >&2; exit 1; }
 bench="dotnet $root/artifacts/bin/LogpushKit.Benchmarks/release/LogpushKit.Benchmarks.dll"
 src=$work/src-$OBJECTS-$RECORDS
 if [[ ! -f $src/.complete ]]; then

@@ -15,6 +15,7 @@ if [[ -z ${CLI:-} ]]; then
   dotnet publish "$root/samples/LogpushKit.Cli" -c Release -nologo -v q >/dev/null
   CLI=$root/artifacts/publish/LogpushKit.Cli/release/logpushkit
 fi
+[[ -x $CLI ]] || { echo "noop-rerun.sh: no CLI at $CLI (dotnet publish samples/LogpushKit.Cli -c Release writes it; or set CLI=path/to/logpushkit)" >&2; exit 1; }
 src=$work/src-$OBJECTS-$RECORDS
 if [[ ! -f $src/.complete ]]; then
   dotnet build "$root/benchmarks/LogpushKit.Benchmarks" -c Release -nologo -v q >/dev/null

@@ -64,6 +64,8 @@ internal static class ConsumeCommand
         }
 
         var pipeline = PipelineCommandOptions.AddTo(command);
+        // run's text tells of a folder's read-ahead; consume's objects come from queue messages
+        pipeline.IoBudget.Description = PipelineCommandOptions.ConsumeIoBudgetText;
         // queues are account-scoped; the zone id only adds the zone's Logpush jobs to the listing; consume prints no table
         var cloudflare = CloudflareCommandOptions.AddTo(command, json: false, zone: true, bothIds: true);
         batchSize.RequireRange(1, 100);

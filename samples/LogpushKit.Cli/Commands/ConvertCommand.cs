@@ -42,7 +42,7 @@ internal static class ConvertCommand
 
         var command = new Command(
             "convert",
-            "Convert one Logpush object (gzip'd ndjson or csv) to RFC 4180 CSV, streaming in constant memory. A one-line summary goes to stderr.\n"
+            "Convert one Logpush object (gzip'd ndjson or csv) to RFC 4180 CSV, streaming in memory bounded by the longest line (at peak about 5 times it, whatever the input's size). A one-line summary goes to stderr.\n"
             + ExitCodes.HelpText);
         command.Arguments.Add(input);
         command.Options.Add(output);

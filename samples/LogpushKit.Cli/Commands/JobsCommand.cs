@@ -417,27 +417,41 @@ internal static class JobsCommand
                     result.AddError("Use either --all-fields or --fields, not both.");
                 }
 
-                if (result.GetValue(o.SampleRate) is { } rate && (rate <= 0 || rate > 1))
+                if (Parsed(result, o.SampleRate) is { } rate && (rate <= 0 || rate > 1))
                 {
                     result.AddError($"--sample-rate must be in (0, 1]; got {rate.ToString(CultureInfo.InvariantCulture)}.");
                 }
 
-                if (result.GetValue(o.MaxUploadBytes) is { } bytes && bytes != 0 && bytes is < 5_000_000 or > 1_000_000_000)
+                if (Parsed(result, o.MaxUploadBytes) is { } bytes && bytes != 0 && bytes is < 5_000_000 or > 1_000_000_000)
                 {
                     result.AddError("--max-upload-bytes must be 0 or 5000000–1000000000.");
                 }
 
-                if (result.GetValue(o.MaxUploadRecords) is { } records && records != 0 && records is < 1000 or > 1_000_000)
+                if (Parsed(result, o.MaxUploadRecords) is { } records && records != 0 && records is < 1000 or > 1_000_000)
                 {
                     result.AddError("--max-upload-records must be 0 or 1000–1000000.");
                 }
 
-                if (result.GetValue(o.MaxUploadIntervalSeconds) is { } seconds && seconds != 0 && seconds is < 30 or > 300)
+                if (Parsed(result, o.MaxUploadIntervalSeconds) is { } seconds && seconds != 0 && seconds is < 30 or > 300)
                 {
                     result.AddError("--max-upload-interval-seconds must be 0 or 30–300.");
                 }
             });
             return o;
+
+            // a value that is not a number has its own parse error; GetValue on it would throw and end the process
+            static T? Parsed<T>(System.CommandLine.Parsing.CommandResult result, Option<T?> option)
+                where T : struct
+            {
+                try
+                {
+                    return result.GetValue(option);
+                }
+                catch (InvalidOperationException)
+                {
+                    return null;
+                }
+            }
         }
 
         public bool ChangesOutputOptions(ParseResult p) =>

@@ -51,16 +51,26 @@ internal sealed class PipelineCommandOptions
 
     public Option<int> Concurrency { get; } = new("--concurrency", "-j")
     {
-        Description = "Objects converted at once. Default: one per core.",
+        Description = "Objects converted at once, 1-256. Default: one per core.",
         DefaultValueFactory = _ => Environment.ProcessorCount,
         HelpName = "N",
+        CustomParser = ParseConcurrency,
     };
+
+    /// <summary>The size part of <see cref="IoBudget"/>'s text, the same for every command that takes it.</summary>
+    internal const string IoBudgetSizeText = "A number with an optional K, M, G or T suffix (powers of 1024). Default 64M; 0: only --concurrency objects at once.";
+
+    /// <summary><see cref="IoBudget"/>'s text for <c>consume</c>, whose objects come from queue messages.</summary>
+    internal const string ConsumeIoBudgetText =
+        "The bytes that queued objects in flight beyond --concurrency may hold, so that waiting overlaps converting: while some objects wait on I/O (a bucket's HEAD, GET and PUT round trips, or writing a CSV into a folder), "
+        + "more are started (still at most --concurrency converting at once), and each pull asks for as many messages as may start. "
+        + "Each counts 1 MiB + 8 x its compressed size from the event, at most 17 MiB. " + IoBudgetSizeText;
 
     public Option<long?> IoBudget { get; } = new("--io-budget")
     {
         Description = "The bytes that objects in flight beyond --concurrency may hold, so that waiting overlaps converting: a bucket's requests, or between local folders reading ahead and "
             + "flushing each CSV to disk (still at most --concurrency converting at once). Each counts 1 MiB + 8 x its compressed size, at most 17 MiB. "
-            + "A number with an optional K, M, G suffix (powers of 1024). Default 64M; 0: only --concurrency objects at once.",
+            + IoBudgetSizeText,
         HelpName = "SIZE",
         CustomParser = ParseIoBudget,
     };
@@ -294,6 +304,18 @@ internal sealed class PipelineCommandOptions
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{label}: {s.Converted:N0} converted{why}, {s.Skipped:N0} skipped ({s.SkippedDuplicate:N0} up to date, {s.SkippedFiltered:N0} filtered, {s.SkippedNotFound:N0} missing{unsettled}), {s.Failed:N0} failed{givenUp}{passes}; {s.Rows:N0} rows, {s.BytesOut / 1e6:0.0} MB CSV; {s.BytesDecompressed / 1e6:0.0} MB in {s.Elapsed.TotalSeconds:0.00} s, {s.MegabytesPerSecond:0.0} MB/s{datasets}{leftovers}");
+    }
+
+    private static int ParseConcurrency(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? string.Empty : result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            return n; // the range is checked by the validator, with its own message
+        }
+
+        result.AddError($"--concurrency: '{text}' is not a whole number; give 1 to 256.");
+        return 0;
     }
 
     private static long? ParseIoBudget(System.CommandLine.Parsing.ArgumentResult result)

@@ -50,7 +50,7 @@ internal static class RunCommand
         };
         var force = new Option<bool>("--force")
         {
-            Description = "Convert every object in scope again, even when its CSV is up to date (same source and same options); counted as 'forced'. Not with --watch (every pass would convert everything again).",
+            Description = "Convert every object in scope again, even when its CSV is up to date (same source and same options); counted as 'forced'. Needed after a folder source file was rewritten with the same size and its modification time put back (a local file counts as unchanged while its size, modification time and inode are). Not with --watch (every pass would convert everything again).",
         };
         var maxAttempts = new Option<int>("--max-attempts")
         {

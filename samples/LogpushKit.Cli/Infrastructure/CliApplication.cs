@@ -46,7 +46,7 @@ internal static class CliApplication
             foreach (var error in parseResult.Errors)
             {
                 // a parse error may quote what was typed (or pasted), control characters and all
-                await configuration.Error.WriteLineAsync($"logpushkit: {CliText.Masked(error.Message)}");
+                await configuration.Error.WriteLineAsync($"logpushkit: {CliText.Masked(CliText.ParseError(error.Message))}");
             }
 
             var path = string.Join(' ', CommandPath(parseResult.CommandResult.Command));

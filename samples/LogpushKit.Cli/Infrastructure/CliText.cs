@@ -43,6 +43,30 @@ internal static partial class CliText
     public static string Masked(string text) => OneLine(SecretRedactor.MaskText(text));
 
     /// <summary>
+    /// A parse error in the user's terms: System.CommandLine's "Cannot parse argument 'x' for option '--n' as expected type
+    /// 'System.Int32'" becomes "--n: 'x' is not a whole number." (the option's help gives its range); others are unchanged.
+    /// </summary>
+    public static string ParseError(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var match = TypedParseError().Match(message);
+        if (!match.Success)
+        {
+            return message;
+        }
+
+        var type = match.Groups["type"].Value;
+        var what = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
+            : type.Contains("TimeSpan", StringComparison.Ordinal) ? "a duration"
+            : "a value it takes";
+        return $"{match.Groups["option"].Value}: '{match.Groups["value"].Value}' is not {what} (see --help).";
+    }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex TypedParseError();
+
+    /// <summary>
     /// <paramref name="text"/> with control characters escaped (<see cref="ObjectKeyText.Escape"/>), or unchanged when it
     /// has none (backslashes alone, as in Windows paths, are left as they are).
     /// </summary>

@@ -156,7 +156,7 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--on-bad-line fail|skip|quarantine</c>: the canonical name.</summary>
     public Option<string> OnBadLine { get; } = new("--on-bad-line")
     {
-        Description = "A malformed line or row: fail (default), skip it (counted), or quarantine it (raw line, line number and reason written to --quarantine).",
+        Description = "A malformed line or row: fail (default), skip it (counted), or quarantine it (one JSON line per bad line in --quarantine: line number, byte offset, reason, length in bytes and the raw line; a line longer than --max-line-bytes keeps only its first KiB and is marked truncated).",
         HelpName = "fail|skip|quarantine",
         DefaultValueFactory = _ => "fail",
         CustomParser = r => ParseName<BadLinePolicy>(r, TransformOptionsText.TryParseBadLinePolicy, "fail"),
@@ -177,7 +177,7 @@ internal sealed class TransformOptionsBinder
     /// <summary><c>--max-line-bytes N</c>.</summary>
     public Option<int?> MaxLineBytes { get; } = new("--max-line-bytes")
     {
-        Description = "Longest ndjson line or csv row accepted: a number with an optional K or M suffix (powers of 1024); a longer one is a bad line (never buffered whole). A line is converted whole, so memory grows to about 5 times the longest line. Default 128M, at most 512M.",
+        Description = "Longest ndjson line or csv row accepted: a number with an optional K or M suffix (powers of 1024); a longer one is a bad line (never buffered whole; quarantined, only its first KiB is kept, marked truncated, with its length). A line is converted whole, so memory grows to about 5 times the longest line. Default 128M, at most 512M.",
         HelpName = "N",
         CustomParser = ParseMaxLineBytes,
     };

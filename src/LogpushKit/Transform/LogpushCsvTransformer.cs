@@ -4,7 +4,8 @@ using System.IO.Pipelines;
 namespace LogpushKit.Transform;
 
 /// <summary>
-/// Converts one Logpush object (gzip'd or plain; ndjson or csv) into RFC 4180 CSV, streaming, in constant memory.
+/// Converts one Logpush object (gzip'd or plain; ndjson or csv) into RFC 4180 CSV, streaming, in memory bounded by the longest line
+/// (about five times it, see <see cref="TransformOptions.MaxLineBytes"/>), not by the input's size.
 /// </summary>
 /// <remarks>
 /// <para><b>Input.</b> Gzip is recognised by its magic bytes (<c>1f 8b</c>), never by name; every concatenated member is
@@ -25,8 +26,12 @@ namespace LogpushKit.Transform;
 /// <see cref="TransformOptions.FailOnUnknownKeys"/>, holds an unparseable timestamp, or is longer than
 /// <see cref="TransformOptions.MaxLineBytes"/>; a record with no keys is bad when the columns would be taken from it. Under
 /// <see cref="BadLinePolicy.Quarantine"/> each bad line becomes one ndjson line in <see cref="TransformContext.Quarantine"/>:
-/// <c>{"line":N,"offset":O,"reason":"…","raw":"…"}</c> (<c>rawBase64</c> instead of <c>raw</c> when the line is not
-/// UTF-8); <c>line</c> is 1-based, <c>offset</c> is the byte offset of the line start in the decompressed data. Always
+/// <c>{"line":N,"offset":O,"reason":"…","bytes":B,"truncated":false,"raw":"…"}</c> (<c>rawBase64</c> instead of <c>raw</c>
+/// when the kept bytes are not UTF-8); <c>line</c> is 1-based, <c>offset</c> is the byte offset of the line start in the
+/// decompressed data, <c>bytes</c> the whole line's length before its LF. A line (or csv row) longer than
+/// <see cref="TransformOptions.MaxLineBytes"/> is never held whole: its record keeps only its first KiB (or MaxLineBytes
+/// bytes when that is less; a character cut at the end is left out), says <c>"truncated":true</c>, and its reason names the
+/// limit in bytes (<c>line longer than the line limit (N bytes)</c>), not an option name, which differs per host. Always
 /// <c>Records == Rows + BadLines</c>.</para>
 /// <para><b>csv input</b> (Logpush <c>output_type: csv</c>) is read by RFC 4180 with Logpush's default field delimiter
 /// <c>,</c>: a row ends at a LF outside quotes (a CR before it belongs to the row ending); a quoted cell may hold the

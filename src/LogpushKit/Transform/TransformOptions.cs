@@ -120,9 +120,10 @@ public sealed record TransformOptions
     /// <c>Logs</c> and <c>Exceptions</c> make records of unbounded length, so the default takes any record of a
     /// default-sized batch 25 times over. A line is converted whole: memory grows with the longest line seen (about five times
     /// its length at peak: the line, and the room for its row, in which every byte could be a doubled quote), never with the
-    /// limit, and falls back once the line is done. A longer line is a bad line (quarantine keeps its first KiB, or its first
-    /// MaxLineBytes bytes when that is less) and is never buffered whole, so a file without line breaks cannot exhaust memory.
-    /// A line of whitespace only is blank and skipped, however long.
+    /// limit, and falls back once the line is done. A longer line is a bad line (its quarantine record keeps its first KiB,
+    /// or its first MaxLineBytes bytes when that is less, with <c>"truncated":true</c> and the whole length in
+    /// <c>bytes</c>) and is never buffered whole, so a file without line breaks cannot exhaust memory. A line of whitespace
+    /// only is blank and skipped, however long.
     /// </summary>
     public int MaxLineBytes { get; init; } = DefaultMaxLineBytes;
 
@@ -204,7 +205,10 @@ public enum BadLinePolicy
     /// <summary>Drop the line and count it in <see cref="TransformResult.BadLines"/>.</summary>
     Skip,
 
-    /// <summary>Write the raw line, its line number and the reason to <see cref="TransformContext.Quarantine"/>, and count it.</summary>
+    /// <summary>
+    /// Write the raw line (only the first KiB of one longer than <see cref="TransformOptions.MaxLineBytes"/>, marked
+    /// truncated), its line number, byte offset, length and the reason to <see cref="TransformContext.Quarantine"/>, and count it.
+    /// </summary>
     Quarantine,
 }
 

@@ -221,6 +221,8 @@ public static class TransformOptionsText
         bytes = 0;
         if (!TryParseByteSize(text, out var size, out error))
         {
+            // the size parser's examples go up to 8G, which is no line size
+            error = $"'{Visible(text)}' is not a positive size; give e.g. 65536, 512K, 4M or 128M (at most 512M).";
             return false;
         }
 

@@ -83,7 +83,7 @@ public sealed class ConvertInputCheckTests : IDisposable
 
         Assert.Equal(0, quarantine.ExitCode);
         Assert.Equal(
-            "{\"line\":2,\"offset\":4,\"reason\":\"3 cells, expected 2 (as many as the first row)\",\"raw\":\"b,2,extra\"}\n",
+            "{\"line\":2,\"offset\":4,\"reason\":\"3 cells, expected 2 (as many as the first row)\",\"bytes\":9,\"truncated\":false,\"raw\":\"b,2,extra\"}\n",
             await File.ReadAllTextAsync(_dir.File("q.csv.quarantine.ndjson")));
     }
 

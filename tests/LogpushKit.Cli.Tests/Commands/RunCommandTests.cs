@@ -140,6 +140,7 @@ public sealed class RunCommandTests
     [Theory]
     [InlineData("0")] // documented: only --concurrency objects in flight (it was refused as "not a positive size")
     [InlineData("1M")]
+    [InlineData("1T")] // the help names T with K, M, G: the size parser every size flag shares takes it
     public async Task Run_IoBudget_ZeroOrASize_ConvertsEveryObject(string budget)
     {
         using var output = new TempDirectory();

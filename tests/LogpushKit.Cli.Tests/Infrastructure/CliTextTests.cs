@@ -15,6 +15,15 @@ public sealed class CliTextTests
     public void ForUser_OptionNamesOutsideQuotesBecomeFlags(string message, string expected)
         => Assert.Equal(expected, CliText.ForUser(message));
 
+    [Theory]
+    [InlineData("Cannot parse argument 'lots' for option '--batch-size' as expected type 'System.Int32'.", "--batch-size: 'lots' is not a whole number (see --help).")]
+    [InlineData("Cannot parse argument 'x' for option '--max-upload-bytes' as expected type 'System.Nullable`1[System.Int64]'.", "--max-upload-bytes: 'x' is not a whole number (see --help).")]
+    [InlineData("Cannot parse argument 'abc' for option '--sample-rate' as expected type 'System.Nullable`1[System.Double]'.", "--sample-rate: 'abc' is not a number (see --help).")]
+    [InlineData("Cannot parse argument 'soon' for option '--max-lag' as expected type 'System.TimeSpan'.", "--max-lag: 'soon' is not a duration (see --help).")]
+    [InlineData("Unrecognized command or argument 'x'.", "Unrecognized command or argument 'x'.")]
+    public void ParseError_TypeNames_BecomeWhatTheValueShouldBe(string message, string expected)
+        => Assert.Equal(expected, CliText.ParseError(message));
+
     [Fact]
     public void ForUser_ControlCharacters_EscapedOnOneLine()
         => Assert.Equal(@"failed a\nb\u001b[31m: bad", CliText.ForUser("failed a\nb\u001b[31m: bad"));

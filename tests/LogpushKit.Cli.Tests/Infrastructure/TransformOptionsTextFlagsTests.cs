@@ -32,6 +32,7 @@ public sealed class TransformOptionsTextFlagsTests
     [InlineData("--input-format", "xml", "--input-format: 'xml' is not an input format; give auto, ndjson, csv.")]
     [InlineData("--on-bad-line", "ignore", "--on-bad-line: 'ignore' is not a bad-line policy; give fail, skip, quarantine.")]
     [InlineData("--max-line-bytes", "3G", "--max-line-bytes: '3G' is more than the largest line size, 536870912 bytes.")]
+    [InlineData("--max-line-bytes", "8X", "--max-line-bytes: '8X' is not a positive size; give e.g. 65536, 512K, 4M or 128M (at most 512M).")]
     [InlineData("--max-output-bytes", "12Q", "--max-output-bytes: '12Q' is not a positive size; give e.g. 1048576, 512K, 64M or 8G.")]
     [InlineData("--fields", "a,a", "--fields: 'a' is given twice.")]
     public void Parse_BadValue_IsAnErrorNamingTheFlagAndValue(string flag, string value, string expected)

@@ -57,7 +57,7 @@ public sealed partial class CsvDifferentialFuzzTests
     {
         var json = JsonDocument.Parse(line).RootElement;
         var raw = json.TryGetProperty("raw", out var text) ? Encoding.UTF8.GetBytes(text.GetString()!) : json.GetProperty("rawBase64").GetBytesFromBase64();
-        return new(json.GetProperty("line").GetInt64(), json.GetProperty("offset").GetInt64(), json.GetProperty("reason").GetString()!, Convert.ToHexString(raw));
+        return new(json.GetProperty("line").GetInt64(), json.GetProperty("offset").GetInt64(), json.GetProperty("reason").GetString()!, Convert.ToHexString(raw), json.GetProperty("bytes").GetInt64(), json.GetProperty("truncated").GetBoolean());
     }
 
     private static TransformOptions RandomOptions(Random random, int columns)
@@ -145,7 +145,7 @@ public sealed partial class CsvDifferentialFuzzTests
     /// <summary>The documented rules for csv input, one byte at a time, on the whole input at once.</summary>
     internal static partial class ReferenceCsvInput
     {
-        public sealed record BadRow(long Line, long Offset, string Reason, string RawHex);
+        public sealed record BadRow(long Line, long Offset, string Reason, string RawHex, long Bytes, bool Truncated);
 
         public sealed record Failed(long Line, long Offset, string Reason);
 
@@ -289,6 +289,21 @@ public sealed partial class CsvDifferentialFuzzTests
 
             private string Overlong => string.Create(CultureInfo.InvariantCulture, $"row longer than MaxLineBytes ({options.MaxLineBytes} bytes)");
 
+            /// <summary>What the quarantine keeps of an overlong row: its first <paramref name="keep"/> bytes, less a character cut at their end.</summary>
+            private static ReadOnlySpan<byte> Kept(ReadOnlySpan<byte> row, int keep)
+            {
+                var kept = row[..keep];
+                for (var cut = 1; cut <= 3 && cut < kept.Length && !System.Text.Unicode.Utf8.IsValid(kept); cut++)
+                {
+                    if (System.Text.Unicode.Utf8.IsValid(kept[..^cut]))
+                    {
+                        return kept[..^cut];
+                    }
+                }
+
+                return kept;
+            }
+
             /// <summary>A row: its bytes are <c>data[start..end]</c>; <paramref name="lineEnd"/>: an LF follows.</summary>
             private void Row(int start, int end, int cells, long line, bool lineEnd)
             {
@@ -316,8 +331,11 @@ public sealed partial class CsvDifferentialFuzzTests
                         Fail(line, start, reason);
                     }
 
-                    var raw = bytes.Length > options.MaxLineBytes ? bytes[..Math.Min(options.MaxLineBytes, 1024)] : bytes;
-                    Bad.Add(new BadRow(line, start, reason, System.Convert.ToHexString(raw)));
+                    // Quarantined, an overlong row keeps its first KiB (less a character cut at its end) and says it is cut.
+                    var overlong = bytes.Length > options.MaxLineBytes;
+                    var raw = overlong ? Kept(bytes, Math.Min(options.MaxLineBytes, 1024)) : bytes;
+                    reason = overlong ? string.Create(CultureInfo.InvariantCulture, $"row longer than the line limit ({options.MaxLineBytes} bytes)") : reason;
+                    Bad.Add(new BadRow(line, start, reason, System.Convert.ToHexString(raw), bytes.Length, overlong));
                     return;
                 }
 

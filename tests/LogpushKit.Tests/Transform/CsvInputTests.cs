@@ -154,8 +154,9 @@ public sealed class CsvInputTests
         Assert.Equal((3L, 2L, 1L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
         var bad = JsonDocument.Parse(o.Quarantine).RootElement;
         Assert.Equal((2L, 4L), (bad.GetProperty("line").GetInt64(), bad.GetProperty("offset").GetInt64()));
-        Assert.Equal("row longer than MaxLineBytes (100 bytes)", bad.GetProperty("reason").GetString());
+        Assert.Equal("row longer than the line limit (100 bytes)", bad.GetProperty("reason").GetString());
         Assert.Equal(longRow[..100], bad.GetProperty("raw").GetString());
+        Assert.Equal((longRow.Length - 1L, true), (bad.GetProperty("bytes").GetInt64(), bad.GetProperty("truncated").GetBoolean()));
 
         var ex = await FailAllAsync(options with { OnBadLine = BadLinePolicy.Fail }, Utf8("a,b\n" + longRow + "c,d\n"));
         Assert.Equal((2L, 4L), (ex.LineNumber, ex.ByteOffset));

@@ -173,6 +173,7 @@ public sealed class DifferentialFuzzTests
             var want = expected[i];
             Assert.True((want.Line, want.Offset) == (root.GetProperty("line").GetInt64(), root.GetProperty("offset").GetInt64()), $"{label}: quarantined line {i} is {lines[i]}; the reference says line {want.Line} at offset {want.Offset}");
             Assert.True(want.Raw.AsSpan().SequenceEqual(raw), $"{label}: quarantined line {i} ({want.Line}) holds other raw bytes: {lines[i]}");
+            Assert.True((want.Bytes, want.Truncated) == (root.GetProperty("bytes").GetInt64(), root.GetProperty("truncated").GetBoolean()), $"{label}: quarantined line {i} is {lines[i]}; the reference says {want.Bytes} bytes, truncated {want.Truncated}");
         }
     }
 
@@ -191,7 +192,28 @@ public sealed class DifferentialFuzzTests
         private const int OverlongKept = 1024;
         private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-        public sealed record BadLine(long Line, long Offset, byte[] Raw);
+        public sealed record BadLine(long Line, long Offset, byte[] Raw, long Bytes, bool Truncated)
+        {
+            public BadLine(long line, long offset, byte[] raw)
+                : this(line, offset, raw, raw.Length, Truncated: false)
+            {
+            }
+        }
+
+        /// <summary>What the quarantine keeps of an overlong line: its first <paramref name="keep"/> bytes, less a character cut at their end.</summary>
+        public static byte[] Kept(byte[] line, int keep)
+        {
+            var kept = line[..keep];
+            for (var cut = 1; cut <= 3 && cut < kept.Length && !System.Text.Unicode.Utf8.IsValid(kept); cut++)
+            {
+                if (System.Text.Unicode.Utf8.IsValid(kept.AsSpan(0, kept.Length - cut)))
+                {
+                    return kept[..^cut];
+                }
+            }
+
+            return kept;
+        }
 
         public sealed record Expected(
             byte[] Csv,
@@ -240,7 +262,7 @@ public sealed class DifferentialFuzzTests
                 records++;
                 if (line.Length > options.MaxLineBytes)
                 {
-                    bad.Add(new BadLine(lineNumber, offset, line[..Math.Min(OverlongKept, options.MaxLineBytes)]));
+                    bad.Add(new BadLine(lineNumber, offset, Kept(line, Math.Min(OverlongKept, options.MaxLineBytes)), line.Length, Truncated: true));
                     continue;
                 }
 

@@ -356,8 +356,8 @@ public sealed class LogpushCsvTransformerTests
         Assert.Equal("a\n1\n3\n", o.Csv);
         Assert.Equal((4L, 2L, 2L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
         Assert.Equal(
-            "{\"line\":2,\"offset\":8,\"reason\":\"unterminated string\",\"raw\":\"{\\u0022a\\u0022:\\u0022x\"}\n"
-            + "{\"line\":5,\"offset\":25,\"reason\":\"not a JSON object\",\"raw\":\"not json \\u0022q\\u0022\"}\n",
+            "{\"line\":2,\"offset\":8,\"reason\":\"unterminated string\",\"bytes\":7,\"truncated\":false,\"raw\":\"{\\u0022a\\u0022:\\u0022x\"}\n"
+            + "{\"line\":5,\"offset\":25,\"reason\":\"not a JSON object\",\"bytes\":12,\"truncated\":false,\"raw\":\"not json \\u0022q\\u0022\"}\n",
             o.Quarantine);
     }
 
@@ -366,7 +366,20 @@ public sealed class LogpushCsvTransformerTests
     {
         var input = Utf8("{\"a\":1}\n").Concat(new byte[] { 0xFF, 0xFE, (byte)'\n' }).ToArray();
         var o = await RunAllAsync(TransformOptions.Default with { OnBadLine = BadLinePolicy.Quarantine }, input, quarantine: true);
-        Assert.Equal("{\"line\":2,\"offset\":8,\"reason\":\"invalid UTF-8\",\"rawBase64\":\"//4=\"}\n", o.Quarantine);
+        Assert.Equal("{\"line\":2,\"offset\":8,\"reason\":\"invalid UTF-8\",\"bytes\":2,\"truncated\":false,\"rawBase64\":\"//4=\"}\n", o.Quarantine);
+    }
+
+    [Fact]
+    public async Task TransformAsync_QuarantineOfOverlongLine_SaysItIsCutGivesItsLengthAndKeepsWholeCharacters()
+    {
+        // MaxLineBytes 100 keeps the first 100 bytes, which end in the middle of the é at bytes 99-100: the record keeps
+        // the 99 bytes before it as text (not base64 of the cut bytes) and says how long the whole line was.
+        var line = "{\"a\":\"" + new string('x', 93) + "é" + new string('y', 50) + "\"}";
+        var o = await Run("{\"a\":1}\n" + line + "\n", TransformOptions.Default with { MaxLineBytes = 100, OnBadLine = BadLinePolicy.Quarantine }, quarantine: true);
+        Assert.Equal((2L, 1L, 1L), (o.Result.Records, o.Result.Rows, o.Result.BadLines));
+        Assert.Equal(
+            "{\"line\":2,\"offset\":8,\"reason\":\"line longer than the line limit (100 bytes)\",\"bytes\":153,\"truncated\":true,\"raw\":\"{\\u0022a\\u0022:\\u0022" + new string('x', 93) + "\"}\n",
+            o.Quarantine);
     }
 
     [Fact]

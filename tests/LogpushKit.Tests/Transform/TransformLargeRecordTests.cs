@@ -98,6 +98,72 @@ public sealed class TransformLargeRecordTests
     }
 
     [Fact]
+    public async Task TransformAsync_NdjsonRecordOverMaxLineBytesQuarantined_RecordSaysItIsCutAndGivesItsLength()
+    {
+        var first = "{\"a\":1,\"big\":\"x\"}\n";
+        var line = Utf8("{\"a\":2,\"big\":" + JsonString(BigValue(FiveMegabytes)) + "}");
+        var input = Utf8(first).Concat(line).Concat(Utf8("\n{\"a\":3,\"big\":null}\n")).ToArray();
+        var options = TransformOptions.Default with { MaxLineBytes = 4 << 20, OnBadLine = BadLinePolicy.Quarantine };
+
+        foreach (var (name, quarantine) in QuarantineFeeds(input, options))
+        {
+            var record = await quarantine();
+            AssertCutRecord(record, line, 2, first.Length, "line longer than the line limit (4194304 bytes)", name);
+        }
+    }
+
+    [Fact]
+    public async Task TransformAsync_CsvRowOverMaxLineBytesQuarantined_RecordSaysItIsCutAndGivesItsLength()
+    {
+        var first = "1,x\n";
+        var row = Utf8("2," + CsvCell(BigValue(FiveMegabytes)));
+        var input = Utf8(first).Concat(row).Concat(Utf8("\n3,\n")).ToArray();
+        var options = TransformOptions.Default with { Fields = ["a", "big"], MaxLineBytes = 4 << 20, OnBadLine = BadLinePolicy.Quarantine };
+
+        foreach (var (name, quarantine) in QuarantineFeeds(input, options))
+        {
+            var record = await quarantine();
+            AssertCutRecord(record, row, 2, first.Length, "row longer than the line limit (4194304 bytes)", name);
+        }
+    }
+
+    /// <summary>The input whole and in random pieces with small stage buffers; each run gives its one quarantine record.</summary>
+    private static IEnumerable<(string Name, Func<Task<string>> Run)> QuarantineFeeds(byte[] input, TransformOptions options)
+    {
+        yield return ("plain", () => QuarantineAsync(new MemoryStream(input), options, LogpushCsvTransformer.DefaultBufferSize));
+        yield return ("plain, random pieces, 4 KiB buffers", () => QuarantineAsync(new ChunkedStream(input, 70_000, Seed), options, 4096));
+    }
+
+    private static async Task<string> QuarantineAsync(Stream source, TransformOptions options, int bufferSize)
+    {
+        var quarantine = new MemoryStream();
+        var result = await new LogpushCsvTransformer(options, bufferSize, TimeProvider.System)
+            .TransformAsync(source, Stream.Null, new TransformContext { SourceName = "big.log.gz", Quarantine = quarantine });
+        Assert.Equal((3L, 2L, 1L), (result.Records, result.Rows, result.BadLines));
+        return Assert.Single(Encoding.UTF8.GetString(quarantine.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>
+    /// The record of a line cut for the quarantine: says so, gives the whole line's length in bytes, and keeps its first KiB
+    /// as text (without the character the 1,024th byte may cut).
+    /// </summary>
+    private static void AssertCutRecord(string record, byte[] line, long lineNumber, long offset, string reason, string feed)
+    {
+        var keep = 1024;
+        while ((line[keep] & 0xC0) == 0x80)
+        {
+            keep--;
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(record);
+        var root = json.RootElement;
+        Assert.True(
+            (lineNumber, offset, reason, (long)line.Length, true) == (root.GetProperty("line").GetInt64(), root.GetProperty("offset").GetInt64(), root.GetProperty("reason").GetString(), root.GetProperty("bytes").GetInt64(), root.GetProperty("truncated").GetBoolean()),
+            $"{feed}: {record[..Math.Min(record.Length, 300)]}");
+        Assert.Equal(Encoding.UTF8.GetString(line, 0, keep), root.GetProperty("raw").GetString());
+    }
+
+    [Fact]
     public void MaxLineBytes_DefaultsTo128MiBAndIsAtMost512MiB()
     {
         Assert.Equal(128 << 20, TransformOptions.Default.MaxLineBytes);

@@ -158,6 +158,19 @@ public sealed class TransformOptionsTextTests
         Assert.Equal($"'{text}' is not a positive size; give e.g. 1048576, 512K, 64M or 8G.", error);
     }
 
+    [Theory]
+    [InlineData("8X")]
+    [InlineData("lots")]
+    [InlineData("0")]
+    public void TryParseMaxLineBytes_NotASize_EveryExampleItGivesIsAccepted(string text)
+    {
+        Assert.False(TransformOptionsText.TryParseMaxLineBytes(text, out _, out var error));
+
+        var examples = System.Text.RegularExpressions.Regex.Match(error, @"give e\.g\. (?<list>.+?) \(").Groups["list"].Value.Split([", ", " or "], StringSplitOptions.None);
+        Assert.Equal(4, examples.Length);
+        Assert.All(examples, example => Assert.True(TransformOptionsText.TryParseMaxLineBytes(example, out _, out _), $"{example} (from: {error})"));
+    }
+
     [Fact]
     public void TryParseMaxLineBytes_FitsAnInt()
     {

@@ -192,9 +192,10 @@ internal sealed partial class ConversionStage
 
         string? reason = null;
         ReadOnlySpan<byte> bytes = default;
-        if (length > _plan.MaxLineBytes)
+        var overlong = length > _plan.MaxLineBytes;
+        if (overlong)
         {
-            reason = FormattableString.Invariant($"row longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)");
+            reason = OverlongReason("row");
             if (continued && _carryLength < OverlongKeep)
             {
                 JoinOpenRow(span[..Math.Min(end, OverlongKeep - _carryLength)]);
@@ -241,7 +242,14 @@ internal sealed partial class ConversionStage
                 emitFrom = end + 1;
             }
 
-            BadLine(bytes, _rowStartLine, _rowStartOffset, reason);
+            if (overlong)
+            {
+                OverlongLine(bytes, _rowStartLine, _rowStartOffset, length, "row");
+            }
+            else
+            {
+                BadLine(bytes, _rowStartLine, _rowStartOffset, reason);
+            }
         }
 
         EndOpenRow();
@@ -269,7 +277,7 @@ internal sealed partial class ConversionStage
         if (total > _plan.MaxLineBytes && _plan.OnBadLine == BadLinePolicy.Fail)
         {
             // The row is bad whatever follows: fail now rather than read up to its end.
-            BadLine(_carry.AsSpan(0, _carryLength), _rowStartLine, _rowStartOffset, FormattableString.Invariant($"row longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)"));
+            BadLine(_carry.AsSpan(0, _carryLength), _rowStartLine, _rowStartOffset, OverlongReason("row"));
         }
     }
 
@@ -291,7 +299,7 @@ internal sealed partial class ConversionStage
     {
         if (_plan.OnBadLine == BadLinePolicy.Fail && offset - _rowStartOffset >= _plan.MaxLineBytes)
         {
-            BadLine([], _rowStartLine, _rowStartOffset, FormattableString.Invariant($"row longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)"));
+            BadLine([], _rowStartLine, _rowStartOffset, OverlongReason("row"));
         }
 
         throw new LogpushDataException(reason, _sourceName, linesBefore + 1, offset);

@@ -168,7 +168,7 @@ internal sealed partial class ConversionStage
         }
 
         Records++;
-        BadLine(prefix, lineOffset, OverlongReason());
+        OverlongLine(prefix, _lineNumber, lineOffset, length, "line");
     }
 
     /// <summary>Whether <paramref name="line"/> (or a piece of one) holds only spaces, tabs and CRs: a blank line is skipped.</summary>
@@ -177,7 +177,4 @@ internal sealed partial class ConversionStage
 
     /// <summary>How much of an overlong line is kept for the quarantine: its first KiB, or MaxLineBytes when smaller.</summary>
     private int OverlongKeep => Math.Min(_plan.MaxLineBytes, OverlongPrefix);
-
-    private string OverlongReason()
-        => FormattableString.Invariant($"line longer than MaxLineBytes ({_plan.MaxLineBytes} bytes)");
 }

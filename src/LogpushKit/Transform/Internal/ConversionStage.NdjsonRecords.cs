@@ -38,7 +38,7 @@ internal sealed partial class ConversionStage
         Records++;
         if (line.Length > _plan.MaxLineBytes)
         {
-            BadLine(line[..OverlongKeep], lineOffset, OverlongReason());
+            OverlongLine(line[..OverlongKeep], _lineNumber, lineOffset, line.Length, "line");
             return;
         }
 
