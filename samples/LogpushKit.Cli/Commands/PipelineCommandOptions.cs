@@ -290,8 +290,8 @@ internal sealed class PipelineCommandOptions
         // a watch of a folder counts objects in Failed and their attempts apart
         var givenUp = (s.GivenUp, s.FailedAttempts) switch
         {
-            (> 0, > 0) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change; {s.FailedAttempts:N0} failed attempts)"),
-            (> 0, _) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change)"),
+            ( > 0, > 0) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change; {s.FailedAttempts:N0} failed attempts)"),
+            ( > 0, _) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change)"),
             (_, > 0) => string.Create(CultureInfo.InvariantCulture, $" ({s.FailedAttempts:N0} failed attempts)"),
             _ => string.Empty,
         };
