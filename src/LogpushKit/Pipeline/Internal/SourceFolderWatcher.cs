@@ -34,7 +34,7 @@ namespace LogpushKit.Pipeline;
 /// unreadable part), and tried again after <see cref="RetryDelay"/>, doubling up to ten minutes while it keeps failing.
 /// Only cancellation ends <see cref="RunAsync"/>.</para>
 /// </remarks>
-internal sealed partial class SourceFolderWatcher
+internal sealed class SourceFolderWatcher
 {
     private readonly string _root;
     private readonly LogpushObjectProcessor _processor;
@@ -266,7 +266,7 @@ internal sealed partial class SourceFolderWatcher
                 {
                     if (now is not null)
                     {
-                        WatcherLog.QuarantinedChanged(_logger, ObjectKeyText.Escape(key));
+                        Log.WatcherQuarantinedChanged(_logger, ObjectKeyText.Escape(key));
                     }
 
                     continue;
@@ -275,14 +275,14 @@ internal sealed partial class SourceFolderWatcher
                 if (_givenUp.TryAdd(key, new GivenUpMark(version, Earlier: true)))
                 {
                     count++;
-                    WatcherLog.StillQuarantined(_logger, ObjectKeyText.Escape(key), failure.Attempts, failure.Reason);
+                    Log.WatcherStillQuarantined(_logger, ObjectKeyText.Escape(key), failure.Attempts, failure.Reason);
                     StillQuarantined?.Invoke(failure);
                 }
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            WatcherLog.QuarantineNotRead(_logger, state.Location, ex.Message);
+            Log.WatcherQuarantineNotRead(_logger, state.Location, ex.Message);
         }
 
         return count;
@@ -353,7 +353,7 @@ internal sealed partial class SourceFolderWatcher
         }
         catch (Exception ex)
         {
-            WatcherLog.QuarantineNotRecorded(_logger, ObjectKeyText.Escape(key), state.Location, ex.Message);
+            Log.WatcherQuarantineNotRecorded(_logger, ObjectKeyText.Escape(key), state.Location, ex.Message);
         }
     }
 
@@ -648,21 +648,6 @@ internal sealed partial class SourceFolderWatcher
 
     /// <summary>A given-up object: its file's version then, and whether an earlier watch gave it up (found in the state).</summary>
     private readonly record struct GivenUpMark(FileVersion Version, bool Earlier);
-
-    private static partial class WatcherLog
-    {
-        [LoggerMessage(EventId = 1506, EventName = "WatcherQuarantineNotRecorded", Level = LogLevel.Error, Message = "Gave up on {SourceKey}, but could not mark it quarantined in the state {State}: {Reason}; status reports it as being retried, and a later watch tries it again")]
-        public static partial void QuarantineNotRecorded(ILogger logger, string sourceKey, string state, string reason);
-
-        [LoggerMessage(EventId = 1507, EventName = "WatcherStillQuarantined", Level = LogLevel.Warning, Message = "Still quarantined: {SourceKey} ({Attempts} failed attempts; not tried again until the file changes): {Reason}")]
-        public static partial void StillQuarantined(ILogger logger, string sourceKey, int attempts, string reason);
-
-        [LoggerMessage(EventId = 1508, EventName = "WatcherQuarantinedChanged", Level = LogLevel.Information, Message = "{SourceKey} was quarantined but has changed since; trying it again")]
-        public static partial void QuarantinedChanged(ILogger logger, string sourceKey);
-
-        [LoggerMessage(EventId = 1509, EventName = "WatcherQuarantineNotRead", Level = LogLevel.Error, Message = "Could not read the quarantined objects from the state {State}: {Reason}; they are tried again")]
-        public static partial void QuarantineNotRead(ILogger logger, string state, string reason);
-    }
 
     /// <summary>What tells that a file changed: its size and last-write time (default when it cannot be read).</summary>
     private readonly record struct FileVersion(long Size, DateTime LastWrite)
