@@ -297,7 +297,14 @@ internal sealed class PipelineCommandOptions
             ? string.Create(CultureInfo.InvariantCulture, $" ({s.ConvertedNew:N0} new, {s.ConvertedSourceChanged:N0} source changed, {s.ConvertedOptionsChanged:N0} options changed, {s.ConvertedForced:N0} forced)")
             : string.Empty;
         var unsettled = s.SkippedUnsettled > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.SkippedUnsettled:N0} still being written (run again)") : string.Empty;
-        var givenUp = s.GivenUp > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} objects given up until their files change)") : string.Empty;
+        // a watch of a folder counts objects in Failed and their attempts apart
+        var givenUp = (s.GivenUp, s.FailedAttempts) switch
+        {
+            ( > 0, > 0) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change; {s.FailedAttempts:N0} failed attempts)"),
+            ( > 0, _) => string.Create(CultureInfo.InvariantCulture, $" ({s.GivenUp:N0} given up until their files change)"),
+            (_, > 0) => string.Create(CultureInfo.InvariantCulture, $" ({s.FailedAttempts:N0} failed attempts)"),
+            _ => string.Empty,
+        };
         var datasets = s.DatasetUnknown > 0 || s.NewKeys > 0
             ? string.Create(CultureInfo.InvariantCulture, $"; {s.DatasetUnknown:N0} dataset unknown, {s.NewKeys:N0} new keys")
             : string.Empty;

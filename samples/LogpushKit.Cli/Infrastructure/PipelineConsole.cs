@@ -56,6 +56,9 @@ internal sealed class PipelineConsole : IProgress<PipelineProgress>, IDisposable
                 PipelineProgressKind.GaveUp when value.Object is { } given => string.Create(
                     CultureInfo.InvariantCulture,
                     $"gave up on {ObjectKeyText.Escape(given.SourceKey)} after {value.Attempts} failed attempts (not tried again until the file changes): {given.Reason}"),
+                PipelineProgressKind.StillQuarantined when value.Object is { } kept => string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"still quarantined: {ObjectKeyText.Escape(kept.SourceKey)} (given up after {value.Attempts} failed attempts; not tried again until the file changes): {kept.Reason}"),
                 _ when _quiet => null,
                 PipelineProgressKind.Reconciled when _label == "run" => null, // the summary follows
                 PipelineProgressKind.Reconciled when value.IsFirstPass => PipelineCommandOptions.FormatSummary("initial pass", value.Summary),

@@ -131,6 +131,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 1505, EventName = "WatcherRetryChanged", Level = LogLevel.Information, Message = "{SourceKey} changed since it was given up on; trying it again")]
     public static partial void WatcherRetryChanged(ILogger logger, string sourceKey);
 
+    [LoggerMessage(EventId = 1506, EventName = "WatcherQuarantineNotRecorded", Level = LogLevel.Error, Message = "Gave up on {SourceKey}, but could not mark it quarantined in the state {State}: {Reason}; status reports it as being retried, and a later watch tries it again")]
+    public static partial void WatcherQuarantineNotRecorded(ILogger logger, string sourceKey, string state, string reason);
+
+    [LoggerMessage(EventId = 1507, EventName = "WatcherStillQuarantined", Level = LogLevel.Warning, Message = "Still quarantined: {SourceKey} ({Attempts} failed attempts; not tried again until the file changes): {Reason}")]
+    public static partial void WatcherStillQuarantined(ILogger logger, string sourceKey, int attempts, string reason);
+
+    [LoggerMessage(EventId = 1508, EventName = "WatcherQuarantinedChanged", Level = LogLevel.Information, Message = "{SourceKey} was quarantined but has changed since; trying it again")]
+    public static partial void WatcherQuarantinedChanged(ILogger logger, string sourceKey);
+
+    [LoggerMessage(EventId = 1509, EventName = "WatcherQuarantineNotRead", Level = LogLevel.Error, Message = "Could not read the quarantined objects from the state {State}: {Reason}; they are tried again")]
+    public static partial void WatcherQuarantineNotRead(ILogger logger, string state, string reason);
+
     [LoggerMessage(EventId = 1503, EventName = "WatcherFailed", Level = LogLevel.Error, Message = "The folder watcher of {Root} failed: {Reason}; it keeps watching and rescans in {RetrySeconds} s")]
     public static partial void WatcherFailed(ILogger logger, string root, string reason, double retrySeconds, Exception exception);
 

@@ -259,8 +259,10 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     public async Task<PipelineSummary> WatchAsync(IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var started = _timeProvider.GetTimestamp();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var total = PipelineSummary.Empty;
+        var outcomes = new WatchOutcomes();
         InProcessEventQueue? queue = null;
         SourceFolderWatcher? watcher = null;
         var watching = Task.CompletedTask;
@@ -271,7 +273,15 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             watcher = new SourceFolderWatcher(folder, Processor, queue, Options.WatchDebounce, _loggerFactory.CreateLogger<SourceFolderWatcher>(), _timeProvider)
             {
                 GaveUp = (result, attempts) => progress?.Report(new PipelineProgress(PipelineProgressKind.GaveUp, PipelineSummary.Empty) { Object = result, Attempts = attempts }),
+                StillQuarantined = failure => progress?.Report(new PipelineProgress(PipelineProgressKind.StillQuarantined, PipelineSummary.Empty)
+                {
+                    Object = new ObjectProcessingResult(ObjectProcessingStatus.Failed, failure.SourceKey) { Reason = failure.Reason, SourceETag = failure.SourceETag },
+                    Attempts = failure.Attempts,
+                }),
             };
+
+            // objects an earlier watch gave up on (quarantined in the state) are not tried again while their files are unchanged
+            await watcher.RestoreQuarantinedAsync(stop.Token).ConfigureAwait(false);
             watching = NameMissingSourceAsync(watcher.RunAsync(scanFirst: false, stop.Token));
         }
 
@@ -291,7 +301,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         {
             if (Options.ReconcileFirst)
             {
-                total += await PassAsync(Options.MaxConcurrency, isFirst: true, watcher, progress, stop.Token).ConfigureAwait(false);
+                total += await PassAsync(Options.MaxConcurrency, isFirst: true, watcher, progress, stop.Token, outcomes.Add).ConfigureAwait(false);
             }
 
             Log.Watching(_logger, SourceLocation.ToString(), queue is null ? $"a reconcile every {interval!.Value.TotalSeconds:0} s" : "folder events");
@@ -301,7 +311,11 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             {
                 var consumer = new LogpushQueueConsumer(queue, Processor, WatchConsumerOptions(), _loggerFactory.CreateLogger<LogpushQueueConsumer>(), _timeProvider)
                 {
-                    Processed = watcher!.OnProcessed,
+                    Processed = (message, result) =>
+                    {
+                        watcher!.OnProcessed(message, result);
+                        outcomes.Add(result);
+                    },
                 };
                 consuming = consumer.RunAsync(stop.Token);
                 reporting = ReportRunningAsync(() => consumer.Statistics.Snapshot() + watcher!.Statistics.Snapshot(), progress, stop.Token);
@@ -313,7 +327,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             {
                 // beside a watcher the passes only catch what it missed: half the slots
                 var concurrency = queue is null ? Options.MaxConcurrency : Half(Options.MaxConcurrency);
-                passes = PassesAsync(period, concurrency, runFirst: false, watcher, progress, stop.Token);
+                passes = PassesAsync(period, concurrency, runFirst: false, watcher, progress, stop.Token, outcomes.Add);
                 running.Add(passes);
             }
 
@@ -335,12 +349,34 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             }
             finally
             {
+                if (watcher is not null)
+                {
+                    await watcher.FlushAsync().ConfigureAwait(false); // the give-ups reach the state before the watch returns
+                }
+
                 SetActivity(PipelineActivity.Idle);
             }
         }
 
-        // the watcher's own failures (unreadable parts of the folder, failed scans) count like failed objects
-        total = total + await consuming.ConfigureAwait(false) + await passes.ConfigureAwait(false) + (watcher?.Statistics.Snapshot() ?? PipelineSummary.Empty);
+        total = total + await consuming.ConfigureAwait(false) + await passes.ConfigureAwait(false);
+        if (watcher is not null)
+        {
+            // Per object: an object tried many times is one failed object while its last attempt failed, none once it was
+            // converted (or found up to date) after; the watcher's own failures (unreadable parts of the folder, failed
+            // scans) count like failed objects.
+            var own = watcher.Statistics.Snapshot();
+            var failures = outcomes.Failures();
+            total = total with
+            {
+                FailedAttempts = total.Failed + own.Failed,
+                Failed = failures.Count + own.Failed,
+                Failures = [.. failures.Concat(own.Failures).Take(PipelineSummary.MaxFailuresKept)],
+                GivenUp = watcher.GivenUpNowCount,
+            };
+        }
+
+        // the parts ran at once: the watch's wall time, not the sum of theirs
+        total = total with { Elapsed = _timeProvider.GetElapsedTime(started) };
         LogStopped(total);
         return total;
     }
@@ -457,7 +493,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     /// (being retried, or given up until their files change) and hands each failure to it as a first failed attempt, so
     /// that a bad file is retried and given up the same way whether it was there when the watch started or came later.
     /// </summary>
-    private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task<PipelineSummary> PassAsync(int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken, Action<ObjectProcessingResult>? outcome = null)
     {
         var reconciler = new LogpushReconciler(Processor, _loggerFactory.CreateLogger<LogpushReconciler>(), _timeProvider)
         {
@@ -472,7 +508,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             IoBudgetBytes = IoBudgetBytes,
             SettlePeriod = SourceFolder is not null && Options.WatchDebounce > TimeSpan.Zero ? Options.WatchDebounce : null,
         };
-        var passProgress = progress is null ? null : new PassProgress(progress, isFirst);
+        var passProgress = progress is null && outcome is null ? null : new PassProgress(progress, isFirst, outcome);
         PipelineSummary summary;
         try
         {
@@ -488,7 +524,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Reconcile passes every <paramref name="interval"/> (or one pass when it is null) until stopped; a failed pass is reported, counted and survived.</summary>
-    private async Task<PipelineSummary> PassesAsync(TimeSpan? interval, int concurrency, bool runFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task<PipelineSummary> PassesAsync(TimeSpan? interval, int concurrency, bool runFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken, Action<ObjectProcessingResult>? outcome = null)
     {
         await Task.Yield();
         var total = PipelineSummary.Empty;
@@ -496,7 +532,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         {
             if (runFirst)
             {
-                total += await GuardedPassAsync(interval, concurrency, isFirst: true, watcher, progress, cancellationToken).ConfigureAwait(false);
+                total += await GuardedPassAsync(interval, concurrency, isFirst: true, watcher, progress, cancellationToken, outcome).ConfigureAwait(false);
             }
 
             if (interval is not { } period)
@@ -507,7 +543,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             using var timer = new PeriodicTimer(period, _timeProvider);
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                total += await GuardedPassAsync(interval, concurrency, isFirst: false, watcher, progress, cancellationToken).ConfigureAwait(false);
+                total += await GuardedPassAsync(interval, concurrency, isFirst: false, watcher, progress, cancellationToken, outcome).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -518,11 +554,11 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         return total;
     }
 
-    private async Task<PipelineSummary> GuardedPassAsync(TimeSpan? interval, int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
+    private async Task<PipelineSummary> GuardedPassAsync(TimeSpan? interval, int concurrency, bool isFirst, SourceFolderWatcher? watcher, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken, Action<ObjectProcessingResult>? outcome = null)
     {
         try
         {
-            var summary = await PassAsync(concurrency, isFirst, watcher, progress, cancellationToken).ConfigureAwait(false);
+            var summary = await PassAsync(concurrency, isFirst, watcher, progress, cancellationToken, outcome).ConfigureAwait(false);
             lock (_healthLock)
             {
                 _passesFailingSince = null;
@@ -541,9 +577,9 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             }
 
             Log.ReconcilePassFailed(_logger, SourceLocation.ToString(), interval?.TotalSeconds ?? 0, ex.Message, ex is LogpushKitException ? null : ex);
-            var failed = PipelineSummary.Empty with { FailedPasses = 1 };
-            progress?.Report(new PipelineProgress(PipelineProgressKind.ReconcileFailed, failed) { Error = ex, NextPassIn = interval, IsFirstPass = isFirst });
-            return failed;
+            var failedPass = PipelineSummary.Empty with { FailedPasses = 1 };
+            progress?.Report(new PipelineProgress(PipelineProgressKind.ReconcileFailed, failedPass) { Error = ex, NextPassIn = interval, IsFirstPass = isFirst });
+            return failedPass;
         }
     }
 
@@ -715,8 +751,42 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Watching a folder: the last outcome of every object that failed, so that the summary counts objects, not attempts.</summary>
+    private sealed class WatchOutcomes
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, (long Order, ObjectProcessingResult Failure)> _failing = new(StringComparer.Ordinal);
+        private long _order;
+
+        /// <summary>A failure is the object's latest; any other outcome (converted, up to date, gone) ends its failing.</summary>
+        public void Add(ObjectProcessingResult result)
+        {
+            lock (_lock)
+            {
+                if (result.IsFailure)
+                {
+                    _failing[result.SourceKey] = (_failing.TryGetValue(result.SourceKey, out var first) ? first.Order : _order++, result);
+                }
+                else
+                {
+                    _failing.Remove(result.SourceKey);
+                }
+            }
+        }
+
+        /// <summary>The last failure of every object still failing, in the order they first failed.</summary>
+        public List<ObjectProcessingResult> Failures()
+        {
+            lock (_lock)
+            {
+                return [.. _failing.Values.OrderBy(static f => f.Order).Select(static f => f.Failure)];
+            }
+        }
+    }
+
     /// <summary>Turns a pass's <see cref="ReconcileProgress"/> into <see cref="PipelineProgress"/>.</summary>
-    private sealed class PassProgress(IProgress<PipelineProgress> inner, bool isFirst) : IProgress<ReconcileProgress>
+    /// <remarks>Beside a folder watcher it also hands every object's outcome to <paramref name="outcome"/> (the watch's per-object counts).</remarks>
+    private sealed class PassProgress(IProgress<PipelineProgress>? inner, bool isFirst, Action<ObjectProcessingResult>? outcome) : IProgress<ReconcileProgress>
     {
         private long _listed;
 
@@ -725,7 +795,12 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
         public void Report(ReconcileProgress value)
         {
             InterlockedMax(ref _listed, value.Listed);
-            inner.Report(new PipelineProgress(PipelineProgressKind.Reconciling, value.Summary) { Listed = value.Listed, IsFirstPass = isFirst });
+            if (value.Last is { } last)
+            {
+                outcome?.Invoke(last);
+            }
+
+            inner?.Report(new PipelineProgress(PipelineProgressKind.Reconciling, value.Summary) { Listed = value.Listed, IsFirstPass = isFirst });
         }
 
         private static void InterlockedMax(ref long target, long value)

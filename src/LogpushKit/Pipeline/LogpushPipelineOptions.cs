@@ -215,6 +215,13 @@ public enum PipelineProgressKind
     /// reported once per object.
     /// </summary>
     GaveUp,
+
+    /// <summary>
+    /// Watching a folder with a state store, at the start: an object an earlier watch gave up on (quarantined in the state)
+    /// still has the content that failed, so it is not tried until its file changes. <see cref="PipelineProgress.Object"/>
+    /// is its recorded failure (key and reason), <see cref="PipelineProgress.Attempts"/> its failed attempts.
+    /// </summary>
+    StillQuarantined,
 }
 
 /// <summary>One report of a running <see cref="LogpushPipeline"/>.</summary>

@@ -3,7 +3,8 @@ namespace LogpushKit.Pipeline;
 /// <summary>
 /// Totals over many processed objects: what a run, a reconcile or a consumer did so far. Summaries add up with
 /// <c>+</c> (counts and bytes add, elapsed times add as if the parts ran one after the other, failures are concatenated
-/// up to <see cref="MaxFailuresKept"/>); <see cref="Empty"/> is the zero.
+/// up to <see cref="MaxFailuresKept"/>); <see cref="Empty"/> is the zero. A whole watch
+/// (<see cref="LogpushPipeline.WatchAsync"/>), whose parts run at once, reports its own wall time in <see cref="Elapsed"/>.
 /// </summary>
 public sealed record PipelineSummary
 {
@@ -25,8 +26,18 @@ public sealed record PipelineSummary
     /// <summary>Objects whose source no longer existed.</summary>
     public long SkippedNotFound { get; init; }
 
-    /// <summary>Objects whose conversion failed.</summary>
+    /// <summary>
+    /// Objects whose conversion failed. For a whole watch of a folder (<see cref="LogpushPipeline.WatchAsync"/>): objects whose
+    /// last attempt failed (one however many times it was tried; none once converted after), plus the folder watcher's own
+    /// failures; the attempts are in <see cref="FailedAttempts"/>.
+    /// </summary>
     public long Failed { get; init; }
+
+    /// <summary>
+    /// Failed attempts, counted by a whole watch of a folder only (<see cref="LogpushPipeline.WatchAsync"/>: an object
+    /// retried and given up after 5 attempts is 5 here and 1 in <see cref="Failed"/>); 0 elsewhere.
+    /// </summary>
+    public long FailedAttempts { get; init; }
 
     /// <summary>
     /// Objects of a local source folder not converted because they were still being written (changed again within the
@@ -36,7 +47,8 @@ public sealed record PipelineSummary
 
     /// <summary>
     /// Watching a folder: objects given up on after failing on every one of their attempts (quarantined: not tried again
-    /// until the file changes). Each attempt is also in <see cref="Failed"/>.
+    /// until the file changes). For a whole watch: those whose files are unchanged at its end (a given-up file rewritten and
+    /// converted is not counted); each is also one of <see cref="Failed"/>.
     /// </summary>
     public long GivenUp { get; init; }
 
@@ -118,6 +130,7 @@ public sealed record PipelineSummary
             SkippedFiltered = left.SkippedFiltered + right.SkippedFiltered,
             SkippedNotFound = left.SkippedNotFound + right.SkippedNotFound,
             Failed = left.Failed + right.Failed,
+            FailedAttempts = left.FailedAttempts + right.FailedAttempts,
             SkippedUnsettled = left.SkippedUnsettled + right.SkippedUnsettled,
             GivenUp = left.GivenUp + right.GivenUp,
             FailedPasses = left.FailedPasses + right.FailedPasses,

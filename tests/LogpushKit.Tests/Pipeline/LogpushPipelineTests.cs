@@ -309,7 +309,9 @@ public sealed class LogpushPipelineTests : IDisposable
         Assert.Equal([("bad1.log.gz", 2), ("bad2.log.gz", 2)], gaveUp.OrderBy(g => g.Key, StringComparer.Ordinal));
         Assert.Equal(2, during.WatcherGivenUp);
         Assert.Equal(2, summary.GivenUp);
-        Assert.Equal(4, summary.Failed); // two attempts each
+        Assert.Equal(2, summary.Failed); // per object
+        Assert.Equal(4, summary.FailedAttempts); // two attempts each
+        Assert.Equal(2, summary.Failures.Count);
     }
 
     [Fact]
@@ -371,8 +373,9 @@ public sealed class LogpushPipelineTests : IDisposable
 
         Assert.Equal(["bad.log.gz"], gaveUp);
         Assert.Equal(1, given);
-        Assert.Equal(1, summary.Failed); // the one attempt; no pass tried it again
-        Assert.Equal(1, summary.GivenUp);
+        Assert.Equal(1, summary.FailedAttempts); // the one attempt; no pass tried it again
+        Assert.Equal(0, summary.Failed); // per object: converted after it was rewritten
+        Assert.Equal(0, summary.GivenUp); // no longer given up: its file changed and was converted
         Assert.Equal(1, summary.Converted);
         Assert.Equal(PipelineTestData.ExpectedCsv(2), await File.ReadAllTextAsync(Path.Combine(target, "bad.csv")));
     }

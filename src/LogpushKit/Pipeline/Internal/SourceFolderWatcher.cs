@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LogpushKit.Events;
+using LogpushKit.State;
 using LogpushKit.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,7 +23,10 @@ namespace LogpushKit.Pipeline;
 /// <see cref="MaxAttempts"/> failed attempts it is given up (quarantined): reported once with its reason
 /// (<see cref="GaveUp"/>, an error log line), counted (<see cref="PipelineStatistics"/>' given-up count and
 /// <see cref="GivenUpCount"/>), and not enqueued again by events or scans until its file changes size or last-write
-/// time. Nothing is kept for an object once it is done, except this given-up mark.</para>
+/// time. Nothing is kept for an object once it is done, except this given-up mark. With a state store
+/// (<see cref="LogpushObjectProcessorOptions.State"/>) the give-up is also written there (the failure the processor recorded
+/// is marked quarantined), so <c>status</c> reports it and a later watch does not try it again while the file's content
+/// (its ETag) is the one that failed (<see cref="RestoreQuarantinedAsync"/>). A failed state write is logged.</para>
 /// <para><b>Errors never end the watch.</b> The folder must exist when <see cref="RunAsync"/> starts (it is a source:
 /// it is never created). After that, a file that cannot be read (permission denied) is still enqueued, so its failure
 /// is counted by the consumer like any object's and retried by the queue; a scan that cannot read part of the folder
@@ -40,7 +44,8 @@ internal sealed class SourceFolderWatcher
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _queued = new(StringComparer.Ordinal); // value: changed since enqueued
-    private readonly ConcurrentDictionary<string, FileVersion> _givenUp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GivenUpMark> _givenUp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _stateWrites = new();
     private readonly ConcurrentDictionary<string, byte> _folderScans = new(StringComparer.Ordinal);
     private readonly Lock _healthLock = new();
     private int _scanRequested;
@@ -84,8 +89,17 @@ internal sealed class SourceFolderWatcher
     /// <summary>Called once when an object is given up, with its last failure and the number of attempts.</summary>
     public Action<ObjectProcessingResult, int>? GaveUp { get; init; }
 
-    /// <summary>Objects given up on now (their files unchanged since).</summary>
+    /// <summary>Called once per object that an earlier watch gave up on, found unchanged at <see cref="RestoreQuarantinedAsync"/>.</summary>
+    public Action<ConversionFailure>? StillQuarantined { get; init; }
+
+    /// <summary>Objects given up on now (their files unchanged since), including those an earlier watch gave up on.</summary>
     public int GivenUpCount => _givenUp.Count;
+
+    /// <summary>
+    /// Objects this watcher gave up on whose files are still unchanged now: not those found quarantined by an earlier
+    /// watch, nor those converted or changed since.
+    /// </summary>
+    public int GivenUpNowCount => _givenUp.Count(g => !g.Value.Earlier && g.Value.Version == FileVersion.Of(PathOf(g.Key)));
 
     /// <summary>How long after a failed scan the folder is scanned again (the first time; it doubles up to ten minutes).</summary>
     public TimeSpan RetryDelay { get; }
@@ -175,7 +189,7 @@ internal sealed class SourceFolderWatcher
     public bool Owns(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return _queued.ContainsKey(key) || (_givenUp.TryGetValue(key, out var version) && version == FileVersion.Of(PathOf(key)));
+        return _queued.ContainsKey(key) || (_givenUp.TryGetValue(key, out var mark) && mark.Version == FileVersion.Of(PathOf(key)));
     }
 
     /// <summary>
@@ -206,16 +220,141 @@ internal sealed class SourceFolderWatcher
 
         if (_queued.TryAdd(key, false))
         {
-            _queue.Enqueue(Notification(new R2ObjectInfo(key, result.SourceSize ?? 0, result.SourceETag ?? string.Empty, default)), attempts: 1, retryDelay);
+            Track(EnqueueRetryAsync(result, retryDelay));
         }
+    }
+
+    /// <summary>
+    /// Reads the quarantined failures of the state store (<see cref="LogpushObjectProcessorOptions.State"/>) and marks every
+    /// object whose file still has the content that failed (the ETag the failure recorded) as given up, so that this watch
+    /// does not try it again until the file changes; each is reported once (<see cref="StillQuarantined"/>, a warning log
+    /// line). A failure without an ETag, or a file changed or gone since, is left to be tried again. Reading the state
+    /// failing is logged and the watch goes on (those objects are then tried again).
+    /// </summary>
+    /// <returns>How many objects stay quarantined.</returns>
+    public async Task<int> RestoreQuarantinedAsync(CancellationToken cancellationToken = default)
+    {
+        if (_processor.Options.State is not { } state)
+        {
+            return 0;
+        }
+
+        var count = 0;
+        try
+        {
+            var (source, target) = _processor.StateStores;
+            await foreach (var failure in state.ListFailuresAsync(source, target, cancellationToken).ConfigureAwait(false))
+            {
+                var key = failure.SourceKey;
+                if (!failure.Quarantined || _processor.GetFilterReason(key) is not null)
+                {
+                    continue;
+                }
+
+                var version = FileVersion.Of(PathOf(key));
+                R2ObjectInfo? now;
+                try
+                {
+                    now = await _processor.Source.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+                }
+                catch (R2BucketException)
+                {
+                    now = null; // unreadable now: tried again, so that its failure is reported as it is now
+                }
+
+                if (failure.SourceETag is null || now is null || !string.Equals(failure.SourceETag, LogpushObjectProcessor.NormalizeETag(now.ETag), StringComparison.Ordinal))
+                {
+                    if (now is not null)
+                    {
+                        Log.WatcherQuarantinedChanged(_logger, ObjectKeyText.Escape(key));
+                    }
+
+                    continue;
+                }
+
+                if (_givenUp.TryAdd(key, new GivenUpMark(version, Earlier: true)))
+                {
+                    count++;
+                    Log.WatcherStillQuarantined(_logger, ObjectKeyText.Escape(key), failure.Attempts, failure.Reason);
+                    StillQuarantined?.Invoke(failure);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.WatcherQuarantineNotRead(_logger, state.Location, ex.Message);
+        }
+
+        return count;
+    }
+
+    /// <summary>Waits for the state writes still under way (give-ups being recorded, retries being enqueued).</summary>
+    public async Task FlushAsync()
+    {
+        foreach (var write in _stateWrites.Keys)
+        {
+            await write.ConfigureAwait(false); // each logs its own failure, never throws
+        }
+    }
+
+    private void Track(Task task)
+    {
+        if (task.IsCompleted)
+        {
+            return;
+        }
+
+        _stateWrites.TryAdd(task, 0);
+        _ = task.ContinueWith(t => _stateWrites.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Enqueues the next attempt of an object a reconcile pass failed on, with its ETag now (a pass lists a folder without
+    /// reading the files), so that the failure the attempt records holds the content that failed.
+    /// </summary>
+    private async Task EnqueueRetryAsync(ObjectProcessingResult result, TimeSpan retryDelay)
+    {
+        var key = result.SourceKey;
+        var etag = result.SourceETag;
+        if (etag is null)
+        {
+            try
+            {
+                etag = (await _processor.Source.HeadAsync(key, CancellationToken.None).ConfigureAwait(false))?.ETag;
+            }
+            catch (Exception ex) when (ex is R2BucketException or IOException or UnauthorizedAccessException)
+            {
+                // unreadable: the attempt reports why
+            }
+        }
+
+        _queue.Enqueue(Notification(new R2ObjectInfo(key, result.SourceSize ?? 0, etag ?? string.Empty, default)), attempts: 1, retryDelay);
     }
 
     private void GiveUp(string key, ObjectProcessingResult result, int attempts)
     {
-        _givenUp[key] = FileVersion.Of(PathOf(key));
+        _givenUp[key] = new GivenUpMark(FileVersion.Of(PathOf(key)), Earlier: false);
         Statistics.AddGivenUp();
         Log.WatcherGaveUp(_logger, ObjectKeyText.Escape(key), attempts, result.Reason);
         GaveUp?.Invoke(result, attempts);
+        if (_processor.Options.State is { } state)
+        {
+            Track(MarkQuarantinedAsync(state, key, result.QuarantineKey));
+        }
+    }
+
+    /// <summary>Marks the failure the processor recorded for <paramref name="key"/> as quarantined; a failure to do so is logged.</summary>
+    private async Task MarkQuarantinedAsync(IConversionStateStore state, string key, string? quarantineKey)
+    {
+        try
+        {
+            var (source, target) = _processor.StateStores;
+            await state.MarkQuarantinedAsync(source, key, target, quarantineKey, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.WatcherQuarantineNotRecorded(_logger, ObjectKeyText.Escape(key), state.Location, ex.Message);
+        }
     }
 
     private async Task<int> ScanPrefixAsync(string? prefix, CancellationToken cancellationToken)
@@ -457,14 +596,14 @@ internal sealed class SourceFolderWatcher
     private bool TryEnqueue(R2ObjectInfo info)
     {
         var key = info.Key;
-        if (_givenUp.TryGetValue(key, out var version))
+        if (_givenUp.TryGetValue(key, out var mark))
         {
-            if (version == FileVersion.Of(PathOf(key)))
+            if (mark.Version == FileVersion.Of(PathOf(key)))
             {
                 return false;
             }
 
-            if (_givenUp.TryRemove(new KeyValuePair<string, FileVersion>(key, version)))
+            if (_givenUp.TryRemove(new KeyValuePair<string, GivenUpMark>(key, mark)))
             {
                 Log.WatcherRetryChanged(_logger, ObjectKeyText.Escape(key));
             }
@@ -506,6 +645,9 @@ internal sealed class SourceFolderWatcher
     };
 
     private sealed record Pending(string FullPath, long LastEvent, long Size, DateTime LastWrite);
+
+    /// <summary>A given-up object: its file's version then, and whether an earlier watch gave it up (found in the state).</summary>
+    private readonly record struct GivenUpMark(FileVersion Version, bool Earlier);
 
     /// <summary>What tells that a file changed: its size and last-write time (default when it cannot be read).</summary>
     private readonly record struct FileVersion(long Size, DateTime LastWrite)

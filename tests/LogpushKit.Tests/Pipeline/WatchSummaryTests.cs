@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using LogpushKit.Pipeline;
+using LogpushKit.Testing;
+
+namespace LogpushKit.Tests.Pipeline;
+
+/// <summary>The summary a whole watch returns: its wall time, and counts per object.</summary>
+public sealed class WatchSummaryTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("logpushkit-watch-summary");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task WatchAsync_FirstPassAndWatcherRunAtOnce_ElapsedIsTheWatchsWallTime()
+    {
+        var source = Path.Combine(_dir.Path, "logpush");
+        Directory.CreateDirectory(source);
+        var good = Path.Combine(source, "good.log.gz");
+        await File.WriteAllBytesAsync(good, PipelineTestData.Gzip(PipelineTestData.Ndjson(20)));
+        File.SetLastWriteTimeUtc(good, DateTime.UtcNow.AddMinutes(-5));
+        await using var pipeline = LogpushPipeline.Open(new LogpushPipelineOptions
+        {
+            Source = source,
+            Target = Path.Combine(_dir.Path, "csv"),
+            WatchDebounce = TimeSpan.FromMilliseconds(50),
+        });
+        using var stop = new CancellationTokenSource();
+        var wall = Stopwatch.StartNew();
+        var watching = pipeline.WatchAsync(progress: null, stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stop.CancelAsync();
+        var summary = await watching;
+        wall.Stop();
+
+        Assert.Equal(1, summary.Converted);
+
+        // the first pass, the queue consumer and the watcher each had a clock; added up they made about twice the time
+        Assert.InRange(summary.Elapsed, TimeSpan.FromSeconds(2), wall.Elapsed);
+        Assert.Equal(summary.BytesDecompressed / 1e6 / summary.Elapsed.TotalSeconds, summary.MegabytesPerSecond, 6);
+    }
+}
