@@ -26,7 +26,10 @@ public interface IConversionStateStore : IAsyncDisposable
     /// <summary>Records a finished conversion, replacing any earlier record of its target key, and clears the source's failure.</summary>
     ValueTask SaveAsync(ConversionRecord record, CancellationToken cancellationToken = default);
 
-    /// <summary>Records one more failed attempt of a source object and returns the failure with its attempt count.</summary>
+    /// <summary>
+    /// Records one more failed attempt of a source object and returns the failure with its attempt count. A failure of
+    /// another version of the object (both ETags known and different) starts over: one attempt, not quarantined.
+    /// </summary>
     ValueTask<ConversionFailure> RecordFailureAsync(string source, string sourceKey, string target, string? sourceETag, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     /// <summary>Marks a failure as given up (quarantined after its last attempt), with where the object's copy or reason went.</summary>

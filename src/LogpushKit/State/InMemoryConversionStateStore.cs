@@ -76,7 +76,7 @@ public sealed class InMemoryConversionStateStore : IConversionStateStore
         ArgumentNullException.ThrowIfNull(reason);
         lock (_gate)
         {
-            var failure = _failures.TryGetValue((source, sourceKey, target), out var earlier)
+            var failure = _failures.TryGetValue((source, sourceKey, target), out var earlier) && !IsAnotherVersion(earlier.SourceETag, sourceETag)
                 ? earlier with { SourceETag = sourceETag, Reason = reason, Attempts = earlier.Attempts + 1, LastFailedAt = at }
                 : new ConversionFailure(source, sourceKey, target) { SourceETag = sourceETag, Reason = reason, Attempts = 1, FirstFailedAt = at, LastFailedAt = at };
             _failures[(source, sourceKey, target)] = failure;
@@ -167,6 +167,9 @@ public sealed class InMemoryConversionStateStore : IConversionStateStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static bool IsAnotherVersion(string? earlier, string? now) =>
+        earlier is not null && now is not null && !string.Equals(earlier, now, StringComparison.Ordinal);
 
     private static bool IsEarlierTarget(string target, string family, string current) =>
         target.Length > family.Length && target.StartsWith(family, StringComparison.Ordinal)

@@ -511,6 +511,9 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
         QuarantineKey = r.IsDBNull(9) ? null : r.GetString(9),
     };
 
+    /// <summary>In a failure's upsert: the failed source is another version than the recorded failure's (both ETags known).</summary>
+    private const string AnotherVersion = "(excluded.source_etag IS NOT NULL AND source_etag IS NOT NULL AND excluded.source_etag <> source_etag)";
+
     /// <summary>The text and parameter names of <paramref name="statement"/> (parameters are set by position).</summary>
     private static (string Sql, string[] Parameters) Text(Statement statement) => statement switch
     {
@@ -530,8 +533,11 @@ public sealed class SqliteConversionStateStore : IConversionStateStore
             $"""
             INSERT INTO failures ({FailureColumns}) VALUES ($s, $sk, $t, $etag, $reason, 1, $at, $at, 0, NULL)
             ON CONFLICT (source_store, source_key, target_store) DO UPDATE SET
-                source_etag = excluded.source_etag, reason = excluded.reason, attempts = attempts + 1,
-                last_failed_at = excluded.last_failed_at
+                attempts = CASE WHEN {AnotherVersion} THEN 1 ELSE attempts + 1 END,
+                first_failed_at = CASE WHEN {AnotherVersion} THEN excluded.first_failed_at ELSE first_failed_at END,
+                quarantined = CASE WHEN {AnotherVersion} THEN 0 ELSE quarantined END,
+                quarantine_key = CASE WHEN {AnotherVersion} THEN NULL ELSE quarantine_key END,
+                source_etag = excluded.source_etag, reason = excluded.reason, last_failed_at = excluded.last_failed_at
             RETURNING {FailureColumns};
             """,
             ["$s", "$sk", "$t", "$etag", "$reason", "$at"]),

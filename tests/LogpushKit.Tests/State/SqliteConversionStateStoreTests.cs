@@ -87,7 +87,7 @@ public sealed class SqliteConversionStateStoreTests : IDisposable
     {
         await using var store = await OpenAsync(kind);
         var first = await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e1", "bad gzip", Time);
-        var second = await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e2", "still bad", Time.AddMinutes(1));
+        var second = await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e1", "still bad", Time.AddMinutes(1));
         await store.MarkQuarantinedAsync("file:///src/", "a.log.gz", "file:///dst/", "a.log.gz.reason");
 
         Assert.Equal(1, first.Attempts);
@@ -98,11 +98,34 @@ public sealed class SqliteConversionStateStoreTests : IDisposable
         var listed = Assert.Single(await store.ListFailuresAsync("file:///src/", "file:///dst/").ToListAsync());
         Assert.True(listed.Quarantined);
         Assert.Equal("a.log.gz.reason", listed.QuarantineKey);
-        Assert.Equal("e2", listed.SourceETag);
+        Assert.Equal("e1", listed.SourceETag);
 
         await store.SaveAsync(Record("a.log.gz", "a.csv"));
 
         Assert.Empty(await store.ListFailuresAsync("file:///src/", "file:///dst/").ToListAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task RecordFailureAsync_AnotherVersionOfTheObject_StartsOverNotQuarantined(string kind)
+    {
+        await using var store = await OpenAsync(kind);
+        await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e1", "bad gzip", Time);
+        await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e1", "bad gzip", Time.AddMinutes(1));
+        await store.MarkQuarantinedAsync("file:///src/", "a.log.gz", "file:///dst/", null);
+
+        // the file changed, and its new version failed once: not given up, its attempts count from 1
+        var changed = await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", "e2", "bad JSON", Time.AddMinutes(2));
+        var unknown = await store.RecordFailureAsync("file:///src/", "a.log.gz", "file:///dst/", null, "bad JSON", Time.AddMinutes(3));
+
+        Assert.Equal(1, changed.Attempts);
+        Assert.False(changed.Quarantined);
+        Assert.Equal(Time.AddMinutes(2), changed.FirstFailedAt);
+        Assert.Equal("e2", changed.SourceETag);
+        Assert.Equal(2, unknown.Attempts); // a version not known is not taken for another one
+        var listed = Assert.Single(await store.ListFailuresAsync("file:///src/", "file:///dst/").ToListAsync());
+        Assert.False(listed.Quarantined);
+        Assert.Equal(2, listed.Attempts);
     }
 
     [Theory]
