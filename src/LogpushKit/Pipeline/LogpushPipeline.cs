@@ -400,6 +400,7 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(events);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var started = _timeProvider.GetTimestamp();
         var consumer = new LogpushQueueConsumer(
             events,
             Processor,
@@ -437,7 +438,8 @@ public sealed class LogpushPipeline : IAsyncDisposable, IDisposable
             }
         }
 
-        var total = consumed + await passes.ConfigureAwait(false);
+        // the passes ran beside the consumer: the consume's wall time, not the sum of theirs
+        var total = (consumed + await passes.ConfigureAwait(false)) with { Elapsed = _timeProvider.GetElapsedTime(started) };
         LogStopped(total);
         return total;
     }

@@ -3,8 +3,9 @@ namespace LogpushKit.Pipeline;
 /// <summary>
 /// Totals over many processed objects: what a run, a reconcile or a consumer did so far. Summaries add up with
 /// <c>+</c> (counts and bytes add, elapsed times add as if the parts ran one after the other, failures are concatenated
-/// up to <see cref="MaxFailuresKept"/>); <see cref="Empty"/> is the zero. A whole watch
-/// (<see cref="LogpushPipeline.WatchAsync"/>), whose parts run at once, reports its own wall time in <see cref="Elapsed"/>.
+/// up to <see cref="MaxFailuresKept"/>); <see cref="Empty"/> is the zero. A whole watch or consume
+/// (<see cref="LogpushPipeline.WatchAsync"/>, <see cref="LogpushPipeline.ConsumeAsync"/>), whose parts run at once, reports
+/// its own wall time in <see cref="Elapsed"/>.
 /// </summary>
 public sealed record PipelineSummary
 {
