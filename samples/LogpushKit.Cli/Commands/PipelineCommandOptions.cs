@@ -64,12 +64,12 @@ internal sealed class PipelineCommandOptions
     internal const string ConsumeIoBudgetText =
         "The bytes that queued objects in flight beyond --concurrency may hold, so that waiting overlaps converting: while some objects wait on I/O (a bucket's HEAD, GET and PUT round trips, or writing a CSV into a folder), "
         + "more are started (still at most --concurrency converting at once), and each pull asks for as many messages as may start. "
-        + "Each counts 1 MiB + 8 x its compressed size from the event, at most 17 MiB. " + IoBudgetSizeText;
+        + "Each counts 1 MiB + its compressed size from the event x the CSV's expansion (8 until one is converted, then the largest seen x 1.25), at most 17 MiB. " + IoBudgetSizeText;
 
     public Option<long?> IoBudget { get; } = new("--io-budget")
     {
         Description = "The bytes that objects in flight beyond --concurrency may hold, so that waiting overlaps converting: a bucket's requests, or between local folders reading ahead and "
-            + "flushing each CSV to disk (still at most --concurrency converting at once). Each counts 1 MiB + 8 x its compressed size, at most 17 MiB. "
+            + "flushing each CSV to disk (still at most --concurrency converting at once). Each counts 1 MiB + its compressed size x the CSV's expansion (8 until one is converted, then the largest seen x 1.25), at most 17 MiB. "
             + IoBudgetSizeText,
         HelpName = "SIZE",
         CustomParser = ParseIoBudget,

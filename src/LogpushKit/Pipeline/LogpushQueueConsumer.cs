@@ -191,7 +191,7 @@ public sealed class LogpushQueueConsumer
                 {
                     var message = pending.Peek();
                     var weight = Weight(message);
-                    var ioWeight = InFlightBudget.Weigh(message.Notification?.Object.Size);
+                    var ioWeight = _budget.Weigh(message.Notification?.Object.Size);
                     var canStart = await WaitUntilAsync(
                         () => _budget.CanAdmit(ioWeight) && (Interlocked.Read(ref _bytesInFlight) == 0 || Interlocked.Read(ref _bytesInFlight) + weight <= Options.MemoryBudgetBytes),
                         cancellationToken).ConfigureAwait(false);
@@ -280,6 +280,7 @@ public sealed class LogpushQueueConsumer
             }
 
             var result = await _processor.ProcessAsync(notification, abort).ConfigureAwait(false);
+            _budget.Observe(result);
             Statistics.Add(result);
             Processed?.Invoke(message, result);
             if (result.IsFailure)

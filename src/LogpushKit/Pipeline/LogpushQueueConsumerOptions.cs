@@ -25,8 +25,9 @@ public sealed record LogpushQueueConsumerOptions
     /// <summary>
     /// Beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on their HEAD, GET and PUT round trips to
     /// a far-away bucket, or on the disk) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
-    /// plus 8 × its size from the event, at most 17 MiB); pulls ask for as many messages as may start. <see langword="null"/>
-    /// or 0 (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it
+    /// plus its size from the event times the CSV's expansion, at most 17 MiB; the expansion is 8 until an object is
+    /// converted, then the largest ratio of CSV to compressed bytes seen times 1.25); pulls ask for as many messages as
+    /// may start. <see langword="null"/> or 0 (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it
     /// (<see cref="LogpushPipeline.IoBudgetBytes"/>).
     /// </summary>
     public long? IoBudgetBytes { get; init; }

@@ -33,8 +33,9 @@ public sealed record ReconcileOptions
     /// <summary>
     /// Beyond <see cref="MaxConcurrency"/>, more objects may be in flight (waiting on their HEAD, GET and PUT round trips to
     /// a far-away bucket, or on the disk) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
-    /// plus 8 × its listed size, at most 17 MiB). <see langword="null"/> or 0 (default): no more than
-    /// <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it from <see cref="LogpushPipelineOptions.IoBudgetBytes"/>;
+    /// plus its listed size times the CSV's expansion, at most 17 MiB; the expansion is 8 until an object of the pass is
+    /// converted, then the largest ratio of CSV to compressed bytes seen times 1.25). <see langword="null"/> or 0
+    /// (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it from <see cref="LogpushPipelineOptions.IoBudgetBytes"/>;
     /// between local folders it also limits the processor's conversions to <see cref="LogpushPipelineOptions.MaxConcurrency"/>
     /// at once (<see cref="LogpushObjectProcessor"/>), so the objects beyond read ahead and flush to disk.
     /// </summary>
@@ -314,7 +315,7 @@ public sealed class LogpushReconciler
                     continue;
                 }
 
-                var weight = InFlightBudget.Weigh(info.Size);
+                var weight = budget.Weigh(info.Size);
                 await budget.WaitAsync(weight, stop.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref running);
                 _ = ProcessOneAsync(info, weight);
@@ -358,6 +359,7 @@ public sealed class LogpushReconciler
             try
             {
                 var result = await _processor.ProcessAsync(info.Key, info.ETag.Length == 0 ? null : info.ETag, stop.Token).ConfigureAwait(false);
+                budget.Observe(result);
                 statistics.Add(result);
                 if (result.IsFailure)
                 {
