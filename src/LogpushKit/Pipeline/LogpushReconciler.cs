@@ -113,21 +113,17 @@ public sealed class LogpushReconciler
         var prefix = options.Prefix ?? _processor.Options.Prefix;
         long listed = 0;
 
-        var cleanup = await _processor.CleanUpTargetAsync(cancellationToken).ConfigureAwait(false);
-        if (cleanup.Removed.Count > 0)
-        {
-            statistics.AddLeftoversRemoved(cleanup.Removed.Count);
-            Log.LeftoversRemoved(_logger, _processor.Source.Name, cleanup.Removed.Count, cleanup.RemovedBytes, _processor.Target.Name);
-        }
-
+        // the target's leftovers are removed while the source's first page is listed (a far-away bucket: one round trip
+        // instead of two), and before any object of this pass is put
+        var cleanup = CleanUpTargetAsync(statistics, cancellationToken);
         var incomplete = new StrongBox<R2ListIncompleteException?>();
         var unsettled = new List<Candidate>();
         var candidates = Candidates(prefix, options, statistics, () => Interlocked.Increment(ref listed), incomplete, unsettled, cancellationToken);
         var budget = new InFlightBudget(options.MaxConcurrency, options.IoBudgetBytes);
-        await ScheduleAsync(candidates, budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
+        await ScheduleAsync(candidates, cleanup, budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
         if (unsettled.Count > 0)
         {
-            await ScheduleAsync(SettledAsync(unsettled, options.SettlePeriod!.Value, statistics, cancellationToken), budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
+            await ScheduleAsync(SettledAsync(unsettled, options.SettlePeriod!.Value, statistics, cancellationToken), Task.CompletedTask, budget, statistics, progress, () => Interlocked.Read(ref listed), cancellationToken).ConfigureAwait(false);
         }
 
         if (incomplete.Value is { } unlisted)
@@ -149,6 +145,16 @@ public sealed class LogpushReconciler
         progress?.Report(new ReconcileProgress(listed, summary, null));
         Log.ReconcileDone(_logger, _processor.Source.Name, prefix is null ? null : ObjectKeyText.Escape(prefix), summary.Converted, summary.SkippedDuplicate, summary.SkippedFiltered, summary.Failed, (long)summary.Elapsed.TotalMilliseconds);
         return summary;
+    }
+
+    private async Task CleanUpTargetAsync(PipelineStatistics statistics, CancellationToken cancellationToken)
+    {
+        var cleanup = await _processor.CleanUpTargetAsync(cancellationToken).ConfigureAwait(false);
+        if (cleanup.Removed.Count > 0)
+        {
+            statistics.AddLeftoversRemoved(cleanup.Removed.Count);
+            Log.LeftoversRemoved(_logger, _processor.Source.Name, cleanup.Removed.Count, cleanup.RemovedBytes, _processor.Target.Name);
+        }
     }
 
     private async IAsyncEnumerable<Candidate> Candidates(
@@ -277,10 +283,12 @@ public sealed class LogpushReconciler
     /// <summary>
     /// Processes <paramref name="candidates"/> with as many objects in flight as <paramref name="budget"/> admits, reading
     /// the listing ahead of the objects in flight (up to <see cref="ListingLookahead"/> entries) so that its pages overlap
-    /// the work. Returns once every object is done; nothing is kept per object after it is done.
+    /// the work. No object starts before <paramref name="before"/> is done (the listing does). Returns once every object is
+    /// done; nothing is kept per object after it is done.
     /// </summary>
     private async Task ScheduleAsync(
         IAsyncEnumerable<Candidate> candidates,
+        Task before,
         InFlightBudget budget,
         PipelineStatistics statistics,
         IProgress<ReconcileProgress>? progress,
@@ -304,6 +312,7 @@ public sealed class LogpushReconciler
         Interlocked.Increment(ref running); // the scheduling loop itself
         try
         {
+            await before.ConfigureAwait(false);
             await foreach (var candidate in ahead.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
                 var info = candidate.Info;

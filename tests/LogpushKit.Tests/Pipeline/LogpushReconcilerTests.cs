@@ -230,6 +230,34 @@ public sealed class LogpushReconcilerTests
     }
 
     [Fact]
+    public async Task RunAsync_TargetCleanup_OverlapsTheSourceListing_AndEndsBeforeAnyPut()
+    {
+        // a far-away target's cleanup and the source's first page are one round trip, not two; no put of the pass
+        // starts before the cleanup is done (it removes the leftovers of other runs, never this run's own puts)
+        var listing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cleanedUp = false;
+        var putBeforeCleanup = false;
+        _source.OnList = () => listing.TrySetResult();
+        _target.OnPut = _ => putBeforeCleanup |= !Volatile.Read(ref cleanedUp);
+        _target.CleanUp = async cancellationToken =>
+        {
+            await listing.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            Volatile.Write(ref cleanedUp, true);
+            return R2CleanupResult.Nothing;
+        };
+        _source.Add("gw/a.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(2)));
+        _source.Add("gw/b.log.gz", PipelineTestData.Gzip(PipelineTestData.Ndjson(3)));
+        var logger = new ListLogger<LogpushObjectProcessor>();
+        var processor = new LogpushObjectProcessor(_source, _target, logger: logger);
+
+        var summary = await new LogpushReconciler(processor).RunAsync();
+
+        Assert.True(cleanedUp, "the cleanup waited for a listing that started only after it: " + string.Join(" | ", logger.Entries.Select(e => e.Message)));
+        Assert.False(putBeforeCleanup);
+        Assert.Equal((2, 0), (summary.Converted, summary.Failed));
+    }
+
+    [Fact]
     public async Task RunAsync_LeftoverAgeNull_RemovesNothing()
     {
         using var folder = new TempDirectory("nosweep");

@@ -47,6 +47,12 @@ internal sealed class TestBucket(string name) : IR2Bucket
     /// <summary>When set, the body of every GET is passed through it (key, body) and the stream it returns is served.</summary>
     public Func<string, Stream, Stream>? WrapBody { get; set; }
 
+    /// <summary>Called when a listing starts.</summary>
+    public Action? OnList { get; set; }
+
+    /// <summary>When set, what a cleanup of leftovers does (default: removes nothing, like <see cref="InMemoryBucket"/>).</summary>
+    public Func<CancellationToken, Task<R2CleanupResult>>? CleanUp { get; set; }
+
     /// <summary>When set, a put of a key for which it returns a number fails after that many bytes were read.</summary>
     public Func<string, long?>? FailPutAfterBytes { get; set; }
 
@@ -120,7 +126,17 @@ internal sealed class TestBucket(string name) : IR2Bucket
         return stored;
     }
 
-    public IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, CancellationToken cancellationToken = default) => _inner.ListAsync(options, cancellationToken);
+    public async IAsyncEnumerable<R2ListItem> ListAsync(R2ListOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        OnList?.Invoke();
+        await foreach (var item in _inner.ListAsync(options, cancellationToken))
+        {
+            yield return item;
+        }
+    }
+
+    public Task<R2CleanupResult> CleanUpAsync(R2CleanupOptions? options = null, CancellationToken cancellationToken = default)
+        => CleanUp?.Invoke(cancellationToken) ?? Task.FromResult(R2CleanupResult.Nothing);
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => _inner.DeleteAsync(key, cancellationToken);
 
