@@ -35,9 +35,10 @@ public sealed record ReconcileOptions
     /// a far-away bucket, or on the disk) while their estimated buffers fit in this many bytes (an object weighs 1 MiB
     /// plus its listed size times the CSV's expansion, at most 17 MiB; the expansion is 8 until an object of the pass is
     /// converted, then the largest ratio of CSV to compressed bytes seen times 1.25). <see langword="null"/> or 0
-    /// (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it from <see cref="LogpushPipelineOptions.IoBudgetBytes"/>;
-    /// between local folders it also limits the processor's conversions to <see cref="LogpushPipelineOptions.MaxConcurrency"/>
-    /// at once (<see cref="LogpushObjectProcessor"/>), so the objects beyond read ahead and flush to disk.
+    /// (default): no more than <see cref="MaxConcurrency"/>. <see cref="LogpushPipeline"/> sets it from
+    /// <see cref="LogpushPipelineOptions.IoBudgetBytes"/>; between local folders it also limits the processor's
+    /// conversions to <see cref="LogpushPipelineOptions.MaxConcurrency"/> at once (<see cref="LogpushObjectProcessor"/>),
+    /// so the objects beyond read ahead and flush to disk.
     /// </summary>
     public long? IoBudgetBytes { get; init; }
 

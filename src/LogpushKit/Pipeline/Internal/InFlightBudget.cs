@@ -13,12 +13,12 @@ namespace LogpushKit.Pipeline;
 /// <para><b>Weight.</b> An object may hold its CSV output in the target's put buffer (up to two parts: 16 MiB with the
 /// default part size) and about 1 MiB of conversion buffers. It is weighed at <see cref="BaseWeight"/> plus an expansion
 /// times its compressed size, at most <see cref="MaxWeight"/>; an object of unknown size weighs <see cref="BaseWeight"/>.
-/// The expansion is <see cref="ExpansionEstimate"/> until an object has been converted, then what the objects converted
-/// so far have shown (<see cref="Observe(long, long)"/>): the largest ratio of CSV bytes to compressed bytes seen, plus a quarter
-/// (<see cref="ExpansionMargin"/>), at least 1. A workload of one dataset thus gets as many objects in flight as its real
-/// output fits in the budget, and a more compressible one fewer: gateway_http CSV is about 3 times its gzip'd ndjson, so
-/// with the default 64 MiB budget about 30 objects of 300 kB (a Logpush batch of 1,000 gateway_http records) are in
-/// flight once the first is done, 19 before; and 4 of 5 MB.</para>
+/// The expansion is <see cref="ExpansionEstimate"/> until an object has been converted, then what the objects
+/// converted so far have shown (<see cref="Observe(long, long)"/>): the largest ratio of CSV bytes to compressed bytes
+/// seen, plus a quarter (<see cref="ExpansionMargin"/>), at least 1. A workload of one dataset thus gets as many
+/// objects in flight as its real output fits in the budget, and a more compressible one fewer: gateway_http CSV is
+/// about 3 times its gzip'd ndjson, so with the default 64 MiB budget about 30 objects of 300 kB (a Logpush batch of
+/// 1,000 gateway_http records) are in flight once the first is done, 19 before; and 4 of 5 MB.</para>
 /// <para>Memory is therefore bounded by the budget (plus <c>minimum</c> objects of any size), whatever the number of
 /// objects: nothing is kept per object once it is done. Thread-safe; one caller waits (<see cref="WaitAsync"/>) and any
 /// thread releases.</para>
